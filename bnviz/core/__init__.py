@@ -1,0 +1,1 @@
+"""Qt-free training core: network, layers, optimizers, data, trainer, sweeps."""

@@ -1,0 +1,1 @@
+"""Qt views and widgets; they read snapshots produced by bnviz.core."""
