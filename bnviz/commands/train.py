@@ -1,0 +1,159 @@
+"""``bnviz train``: one run (or a BN / plain pair) from the command line.
+
+Prints progress while it runs and a summary at the end; ``--metrics`` writes one CSV row per
+evaluation and network; ``--save`` writes the trained model(s) as .npz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from pathlib import Path
+
+METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
+DEFAULT_EPOCHS = 30
+EVALS_PER_RUN = 50
+
+
+def add_parser(sub) -> None:
+    from bnviz.cli import add_training_flags, int_at_least
+
+    p = sub.add_parser(
+        "train", help="train from the command line (no window)", description=__doc__.splitlines()[0]
+    )
+    add_training_flags(p)
+    g = p.add_argument_group("run").add_mutually_exclusive_group()
+    g.add_argument(
+        "--epochs", type=int_at_least(1), help=f"passes over the data (default {DEFAULT_EPOCHS})"
+    )
+    g.add_argument("--steps", type=int_at_least(1), help="mini-batch steps (instead of --epochs)")
+    p.add_argument(
+        "--eval-every",
+        type=int_at_least(1),
+        metavar="STEPS",
+        help=f"steps between evaluations (default: about {EVALS_PER_RUN} per run)",
+    )
+    p.add_argument("--metrics", metavar="CSV", help="write per-evaluation metrics here")
+    p.add_argument(
+        "--save",
+        metavar="NPZ",
+        help="save the trained model (compare mode: NAME-bn.npz and NAME-plain.npz)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    p.set_defaults(run=run, subparser=p)
+
+
+def run(args: argparse.Namespace, parser) -> int:
+    from bnviz.cli import config_from_args
+    from bnviz.core.config import ConfigError
+    from bnviz.core.datasets import DataError
+    from bnviz.core.trainer import Trainer
+
+    try:
+        config = config_from_args(args)
+        trainer = Trainer(config)
+    except (ConfigError, DataError) as e:
+        parser.error(str(e))
+    for path in (args.metrics, args.save):
+        if path and not Path(path).resolve().parent.is_dir():
+            parser.error(f"folder of {path} does not exist")
+    steps_per_epoch = max(
+        1, len(trainer.data.X_train) // min(config.batch_size, len(trainer.data.X_train))
+    )
+    total = args.steps or (args.epochs or DEFAULT_EPOCHS) * steps_per_epoch
+    every = args.eval_every or max(1, total // EVALS_PER_RUN)
+    progress = Progress(total, quiet=args.quiet)
+    t0 = time.perf_counter()
+    for s in range(1, total + 1):
+        trainer.step()
+        if s % every == 0 or s == total:
+            trainer.evaluate()
+            progress.show(s, trainer)
+        if trainer.all_diverged:
+            trainer.evaluate()
+            break
+    seconds = time.perf_counter() - t0
+    progress.done()
+    if args.metrics:
+        write_metrics(args.metrics, trainer.metrics)
+    if args.save:
+        save_models(args.save, trainer)
+    print_summary(trainer, seconds)
+    return 0
+
+
+class Progress:
+    """A one-line progress bar on a terminal, a line every 10% otherwise."""
+
+    def __init__(self, total: int, quiet: bool = False) -> None:
+        self.total, self.quiet = total, quiet
+        self.tty = sys.stderr.isatty()
+        self._last_decile = -1
+
+    def show(self, step: int, trainer) -> None:
+        if self.quiet:
+            return
+        parts = []
+        for m in trainer.metrics[-len(trainer.runs) :]:
+            parts.append(f"{m['run']}: val loss {m['val_loss']:.4f} acc {m['val_acc']:.3f}")
+        frac = step / self.total
+        bar = "#" * int(frac * 20)
+        line = f"[{bar:<20}] step {step}/{self.total} epoch {trainer.epoch}  " + "  ".join(parts)
+        if self.tty:
+            sys.stderr.write("\r" + line[:160].ljust(160))
+            sys.stderr.flush()
+        elif int(frac * 10) > self._last_decile:
+            self._last_decile = int(frac * 10)
+            sys.stderr.write(line + "\n")
+
+    def done(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+def write_metrics(path: str, metrics: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=METRIC_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for m in metrics:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in m.items()})
+
+
+def save_models(path: str, trainer) -> None:
+    p = Path(path)
+    if len(trainer.runs) == 1:
+        trainer.runs[0].net.save(p)
+        print(f"saved {p}")
+        return
+    for r in trainer.runs:
+        target = p.with_name(f"{p.stem}-{r.name}{p.suffix or '.npz'}")
+        r.net.save(target)
+        print(f"saved {target}")
+
+
+def print_summary(trainer, seconds: float) -> None:
+    c = trainer.config
+    print(
+        f"{c.dataset}: {trainer.data.n_features} features, {trainer.data.n_classes} classes, "
+        f"hidden {','.join(map(str, c.hidden)) or 'none'} {c.activation}, {c.optimizer} "
+        f"lr {c.lr:g}, batch {c.batch_size}"
+    )
+    print(
+        f"{trainer.step_count} steps, {trainer.epoch} epochs in {seconds:.2f} s "
+        f"({trainer.step_count / max(seconds, 1e-9):.0f} steps/s)"
+    )
+    for r in trainer.runs:
+        rows = [m for m in trainer.metrics if m["run"] == r.name and not math.isnan(m["val_loss"])]
+        label = f"{r.name} ({'BN' if r.net.batchnorm else 'no BN'})"
+        if r.diverged_step is not None:
+            print(f"  {label}: DIVERGED at step {r.diverged_step} ({r.message})")
+        if rows:
+            best = min(rows, key=lambda m: m["val_loss"])
+            last = rows[-1]
+            print(
+                f"  {label}: final val loss {last['val_loss']:.4f} acc {last['val_acc']:.3f}; "
+                f"best val loss {best['val_loss']:.4f} at step {best['step']}"
+            )

@@ -1,0 +1,136 @@
+"""Statistics the views need, computed cheaply enough to run 30 times a second.
+
+- :class:`StableBins`: histogram edges that stay put from frame to frame (they only ever widen,
+  by doubling), so a bar means the same interval over a whole run.
+- :func:`histogram`: counts on uniform edges with out-of-range values in the end bins.
+- :class:`Ewma`: the course's exponentially weighted average with bias correction.
+- :class:`DecimatingSeries`: a bounded (step, value) history for long runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+N_BINS = 48
+MIN_HALF_WIDTH = 1.0
+
+
+class StableBins:
+    """Per-key uniform edges on ``[lo, hi]`` that widen (never shrink) to cover the data.
+
+    ``lo`` is 0 for keys whose values have always been non-negative (ReLU and sigmoid outputs),
+    otherwise ``-hi``; ``hi`` is a power of two, at least :data:`MIN_HALF_WIDTH`.
+    """
+
+    def __init__(self, n_bins: int = N_BINS) -> None:
+        self.n_bins = n_bins
+        self._ranges: dict[object, tuple[float, float]] = {}
+        self._edges: dict[object, np.ndarray] = {}
+
+    def edges(self, key, vmin: float, vmax: float) -> np.ndarray:
+        """Edges for ``key`` covering ``[vmin, vmax]`` (non-finite values are ignored)."""
+        lo, hi = self._ranges.get(key, (0.0, MIN_HALF_WIDTH))
+        new_lo, new_hi = lo, hi
+        if math.isfinite(vmax) and abs(vmax) > new_hi:
+            new_hi = 2.0 ** math.ceil(math.log2(abs(vmax)))
+        if math.isfinite(vmin) and vmin < 0:
+            new_hi = max(new_hi, 2.0 ** math.ceil(math.log2(max(-vmin, MIN_HALF_WIDTH))))
+            new_lo = -new_hi
+        elif new_lo < 0:
+            new_lo = -new_hi
+        if (new_lo, new_hi) != (lo, hi) or key not in self._edges:
+            self._ranges[key] = (new_lo, new_hi)
+            edges = np.linspace(new_lo, new_hi, self.n_bins + 1)
+            edges.setflags(write=False)
+            self._edges[key] = edges
+        return self._edges[key]
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of ``values`` on uniform ``edges`` (n+1,), values outside falling in the end bins
+    (NaNs are dropped). Faster than ``np.histogram`` for the sizes the views use."""
+    n = len(edges) - 1
+    v = values.ravel()
+    if not np.isfinite(v).all():
+        v = v[~np.isnan(v)]
+    scale = n / (edges[-1] - edges[0])
+    idx = (v - edges[0]) * scale
+    np.clip(idx, 0, n - 1, out=idx)
+    return np.bincount(idx.astype(np.intp), minlength=n)
+
+
+class Ewma:
+    """``v = beta v + (1 - beta) x`` with bias correction ``v / (1 - beta^t)``, so the first
+    values are not pulled towards zero."""
+
+    def __init__(self, beta: float = 0.98) -> None:
+        self.beta = beta
+        self.value = 0.0
+        self.t = 0
+
+    def update(self, x: float) -> float:
+        self.t += 1
+        self.value = self.beta * self.value + (1 - self.beta) * x
+        return self.corrected
+
+    @property
+    def corrected(self) -> float:
+        return self.value / (1 - self.beta**self.t) if self.t else float("nan")
+
+
+class DecimatingSeries:
+    """An append-only (x, y) series whose memory stays bounded.
+
+    When the buffer is full, every other point is dropped and from then on only every
+    ``stride``-th appended point is kept, so a run of any length keeps at most ``capacity``
+    points spread evenly over its whole history.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        if capacity < 4:
+            raise ValueError("capacity must be >= 4")
+        self.capacity = capacity
+        self._x = np.empty(capacity, dtype=np.float64)
+        self._y = np.empty(capacity, dtype=np.float64)
+        self._n = 0
+        self.stride = 1
+        self._seen = 0
+
+    def append(self, x: float, y: float) -> None:
+        self._seen += 1
+        if (self._seen - 1) % self.stride:
+            return
+        if self._n == self.capacity:
+            half = self.capacity // 2
+            self._x[:half] = self._x[0 : self.capacity : 2]
+            self._y[:half] = self._y[0 : self.capacity : 2]
+            self._n = half
+            self.stride *= 2
+        self._x[self._n] = x
+        self._y[self._n] = y
+        self._n += 1
+
+    def extend(self, xs, ys) -> None:
+        for x, y in zip(xs, ys):
+            self.append(float(x), float(y))
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def x(self) -> np.ndarray:
+        """A read-only view of the kept x values (valid until the next append)."""
+        v = self._x[: self._n]
+        v.flags.writeable = False
+        return v
+
+    @property
+    def y(self) -> np.ndarray:
+        v = self._y[: self._n]
+        v.flags.writeable = False
+        return v
+
+    def clear(self) -> None:
+        self._n, self.stride, self._seen = 0, 1, 0
