@@ -12,7 +12,7 @@ import sys
 from bnviz.core.blas import set_env_before_numpy
 
 EXIT_USAGE = 2
-COMMANDS = ("train",)
+COMMANDS = ("train", "sweep", "bench")
 
 
 class OneLineParser(argparse.ArgumentParser):

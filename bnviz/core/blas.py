@@ -15,17 +15,21 @@ _limiter = None
 
 
 def blas_threads() -> int:
-    """The wanted thread count: ``$BNVIZ_BLAS_THREADS`` or 1."""
+    """The wanted thread count: ``$BNVIZ_BLAS_THREADS`` or 1; 0 means the library's default
+    (what ``bnviz bench --blas-threads 0`` compares against)."""
     try:
-        return max(1, int(os.environ.get(BLAS_THREADS_ENV, "1")))
+        return max(0, int(os.environ.get(BLAS_THREADS_ENV, "1")))
     except ValueError:
         return 1
 
 
 def limit_blas_threads(n: int | None = None) -> bool:
     """Limit every loaded BLAS library to ``n`` threads (default :func:`blas_threads`) for the
-    rest of the process. Returns False when threadpoolctl is not available."""
+    rest of the process; 0 leaves the library's default. Returns False when threadpoolctl is not
+    available."""
     global _limiter
+    if (blas_threads() if n is None else n) == 0:
+        return True
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency

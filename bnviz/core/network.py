@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from bnviz.core import layers
+from bnviz.core.fastnet import Workspace
 from bnviz.core.layers import ACTIVATIONS, BN_EPS
 from bnviz.core.layout import ParamLayout
 
 DEFAULT_BN_MOMENTUM = 0.9
+MAX_WORKSPACES = 4  # batch sizes whose arrays are kept (training batch, probe, a changed size)
 
 
 class ModelFileError(ValueError):
@@ -97,7 +99,7 @@ class MLP:
             else:
                 values[f"b{l}"] = np.zeros(n_out)
         self._install(values)
-        self.buffers: dict[str, np.ndarray] = {}
+        self._install_buffers({})
         if self.batchnorm:
             self._reset_buffers()
 
@@ -120,12 +122,38 @@ class MLP:
         self._grads = self.layout.views(self.flat_grads)
         for name, value in values.items():
             self.params[name][...] = value
+        self._workspaces: dict = {}
+
+    def _install_buffers(self, values: dict[str, np.ndarray]) -> None:
+        """BN running estimates in one flat array with named views (``self.buffers``), and a
+        like-shaped ``batch_stats`` that a train step fills with its batch mean and (biased)
+        variance, so all running estimates are updated in three NumPy calls."""
+        self.buffer_layout = ParamLayout.from_arrays(values)
+        self.flat_buffers = np.zeros(self.buffer_layout.size, dtype=self.dtype)
+        self.flat_batch_stats = np.zeros(self.buffer_layout.size, dtype=self.dtype)
+        self.buffers = self.buffer_layout.views(self.flat_buffers)
+        self.batch_stats = self.buffer_layout.views(self.flat_batch_stats)
+        for name, value in values.items():
+            self.buffers[name][...] = value
+        self._workspaces = {}
 
     def _reset_buffers(self) -> None:
-        self.buffers = {}
+        values = {}
         for l in range(1, self.n_layers):
-            self.buffers[f"running_mean{l}"] = np.zeros(self.sizes[l], dtype=self.dtype)
-            self.buffers[f"running_var{l}"] = np.ones(self.sizes[l], dtype=self.dtype)
+            values[f"running_mean{l}"] = np.zeros(self.sizes[l])
+            values[f"running_var{l}"] = np.ones(self.sizes[l])
+        self._install_buffers(values)
+
+    def _workspace(self, m: int, purpose: str = "train") -> Workspace:
+        """Preallocated arrays for batches of m rows (one set per purpose, so a trace never
+        overwrites the arrays of a training step). Not thread-safe: one thread trains."""
+        key = (purpose, m)
+        ws = self._workspaces.get(key)
+        if ws is None:
+            if len(self._workspaces) >= MAX_WORKSPACES:
+                self._workspaces.clear()
+            ws = self._workspaces[key] = Workspace(self, m)
+        return ws
 
     def _as_input(self, X) -> np.ndarray:
         X = np.asarray(X)
@@ -188,7 +216,13 @@ class MLP:
 
     def loss_and_flat_grads(self, X, y) -> float:
         """Train-mode loss; the gradient is left in ``self.flat_grads`` (no copies: the trainer's
-        hot path). Updates the running estimates."""
+        hot path, computed by :mod:`bnviz.core.fastnet`). Updates the running estimates."""
+        X = self._as_input(X)
+        return self._workspace(X.shape[0]).loss_and_grads(X, np.asarray(y))
+
+    def reference_loss_and_flat_grads(self, X, y) -> float:
+        """:meth:`loss_and_flat_grads` composed from the readable :mod:`layers` functions (what
+        the tests hold the fast path to)."""
         X = self._as_input(X)
         logits, caches, a_last = self._forward_train(X, update_buffers=True)
         loss, dlogits = layers.softmax_cross_entropy(logits, np.asarray(y))
@@ -229,8 +263,15 @@ class MLP:
         """
         X = self._as_input(X)
         if mode == "train":
-            logits, caches, _ = self._forward_train(X, update_buffers=False)
-            return [HiddenTrace(z, zt, a) for _, z, zt, a, _ in caches], logits
+            ws = self._workspace(X.shape[0], "trace")
+            logits = ws.forward(X, update_buffers=False).copy()
+            out = []
+            for h in ws.layers:  # copies: the workspace is overwritten by the next call
+                z = h["z"].copy()
+                z_tilde = h["z_tilde"].copy() if self.batchnorm else z
+                a = h["out"].copy() if h["out"] is not h["z_tilde"] else z_tilde
+                out.append(HiddenTrace(z, z_tilde, a))
+            return out, logits
         if mode != "eval":
             raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
         P, B, out, a = self.params, self.buffers, [], X
@@ -276,7 +317,7 @@ class MLP:
             a = layers.activation_forward(zw + b, self.activation)
         self.batchnorm = True
         self._install(self._ordered(values))
-        self.buffers = {k: v.astype(self.dtype) for k, v in running.items()}
+        self._install_buffers(running)
 
     def disable_batchnorm(self) -> None:
         """Fold each BN into its linear layer with the running estimates.
@@ -293,7 +334,7 @@ class MLP:
             values[f"b{l}"] = values.pop(f"beta{l}") - s * self.buffers[f"running_mean{l}"]
         self.batchnorm = False
         self._install(self._ordered(values))
-        self.buffers = {}
+        self._install_buffers({})
 
     def _ordered(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         names = []

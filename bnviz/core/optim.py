@@ -3,11 +3,13 @@
 ``w`` and ``dw`` are flat vectors (every parameter of a network, gamma and beta included: they
 are updated like W); ``w`` is updated in place so the network's views see the new values.
 ``state`` is a dict of arrays shaped like ``w`` plus a step counter, so it can be remapped when
-the network's layout changes (the live BN toggle).
+the network's layout changes (the live BN toggle), and a scratch array ("tmp") so an update
+allocates nothing: a few in-place calls on the flat vector update a whole network.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -32,42 +34,70 @@ class Hyper:
         return self.lr / (1.0 + self.decay * epoch)
 
 
+def _scratch(state: dict, w: np.ndarray) -> np.ndarray:
+    """A reusable temporary shaped like ``w`` (kept in ``state``; remade when the layout
+    changes), so an update allocates nothing."""
+    tmp = state.get("tmp")
+    if tmp is None or tmp.shape != w.shape or tmp.dtype != w.dtype:
+        tmp = state["tmp"] = np.empty_like(w)
+    return tmp
+
+
 def sgd(w, dw, state, hp: Hyper, lr: float):
     """``w -= alpha dw``."""
-    w -= lr * dw
+    tmp = _scratch(state, w)
+    np.multiply(dw, lr, out=tmp)
+    w -= tmp
     return w, state
 
 
 def momentum(w, dw, state, hp: Hyper, lr: float):
     """The course's form: ``v = beta v + (1 - beta) dw``, ``w -= alpha v``."""
-    v = state["v"]
-    v *= hp.beta
-    v += (1 - hp.beta) * dw
-    w -= lr * v
+    v, tmp = state["v"], _scratch(state, w)
+    np.subtract(dw, v, out=tmp)  # v += (1 - beta)(dw - v) is beta v + (1 - beta) dw
+    tmp *= 1 - hp.beta
+    v += tmp
+    np.multiply(v, lr, out=tmp)
+    w -= tmp
     return w, state
 
 
 def rmsprop(w, dw, state, hp: Hyper, lr: float):
     """``s = beta2 s + (1 - beta2) dw^2``, ``w -= alpha dw / (sqrt(s) + eps)``."""
-    s = state["s"]
-    s *= hp.beta2
-    s += (1 - hp.beta2) * (dw * dw)
-    w -= lr * dw / (np.sqrt(s) + hp.eps)
+    s, tmp = state["s"], _scratch(state, w)
+    _ewma_square(s, dw, hp.beta2, tmp)
+    np.sqrt(s, out=tmp)
+    tmp += hp.eps
+    np.divide(dw, tmp, out=tmp)
+    tmp *= lr
+    w -= tmp
     return w, state
 
 
 def adam(w, dw, state, hp: Hyper, lr: float):
     """Momentum and RMSprop together, with bias correction ``v / (1 - beta^t)``."""
     state["t"] += 1
-    t, v, s = state["t"], state["v"], state["s"]
-    v *= hp.beta
-    v += (1 - hp.beta) * dw
-    s *= hp.beta2
-    s += (1 - hp.beta2) * (dw * dw)
-    # Fold both corrections into the step size: alpha * sqrt(1-b2^t)/(1-b1^t) * v / (sqrt(s)+eps')
+    t, v, s, tmp = state["t"], state["v"], state["s"], _scratch(state, w)
+    np.subtract(dw, v, out=tmp)
+    tmp *= 1 - hp.beta
+    v += tmp
+    _ewma_square(s, dw, hp.beta2, tmp)
+    # alpha v_hat / (sqrt(s_hat) + eps) = (alpha sqrt(c2) / c1) v / (sqrt(s) + eps sqrt(c2))
     c1, c2 = 1 - hp.beta**t, 1 - hp.beta2**t
-    w -= (lr / c1) * v / (np.sqrt(s / c2) + hp.eps)
+    np.sqrt(s, out=tmp)
+    tmp += hp.eps * math.sqrt(c2)
+    np.divide(v, tmp, out=tmp)
+    tmp *= lr * math.sqrt(c2) / c1
+    w -= tmp
     return w, state
+
+
+def _ewma_square(s: np.ndarray, dw: np.ndarray, beta2: float, tmp: np.ndarray) -> None:
+    """``s = beta2 s + (1 - beta2) dw^2`` in place, as ``s += (1 - beta2)(dw^2 - s)``."""
+    np.multiply(dw, dw, out=tmp)
+    tmp -= s
+    tmp *= 1 - beta2
+    s += tmp
 
 
 UPDATES = {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}
@@ -98,5 +128,6 @@ class Optimizer:
 
     def remap(self, old_layout, new_layout) -> None:
         """Follow the network to a new parameter layout (BN switched on or off)."""
+        self.state.pop("tmp", None)
         for key in ("v", "s"):
             self.state[key] = old_layout.remap(self.state[key], new_layout)

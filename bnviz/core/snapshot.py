@@ -6,6 +6,7 @@ hold a snapshot while training goes on without ever seeing a half-updated array.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,7 +123,10 @@ def layer_stats(
     net: MLP, X_probe: np.ndarray, bins: stats.StableBins, prefix: str = ""
 ) -> tuple[LayerStats, ...]:
     """Statistics of every hidden layer on a fixed probe batch (train-mode BN, buffers left
-    alone), histogrammed on ``bins`` keyed by ``prefix``, layer and kind."""
+    alone), histogrammed on ``bins`` keyed by ``prefix``, layer and kind.
+
+    Runs 30 times a second per network while training goes on, so every statistic is one or two
+    passes over the layer (see :func:`stats.mean_std`, :func:`stats.percentiles`)."""
     with np.errstate(all="ignore"):
         traces, _ = net.trace(X_probe, mode="train")
         out = []
@@ -130,43 +134,51 @@ def layer_stats(
             hist = {}
             for kind in KINDS:
                 v = getattr(tr, kind)
-                lo, hi = float(v.min()), float(v.max())
-                edges = bins.edges((prefix, l, kind), lo, hi)
-                hist[kind] = Histogram(
-                    edges, frozen(stats.histogram(v, edges)), float(v.mean()), float(v.std())
-                )
+                h = hist.get("z") if kind == "z_tilde" and v is tr.z else None  # no BN: z_tilde = z
+                hist[kind] = _histogram(v, bins, (prefix, l, kind), h)
             zt = tr.z_tilde
             out.append(
                 LayerStats(
                     layer=l,
                     hist=hist,
-                    percentiles=frozen(np.percentile(zt, PERCENTILES)),
-                    unit_percentiles=frozen(np.percentile(zt[:, 0], PERCENTILES)),
+                    percentiles=frozen(stats.percentiles(zt, PERCENTILES)),
+                    unit_percentiles=frozen(stats.percentiles(zt[:, 0], PERCENTILES)),
                     saturated=_saturated(tr.a, net.activation),
-                    grad_norm_W=float(np.linalg.norm(net.flat_grads[net.layout.slice(f"W{l}")])),
+                    grad_norm_W=_norm(net.flat_grads[net.layout.slice(f"W{l}")]),
                     **_gamma_beta(net, l),
                 )
             )
     return tuple(out)
 
 
+def _histogram(v: np.ndarray, bins: stats.StableBins, key, same: Histogram | None) -> Histogram:
+    """The histogram of v on the bins of ``key``; ``same`` is one of the same values, reused
+    when its edges are these edges."""
+    vmin, vmax = float(v.min()), float(v.max())
+    edges = bins.edges(key, vmin, vmax)
+    if same is not None and (same.edges is edges or np.array_equal(same.edges, edges)):
+        return Histogram(edges, same.counts, same.mean, same.std)
+    mean, std = stats.mean_std(v)
+    return Histogram(edges, frozen(stats.histogram(v, edges, (vmin, vmax))), mean, std)
+
+
+def _norm(v: np.ndarray) -> float:
+    return math.sqrt(float(np.dot(v, v)))
+
+
 def _saturated(a: np.ndarray, activation: str) -> float:
     if activation == "sigmoid":
-        return float(np.mean((a < 0.02) | (a > 0.98)))
+        return float(np.count_nonzero((a < 0.02) | (a > 0.98))) / a.size
     if activation == "tanh":
-        return float(np.mean(np.abs(a) > 0.98))
-    if activation == "relu":
-        return float(np.mean(~(a > 0).any(axis=0)))
+        return float(np.count_nonzero(np.abs(a) > 0.98)) / a.size
+    if activation == "relu":  # dead: not > 0 on any probe example (a column max, vectorized)
+        return float(np.count_nonzero(~(a.max(axis=0) > 0))) / a.shape[1]
     return 0.0
 
 
 def _gamma_beta(net: MLP, l: int) -> dict:
     if not net.batchnorm:
         return {}
-    g, b = net.params[f"gamma{l}"], net.params[f"beta{l}"]
-    return {
-        "gamma_mean": float(g.mean()),
-        "gamma_std": float(g.std()),
-        "beta_mean": float(b.mean()),
-        "beta_std": float(b.std()),
-    }
+    g_mean, g_std = stats.mean_std(net.params[f"gamma{l}"])
+    b_mean, b_std = stats.mean_std(net.params[f"beta{l}"])
+    return {"gamma_mean": g_mean, "gamma_std": g_std, "beta_mean": b_mean, "beta_std": b_std}

@@ -1,0 +1,141 @@
+"""``bnviz bench``: training steps per second, NumPy against PyTorch, side by side.
+
+Prints a table (``--json``: one JSON object); ``--quick`` is a smoke run in this process;
+``--blas-compare`` adds 1 BLAS thread vs the library default, ``--snapshots`` the cost of taking
+snapshots 30 times a second; ``--gui`` runs the GUI benchmark when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_USAGE = 2
+
+
+def add_parser(sub) -> None:
+    from bnviz.cli import int_at_least, positive_float
+
+    p = sub.add_parser(
+        "bench", help="measure training speed (no window)", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--quick", action="store_true", help="a fast smoke run, in this process")
+    p.add_argument(
+        "--workloads", default="W1,W2,W3", help="comma-separated subset of W1,W2,W3 (default all)"
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=["adam", "momentum"],
+        default="adam",
+        help="optimizer of both NumPy and PyTorch (default adam)",
+    )
+    p.add_argument(
+        "--blas-threads",
+        type=int_at_least(0),
+        default=1,
+        metavar="N",
+        help="BLAS threads of the NumPy side (default 1; 0 = the BLAS library's default)",
+    )
+    p.add_argument(
+        "--blas-compare",
+        action="store_true",
+        help="also compare 1 BLAS thread with the library default (fresh processes)",
+    )
+    p.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="also measure the cost of trainer.snapshot() every 1/30 s (single and compare)",
+    )
+    p.add_argument("--all", action="store_true", help="--blas-compare and --snapshots")
+    p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
+    p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--gui", action="store_true", help="benchmark the GUI (bnviz.gui.bench)")
+    p.set_defaults(run=run, subparser=p)
+
+
+def run(args: argparse.Namespace, parser) -> int:
+    if args.gui:
+        return run_gui(args)
+    from bnviz.core.bench import BY_NAME, BenchOptions, run_bench
+
+    names = tuple(n.strip().upper() for n in args.workloads.split(",") if n.strip())
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown or not names:
+        parser.error(f"--workloads: unknown {', '.join(unknown) or 'empty list'}; use W1,W2,W3")
+    opt = BenchOptions(
+        workloads=names,
+        optimizer=args.optimizer,
+        rounds=args.rounds or (1 if args.quick else 7),
+        seconds=args.seconds or (0.01 if args.quick else 0.25),
+        blas_threads=args.blas_threads,
+        blas_compare=args.blas_compare or args.all,
+        snapshots=args.snapshots or args.all,
+        fresh=not args.quick,
+        with_torch=not args.no_torch,
+    )
+    progress = None if args.json else (lambda text: print(f"... {text}", file=sys.stderr))
+    report = run_bench(opt, progress)
+    print(json.dumps(report, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    try:
+        from bnviz.gui.bench import run_gui_bench
+    except ModuleNotFoundError as e:
+        if e.name not in ("bnviz.gui.bench", "bnviz.gui"):
+            raise
+        print("bnviz bench --gui: the GUI benchmark (bnviz.gui.bench) is not available yet")
+        return EXIT_USAGE
+    return run_gui_bench(args)
+
+
+def _f(x, fmt: str = "{:,.0f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def format_report(report: dict) -> str:
+    """The report as plain-text tables."""
+    s = report["settings"]
+    lines = [
+        f"float32, {s['optimizer']}, BLAS threads {s['blas_threads']}, "
+        f"{'fresh process per workload' if s['fresh_processes'] else 'in this process (quick)'}, "
+        f"{s['rounds']} interleaved rounds of {s['seconds_per_round']} s",
+        f"PyTorch: {s['torch']}",
+        "",
+        f"{'':4} {'BN':3} {'NumPy/s':>9} {'torch/s':>9} {'ratio':>6} {'target':>6} "
+        f"{'BN +time':>9} {'torch BN':>9}  other CPU",
+    ]
+    for e in report["workloads"]:
+        ok = {True: " ok", False: " MISS", None: ""}[e["meets_target"]]
+        shared = " (shared)" if e["shared_cpu"] else ""
+        lines.append(
+            f"{e['name']:4} {'on' if e['bn'] else 'off':3} {_f(e['steps_per_s']):>9} "
+            f"{_f(e['torch_steps_per_s']):>9} {_f(e['ratio_vs_torch'], '{:.2f}'):>6} "
+            f"{'>=' + format(e['target_ratio'], 'g'):>6} "
+            f"{_f(e['bn_extra_time_pct'], '{:+.0f}%'):>9} "
+            f"{_f(e['torch_bn_extra_time_pct'], '{:+.0f}%'):>9}  "
+            f"{_f(e['other_cpu'], '{:.2f}')}{shared}{ok}"
+        )
+    if report.get("blas"):
+        lines += ["", "BLAS threads (NumPy steps/s): 1 thread vs library default"]
+        for b in report["blas"]:
+            lines.append(
+                f"{b['name']:4} default={b['default_threads']} threads  "
+                f"BN off {_f(b['plain_steps_per_s_1_thread'])} vs "
+                f"{_f(b['plain_steps_per_s_default'])} (x{b['plain_default_over_1']})  "
+                f"BN on {_f(b['bn_steps_per_s_1_thread'])} vs {_f(b['bn_steps_per_s_default'])} "
+                f"(x{b['bn_default_over_1']})  other CPU {b['other_cpu']:.2f}"
+            )
+    if report.get("snapshots"):
+        lines += ["", "Snapshots every 1/30 s, default TrainConfig (target: ratio >= 0.90)"]
+        for r in report["snapshots"]:
+            lines.append(
+                f"{r['mode']:8} {_f(r['steps_per_s'])} -> {_f(r['steps_per_s_with_snapshots'])} "
+                f"steps/s, ratio {r['ratio']:.3f}, {r['snapshot_ms']} ms per snapshot, "
+                f"other CPU {_f(r['other_cpu'], '{:.2f}')}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,205 @@
+"""``bnviz sweep``: a round of hyperparameter search, stored in a study file.
+
+Training flags fix what is not searched; space flags (``--lr 1e-4:1:log``) say what is sampled
+and on which scale (a bare value fixes it). Running again on the same study appends a round:
+narrower ranges are the zoom box of coarse-to-fine search. ``--trials 0`` only reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+DEFAULT_TRIALS = 16
+DEFAULT_EPOCHS = 5
+DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
+TOP_SHOWN = 10
+EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
+# flag -> help; each takes a space (min:max:kind, a,b:cat) or a bare value (fixed)
+SPACE_FLAGS = {
+    "lr": "learning rate, e.g. 1e-4:1:log",
+    "beta": "momentum beta (beta1 for Adam), e.g. 0.9:0.999:1m",
+    "beta2": "RMSprop/Adam second-moment beta, e.g. 0.99:0.9999:1m",
+    "batch-size": "mini-batch size, e.g. 16:512:pow2",
+    "width": "width of every hidden layer, e.g. 16:128:int",
+    "layers": "number of hidden layers, e.g. 1:4:int",
+    "activation": "e.g. relu,tanh:cat",
+    "bn": "batch norm: bare --bn = on, or true,false:cat",
+    "bn-momentum": "BN running-average momentum, e.g. 0.9:0.999:1m",
+    "eps": "BN epsilon, e.g. 1e-8:1e-3:log",
+    "lr-decay": "alpha = lr / (1 + decay * epoch), e.g. 0:1:linear",
+    "optimizer": "e.g. sgd,momentum,rmsprop,adam:cat",
+}
+
+
+def add_parser(sub) -> None:
+    from bnviz.cli import add_training_flags, int_at_least
+
+    p = sub.add_parser(
+        "sweep",
+        help="hyperparameter search in parallel worker processes (no window)",
+        description=__doc__.splitlines()[0],
+        # training flags that are also space flags are redefined below, as spaces
+        conflict_handler="resolve",
+    )
+    add_training_flags(p, sampled=frozenset({"lr", "beta", "batch_size", "activation", "compare"}))
+    g = p.add_argument_group("search spaces (min:max:kind with kind log, 1m, int, pow2, linear)")
+    for flag, text in SPACE_FLAGS.items():
+        nargs = {"nargs": "?", "const": "true"} if flag == "bn" else {}
+        g.add_argument(f"--{flag}", dest=f"space_{flag.replace('-', '_')}", help=text, **nargs)
+    g = p.add_argument_group("sweep")
+    g.add_argument("--trials", type=int_at_least(0), default=DEFAULT_TRIALS, metavar="N",
+                   help=f"trials (default {DEFAULT_TRIALS}; 0: report only)")  # fmt: skip
+    g.add_argument("--grid", action="store_true", help="a grid instead of random sampling")
+    g.add_argument("--epochs", type=int_at_least(1), default=DEFAULT_EPOCHS,
+                   help=f"each trial's budget (default {DEFAULT_EPOCHS})")  # fmt: skip
+    g.add_argument("--workers", type=int_at_least(1), metavar="K",
+                   help="local worker processes (default: one per core)")  # fmt: skip
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run trials on a Dask cluster (tcp://host:8786, or 'local')")  # fmt: skip
+    g.add_argument("--study", metavar="FILE", help="study file (default: sweep.sqlite in the "
+                   "user data folder); an existing one gets a new round")  # fmt: skip
+    g.add_argument("--json", action="store_true", help="print the study as JSON on stdout")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run, subparser=p)
+
+
+def run(args: argparse.Namespace, parser) -> int:
+    from bnviz.core.study import Study, StudyError, default_study_dir
+    from bnviz.core.sweep import SweepError, make_executor, sweep_json
+
+    path = args.study or str(default_study_dir() / "sweep.sqlite")
+    if args.trials == 0 and not os.path.exists(path):
+        parser.error(f"{path}: no such study (run a sweep first)")
+    try:
+        study = Study(path)
+    except StudyError as e:
+        parser.error(str(e))
+    with study:
+        if args.trials > 0:
+            try:
+                sweep = build_sweep(args, study)
+                sweep.specs()  # every config validated before any worker starts
+                executor = make_executor(args.workers, args.scheduler)
+            except SweepError as e:
+                parser.error(str(e))
+            with executor:
+                cancelled = run_with_progress(sweep, executor, quiet=args.quiet)
+        if args.json:
+            json.dump(sweep_json(study), sys.stdout, indent=1, allow_nan=False)
+            sys.stdout.write("\n")
+        else:
+            print_table(study)
+    return EXIT_CANCELLED if args.trials > 0 and cancelled else 0
+
+
+def build_sweep(args: argparse.Namespace, study):
+    """The round's Sweep: fixed settings from the study's first round, overridden by flags."""
+    from dataclasses import replace
+
+    from bnviz.cli import config_from_args
+    from bnviz.core.config import ConfigError, TrainConfig
+    from bnviz.core.spaces import DEFAULT_SPACES, SpaceError, parse_space
+    from bnviz.core.sweep import Sweep, SweepError, apply_params
+
+    try:
+        stored = study.get_meta("config")
+        if args.settings:
+            base = TrainConfig.load(args.settings)
+        elif stored is not None:
+            base = TrainConfig.from_dict(stored)
+        else:
+            base = TrainConfig(optimizer=DEFAULT_OPTIMIZER)
+        base = config_from_args(args, base)
+        spaces = []
+        for flag in SPACE_FLAGS:
+            name = flag.replace("-", "_")
+            text = getattr(args, f"space_{name}")
+            if text is not None:
+                spaces.append(parse_space(name, text))
+        if args.batchnorm is False and args.space_bn is not None:
+            raise SweepError("--no-bn and --bn contradict each other")
+        fixed = {s.name: s.value for s in spaces if s.kind == "fixed"}
+        base = replace(apply_params(base, fixed), compare=False)
+        spaces = [s for s in spaces if s.kind != "fixed"]
+        if not spaces:
+            spaces = [s for n, s in DEFAULT_SPACES.items() if n not in fixed]
+    except (ConfigError, SpaceError) as e:
+        raise SweepError(str(e)) from None
+    box = zoom_box(study, spaces)
+    seed = base.seed + len(study.rounds())  # a repeated round samples new points
+    method = "grid" if args.grid else "random"
+    return Sweep(study, base, spaces, n=args.trials, method=method, seed=seed,
+                 epochs=args.epochs, box=box)  # fmt: skip
+
+
+def zoom_box(study, spaces) -> dict | None:
+    """The ranges of this round in axis units where they differ from the last round's."""
+    rounds = study.rounds()
+    if not rounds:
+        return None
+    previous = {s.name: s for s in rounds[-1]["spaces"]}
+    box = {s.name: s.axis_range for s in spaces if s.name in previous and previous[s.name] != s}
+    return box or None
+
+
+def run_with_progress(sweep, executor, quiet: bool) -> bool:
+    """Run the round with a progress bar on stderr; Ctrl-C keeps what has finished.
+
+    Returns True if the user cancelled."""
+    total = len(sweep.specs())
+    done: list = []
+
+    def show(record) -> None:
+        done.append(record)
+        if quiet:
+            return
+        ok = [r for r in done if not r.diverged and _finite(r.val_loss)]
+        best = f"best val loss {min(r.val_loss for r in ok):.4f}" if ok else "no result yet"
+        bar = "#" * int(20 * len(done) / total)
+        end = "\r" if sys.stderr.isatty() and len(done) < total else "\n"
+        if end == "\n" or sys.stderr.isatty():
+            sys.stderr.write(f"[{bar:<20}] {len(done)}/{total} trials  {best}{end}")
+            sys.stderr.flush()
+
+    if not quiet:
+        sys.stderr.write(f"{total} trials of {sweep.epochs} epochs on {executor.description}\n")
+    try:
+        sweep.run(executor, on_result=show)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"\ncancelled: {len(done)} of {total} trials stored\n")
+        executor.close(wait=False)
+        return True
+    return False
+
+
+def _finite(x) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def print_table(study) -> None:
+    """The best trials by validation loss; diverged ones at the bottom."""
+    trials = study.trials()
+    print(f"{study.path}: {len(trials)} trials in {len(study.rounds())} round(s)")
+    ok = sorted((t for t in trials if not t.diverged and _finite(t.val_loss)),
+                key=lambda t: (t.val_loss, t.id))  # fmt: skip
+    bad = [t for t in trials if t not in ok]
+    shown = ok[:TOP_SHOWN] + bad[: max(1, TOP_SHOWN - len(ok)) if bad else 0]
+    names = list(dict.fromkeys(k for t in shown for k in t.params))
+    print(f"{'id':>4} {'round':>5} " + " ".join(f"{n:>10}" for n in names)
+          + f" {'val loss':>9} {'val acc':>7} {'seconds':>7}")  # fmt: skip
+    for t in shown:
+        values = " ".join(f"{_cell(t.params.get(n)):>10}" for n in names)
+        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{'diverged':>9} {'':>7}"
+        print(f"{t.id:>4} {t.round:>5} {values} {loss} {t.seconds:7.2f}")
+    if bad:
+        print(f"({len(bad)} of {len(trials)} trials diverged or failed)")
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -1,0 +1,72 @@
+"""Start the app: ``bnviz`` with no arguments, or ``bnviz --screenshot FILE``."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bnviz.core.config import TrainConfig
+
+APP_NAME = "bnviz"
+
+
+def make_app():
+    """The QApplication (created once), with pyqtgraph's light theme and antialiasing."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    pg.setConfigOptions(antialias=False, background="w", foreground="k")
+    icon = Path(__file__).resolve().parent.parent / "assets" / "icon.png"
+    if icon.exists():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def run_app(
+    config: TrainConfig | None = None, screenshot: str | None = None, run_for: float = 3.0
+) -> int:
+    """Open the window and train at once; with ``screenshot``, save a PNG of the whole window
+    after ``run_for`` seconds and exit (status 1 if the file could not be written)."""
+    app = make_app()
+    from PySide6.QtCore import QSettings, QTimer
+
+    from bnviz.gui.main_window import MainWindow
+
+    settings = None
+    if screenshot:  # a screenshot must not depend on (or change) the user's saved layout
+        scratch = tempfile.mkdtemp(prefix="bnviz-shot-")
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(config, settings=settings)
+    if screenshot:
+        win.resize(1600, 1000)
+    win.show()
+    result = {"status": 0}
+    if screenshot:
+
+        def shoot() -> None:
+            ok = save_window_png(win, screenshot)
+            if not ok:
+                sys.stderr.write(f"bnviz: could not write {screenshot}\n")
+                result["status"] = 1
+            else:
+                print(f"saved {screenshot} ({win.width()}x{win.height()})")
+            win.close()
+
+        QTimer.singleShot(int(run_for * 1000), win, shoot)
+    app.exec()
+    win.worker.stop()  # normally done by closeEvent; never leave the trainer thread behind
+    if screenshot:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return result["status"]
+
+
+def save_window_png(win, path: str) -> bool:
+    """Grab the whole window (menus, docks, status bar) into a PNG."""
+    return bool(win.grab().save(str(path), "PNG"))

@@ -1,0 +1,300 @@
+"""The control panel: every knob of a run, with tooltips in the course's terms.
+
+Changes that alter the network or the data (data set, depth, width, activation, optimizer,
+compare mode, seed) ask for a reset; changes a running model can absorb (learning rate, momentum,
+mini-batch size, BN momentum and eps) go to the live trainer, as when babysitting one model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bnviz.core.config import TrainConfig
+from bnviz.core.datasets import BUILTIN_DATASETS
+from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float, number_parser
+
+OPEN_FILE = "Open file..."
+SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible
+
+TIPS = {
+    "dataset": "The data: 2-D sets show decision regions; digits are 8x8 images (64 inputs).",
+    "classes": "C, the number of classes: the softmax layer has C units.",
+    "noise": "How much the 2-D points are scattered (0 = clean shapes).",
+    "layers": "Number of hidden layers (0 = softmax regression: linear decision boundaries).",
+    "width": "Hidden units per layer.",
+    "activation": "g in a = g(z~): relu (He init), tanh or sigmoid (Xavier init), linear.",
+    "bn": "Batch norm on every hidden layer: z_norm = (z - mu)/sqrt(sigma^2 + eps),\n"
+    "z~ = gamma*z_norm + beta. Flipping it on a live run keeps the output unchanged\n"
+    "(gamma = sqrt(sigma^2+eps), beta = mu + b). Key: B",
+    "compare": "Train two networks side by side, with and without BN: the same initial W\n"
+    "and the same mini-batches, so any difference is batch norm's doing.",
+    "optimizer": "sgd: W -= alpha dW; momentum: v = beta v + (1-beta) dW, W -= alpha v;\n"
+    "rmsprop: divides by sqrt of an average of dW^2; adam: both, with bias correction.",
+    "lr": "Learning rate alpha, on a log scale (the hyperparameter that matters most).",
+    "momentum": "Momentum beta (beta1 for Adam): averages over about 1/(1-beta) steps.",
+    "batch": "Mini-batch size m: smaller batches give noisier batch statistics\n"
+    "(BN's slight regularization effect).",
+    "bn_momentum": "Running estimates for test time: running = k*running + (1-k)*batch stat.",
+    "eps": "eps in sqrt(sigma^2 + eps): keeps the division safe when a variance is ~0.",
+    "seed": "Seed of the initial weights, the data and the order of mini-batches.",
+    "speed": "At most this many training steps per second (max = as fast as it goes).",
+}
+
+
+class ControlPanel(QWidget):
+    """Emits what the user asked for; the main window decides what to do with it."""
+
+    reset_requested = Signal(object)  # TrainConfig
+    hparams_changed = Signal(dict)
+    batchnorm_toggled = Signal(bool)
+    invalid_input = Signal(str)
+    open_file_requested = Signal()
+    play_clicked = Signal()
+    step_clicked = Signal()
+    reset_clicked = Signal()
+    speed_changed = Signal(object)  # float | None
+
+    def __init__(self, config: TrainConfig, parent=None) -> None:
+        super().__init__(parent)
+        self._config = config
+        self._loading = False
+        lay = QVBoxLayout(self)
+        lay.addWidget(self._run_box())
+        lay.addWidget(self._data_box())
+        lay.addWidget(self._net_box())
+        lay.addWidget(self._opt_box())
+        lay.addStretch(1)
+        self.set_config(config)
+
+    # -- layout ------------------------------------------------------------------------------
+    def _run_box(self) -> QGroupBox:
+        box = QGroupBox("Run")
+        row = QHBoxLayout()
+        self.play_button = QPushButton("Pause")
+        self.play_button.setToolTip("Start or pause training (Space)")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Train on one mini-batch (N)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Start again from fresh weights with these settings (R)")
+        for b in (self.play_button, self.step_button, self.reset_button):
+            row.addWidget(b)
+        self.play_button.clicked.connect(self.play_clicked)
+        self.step_button.clicked.connect(self.step_clicked)
+        self.reset_button.clicked.connect(self.reset_clicked)
+        self.speed = QSlider()
+        self.speed.setOrientation(self.speed.orientation().Horizontal)
+        self.speed.setRange(0, len(SPEEDS) - 1)
+        self.speed.setValue(len(SPEEDS) - 1)
+        self.speed.setToolTip(TIPS["speed"])
+        self.speed.valueChanged.connect(self._speed_moved)
+        form = QFormLayout(box)
+        form.addRow(row)
+        form.addRow("Speed", self.speed)
+        return box
+
+    def _data_box(self) -> QGroupBox:
+        box = QGroupBox("Data")
+        form = QFormLayout(box)
+        self.dataset = QComboBox()
+        self.dataset.addItems([*BUILTIN_DATASETS, OPEN_FILE])
+        self.classes = self._spin(2, 10, "classes")
+        self.noise = ValidatedField(0.1, number_parser("noise", 0, 5), fmt_float)
+        self._tip(self.dataset, "dataset")
+        self._tip(self.noise, "noise")
+        form.addRow("Data set", self.dataset)
+        form.addRow("Classes", self.classes)
+        form.addRow("Noise", self.noise)
+        self.dataset.activated.connect(self._dataset_picked)
+        self.classes.valueChanged.connect(self._structure)
+        self.noise.value_changed.connect(self._structure)
+        self.noise.invalid.connect(self.invalid_input)
+        return box
+
+    def _net_box(self) -> QGroupBox:
+        box = QGroupBox("Network")
+        form = QFormLayout(box)
+        self.layers = self._spin(0, 8, "layers")
+        self.width = self._spin(1, 1024, "width")
+        self.activation = QComboBox()
+        self.activation.addItems(["relu", "tanh", "sigmoid", "linear"])
+        self._tip(self.activation, "activation")
+        self.bn = QCheckBox("Batch norm")
+        self._tip(self.bn, "bn")
+        self.compare = QCheckBox("Compare BN vs plain")
+        self._tip(self.compare, "compare")
+        self.bn_momentum = ValidatedField(
+            0.9, number_parser("BN momentum", 0, 1, high_open=True), fmt_float
+        )
+        self.eps = ValidatedField(1e-5, number_parser("eps", 0, 1, low_open=True), fmt_float)
+        self._tip(self.bn_momentum, "bn_momentum")
+        self._tip(self.eps, "eps")
+        for label, w in [
+            ("Hidden layers", self.layers),
+            ("Width", self.width),
+            ("Activation", self.activation),
+            ("", self.bn),
+            ("", self.compare),
+            ("BN momentum", self.bn_momentum),
+            ("BN eps", self.eps),
+        ]:
+            form.addRow(label, w)
+        self.layers.valueChanged.connect(self._structure)
+        self.width.valueChanged.connect(self._structure)
+        self.activation.currentIndexChanged.connect(self._structure)
+        self.compare.toggled.connect(self._compare_toggled)
+        self.bn.toggled.connect(self._bn_toggled)
+        for f, key in ((self.bn_momentum, "bn_momentum"), (self.eps, "eps")):
+            f.value_changed.connect(lambda v, k=key: self._live({k: v}))
+            f.invalid.connect(self.invalid_input)
+        return box
+
+    def _opt_box(self) -> QGroupBox:
+        box = QGroupBox("Optimization")
+        form = QFormLayout(box)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(["sgd", "momentum", "rmsprop", "adam"])
+        self._tip(self.optimizer, "optimizer")
+        self.lr_field = ValidatedField(
+            0.01, number_parser("learning rate", 0, 100, low_open=True), fmt_float
+        )
+        self.lr = LogSlider(0.01, 1e-5, 10.0, self.lr_field)
+        self._tip(self.lr, "lr")
+        self._tip(self.lr_field, "lr")
+        self.momentum = ValidatedField(
+            0.9, number_parser("momentum beta", 0, 1, high_open=True), fmt_float
+        )
+        self._tip(self.momentum, "momentum")
+        self.batch = self._spin(2, 4096, "batch")
+        self.seed = self._spin(0, 2**31 - 1, "seed")
+        for label, w in [
+            ("Optimizer", self.optimizer),
+            ("Learning rate", self.lr),
+            ("Momentum beta", self.momentum),
+            ("Mini-batch", self.batch),
+            ("Seed", self.seed),
+        ]:
+            form.addRow(label, w)
+        self.optimizer.currentIndexChanged.connect(self._structure)
+        self.seed.valueChanged.connect(self._structure)
+        self.lr.value_changed.connect(lambda v: self._live({"lr": v}))
+        self.lr_field.invalid.connect(self.invalid_input)
+        self.momentum.value_changed.connect(lambda v: self._live({"momentum": v}))
+        self.momentum.invalid.connect(self.invalid_input)
+        self.batch.valueChanged.connect(lambda v: self._live({"batch_size": v}))
+        return box
+
+    def _spin(self, lo: int, hi: int, tip: str) -> QSpinBox:
+        s = QSpinBox()
+        s.setRange(lo, hi)
+        s.setKeyboardTracking(False)  # typing "128" must not reset at "1" and "12"
+        self._tip(s, tip)
+        return s
+
+    @staticmethod
+    def _tip(w: QWidget, key: str) -> None:
+        w.setToolTip(TIPS[key])
+
+    # -- state -------------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        """The settings the widgets show now."""
+        return self._config
+
+    def set_config(self, c: TrainConfig) -> None:
+        """Show ``c`` without emitting anything (after a reset or "Open settings...")."""
+        self._loading = True
+        try:
+            self._config = c
+            if self.dataset.findText(c.dataset) < 0:
+                self.dataset.insertItem(self.dataset.count() - 1, c.dataset)
+            self.dataset.setCurrentText(c.dataset)
+            self.classes.setValue(c.n_classes)
+            self.noise.set_value(c.noise)
+            self.layers.setValue(len(c.hidden))
+            self.width.setValue(c.hidden[0] if c.hidden else self.width.value() or 64)
+            self.activation.setCurrentText(c.activation)
+            self.bn.setChecked(c.batchnorm)
+            self.compare.setChecked(c.compare)
+            self.bn.setEnabled(not c.compare)
+            self.bn_momentum.set_value(c.bn_momentum)
+            self.eps.set_value(c.eps)
+            self.optimizer.setCurrentText(c.optimizer)
+            self.lr.set_value(c.lr)
+            self.momentum.set_value(c.momentum)
+            self.batch.setValue(c.batch_size)
+            self.seed.setValue(c.seed)
+        finally:
+            self._loading = False
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def _from_widgets(self) -> TrainConfig:
+        ds = self.dataset.currentText()
+        return replace(
+            self._config,
+            dataset=ds if ds != OPEN_FILE else self._config.dataset,
+            n_classes=self.classes.value(),
+            noise=self.noise.value(),
+            hidden=(self.width.value(),) * self.layers.value(),
+            activation=self.activation.currentText(),
+            batchnorm=self.bn.isChecked(),
+            compare=self.compare.isChecked(),
+            optimizer=self.optimizer.currentText(),
+            lr=self.lr_field.value(),
+            momentum=self.momentum.value(),
+            batch_size=self.batch.value(),
+            bn_momentum=self.bn_momentum.value(),
+            eps=self.eps.value(),
+            seed=self.seed.value(),
+        )
+
+    # -- reactions ---------------------------------------------------------------------------
+    def _structure(self, *_) -> None:
+        if not self._loading:
+            self._config = self._from_widgets()
+            self.reset_requested.emit(self._config)
+
+    def _live(self, changes: dict) -> None:
+        if not self._loading:
+            self._config = replace(self._config, **changes)
+            self.hparams_changed.emit(changes)
+
+    def _bn_toggled(self, on: bool) -> None:
+        if not self._loading:
+            self._config = replace(self._config, batchnorm=on)
+            self.batchnorm_toggled.emit(on)
+
+    def _compare_toggled(self, on: bool) -> None:
+        self.bn.setEnabled(not on)
+        self._structure()
+
+    def _dataset_picked(self, index: int) -> None:
+        if self.dataset.itemText(index) == OPEN_FILE:
+            self.dataset.setCurrentText(self._config.dataset)
+            self.open_file_requested.emit()
+        else:
+            self._structure()
+
+    def _speed_moved(self, pos: int) -> None:
+        v = SPEEDS[pos]
+        self.speed.setToolTip(f"{TIPS['speed']}\nnow: {v or 'max'} steps/s")
+        self.speed_changed.emit(float(v) if v else None)
+
+    def toggle_bn(self) -> None:
+        """The B key: flip BN on a single network (compare mode shows both already)."""
+        if self.bn.isEnabled():
+            self.bn.setChecked(not self.bn.isChecked())

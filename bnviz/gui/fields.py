@@ -1,0 +1,140 @@
+"""Input widgets that refuse bad input where it is typed.
+
+A :class:`ValidatedField` parses its text when editing finishes; a bad value turns the field
+red, reports the reason through ``invalid`` and puts the last good value back, so nothing bad
+ever reaches the trainer. :class:`LogSlider` moves a positive value on a log10 scale, the scale
+the course says a learning rate lives on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSlider, QWidget
+
+INVALID_STYLE = "QLineEdit { background: #ffd6d6; }"
+
+
+class ValidatedField(QLineEdit):
+    """A line edit holding one value of a type decided by ``parse`` (text -> value, raising
+    ValueError with a message for bad text)."""
+
+    value_changed = Signal(object)
+    invalid = Signal(str)
+
+    def __init__(self, value, parse: Callable[[str], object], fmt: Callable = str, parent=None):
+        super().__init__(parent)
+        self._parse, self._fmt = parse, fmt
+        self._value = value
+        self.setText(fmt(value))
+        self.editingFinished.connect(self._commit)
+
+    def value(self):
+        return self._value
+
+    def set_value(self, value, emit: bool = False) -> None:
+        self._value = value
+        self.setText(self._fmt(value))
+        self.setStyleSheet("")
+        if emit:
+            self.value_changed.emit(value)
+
+    def _commit(self) -> None:
+        text = self.text().strip()
+        if text == self._fmt(self._value):
+            self.setStyleSheet("")
+            return
+        try:
+            value = self._parse(text)
+        except (ValueError, TypeError, OverflowError) as e:
+            self.setStyleSheet(INVALID_STYLE)
+            self.invalid.emit(str(e))
+            self.setText(self._fmt(self._value))
+            return
+        self.setStyleSheet("")
+        if value != self._value:
+            self._value = value
+            self.setText(self._fmt(value))
+            self.value_changed.emit(value)
+
+
+def number_parser(
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+):
+    """A parse function for a number in a range, with messages naming the setting."""
+
+    def parse(text: str):
+        try:
+            v = int(text) if integer else float(text)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise ValueError(f"{name}: {text!r} is not {kind}") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {text}")
+        if low is not None and (v < low or (low_open and v == low)):
+            raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {text}")
+        if high is not None and (v > high or (high_open and v == high)):
+            raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {text}")
+        return v
+
+    return parse
+
+
+def fmt_float(v: float) -> str:
+    return f"{v:.6g}"
+
+
+class LogSlider(QWidget):
+    """A slider on log10 of a positive value, tied to a :class:`ValidatedField` beside it."""
+
+    value_changed = Signal(float)
+
+    STEPS_PER_DECADE = 20
+
+    def __init__(self, value: float, lo: float, hi: float, field: ValidatedField, parent=None):
+        super().__init__(parent)
+        self._lo = math.log10(lo)
+        self.slider = QSlider(Qt.Horizontal)
+        n = round((math.log10(hi) - self._lo) * self.STEPS_PER_DECADE)
+        self.slider.setRange(0, n)
+        self.field = field
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.slider, 3)
+        lay.addWidget(field, 2)
+        self._set_slider(value)
+        self.slider.valueChanged.connect(self._slid)
+        self.slider.sliderReleased.connect(self._released)
+        field.value_changed.connect(self._typed)
+
+    def _set_slider(self, value: float) -> None:
+        pos = round((math.log10(value) - self._lo) * self.STEPS_PER_DECADE)
+        self.slider.blockSignals(True)
+        self.slider.setValue(max(self.slider.minimum(), min(self.slider.maximum(), pos)))
+        self.slider.blockSignals(False)
+
+    def _slider_value(self) -> float:
+        return float(f"{10 ** (self._lo + self.slider.value() / self.STEPS_PER_DECADE):.3g}")
+
+    def _slid(self) -> None:
+        self.field.set_value(self._slider_value())
+        if not self.slider.isSliderDown():  # keyboard or click: apply at once
+            self.value_changed.emit(self.field.value())
+
+    def _released(self) -> None:
+        self.value_changed.emit(self.field.value())
+
+    def _typed(self, value: float) -> None:
+        self._set_slider(value)
+        self.value_changed.emit(value)
+
+    def set_value(self, value: float) -> None:
+        self.field.set_value(value)
+        self._set_slider(value)

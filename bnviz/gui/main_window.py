@@ -1,0 +1,283 @@
+"""The main window: lays out the panels, wires the controls to the training worker, and
+redraws from the latest snapshots on a ~30 Hz timer. Menus and file actions live in
+:mod:`bnviz.gui.menus`; every plot lives in its own panel module."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from bnviz.core.config import ConfigError, TrainConfig
+from bnviz.core.datasets import DataError, Dataset, load_dataset
+from bnviz.core.history import RunHistory
+from bnviz.gui import menus
+from bnviz.gui.controls import ControlPanel
+from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.worker import TrainingWorker
+
+REDRAW_MS = 33
+GRID_POINTS = 90
+GRID_MARGIN = 0.4
+SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
+
+
+def make_panels() -> dict[str, Panel]:
+    """The training panels, imported here so a missing optional panel cannot stop the app."""
+    from bnviz.gui.panels.activations import ActivationsPanel
+    from bnviz.gui.panels.confusion import ConfusionPanel
+    from bnviz.gui.panels.loss import LossPanel
+    from bnviz.gui.panels.percentiles import PercentilePanel
+    from bnviz.gui.panels.softmax import SoftmaxPanel
+
+    return {
+        "activations": ActivationsPanel(),
+        "loss": LossPanel(),
+        "percentiles": PercentilePanel(),
+        "softmax": SoftmaxPanel(),
+        "confusion": ConfusionPanel(),
+    }
+
+
+def decision_grid(data: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grid coordinates covering the 2-D data (standardized units), or None for other data."""
+    if data.n_features != 2:
+        return None
+    X = np.vstack([data.X_train, data.X_val])
+    lo, hi = X.min(axis=0) - GRID_MARGIN, X.max(axis=0) + GRID_MARGIN
+    return (np.linspace(lo[0], hi[0], GRID_POINTS), np.linspace(lo[1], hi[1], GRID_POINTS))
+
+
+class MainWindow(QMainWindow):
+    """bnviz's window. ``settings`` may be a QSettings for a test-only location."""
+
+    def __init__(
+        self,
+        config: TrainConfig | None = None,
+        settings: QSettings | None = None,
+        autoplay: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("bnviz: batch norm, softmax and hyperparameter search, live")
+        self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
+        config = config or menus.restore_config(self.settings) or TrainConfig()
+        self.histories: dict[str, RunHistory] = {}
+        self.frame: Frame | None = None
+        self._pending = None
+        self._redraws: list[float] = []
+        self.steps_per_s = 0.0
+        self.playing = autoplay
+        self.config, self.data = self._load(config, fallback=True)
+        self.generation = 0
+        self.worker = TrainingWorker(self.config, self.data, decision_grid(self.data))
+        self.worker.start()  # the training process starts while the window is built
+        self._build_ui()
+        self._wire()
+        for p in self.panels.values():
+            p.set_dataset(self.data)
+        menus.restore_layout(self)
+        if autoplay:
+            self.worker.play()
+        self.worker.request_snapshot()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(REDRAW_MS)
+
+    # -- construction ------------------------------------------------------------------------
+    def _load(self, config: TrainConfig, fallback: bool = False) -> tuple[TrainConfig, Dataset]:
+        """Validate ``config`` and load its data here, so a bad setting or file is reported at
+        once and never reaches the training process."""
+        try:
+            config = config.validated()
+            return config, load_dataset(
+                config.dataset,
+                n_classes=config.n_classes,
+                noise=config.noise,
+                n_samples=config.n_samples,
+                val_fraction=config.val_fraction,
+                seed=config.seed,
+            )
+        except (ConfigError, DataError, OSError) as e:
+            if not fallback:
+                raise
+            # A saved setting that no longer loads (a moved file) must not stop the app.
+            self._startup_error = str(e)
+            config = TrainConfig()
+            return config, load_dataset(config.dataset, seed=config.seed)
+
+    def _build_ui(self) -> None:
+        self.controls = ControlPanel(self.config)
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        dock = QDockWidget("Controls", self)
+        dock.setObjectName("controls_dock")
+        dock.setWidget(scroll)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        self.panels = make_panels()
+        p = self.panels
+        top = QSplitter(Qt.Horizontal)
+        top.addWidget(p["activations"])
+        top.addWidget(p["loss"])
+        bottom = QSplitter(Qt.Horizontal)
+        for name in ("percentiles", "softmax", "confusion"):
+            bottom.addWidget(p[name])
+        bottom.setSizes([400, 400, 260])
+        outer = QSplitter(Qt.Vertical)
+        outer.addWidget(top)
+        outer.addWidget(bottom)
+        self.splitters = {"top": top, "bottom": bottom, "outer": outer}
+        self.tabs = QTabWidget()
+        self.tabs.addTab(outer, "Training")
+        menus.add_optional_tabs(self)
+        self.setCentralWidget(self.tabs)
+        self.status_counts = QLabel()
+        self.status_message = QLabel()
+        self.statusBar().addWidget(self.status_counts)
+        self.statusBar().addWidget(self.status_message, 1)
+        menus.build_menus(self)
+        if getattr(self, "_startup_error", None):
+            self.show_message(f"saved settings could not be used: {self._startup_error}", True)
+
+    def _wire(self) -> None:
+        c, w = self.controls, self.worker
+        c.reset_requested.connect(self.reset)
+        c.reset_clicked.connect(lambda: self.reset(self.controls.config()))
+        c.hparams_changed.connect(self._hparams)
+        c.batchnorm_toggled.connect(self._batchnorm)
+        c.invalid_input.connect(lambda m: self.show_message(m, error=True))
+        c.open_file_requested.connect(lambda: menus.open_data_file(self))
+        c.play_clicked.connect(self.toggle_play)
+        c.step_clicked.connect(self.step_once)
+        c.speed_changed.connect(w.set_speed)
+        w.snapshot_ready.connect(self._snapshot_arrived)
+        w.error_raised.connect(lambda m: self.show_message(m, error=True))
+        w.state_changed.connect(self._state_changed)
+        for key, slot in (
+            (Qt.Key_Space, self.toggle_play),
+            (Qt.Key_B, c.toggle_bn),
+            (Qt.Key_N, self.step_once),
+            (Qt.Key_R, c.reset_clicked.emit),
+        ):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.WindowShortcut)
+            sc.activated.connect(slot)
+
+    # -- user actions --------------------------------------------------------------------------
+    def reset(self, config: TrainConfig, data: Dataset | None = None) -> bool:
+        """Start a new run; on a bad setting or data file, say why and keep the current run."""
+        try:
+            if data is None:
+                config, data = self._load(config)
+            else:
+                config = config.validated()
+        except (ConfigError, DataError, OSError) as e:
+            self.show_message(str(e), error=True)
+            self.controls.set_config(self.config)
+            return False
+        self.config, self.data = config, data
+        self.histories, self.frame, self._pending = {}, None, None
+        self.generation = self.worker.replace_trainer(config, data, decision_grid(data))
+        for p in self.panels.values():
+            p.set_dataset(self.data)
+        self.controls.set_config(self.config)
+        self.show_message(f"new run: {config.dataset}, hidden {config.hidden or 'none'}")
+        return True
+
+    def _hparams(self, changes: dict) -> None:
+        from dataclasses import replace
+
+        self.config = replace(self.config, **changes)
+        self.worker.set_hparams(**changes)
+
+    def _batchnorm(self, on: bool) -> None:
+        from dataclasses import replace
+
+        self.config = replace(self.config, batchnorm=on)
+        self.worker.set_batchnorm(on)
+        self.show_message(f"batch norm {'on' if on else 'off'} (output preserved at the flip)")
+
+    def toggle_play(self) -> None:
+        self.playing = not self.playing
+        (self.worker.play if self.playing else self.worker.pause)()
+        self.controls.set_playing(self.playing)
+
+    def step_once(self) -> None:
+        if self.playing:
+            self.toggle_play()
+        self.worker.step_once()
+
+    def _state_changed(self, playing: bool) -> None:
+        self.playing = playing
+        self.controls.set_playing(playing)
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.status_message.setStyleSheet("color: #b00000;" if error else "")
+        self.status_message.setText(text)
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _snapshot_arrived(self, payload) -> None:
+        gen, snaps, rate = payload
+        if gen != self.generation:  # from a trainer that has since been replaced
+            self.worker.request_snapshot()
+            return
+        self._pending = (snaps, rate)
+
+    def _tick(self) -> None:
+        if self._pending is None:
+            return
+        snaps, self.steps_per_s = self._pending
+        self._pending = None
+        for s in snaps:
+            self.histories.setdefault(s.run, RunHistory(s.run)).add(s)
+        for name in list(self.histories):
+            if name not in {s.run for s in snaps}:
+                del self.histories[name]
+        self.frame = Frame(snaps, dict(self.histories))
+        for panel in self.panels.values():
+            try:
+                panel.render(self.frame)
+            except Exception as e:  # a drawing bug must not take the app down
+                self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
+        self._count_redraw(snaps)
+        self.worker.request_snapshot()
+
+    def _count_redraw(self, snaps) -> None:
+        now = time.perf_counter()
+        self._redraws.append(now)
+        while self._redraws and now - self._redraws[0] > 2.0:
+            self._redraws.pop(0)
+        fps = (len(self._redraws) - 1) / max(now - self._redraws[0], 1e-9)
+        s = snaps[0]
+        self.redraws_per_s = fps
+        text = (
+            f"step {s.step}  epoch {s.epoch}  {self.steps_per_s:,.0f} steps/s  {fps:.0f} redraws/s"
+        )
+        self.status_counts.setText(text)
+        diverged = [x.message for x in snaps if x.diverged]
+        if diverged and not self.status_message.text().endswith(diverged[-1]):
+            self.show_message(diverged[-1], error=True)
+
+    # -- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.timer.stop()
+        menus.save_layout(self)
+        self.worker.stop()
+        super().closeEvent(event)
+
+
+def qwidget_names(w: QWidget) -> list[str]:
+    """Object names of a widget's children (for tests and debugging)."""
+    return [c.objectName() for c in w.findChildren(QWidget) if c.objectName()]

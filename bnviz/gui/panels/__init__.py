@@ -1,0 +1,1 @@
+"""Plot panels: one per file, each drawing from snapshots (see bnviz/gui/panel.py)."""

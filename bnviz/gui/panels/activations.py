@@ -1,0 +1,366 @@
+"""Activation distributions: one histogram per hidden layer, BN and plain overlaid.
+
+The histograms come from the core on stable bin edges (:class:`bnviz.core.stats.StableBins`);
+this panel only turns counts into densities, so the two networks are comparable, and draws them
+with ``stepMode="center"`` on plot items made once per (run, layer).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
+
+from bnviz.core.datasets import Dataset
+from bnviz.core.snapshot import LayerStats, Snapshot
+from bnviz.gui import style
+from bnviz.gui.panel import Frame, Panel
+
+MAX_SHOWN_LAYERS = 6
+FILL_ALPHA = 70
+SATURATED_BRUSH = (150, 150, 150, 45)  # its opaque colour marks the key in the legend
+TEXT_SIZE = "8pt"
+TEXT_INTERVAL_S = 0.25
+MIN_LABEL_WIDTH = 60
+# (kind, combo text, axis label, tooltip)
+KINDS = (
+    (
+        "z_tilde",
+        "z~ (activation input)",
+        "z~",
+        "z~ = gamma * (z - mu) / sqrt(sigma^2 + eps) + beta: the input of the activation.\n"
+        "Without BN, z~ = z. Batch norm keeps its mean and spread steady while W changes.",
+    ),
+    ("z", "z (before BN)", "z", "z = W a_prev + b: the linear output, before batch norm."),
+    ("a", "a (activation output)", "a", "a = g(z~): the activation output fed to the next layer."),
+)
+# Where sigmoid/tanh outputs count as saturated (within 0.02 of a limit), in a and in z~ units.
+SATURATED_A = {"sigmoid": (0.02, 0.98), "tanh": (-0.98, 0.98)}
+SATURATED_Z = {
+    "sigmoid": (-math.log(0.98 / 0.02), math.log(0.98 / 0.02)),
+    "tanh": (-math.atanh(0.98), math.atanh(0.98)),
+}
+FAR = 1e6  # a saturated region reaches "to infinity" in z~ units
+_CANDIDATES = {
+    "relu": lambda x: np.maximum(x, 0.0),
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0))),
+    "tanh": np.tanh,
+    "linear": lambda x: x,
+}
+
+
+def density(edges: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Counts (n,) on ``edges`` (n+1,) as a probability density (area 1; zeros if empty)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        return np.zeros_like(counts)
+    return counts / (total * np.diff(np.asarray(edges, dtype=np.float64)))
+
+
+def infer_activation(layer: LayerStats) -> str:
+    """The activation that best maps this layer's z~ histogram onto its a histogram (mean and
+    std compared), for when nobody told the panel which one the network uses."""
+    zt, a = layer.hist["z_tilde"], layer.hist["a"]
+    centers = 0.5 * (zt.edges[1:] + zt.edges[:-1])
+    p = np.asarray(zt.counts, dtype=np.float64)
+    if p.sum() <= 0 or not (math.isfinite(a.mean) and math.isfinite(a.std)):
+        return "linear"
+    p = p / p.sum()
+
+    def error(f) -> float:
+        v = f(centers)
+        m = float(p @ v)
+        s = math.sqrt(max(float(p @ (v - m) ** 2), 0.0))
+        return abs(m - a.mean) + abs(s - a.std)
+
+    return min(_CANDIDATES, key=lambda name: error(_CANDIDATES[name]))
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+class _StatsLabel(pg.LabelItem):
+    """Stats text that may be narrower than its words (then clipped at the end), so a long
+    line never pushes the grid of plots wider than the panel."""
+
+    def __init__(self) -> None:
+        super().__init__("", size=TEXT_SIZE, justify="left")
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+
+    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        super().updateMin()
+        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (MIN_LABEL_WIDTH, height)
+        self.setMinimumWidth(MIN_LABEL_WIDTH)
+
+
+class _LayerPlot:
+    """One hidden layer: a plot, a stats label under it, a curve per run and overlays."""
+
+    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, layer: int) -> None:
+        self.layer = layer
+        self.plot = layout.addPlot(row=row, col=col, title=f"layer {layer}")
+        self.plot.setMenuEnabled(False)
+        self.plot.getAxis("left").setWidth(38)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.label = _StatsLabel()
+        layout.addItem(self.label, row=row + 1, col=col)
+        self.curves: dict[str, pg.PlotCurveItem] = {}
+        self.colors: dict[str, tuple] = {}
+        self.regions = [
+            pg.LinearRegionItem(movable=False, brush=SATURATED_BRUSH, pen=None) for _ in range(2)
+        ]
+        for r in self.regions:
+            r.setZValue(-20)
+            for line in r.lines:
+                line.setPen(None)
+            r.setVisible(False)
+            self.plot.addItem(r, ignoreBounds=True)
+        self._text = None
+        self._message = ""
+
+    def curve(self, run: str, batchnorm: bool) -> pg.PlotCurveItem:
+        item = self.curves.get(run)
+        if item is None:
+            item = self.curves[run] = pg.PlotCurveItem(fillLevel=0)
+            self.plot.addItem(item)
+        color = style.run_color(batchnorm)
+        if self.colors.get(run) != color:  # a run's colour follows BN being on or off
+            self.colors[run] = color
+            item.setPen(pg.mkPen(color, width=1.5))
+            item.setBrush(pg.mkBrush(*color, FILL_ALPHA))
+            item.setZValue(1 if batchnorm else 0)
+        return item
+
+    def set_message(self, message: str) -> None:
+        """A red note after the title (a diverged network), kept off the histograms."""
+        if message != self._message:
+            self._message = message
+            red = _hex(style.DIVERGED_COLOR)
+            note = f" &nbsp;<span style='color:{red}'>{message}</span>" if message else ""
+            self.plot.setTitle(f"layer {self.layer}{note}")
+
+    def set_text(self, html: str) -> None:
+        if html != self._text:  # relayout only when the words change
+            self._text = html
+            self.label.setText(html, size=TEXT_SIZE)
+
+    def set_saturation(self, regions) -> None:
+        for item, region in zip(self.regions, regions or (None, None)):
+            item.setVisible(region is not None)
+            if region is not None:
+                item.setRegion(region)
+
+
+class ActivationsPanel(Panel):
+    """Histograms of z~ (or z, or a) per hidden layer, live, BN and plain overlaid."""
+
+    title = "Activations"
+
+    def __init__(self, parent=None, activation: str | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox()
+        for kind, text, _, tip in KINDS:
+            self.combo.addItem(text, kind)
+            self.combo.setItemData(self.combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.combo.setToolTip(
+            "Which quantity to histogram in every hidden layer:\n"
+            + "\n".join(f"- {k[3]}" for k in KINDS)
+        )
+        self.combo.currentIndexChanged.connect(self._kind_changed)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(style.BACKGROUND)
+        self.view.setToolTip(
+            "Density of the chosen quantity over the probe batch, one plot per hidden layer.\n"
+            "Grey bands: where sigmoid/tanh saturate (output within 0.02 of a limit), so the\n"
+            "gradient g'(z~) nearly vanishes. Under each plot: mean and std, the saturated\n"
+            "(sigmoid/tanh) or dead (ReLU) fraction, and with BN gamma and beta (mean \u00b1 std\n"
+            "over the units)."
+        )
+        self.layout_item: pg.GraphicsLayout = self.view.ci
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show:"))
+        bar.addWidget(self.combo)
+        bar.addStretch(1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(bar)
+        box.addWidget(self.view, 1)
+        self.plots: list[_LayerPlot] = []
+        self.legend: pg.LabelItem | None = None
+        self._fixed_activation = activation
+        self.activation = activation
+        self._last: Frame | None = None
+        self._n_layers: int | None = None
+        self._kind_shown: str | None = None
+        self._text_shape: tuple = ()
+        self._text_at = -math.inf
+
+    # -- Panel API -------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.combo.currentData()
+
+    def set_activation(self, activation: str | None) -> None:
+        """Tell the panel the activation ("relu", "tanh", "sigmoid", "linear"); None = infer."""
+        self._fixed_activation = self.activation = activation
+        self._kind_shown = None
+
+    def set_dataset(self, data: Dataset) -> None:
+        self.activation = self._fixed_activation
+        self._last = None
+        self._n_layers = None
+        self.layout_item.clear()
+        self.plots, self.legend, self._kind_shown = [], None, None
+
+    def export_items(self) -> list:
+        return [self.layout_item]
+
+    def render(self, frame: Frame) -> None:
+        self._last = frame
+        n = _layer_count(frame)
+        if n is not None:
+            self._build(n)
+        if not self.plots:
+            return
+        alive = [s for s in frame.snapshots if not s.diverged and s.layers]
+        if self.activation is None and alive:
+            self.activation = infer_activation(alive[0].layers[0])
+        if self._kind_shown != self.kind:
+            self._kind_changed_axes()
+        self._update_legend(frame.snapshots)
+        # Numbers that change 30 times a second cannot be read, and re-laying out text costs
+        # half a frame: refresh the stats a few times a second, or at once when lines change.
+        now = time.monotonic()
+        shape = (
+            self.kind,
+            self.activation,
+            tuple((s.run, s.batchnorm, s.diverged) for s in frame.snapshots),
+        )
+        text_due = shape != self._text_shape or now - self._text_at >= TEXT_INTERVAL_S
+        if text_due:
+            self._text_shape, self._text_at = shape, now
+        for lp in self.plots:
+            self._render_layer(lp, frame.snapshots, text_due)
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _render_layer(self, lp: _LayerPlot, snaps: tuple[Snapshot, ...], text_due: bool) -> None:
+        lines, messages, seen = [], [], set()
+        compare = len(snaps) > 1
+        for s in snaps:
+            seen.add(s.run)
+            name = style.run_label(s.run, s.batchnorm)
+            color = _hex(style.run_color(s.batchnorm))
+            curve = lp.curve(s.run, s.batchnorm)
+            stats = s.layers[lp.layer - 1] if lp.layer <= len(s.layers) else None
+            if s.diverged or stats is None:
+                curve.setVisible(False)
+                if s.diverged:
+                    msg = f"diverged at step {s.diverged_step}"
+                    messages.append(f"{name} {msg}" if compare else msg)
+                continue
+            h = stats.hist[self.kind]
+            curve.setData(h.edges, density(h.edges, h.counts), stepMode="center")
+            curve.setVisible(True)
+            if text_due:
+                text = self._stats_text(h, stats)
+                lines.append(f"<span style='color:{color}'><b>{name}</b>&nbsp; {text}</span>")
+        for run, curve in lp.curves.items():
+            if run not in seen:  # compare switched off: the other network is gone
+                curve.setVisible(False)
+        lp.set_message(", ".join(messages))
+        if text_due:
+            lp.set_text("<br>".join(lines))
+
+    def _stats_text(self, h, stats: LayerStats) -> str:
+        """``mu sigma`` of the shown quantity, saturated/dead %, and gamma/beta over the units."""
+        sp = "&nbsp;&nbsp;"
+        text = f"\u03bc {h.mean:.2f}{sp}\u03c3 {h.std:.2f}"
+        if self.activation in SATURATED_A:
+            text += f"{sp}sat. {100 * stats.saturated:.0f}%"
+        elif self.activation == "relu":
+            text += f"{sp}dead {100 * stats.saturated:.0f}%"
+        if stats.gamma_mean is not None:
+            text += (
+                f"<br>\u03b3 {stats.gamma_mean:.2f}\u00b1{stats.gamma_std:.2f}{sp}"
+                f"\u03b2 {stats.beta_mean:.2f}\u00b1{stats.beta_std:.2f}"
+            )
+        return text
+
+    def _update_legend(self, snaps: tuple[Snapshot, ...]) -> None:
+        entries = " &nbsp; ".join(
+            f"<span style='color:{_hex(style.run_color(s.batchnorm))}'>\u25a0 "
+            f"{style.run_label(s.run, s.batchnorm)}</span>"
+            for s in snaps
+        )
+        what = next(k[1] for k in KINDS if k[0] == self.kind)
+        text = f"{entries} &nbsp;&nbsp; density of {what}"
+        if self.kind != "z" and self.activation in SATURATED_A:
+            text += f" &nbsp;&nbsp;<span style='color:{_hex(SATURATED_BRUSH[:3])}'>\u25a0</span>"
+            text += f" {self.activation} saturates"
+        if self.legend is not None and self.legend.text != text:
+            self.legend.setText(text, size="9pt")
+
+    def _kind_changed(self) -> None:
+        self._kind_changed_axes()
+        if self._last is not None:
+            self.render(self._last)
+
+    def _kind_changed_axes(self) -> None:
+        kind = self.kind
+        self._kind_shown = kind
+        axis = next(k[2] for k in KINDS if k[0] == kind)
+        if kind == "a":
+            regions = SATURATED_A.get(self.activation)
+            lo, hi = (-1.0 if self.activation == "tanh" else 0.0, 1.0)
+            regions = regions and ((lo - FAR, regions[0]), (regions[1], hi + FAR))
+        elif kind == "z_tilde":
+            regions = SATURATED_Z.get(self.activation)
+            regions = regions and ((-FAR, regions[0]), (regions[1], FAR))
+        else:
+            regions = None
+        for lp in self.plots:
+            lp.plot.setLabel("bottom", axis)
+            lp.set_saturation(regions)
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _build(self, n: int) -> None:
+        """Lay out ``n`` layer plots (rebuilt only when ``n`` changes, or after a reset)."""
+        if n == self._n_layers:
+            return
+        self._n_layers, self._text_shape = n, ()
+        self.layout_item.clear()
+        self.plots, self.legend, self._kind_shown = [], None, None
+        if n == 0:
+            self.layout_item.addLabel("no hidden layer", size="14pt", color=style.EVENT_COLOR)
+            return
+        shown = min(n, MAX_SHOWN_LAYERS)
+        cols = {1: 1, 2: 2, 4: 2}.get(shown, 3)
+        self.legend = self.layout_item.addLabel("", row=0, col=0, colspan=cols, size="9pt")
+        for i in range(shown):
+            row, col = divmod(i, cols)
+            self.plots.append(_LayerPlot(self.layout_item, 1 + 2 * row, col, i + 1))
+        if n > shown:
+            self.layout_item.addLabel(
+                f"layers {shown + 1}-{n} not shown",
+                row=1 + 2 * math.ceil(shown / cols),
+                col=0,
+                colspan=cols,
+                size=TEXT_SIZE,
+                color=style.EVENT_COLOR,
+            )
+
+
+def _layer_count(frame: Frame) -> int | None:
+    """Hidden layers in ``frame``; None when no network can tell (all diverged, no history)."""
+    alive = [len(s.layers) for s in frame.snapshots if not s.diverged]
+    if alive:
+        return max(alive)
+    known = [len(h.percentiles) for h in frame.histories.values() if h.percentiles]
+    return max(known) if known else None

@@ -1,0 +1,317 @@
+"""Training and validation loss, validation accuracy, and the events that explain their jumps.
+
+Each network gets its raw per-step loss (faint), its smoothed loss (the bias-corrected EWMA the
+history keeps) and its eval-mode validation loss/accuracy (dots), in its own colour. Vertical
+dashed lines mark what the user did (BN switched, hyperparameters changed); a red line marks
+the step where a network diverged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
+
+from bnviz.core.datasets import Dataset
+from bnviz.core.history import RunHistory
+from bnviz.gui import style
+from bnviz.gui.panel import Frame, Panel
+
+RAW_ALPHA = 60
+AXIS_WIDTH = 64
+# Validation series get a dot per evaluation while they are short; past this many points the dots
+# would hide the line (and cost a scatter rebuild each update), so the line carries on alone.
+SYMBOL_LIMIT = 250
+LABEL_CHARS = 22  # event labels longer than this are cut; the full text is the tooltip
+# Event labels cycle through these heights (fraction of the view) so neighbours don't collide.
+LABEL_POSITIONS = (0.62, 0.48, 0.34)
+EVENT_PEN = pg.mkPen(style.EVENT_COLOR, width=1, style=Qt.PenStyle.DashLine)
+DIVERGED_PEN = pg.mkPen(style.DIVERGED_COLOR, width=2)
+
+
+def _color(run: str, batchnorm: bool) -> tuple[int, int, int]:
+    """Compare mode keeps "bn" orange and "plain" blue; a single net follows its BN state."""
+    if run == "bn":
+        return style.BN_COLOR
+    if run == "plain":
+        return style.PLAIN_COLOR
+    return style.run_color(batchnorm)
+
+
+def _long_curve(plot: pg.PlotItem, **kwargs) -> pg.PlotDataItem:
+    """A curve for a long series: drawn clipped to the view and peak-downsampled."""
+    item = pg.PlotDataItem(**kwargs)
+    plot.addItem(item)
+    # After addItem, which hands the item the plot's own (context-menu) settings.
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, method="peak")
+    return item
+
+
+def _dark_axes(plot: pg.PlotItem) -> None:
+    for name in ("left", "bottom"):
+        ax = plot.getAxis(name)
+        ax.setPen("k")
+        ax.setTextPen("k")
+
+
+class _RunCurves:
+    """The plot items of one network, made once and fed with ``setData``."""
+
+    def __init__(self, loss_plot: pg.PlotItem, acc_plot: pg.PlotItem) -> None:
+        self.raw = _long_curve(loss_plot)
+        self.smoothed = _long_curve(loss_plot)
+        self.val = _long_curve(loss_plot, symbol="o", symbolSize=6)
+        self.acc = _long_curve(acc_plot, symbol="o", symbolSize=6)
+        self.raw.setZValue(-1)
+        self.diverged = pg.InfiniteLine(
+            angle=90,
+            pen=DIVERGED_PEN,
+            label="",
+            labelOpts={
+                "position": 0.85,
+                "color": style.DIVERGED_COLOR,
+                "fill": (255, 255, 255, 220),
+                "anchors": [(0, 0.5), (0, 0.5)],
+            },
+        )
+        self.diverged_acc = pg.InfiniteLine(angle=90, pen=DIVERGED_PEN)
+        loss_plot.addItem(self.diverged, ignoreBounds=True)
+        acc_plot.addItem(self.diverged_acc, ignoreBounds=True)
+        self.color: tuple | None = None
+        self.keys: dict[str, tuple] = {}
+        self.clear()
+
+    def items(self) -> tuple:
+        return (self.raw, self.smoothed, self.val, self.acc)
+
+    def set_color(self, color: tuple[int, int, int]) -> None:
+        if color == self.color:
+            return
+        self.color = color
+        self.raw.setPen(pg.mkPen((*color, RAW_ALPHA), width=1))
+        self.smoothed.setPen(pg.mkPen(color, width=2))
+        for item in (self.val, self.acc):
+            item.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
+            item.setSymbolBrush(color)
+            item.setSymbolPen(pg.mkPen("k", width=0.5))
+
+    def clear(self) -> None:
+        for item in self.items():
+            item.setData([], [])
+        self.keys.clear()
+        self.diverged.setValue(0)
+        self.diverged.setVisible(False)
+        self.diverged_acc.setVisible(False)
+
+    def set_visible(self, visible: bool) -> None:
+        for item in self.items():
+            item.setVisible(visible)
+        if not visible:
+            self.diverged.setVisible(False)
+            self.diverged_acc.setVisible(False)
+
+    def update(self, history: RunHistory, label: str) -> None:
+        for name, series in (
+            ("raw", history.loss),
+            ("smoothed", history.smoothed),
+            ("val", history.val_loss),
+            ("acc", history.val_acc),
+        ):
+            n = len(series)
+            # Steps only grow, so (length, last step) changes whenever the series does.
+            key = (n, float(series.x[-1]) if n else None)
+            if self.keys.get(name) != key:
+                self.keys[name] = key
+                # Copies: the history's buffers are rewritten in place when it decimates.
+                item = getattr(self, name)
+                if name in ("val", "acc"):
+                    item.setSymbol("o" if n <= SYMBOL_LIMIT else None)
+                item.setData(np.array(series.x), np.array(series.y))
+        step = history.diverged_step
+        self.diverged.setVisible(step is not None)
+        self.diverged_acc.setVisible(step is not None)
+        if step is not None and self.diverged.value() != step:
+            self.diverged.setValue(step)
+            self.diverged_acc.setValue(step)
+            self.diverged.label.setFormat(f"{label} diverged at step {step}")
+
+
+class LossPanel(Panel):
+    """Training loss (raw and smoothed) and validation loss above, validation accuracy below,
+    sharing the step axis."""
+
+    title = "Loss & accuracy"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.log_y = QCheckBox("log y")
+        self.log_y.setToolTip(
+            "Logarithmic loss axis: the cross-entropy L = -log a_y keeps falling by factors, so a "
+            "log scale shows late progress (and a diverging loss) that a linear axis flattens."
+        )
+        self.log_y.toggled.connect(self._set_log_y)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(style.BACKGROUND)
+        self.loss_plot = self.view.addPlot(row=0, col=0)
+        self.acc_plot = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 2)
+        self._setup_plots()
+        controls = QHBoxLayout()
+        controls.addWidget(self.log_y)
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.view)
+        self.runs: dict[str, _RunCurves] = {}
+        self._labels: dict[str, str] = {}
+        self._drawn_events: set[tuple] = set()
+        # Compare mode logs one "hparam" event per network at the same step: one line for both.
+        self._event_lines: dict[tuple, tuple[pg.InfiniteLine, pg.InfiniteLine]] = {}
+
+    def _setup_plots(self) -> None:
+        lp, ap = self.loss_plot, self.acc_plot
+        lp.setLabel("left", "cross-entropy loss")
+        lp.setToolTip(
+            "Training loss L = -log a_y on each mini-batch (faint), its smoothed average "
+            "(line, bias-corrected EWMA), and the validation loss in eval mode (dots)."
+        )
+        ap.setToolTip("Share of validation examples whose argmax a is the true class (eval mode).")
+        lp.showGrid(x=True, y=True, alpha=0.2)
+        ap.setLabel("left", "val accuracy")
+        ap.setLabel("bottom", "step (mini-batch updates)")
+        ap.showGrid(x=True, y=True, alpha=0.2)
+        ap.setXLink(lp)
+        ap.setYRange(0.0, 1.02, padding=0)
+        ap.enableAutoRange(axis="y", enable=False)
+        ap.setMouseEnabled(y=False)
+        for p in (lp, ap):
+            p.setClipToView(True)
+            p.setDownsampling(auto=True, mode="peak")
+            _dark_axes(p)
+            p.getAxis("left").setWidth(AXIS_WIDTH)  # equal widths keep the two x axes aligned
+            p.getAxis("left").enableAutoSIPrefix(False)
+        self.legend = pg.LegendItem(
+            offset=(-10, 10),
+            labelTextColor="k",
+            labelTextSize="8pt",
+            verticalSpacing=-4,
+            brush=(255, 255, 255, 210),
+            pen=(180, 180, 180),
+        )
+        self.legend.setParentItem(lp.getViewBox())
+        self.chance = pg.InfiniteLine(
+            angle=0,
+            pen=pg.mkPen(style.EVENT_COLOR, width=1, style=Qt.PenStyle.DotLine),
+            label="chance",
+            labelOpts={"position": 0.02, "color": style.EVENT_COLOR, "anchors": [(0, 1), (0, 1)]},
+        )
+        self.chance.setVisible(False)
+        ap.addItem(self.chance, ignoreBounds=True)
+
+    # -- Panel ---------------------------------------------------------------------------------
+    def set_dataset(self, data: Dataset) -> None:
+        """A new run: forget every curve and marker."""
+        for curves in self.runs.values():
+            curves.clear()
+        for _key, lines in self._event_lines.items():
+            self.loss_plot.removeItem(lines[0])
+            self.acc_plot.removeItem(lines[1])
+        self._event_lines.clear()
+        self._drawn_events.clear()
+        self.chance.setValue(1.0 / data.n_classes)
+        self.chance.setVisible(True)
+
+    def render(self, frame: Frame) -> None:
+        for run, curves in self.runs.items():
+            if run not in frame.histories and run in self._labels:
+                curves.set_visible(False)
+                self.legend.removeItem(curves.smoothed)
+                self.legend.removeItem(curves.val)
+                del self._labels[run]
+        compare = len(frame.histories) > 1
+        alive = any(h.diverged_step is None for h in frame.histories.values())
+        for run, history in frame.histories.items():
+            curves = self.runs.get(run)
+            if curves is None:
+                curves = self.runs[run] = _RunCurves(self.loss_plot, self.acc_plot)
+            label = style.run_label(run, history.batchnorm)
+            curves.set_visible(True)
+            curves.set_color(_color(run, history.batchnorm))
+            curves.update(history, label)
+            # A diverging loss shoots up by many orders of magnitude on its way to inf; scaling
+            # the axis to it would flatten the curves that are still learning.
+            self._set_autorange(curves, history.diverged_step is None or not alive)
+            self._update_legend(run, curves, label)
+            self._add_events(run, history, label if compare else "")
+
+    def export_items(self) -> list:
+        return [self.loss_plot, self.acc_plot]
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _set_log_y(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.loss_plot.setLabel("left", "cross-entropy loss (log)" if on else "cross-entropy loss")
+
+    def _set_autorange(self, curves: _RunCurves, on: bool) -> None:
+        """Let the loss curves of ``curves`` take part in the y auto-range, or not."""
+        vb = self.loss_plot.getViewBox()
+        changed = False
+        for item in (curves.raw, curves.smoothed, curves.val):
+            if on and item not in vb.addedItems:
+                vb.addedItems.append(item)
+                changed = True
+            elif not on and item in vb.addedItems:
+                vb.addedItems.remove(item)
+                changed = True
+        if changed:
+            vb.updateAutoRange()
+
+    def _update_legend(self, run: str, curves: _RunCurves, label: str) -> None:
+        if self._labels.get(run) == label:
+            return
+        if run in self._labels:
+            self.legend.removeItem(curves.smoothed)
+            self.legend.removeItem(curves.val)
+        self._labels[run] = label
+        self.legend.addItem(curves.smoothed, f"{label}: train (smoothed)")
+        self.legend.addItem(curves.val, f"{label}: validation")
+
+    def _add_events(self, run: str, history: RunHistory, prefix: str) -> None:
+        for ev in history.events:
+            if ev.kind not in ("bn_on", "bn_off", "hparam"):
+                continue
+            key = (run, ev.step, ev.kind, ev.text)
+            if key in self._drawn_events:
+                continue
+            self._drawn_events.add(key)
+            shared = ev.kind == "hparam"  # applies to every network at once
+            line_key = (ev.step, ev.kind, ev.text) if shared else key
+            if line_key in self._event_lines:
+                continue
+            text = ev.text if shared or not prefix else f"{prefix}: {ev.text}"
+            self._event_lines[line_key] = self._event_line(ev.step, text)
+
+    def _event_line(self, step: int, text: str) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
+        short = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+        pos = LABEL_POSITIONS[len(self._event_lines) % len(LABEL_POSITIONS)]
+        line = pg.InfiniteLine(
+            pos=step,
+            angle=90,
+            pen=EVENT_PEN,
+            label=short,
+            labelOpts={
+                "position": pos,
+                "color": (60, 60, 60),
+                "fill": (255, 255, 255, 200),
+                "anchors": [(0, 0.5), (0, 0.5)],
+            },
+        )
+        line.setToolTip(f"step {step}: {text}")
+        acc_line = pg.InfiniteLine(pos=step, angle=90, pen=EVENT_PEN)
+        self.loss_plot.addItem(line, ignoreBounds=True)
+        self.acc_plot.addItem(acc_line, ignoreBounds=True)
+        return line, acc_line

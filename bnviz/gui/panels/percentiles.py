@@ -1,0 +1,233 @@
+"""The distribution of one layer's z~ over training, as in the BN paper's Figure 1(b, c).
+
+For every network, the median of z~ is a line and the 15th-85th percentile band is filled
+between two thin curves. Without batch norm the band drifts and changes width as the weights
+below it change (internal covariate shift); with batch norm it stays put.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+
+from bnviz.core.datasets import Dataset
+from bnviz.core.history import RunHistory
+from bnviz.gui import style
+from bnviz.gui.panel import Frame, Panel
+
+BAND_ALPHA = 60
+EDGE_ALPHA = 140
+UNITS = (
+    ("all units", False, "Percentiles of z~ over every unit of the layer and the probe batch."),
+    (
+        "unit 0",
+        True,
+        "Percentiles of z~ of unit 0 alone over the probe batch, as the BN paper's\n"
+        "Figure 1 follows a single sigmoid input.",
+    ),
+)
+
+
+class _Band:
+    """One network's median line and 15th-85th percentile band, made once, fed by setData."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.lo, self.median, self.hi = (pg.PlotDataItem() for _ in range(3))
+        self.sample = pg.PlotDataItem()  # the legend's key, shown even when the band is hidden
+        for item in (self.lo, self.median, self.hi):
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
+            plot.addItem(item)
+        self.fill = pg.FillBetweenItem(self.lo, self.hi)
+        plot.addItem(self.fill)
+        self.diverged = pg.InfiniteLine(
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(style.DIVERGED_COLOR, style=pg.QtCore.Qt.DashLine),
+            label="",
+            labelOpts={
+                "color": style.DIVERGED_COLOR,
+                "position": 0.04,
+                "anchors": [(0, 1), (0, 1)],
+            },
+        )
+        self.diverged.setVisible(False)
+        plot.addItem(self.diverged, ignoreBounds=True)
+        self.color: tuple | None = None
+        self.key: tuple | None = None
+
+    def items(self) -> tuple:
+        return (self.lo, self.median, self.hi, self.fill)
+
+    def set_color(self, color: tuple) -> None:
+        if color != self.color:
+            self.color = color
+            self.median.setPen(pg.mkPen(color, width=2))
+            self.sample.setPen(pg.mkPen(color, width=2))
+            edge = pg.mkPen((*color, EDGE_ALPHA), width=1)
+            self.lo.setPen(edge)
+            self.hi.setPen(edge)
+            self.fill.setBrush(pg.mkBrush(*color, BAND_ALPHA))
+
+    def set_visible(self, visible: bool) -> None:
+        for item in self.items():
+            item.setVisible(visible)
+        if not visible:
+            self.diverged.setVisible(False)
+
+    def set_series(self, bands, key: tuple) -> None:
+        """``bands``: three DecimatingSeries (15th, 50th, 85th); skipped when ``key`` is
+        unchanged. The arrays are copied: a series' views change under it as it decimates."""
+        if key == self.key:
+            return
+        self.key = key
+        x = np.array(bands[0].x)
+        for item, series in zip((self.lo, self.median, self.hi), bands):
+            item.setData(x, np.array(series.y))
+
+    def set_diverged(self, step: int | None, name: str) -> None:
+        self.diverged.setVisible(step is not None)
+        if step is not None:
+            self.diverged.setPos(step)
+            self.diverged.label.setFormat(f"{name} diverged at step {step}")
+
+
+class PercentilePanel(Panel):
+    """15th/50th/85th percentiles of one layer's z~ against steps, per network."""
+
+    title = "Distribution over time"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer_spin = QSpinBox()
+        self.layer_spin.setRange(1, 1)
+        self.layer_spin.setPrefix("layer ")
+        self.layer_spin.setToolTip(
+            "The hidden layer l whose activation input z~[l] is followed over training.\n"
+            "z~ = gamma * (z - mu) / sqrt(sigma^2 + eps) + beta with BN, z~ = z = W a + b without."
+        )
+        self.units = QComboBox()
+        for text, unit0, tip in UNITS:
+            self.units.addItem(text, unit0)
+            self.units.setItemData(self.units.count() - 1, tip, pg.QtCore.Qt.ToolTipRole)
+        self.units.setToolTip("All units of the layer, or unit 0 alone (the BN paper's Figure 1).")
+        self.layer_spin.valueChanged.connect(self._control_changed)
+        self.units.currentIndexChanged.connect(self._control_changed)
+        self.view = pg.PlotWidget(background=style.BACKGROUND)
+        self.plot: pg.PlotItem = self.view.getPlotItem()
+        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("left", "z~")
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setMenuEnabled(False)
+        self.view.setToolTip(
+            "Line: median of z~. Band: 15th to 85th percentile over the probe batch.\n"
+            "Without BN the band drifts as the layers below learn (internal covariate shift);\n"
+            "with BN it stays put."
+        )
+        self.legend = self.plot.addLegend(offset=(10, 10), brush=(255, 255, 255, 200))
+        self.message = pg.TextItem("", color=style.EVENT_COLOR, anchor=(0.5, 0.5))
+        self.message.setParentItem(self.plot.vb)
+        self.plot.vb.sigResized.connect(
+            lambda: self.message.setPos(self.plot.vb.boundingRect().center())
+        )
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("z~ of"))
+        bar.addWidget(self.layer_spin)
+        bar.addWidget(QLabel("over"))
+        bar.addWidget(self.units)
+        bar.addStretch(1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(bar)
+        box.addWidget(self.view, 1)
+        self.bands: dict[str, _Band] = {}
+        self._labels: dict[str, str] = {}
+        self._title = ""
+        self._last: Frame | None = None
+
+    @property
+    def layer(self) -> int:
+        return self.layer_spin.value()
+
+    @property
+    def unit0(self) -> bool:
+        return bool(self.units.currentData())
+
+    def set_dataset(self, data: Dataset) -> None:
+        self._last = None
+        for band in self.bands.values():
+            band.key = None
+            band.set_visible(False)
+
+    def export_items(self) -> list:
+        return [self.plot]
+
+    def render(self, frame: Frame) -> None:
+        self._last = frame
+        n = _layer_count(frame)
+        if n != self.layer_spin.maximum() and n > 0:
+            self.layer_spin.setMaximum(n)  # clamps the value, which re-renders once
+        self.layer_spin.setEnabled(n > 1)
+        self.message.setText("" if n else "no hidden layer")
+        self.legend.setVisible(n > 0)
+        self._set_title(
+            f"z~ of layer {self.layer} ({self.units.currentText()}):"
+            " 15th, 50th and 85th percentiles"
+        )
+        labels = {}
+        for s in frame.snapshots:
+            h = frame.histories.get(s.run)
+            if h is not None:
+                label = style.run_label(s.run, h.batchnorm)
+                labels[s.run] = label + (" (diverged)" if h.diverged_step is not None else "")
+                self._render_run(s.run, h, n > 0)
+        for run, band in self.bands.items():
+            if run not in labels:  # compare switched off: the other network is gone
+                band.set_visible(False)
+        self._sync_legend(labels)
+
+    def _render_run(self, run: str, h: RunHistory, any_layer: bool) -> None:
+        band = self._band(run, h.batchnorm)
+        bands = (h.unit_percentiles if self.unit0 else h.percentiles).get(self.layer)
+        # A diverged network's last values are astronomically large and would squash the other
+        # band flat: hide it and mark where it diverged.
+        band.set_visible(any_layer and bands is not None and h.diverged_step is None)
+        if bands is not None:
+            band.set_series(
+                bands, (self.layer, self.unit0, len(bands[0]), bands[0].stride, h.last_step)
+            )
+        band.set_diverged(h.diverged_step, style.run_label(run, h.batchnorm))
+
+    def _band(self, run: str, batchnorm: bool) -> _Band:
+        band = self.bands.get(run)
+        if band is None:
+            band = self.bands[run] = _Band(self.plot)
+        band.set_color(style.run_color(batchnorm))
+        return band
+
+    def _sync_legend(self, labels: dict[str, str]) -> None:
+        """Legend entries for the shown networks, in frame order (BN first)."""
+        if labels == self._labels:
+            return
+        for run in self._labels:
+            self.legend.removeItem(self.bands[run].sample)
+        for run, label in labels.items():
+            self.legend.addItem(self.bands[run].sample, label)
+        self._labels = dict(labels)
+
+    def _set_title(self, title: str) -> None:
+        if title != self._title:
+            self._title = title
+            self.plot.setTitle(title, size="10pt")
+
+    def _control_changed(self) -> None:
+        if self._last is not None:
+            self.render(self._last)
+
+
+def _layer_count(frame: Frame) -> int:
+    """Hidden layers with a history in ``frame`` (diverged networks keep theirs)."""
+    alive = [len(s.layers) for s in frame.snapshots if not s.diverged]
+    known = [max(h.percentiles, default=0) for h in frame.histories.values()]
+    return max(alive + known, default=0)

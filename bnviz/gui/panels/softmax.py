@@ -1,0 +1,378 @@
+"""The softmax layer at work: decision regions, and z -> t = e^z -> a = t / sum(t) for one example.
+
+For 2-D data the left plot shows the eval-mode decision regions (colour = argmax class, pale =
+unsure) under the training points; clicking a point selects it. For images it shows the chosen
+validation example instead, and for other data there is no left plot. The bars on the right
+follow one example through the output layer, with its true class outlined.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+
+from bnviz.core.datasets import Dataset
+from bnviz.core.snapshot import GridResult, Snapshot
+from bnviz.core.trainer import SHOWN_EXAMPLES
+from bnviz.gui import style
+from bnviz.gui.panel import Frame, Panel
+
+# Region colour = white blended towards the class colour by how sure the net is; capped below 1
+# so the class-coloured training points stay visible on top of their own region.
+REGION_STRENGTH = 0.6
+CLASS_RGB = np.array(style.CLASS_COLORS, dtype=np.float32)
+WHITE = np.float32(255.0)
+BAR_WIDTH = 0.7
+LEFT_STRETCH = 3  # the regions/image column against the bars' 2
+TRUE_PEN = pg.mkPen("k", width=3)
+OTHER_PEN = pg.mkPen((90, 90, 90), width=0.5)
+GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
+
+
+def softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, a)`` for logits ``z`` (C,): ``t = e^(z - max z)`` and ``a = t / sum(t)``.
+
+    Subtracting max z changes no probability (it cancels in the ratio) but keeps e^z finite.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    t = np.exp(z - z.max())
+    return t, t / t.sum()
+
+
+def region_rgb(proba: np.ndarray) -> np.ndarray:
+    """(ny, nx, C) probabilities -> (ny, nx, 3) uint8: argmax class colour, white at chance."""
+    C = proba.shape[-1]
+    cls = proba.argmax(axis=-1)
+    top = np.take_along_axis(proba, cls[..., None], axis=-1)[..., 0]
+    sure = np.clip((top - 1.0 / C) / (1.0 - 1.0 / C), 0.0, 1.0) * REGION_STRENGTH
+    sure = np.nan_to_num(sure, nan=0.0)[..., None].astype(np.float32)
+    rgb = WHITE + (CLASS_RGB[cls % len(CLASS_RGB)] - WHITE) * sure
+    return rgb.astype(np.uint8)
+
+
+def _dark_axes(plot: pg.PlotItem) -> None:
+    for name in ("left", "bottom"):
+        ax = plot.getAxis(name)
+        ax.setPen("k")
+        ax.setTextPen("k")
+
+
+class SoftmaxPanel(Panel):
+    """Decision regions (or the example image) and the softmax of one chosen example."""
+
+    title = "Softmax outputs"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.data: Dataset | None = None
+        self.source = "val"  # "train" (clicked point) or "val" (probe spin box)
+        self.index = 0
+        self._frame: Frame | None = None
+        self._runs: tuple[str, ...] = ()
+        self._grids: dict[str, GridResult] = {}
+        self._shown_grid: GridResult | None = None
+        self._shown_bars: tuple | None = None
+        self._build_controls()
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(style.BACKGROUND)
+        self._build_plots()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._controls)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view)
+
+    # -- construction --------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        self.net_combo = QComboBox()
+        self.net_combo.setToolTip(
+            "Which network's softmax to show: with BN or without BN (compare mode)."
+        )
+        self.net_combo.currentIndexChanged.connect(self._redraw)
+        self.net_combo.setVisible(False)
+        self.probe = QSpinBox()
+        self.probe.setPrefix("probe example #")
+        self.probe.setToolTip(
+            "A validation example x: its logits z = W x + b of the output layer, t = e^z and "
+            "the softmax probabilities a = t / sum(t) are drawn on the right."
+        )
+        self.probe.valueChanged.connect(self.select_validation_example)
+        self.status = QLabel("waiting for the first evaluation")
+        self.status.setToolTip(
+            "The prediction is argmax a, the class with the largest softmax probability."
+        )
+        self._controls = QHBoxLayout()
+        self._controls.addWidget(self.net_combo)
+        self._controls.addWidget(self.probe)
+        self._controls.addStretch(1)
+
+    def _build_plots(self) -> None:
+        self.left_plot = pg.PlotItem()
+        self.left_plot.setAspectLocked(True)
+        self.left_plot.setToolTip(
+            "Decision regions in eval mode (BN uses its running mean and variance): each "
+            "pixel has the colour of argmax a, paler where the top probability is near chance."
+        )
+        _dark_axes(self.left_plot)
+        self.regions = pg.ImageItem(axisOrder="row-major")
+        self.regions.setZValue(-10)
+        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen((30, 30, 30), width=0.8))
+        self.points.sigClicked.connect(self._on_points_clicked)
+        self.points.setToolTip("Click a training point to follow it through the softmax.")
+        self.marker = pg.ScatterPlotItem(
+            size=18, symbol="o", brush=None, pen=pg.mkPen("k", width=2.5)
+        )
+        self.digit = pg.ImageItem(axisOrder="row-major")
+        self.digit.setLookupTable(GREY_LUT)
+        for item in (self.regions, self.points, self.marker, self.digit):
+            self.left_plot.addItem(item)
+        self.view.addItem(self.left_plot, row=0, col=0, rowspan=3)
+        self._left_shown = True
+
+        self.z_plot = self.view.addPlot(row=0, col=1)
+        self.t_plot = self.view.addPlot(row=1, col=1)
+        self.a_plot = self.view.addPlot(row=2, col=1)
+        self.z_plot.setLabel("left", "z (logits)")
+        self.t_plot.setLabel("left", "t = e^z (scaled)")
+        self.a_plot.setLabel("left", "a = t / sum(t)")
+        self.a_plot.setLabel("bottom", "class (outline = true)")
+        self.t_plot.getAxis("left").setToolTip(
+            "t = e^(z - max z): shifting every z by the same amount leaves a = t / sum(t) "
+            "unchanged and keeps e^z from overflowing, so the largest t is 1."
+        )
+        self.a_plot.getAxis("left").setToolTip(
+            "a = t / sum(t), t = e^z: the softmax probabilities; they sum to 1."
+        )
+        self.z_plot.getAxis("left").setToolTip("z: the output layer's scores, one per class.")
+        self.bars = {}
+        for name, plot in (("z", self.z_plot), ("t", self.t_plot), ("a", self.a_plot)):
+            _dark_axes(plot)
+            plot.getAxis("left").setWidth(48)
+            plot.getAxis("left").enableAutoSIPrefix(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
+            plot.addItem(bars)
+            self.bars[name] = bars
+        self.z_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((0, 0, 0), width=1)))
+        for plot in (self.t_plot, self.a_plot):
+            plot.setYRange(0.0, 1.08, padding=0)
+            plot.enableAutoRange(axis="y", enable=False)
+        self.view.ci.layout.setColumnStretchFactor(0, LEFT_STRETCH)
+        self.view.ci.layout.setColumnStretchFactor(1, 2)
+
+    # -- Panel ---------------------------------------------------------------------------------
+    def set_dataset(self, data: Dataset) -> None:
+        """New data: new points, class ticks and bar colours; forget regions and selection."""
+        self.data = data
+        self._grids.clear()
+        self._shown_grid = None
+        self._shown_bars = None
+        self._frame = None
+        self.regions.clear()
+        C = data.n_classes
+        colors = [style.CLASS_COLORS[c % len(style.CLASS_COLORS)] for c in range(C)]
+        ticks = [[(c, data.class_names[c]) for c in range(C)]]
+        for name, bars in self.bars.items():
+            bars.setOpts(x=np.arange(C), height=np.zeros(C), brushes=colors, pens=[OTHER_PEN] * C)
+            plot = {"z": self.z_plot, "t": self.t_plot, "a": self.a_plot}[name]
+            plot.getAxis("bottom").setTicks(ticks)
+            plot.setXRange(-0.6, C - 0.4, padding=0)
+        planar = data.n_features == 2
+        self.left_plot.enableAutoRange()
+        images = data.image_shape is not None
+        self._show_left(planar or images)
+        self.regions.setVisible(planar)
+        self.points.setVisible(planar)
+        self.digit.setVisible(images)
+        for name in ("left", "bottom"):
+            self.left_plot.showAxis(name, not images)  # pixel numbers would mean nothing
+        if planar:
+            X, y = data.X_train, data.y_train
+            brushes = [pg.mkBrush(c) for c in colors]
+            self.points.setData(
+                x=X[:, 0], y=X[:, 1], data=np.arange(len(X)), brush=[brushes[k] for k in y]
+            )
+            self.left_plot.setTitle("regions: argmax a (pale = unsure)", color="k")
+            self.left_plot.invertY(False)
+        else:
+            self.points.setData([], [])
+        if images:
+            raw = data.raw(data.X_train)
+            self._digit_levels = (float(raw.min()), float(raw.max()))
+        self.probe.blockSignals(True)
+        self.probe.setRange(0, max(0, min(len(data.X_val), SHOWN_EXAMPLES) - 1))
+        self.probe.setValue(0)
+        self.probe.blockSignals(False)
+        self.source, self.index = "val", 0
+        self._update_selection_view()
+        self.status.setText("waiting for the first evaluation")
+
+    def render(self, frame: Frame) -> None:
+        self._frame = frame
+        self._sync_runs(frame.snapshots)
+        for snap in frame.snapshots:
+            if snap.grid is not None:
+                self._grids[snap.run] = snap.grid
+        self._redraw()
+
+    def export_items(self) -> list:
+        items = [self.z_plot, self.t_plot, self.a_plot]
+        return [self.left_plot, *items] if self._left_shown else items
+
+    # -- selection (view -> model) -------------------------------------------------------------
+    def select_training_example(self, i: int) -> None:
+        """Follow training example ``i`` (what clicking its point does)."""
+        self.source, self.index = "train", int(i)
+        self._update_selection_view()
+        self._redraw()
+
+    def select_validation_example(self, i: int) -> None:
+        """Follow validation example ``i`` (the probe spin box)."""
+        self.source, self.index = "val", int(i)
+        if self.probe.value() != i:
+            self.probe.blockSignals(True)
+            self.probe.setValue(i)
+            self.probe.blockSignals(False)
+        self._update_selection_view()
+        self._redraw()
+
+    def _on_points_clicked(self, _item, points, _ev=None) -> None:
+        if len(points):
+            self.select_training_example(points[0].index())
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _sync_runs(self, snaps: tuple[Snapshot, ...]) -> None:
+        runs = tuple(s.run for s in snaps)
+        if runs == self._runs:
+            return
+        current = self.net_combo.currentData()
+        self._runs = runs
+        self.net_combo.blockSignals(True)
+        self.net_combo.clear()
+        for s in snaps:
+            self.net_combo.addItem(style.run_label(s.run, s.batchnorm), s.run)
+        i = self.net_combo.findData(current)
+        self.net_combo.setCurrentIndex(max(i, 0))
+        self.net_combo.blockSignals(False)
+        self.net_combo.setVisible(len(runs) > 1)
+
+    def _snapshot(self) -> Snapshot | None:
+        if self._frame is None or not self._frame.snapshots:
+            return None
+        run = self.net_combo.currentData()
+        for s in self._frame.snapshots:
+            if s.run == run:
+                return s
+        return self._frame.snapshots[0]
+
+    def _redraw(self, *_args) -> None:
+        snap = self._snapshot()
+        if snap is None or self.data is None:
+            return
+        self._draw_regions(snap)
+        ev = snap.evaluation
+        if snap.diverged:
+            self._shown_bars = None
+            self._set_bars(None)
+            self.status.setText(
+                f"{style.run_label(snap.run, snap.batchnorm)} diverged at step "
+                f"{snap.diverged_step}: its outputs are no longer finite"
+            )
+            return
+        if ev is None:
+            self._set_bars(None)
+            self.status.setText("waiting for the first evaluation")
+            return
+        shown = self._shown_bars
+        if shown is not None and shown[0] is ev and shown[1:] == (self.source, self.index):
+            return
+        self._shown_bars = (ev, self.source, self.index)
+        logits = ev.train_logits if self.source == "train" else ev.val_logits
+        if self.index >= len(logits):
+            self._set_bars(None)
+            self.status.setText(
+                f"logits are kept for the first {len(logits)} examples only; pick another"
+            )
+            return
+        self._set_bars(np.asarray(logits[self.index], dtype=np.float64))
+
+    def _draw_regions(self, snap: Snapshot) -> None:
+        if not self.regions.isVisible():
+            return
+        grid = None if snap.diverged else self._grids.get(snap.run)
+        if grid is self._shown_grid:
+            return
+        self._shown_grid = grid
+        if grid is None:
+            self.regions.clear()
+            return
+        x, y = grid.x, grid.y
+        dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
+        dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
+        self.regions.setImage(region_rgb(grid.proba), autoLevels=False, levels=(0, 255))
+        # Pixel centres sit on the grid points, so the image reaches half a cell beyond them.
+        self.regions.setRect(QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y)))
+
+    def _set_bars(self, z: np.ndarray | None) -> None:
+        C = self.data.n_classes
+        if z is None:
+            for bars in self.bars.values():
+                bars.setOpts(height=np.zeros(C), pens=[OTHER_PEN] * C)
+            self.z_plot.setYRange(-1.0, 1.0)
+            return
+        t, a = softmax(z)
+        if not self.z_plot.getViewBox().autoRangeEnabled()[1]:
+            self.z_plot.enableAutoRange(axis="y")
+        true = self._true_class()
+        pens = [TRUE_PEN if c == true else OTHER_PEN for c in range(C)]
+        self.bars["z"].setOpts(height=z, pens=pens)
+        self.bars["t"].setOpts(height=t, pens=pens)
+        self.bars["a"].setOpts(height=a, pens=pens)
+        k = int(np.argmax(a))
+        names = self.data.class_names
+        which = "training" if self.source == "train" else "validation"
+        verdict = "right" if k == true else "wrong"
+        self.status.setText(
+            f"{which} example #{self.index}: predicted {names[k]} (p={a[k]:.2f}), "
+            f"true {names[true]} — {verdict}"
+        )
+
+    def _true_class(self) -> int:
+        y = self.data.y_train if self.source == "train" else self.data.y_val
+        return int(y[self.index]) if self.index < len(y) else -1
+
+    def _update_selection_view(self) -> None:
+        """Ring the chosen point on the regions, or show the chosen image."""
+        data = self.data
+        if data is None:
+            return
+        X = data.X_train if self.source == "train" else data.X_val
+        if self.index >= len(X):
+            self.marker.setData([], [])
+            return
+        if data.n_features == 2:
+            self.marker.setData([float(X[self.index, 0])], [float(X[self.index, 1])])
+        elif data.image_shape is not None:
+            img = data.raw(X[self.index]).reshape(data.image_shape)
+            # Row-major images draw row 0 at the bottom; flip so the picture is upright.
+            self.digit.setImage(img[::-1], autoLevels=False, levels=self._digit_levels)
+            h, w = data.image_shape
+            self.digit.setRect(QRectF(0, 0, w, h))  # after setImage: it scales by image size
+            name = data.class_names[
+                int((data.y_train if self.source == "train" else data.y_val)[self.index])
+            ]
+            self.left_plot.setTitle(f"example #{self.index} (true: {name})", color="k")
+
+    def _show_left(self, on: bool) -> None:
+        if on == self._left_shown:
+            return
+        self._left_shown = on
+        if on:
+            self.view.addItem(self.left_plot, row=0, col=0, rowspan=3)
+        else:
+            self.view.removeItem(self.left_plot)
+        # An empty column keeps its stretch share: give it none, or the bars sit off to one side.
+        self.view.ci.layout.setColumnStretchFactor(0, LEFT_STRETCH if on else 0)

@@ -1,0 +1,196 @@
+"""The app window, driven as a user would: play, pause, step, reset, flip BN, change the
+learning rate, type nonsense, open a bad file, diverge, close."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from bnviz.core.config import TrainConfig
+from bnviz.gui import menus
+from bnviz.gui.main_window import MainWindow
+
+SMALL = TrainConfig(n_samples=200, hidden=(16, 16))
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    made = []
+
+    def make(config: TrainConfig = SMALL, autoplay: bool = True) -> MainWindow:
+        settings = QSettings(str(tmp_path / f"s{len(made)}.ini"), QSettings.IniFormat)
+        win = MainWindow(config, settings=settings, autoplay=autoplay)
+        qtbot.addWidget(win)
+        win.show()
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        win.close()
+        assert not win.worker.is_running
+
+
+def trainer_value(win, name: str, *args):
+    return win.worker.call(name, *args).result(5)
+
+
+def wait_step(qtbot, win, at_least: int) -> None:
+    qtbot.waitUntil(
+        lambda: win.frame is not None and win.frame.snapshots[0].step >= at_least, timeout=10000
+    )
+
+
+def test_opens_on_defaults_and_trains(make_window, qtbot):
+    win = make_window()
+    wait_step(qtbot, win, 20)
+    assert "steps/s" in win.status_counts.text()
+    qtbot.waitUntil(lambda: len(win.histories["net"].val_loss) >= 2, timeout=10000)
+
+
+def test_pause_step_and_reset(make_window, qtbot):
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    win.toggle_play()
+    assert not win.playing
+    qtbot.wait(200)
+    steps = trainer_value(win, "step_count")
+    qtbot.wait(200)
+    assert trainer_value(win, "step_count") == steps  # paused means paused
+    qtbot.keyClick(win, Qt.Key_N)
+    qtbot.waitUntil(lambda: trainer_value(win, "step_count") == steps + 1)
+    qtbot.keyClick(win, Qt.Key_R)
+    qtbot.waitUntil(lambda: trainer_value(win, "step_count") == 0, timeout=5000)
+    qtbot.keyClick(win, Qt.Key_Space)
+    wait_step(qtbot, win, 3)
+
+
+def test_b_flips_bn_without_a_loss_jump(make_window, qtbot):
+    win = make_window(TrainConfig(n_samples=200, hidden=(16, 16), batchnorm=False))
+    wait_step(qtbot, win, 150)
+    win.toggle_play()
+    qtbot.wait(100)
+    before = trainer_value(win, "last_batch_output")[0]
+    qtbot.keyClick(win, Qt.Key_B)
+    qtbot.waitUntil(lambda: trainer_value(win, "batchnorm_flags")[0])
+    after = trainer_value(win, "last_batch_output")[0]
+    np.testing.assert_allclose(after, before, atol=1e-4)
+    qtbot.keyClick(win, Qt.Key_N)
+    qtbot.waitUntil(
+        lambda: any(e.kind == "bn_on" for e in win.histories["net"].events), timeout=5000
+    )
+
+
+def test_compare_mode_feeds_two_networks_to_every_panel(make_window, qtbot):
+    win = make_window(TrainConfig(n_samples=200, hidden=(16, 16), compare=True))
+    wait_step(qtbot, win, 10)
+    assert [s.run for s in win.frame.snapshots] == ["bn", "plain"]
+    assert set(win.histories) == {"bn", "plain"}
+
+
+def test_learning_rate_change_reaches_the_trainer(make_window, qtbot):
+    win = make_window()
+    field = win.controls.lr_field
+    field.setText("0.0031")
+    field.editingFinished.emit()
+    qtbot.waitUntil(lambda: trainer_value(win, "hyper")["lr"] == 0.0031)
+
+
+def test_invalid_field_is_refused_where_typed(make_window, qtbot):
+    win = make_window()
+    field = win.controls.lr_field
+    field.setText("fast")
+    field.editingFinished.emit()
+    assert "learning rate" in win.status_message.text()
+    assert field.text() == "0.01"
+    assert trainer_value(win, "hyper")["lr"] == 0.01
+    field.setText("-3")
+    field.editingFinished.emit()
+    assert "must be >" in win.status_message.text()
+
+
+def test_bad_data_file_shows_an_error_and_the_run_goes_on(make_window, qtbot, tmp_path):
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, X=np.zeros((10, 2)), y=np.full(10, np.nan))
+    assert not menus.open_data_file(win, str(bad))
+    assert "bad.npz" in win.status_message.text()
+    step = win.frame.snapshots[0].step
+    wait_step(qtbot, win, step + 10)
+    assert win.config.dataset == "spirals"
+
+
+def test_good_data_file_starts_a_new_run(make_window, qtbot, tmp_path):
+    win = make_window()
+    path = tmp_path / "mine.csv"
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    np.savetxt(path, np.column_stack([X, (X[:, 0] > 0).astype(int)]), delimiter=",")
+    assert menus.open_data_file(win, str(path))
+    qtbot.waitUntil(lambda: win.frame is not None and win.data.n_features == 3, timeout=5000)
+
+
+def test_divergence_is_displayed_and_the_app_keeps_running(make_window, qtbot):
+    win = make_window(TrainConfig(batchnorm=False, optimizer="sgd", lr=10.0))
+    qtbot.waitUntil(lambda: "diverged" in win.status_message.text(), timeout=10000)
+    assert win.frame.snapshots[0].diverged
+    qtbot.keyClick(win, Qt.Key_R)  # still answers
+
+
+def test_settings_save_and_open(make_window, qtbot, tmp_path):
+    win = make_window()
+    path = tmp_path / "s.json"
+    assert menus.save_settings(win, str(path))
+    (tmp_path / "broken.json").write_text("{")
+    assert not menus.open_settings(win, str(tmp_path / "broken.json"))
+    assert "not a bnviz settings file" in win.status_message.text()
+    assert menus.open_settings(win, str(path))
+
+
+def test_exports(make_window, qtbot, tmp_path):
+    win = make_window()
+    wait_step(qtbot, win, 20)
+    qtbot.waitUntil(lambda: len(win.histories["net"].val_loss) >= 2, timeout=10000)
+    assert menus.export_metrics(win, str(tmp_path / "m.csv"))
+    assert (tmp_path / "m.csv").read_text().startswith("step,epoch,run")
+    assert menus.save_model(win, str(tmp_path / "m.npz"))
+    assert (tmp_path / "m.npz").stat().st_size > 0
+    assert menus.export_plot(win, "loss", str(tmp_path / "loss.png"))
+    assert not menus.save_settings(win, str(tmp_path / "no" / "such" / "dir.json"))
+
+
+def test_closing_mid_run_stops_the_worker(make_window, qtbot):
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    win.close()
+    assert not win.worker.is_running
+
+
+def test_screenshot_writes_a_png_of_the_window(tmp_path):
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bnviz",
+            "--screenshot",
+            str(out),
+            "--run-for",
+            "1.5",
+            "--samples",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    img = QImage(str(out))
+    assert not img.isNull() and img.width() >= 1200 and img.height() >= 800

@@ -1,0 +1,349 @@
+"""The output panels (loss & accuracy, softmax, confusion) drawn from real trainer snapshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QApplication
+
+from bnviz.core.config import TrainConfig
+from bnviz.core.history import RunHistory
+from bnviz.core.trainer import Trainer
+from bnviz.gui.panel import Frame
+from bnviz.gui.panels.confusion import ConfusionPanel
+from bnviz.gui.panels.loss import LossPanel
+from bnviz.gui.panels.softmax import SoftmaxPanel, softmax
+
+# Plain SGD at this rate blows the network without BN up within ~10 steps; BN keeps the other
+# one finite (its scale-invariance absorbs the huge updates).
+DIVERGING = {"optimizer": "sgd", "lr": 20.0, "hidden": (64, 64), "n_samples": 600}
+XS = np.linspace(-2.0, 2.0, 30)
+YS = np.linspace(-2.0, 2.0, 25)
+
+
+class Feed:
+    """A trainer and the histories a main window would keep, producing frames."""
+
+    def __init__(self, **config) -> None:
+        config = {"compare": True, "hidden": (16,), "n_samples": 200, **config}
+        self.t = Trainer(TrainConfig(**config))
+        self.histories: dict[str, RunHistory] = {}
+
+    def frame(self, steps: int = 30, evaluate: bool = True, grid: bool = True) -> Frame:
+        self.t.run(steps)
+        if evaluate:
+            self.t.evaluate()
+        snaps = self.t.snapshot(grid=(XS, YS) if grid else None)
+        for s in snaps:
+            self.histories.setdefault(s.run, RunHistory(s.run)).add(s)
+        return Frame(snaps, self.histories)
+
+
+def _panel(qtbot, cls, feed: Feed):
+    panel = cls()
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.show()
+    panel.set_dataset(feed.t.data)
+    return panel
+
+
+def _snap(frame: Frame, run: str):
+    return next(s for s in frame.snapshots if s.run == run)
+
+
+# -- loss ----------------------------------------------------------------------------------------
+def test_loss_curves_show_the_history(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    panel.render(feed.frame())
+    assert set(panel.runs) == {"bn", "plain"}
+    for run, h in feed.histories.items():
+        c = panel.runs[run]
+        for item, series in (
+            (c.raw, h.loss),
+            (c.smoothed, h.smoothed),
+            (c.val, h.val_loss),
+            (c.acc, h.val_acc),
+        ):
+            np.testing.assert_array_equal(item.xData, series.x)
+            np.testing.assert_array_equal(item.yData, series.y)
+        assert c.raw.opts["clipToView"] and c.raw.opts["autoDownsample"]
+    assert len(feed.histories["bn"].val_loss) == 2
+    assert panel.runs["bn"].smoothed.opts["pen"].color().getRgb()[:3] == (230, 126, 34)
+    assert panel.runs["plain"].smoothed.opts["pen"].color().getRgb()[:3] == (52, 120, 220)
+    assert panel.export_items() == [panel.loss_plot, panel.acc_plot]
+
+
+def test_loss_items_are_reused_across_renders(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    before = {run: c.items() for run, c in panel.runs.items()}
+    n_items = len(panel.loss_plot.items)
+    for _ in range(5):
+        panel.render(feed.frame(steps=5))
+    assert {run: c.items() for run, c in panel.runs.items()} == before
+    assert len(panel.loss_plot.items) == n_items
+
+
+def test_log_y_checkbox_sets_log_mode(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    panel.log_y.setChecked(True)
+    assert panel.loss_plot.getAxis("left").logMode
+    assert panel.runs["bn"].smoothed.opts["logMode"][1]
+    panel.log_y.setChecked(False)
+    assert not panel.loss_plot.getAxis("left").logMode
+
+
+def _event_lines(panel: LossPanel, text: str) -> list:
+    return [
+        item
+        for item in panel.loss_plot.items
+        if isinstance(item, pg.InfiniteLine)
+        and item.label is not None
+        and text in item.label.toPlainText()
+    ]
+
+
+def test_an_event_gets_exactly_one_marker(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    feed.t.set_hparams(lr=0.02)
+    step = feed.t.step_count
+    for _ in range(6):
+        panel.render(feed.frame(steps=3))
+    # Both networks log the change; it is one event on the shared step axis.
+    lines = _event_lines(panel, "lr 0.01 -> 0.02")
+    assert len(lines) == 1
+    assert lines[0].value() == step
+    feed.t.set_batchnorm(False, run="bn")
+    for _ in range(3):
+        panel.render(feed.frame(steps=3))
+    assert len(_event_lines(panel, "BN off")) == 1
+    assert len(_event_lines(panel, "lr 0.01 -> 0.02")) == 1
+
+
+def test_set_dataset_clears_curves_and_markers(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    feed.t.set_hparams(lr=0.02)
+    panel.render(feed.frame())
+    assert _event_lines(panel, "lr")
+    panel.set_dataset(feed.t.data)
+    assert not _event_lines(panel, "lr")
+    assert panel.runs["bn"].raw.xData is None or len(panel.runs["bn"].raw.xData) == 0
+
+
+def test_diverged_run_is_marked(qtbot):
+    feed = Feed(**DIVERGING)
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame(steps=100))
+    diverged = {r: h.diverged_step for r, h in feed.histories.items() if h.diverged_step}
+    assert diverged, "lr=20 with plain SGD should make a network diverge"
+    for run, step in diverged.items():
+        line = panel.runs[run].diverged
+        assert line.isVisible()
+        assert line.value() == step
+        assert f"diverged at step {step}" in line.label.toPlainText()
+    panel.render(feed.frame(steps=5))  # keeps working with evaluation None for that run
+
+
+def test_runs_disappearing(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    single = Feed(compare=False)
+    panel.set_dataset(single.t.data)
+    panel.render(single.frame())
+    assert not panel.runs["bn"].smoothed.isVisible()
+    assert panel.runs["net"].smoothed.isVisible()
+    assert len(panel.legend.items) == 2
+
+
+# -- softmax -------------------------------------------------------------------------------------
+def test_regions_image_matches_the_grid(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    frame = feed.frame()
+    panel.render(frame)
+    img = panel.regions.image
+    assert img.shape == (len(YS), len(XS), 3)
+    grid = _snap(frame, "bn").grid
+    cls = grid.proba.argmax(axis=-1)
+    sure = grid.proba.max(axis=-1) > 0.99
+    colors = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44)])
+    # Sure pixels lean towards their class colour: the class channel order survives blending.
+    for k in range(3):
+        px = img[sure & (cls == k)]
+        if len(px):
+            assert (np.argsort(px[0]) == np.argsort(colors[k])).all()
+    rect = panel.regions.mapRectToParent(panel.regions.boundingRect())
+    dx = XS[1] - XS[0]
+    assert rect.left() == pytest.approx(XS[0] - dx / 2, rel=1e-4)
+    assert rect.width() == pytest.approx(dx * len(XS), rel=1e-4)
+    # Frames without a grid keep the last image.
+    panel.render(feed.frame(grid=False))
+    assert panel.regions.image is img
+
+
+def test_bars_show_softmax_of_the_probe_example(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    frame = feed.frame()
+    panel.render(frame)
+    ev = _snap(frame, "bn").evaluation
+    for i in (0, 5):
+        panel.probe.setValue(i)
+        a = panel.bars["a"].opts["height"]
+        np.testing.assert_allclose(a, softmax(ev.val_logits[i])[1])
+        assert a.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(panel.bars["z"].opts["height"], ev.val_logits[i])
+        assert panel.bars["t"].opts["height"].max() == pytest.approx(1.0)
+        true = int(feed.t.data.y_val[i])
+        pens = panel.bars["a"].opts["pens"]
+        assert pens[true].widthF() > max(p.widthF() for k, p in enumerate(pens) if k != true)
+        k = int(np.argmax(a))
+        assert f"predicted {k} (p={a[k]:.2f}), true {true}" in panel.status.text()
+
+
+def test_bars_follow_the_chosen_network(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    frame = feed.frame()
+    panel.render(frame)
+    assert panel.net_combo.count() == 2 and not panel.net_combo.isHidden()
+    panel.net_combo.setCurrentIndex(panel.net_combo.findData("plain"))
+    z = _snap(frame, "plain").evaluation.val_logits[0]
+    np.testing.assert_allclose(panel.bars["z"].opts["height"], z)
+
+
+def test_clicking_a_training_point_selects_it(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    frame = feed.frame()
+    panel.render(frame)
+    qtbot.waitExposed(panel)
+    QApplication.processEvents()  # let the view box apply its auto-range before mapping
+    i = 7
+    x, y = (float(v) for v in feed.t.data.X_train[i])
+    under = {pt.index() for pt in panel.points.pointsAt(QPointF(x, y))}
+    vb = panel.left_plot.getViewBox()
+    pos = panel.view.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert panel.index in under  # i itself, or a neighbour drawn on top of it
+    assert panel.source == "train"
+    i = panel.index
+    z = _snap(frame, "bn").evaluation.train_logits[i]
+    np.testing.assert_allclose(panel.bars["a"].opts["height"], softmax(z)[1])
+    assert f"training example #{i}" in panel.status.text()
+    mx, my = panel.marker.getData()
+    assert (mx[0], my[0]) == pytest.approx(tuple(feed.t.data.X_train[i]))
+
+
+def test_waiting_for_the_first_evaluation(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.render(feed.frame(steps=1, evaluate=False))
+    assert "waiting for the first evaluation" in panel.status.text()
+    assert not panel.bars["a"].opts["height"].any()
+
+
+def test_diverged_network_has_no_outputs(qtbot):
+    feed = Feed(**DIVERGING)
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    frame = feed.frame(steps=100)
+    panel.render(frame)
+    gone = [s.run for s in frame.snapshots if s.diverged]
+    assert gone
+    panel.net_combo.setCurrentIndex(panel.net_combo.findData(gone[0]))
+    assert "diverged" in panel.status.text()
+    assert panel.regions.image is None
+
+
+def test_digits_show_the_image(qtbot):
+    feed = Feed(dataset="digits", compare=False)
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.render(feed.frame())
+    assert panel.net_combo.isHidden()
+    assert panel.digit.isVisible() and not panel.points.isVisible()
+    data = feed.t.data
+    panel.probe.setValue(3)
+    expected = data.raw(data.X_val[3]).reshape(8, 8)[::-1]
+    np.testing.assert_allclose(panel.digit.image, expected, rtol=1e-5)
+    assert len(panel.bars["a"].opts["height"]) == 10
+    assert panel.bars["a"].opts["height"].sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 10])
+def test_softmax_with_2_to_10_classes(qtbot, n_classes):
+    feed = Feed(dataset="blobs", n_classes=n_classes)
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.render(feed.frame())
+    assert panel.regions.image.shape == (len(YS), len(XS), 3)
+    assert len(panel.bars["a"].opts["height"]) == n_classes
+
+
+def test_softmax_items_are_reused(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.render(feed.frame())
+    items = (panel.regions, panel.points, *panel.bars.values())
+    n = len(panel.left_plot.items)
+    for _ in range(3):
+        panel.render(feed.frame(steps=5))
+    assert (panel.regions, panel.points, *panel.bars.values()) == items
+    assert len(panel.left_plot.items) == n
+
+
+# -- confusion -----------------------------------------------------------------------------------
+def test_confusion_image_and_counts(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, ConfusionPanel, feed)
+    frame = feed.frame()
+    panel.render(frame)
+    ev = _snap(frame, "bn").evaluation
+    np.testing.assert_array_equal(panel.image.image, ev.confusion)
+    for i in range(3):
+        for j in range(3):
+            assert panel.texts[i][j].toPlainText() == str(ev.confusion[i, j])
+    assert f"{ev.val_acc:.1%}" in panel.plot.titleLabel.text
+    texts = [t for row in panel.texts for t in row]
+    panel.net_combo.setCurrentIndex(panel.net_combo.findData("plain"))
+    plain = _snap(frame, "plain").evaluation.confusion
+    np.testing.assert_array_equal(panel.image.image, plain)
+    panel.render(feed.frame())
+    assert [t for row in panel.texts for t in row] == texts
+
+
+def test_confusion_follows_the_number_of_classes(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, ConfusionPanel, feed)
+    panel.render(feed.frame())
+    digits = Feed(dataset="digits", compare=False)
+    panel.set_dataset(digits.t.data)
+    assert len(panel.texts) == 10 and all(t.toPlainText() == "" for t in panel.texts[0])
+    frame = digits.frame()
+    panel.render(frame)
+    m = frame.snapshots[0].evaluation.confusion
+    np.testing.assert_array_equal(panel.image.image, m)
+    assert panel.texts[9][9].toPlainText() == str(m[9, 9])
+    assert panel.net_combo.isHidden()
+
+
+def test_confusion_of_a_diverged_network(qtbot):
+    feed = Feed(**DIVERGING)
+    panel = _panel(qtbot, ConfusionPanel, feed)
+    frame = feed.frame(steps=100)
+    panel.render(frame)
+    gone = next(s for s in frame.snapshots if s.diverged)
+    panel.net_combo.setCurrentIndex(panel.net_combo.findData(gone.run))
+    assert f"diverged at step {gone.diverged_step}" in panel.plot.titleLabel.text
+    assert all(t.toPlainText() == "" for row in panel.texts for t in row)

@@ -1,0 +1,84 @@
+"""``bnviz sweep`` in-process: the --json layout, appended rounds, report-only, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bnviz.cli import main
+
+SMALL = ["--samples", "100", "--hidden", "8", "--epochs", "1", "--workers", "1", "--quiet"]
+TRIAL_KEYS = {"id", "round", "params", "val_loss", "val_acc", "diverged", "seconds"}
+
+
+def sweep(capsys, *flags: str) -> dict:
+    assert main(["sweep", *SMALL, *flags, "--json"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)  # the whole of stdout is one JSON object
+
+
+def test_json_layout_and_a_second_round(tmp_path, capsys):
+    path = str(tmp_path / "s.sqlite")
+    first = sweep(capsys, "--study", path, "--trials", "3", "--batch-size", "16:64:pow2")
+    assert first["study"] == path
+    assert len(first["trials"]) == 3
+    for t in first["trials"]:
+        assert TRIAL_KEYS <= set(t)
+        assert set(t["params"]) == {"batch_size"}  # dashes become underscores
+        assert t["params"]["batch_size"] in (16, 32, 64)
+        assert t["round"] == 1 and t["diverged"] is False and math.isfinite(t["val_loss"])
+    best = min(first["trials"], key=lambda t: t["val_loss"])
+    assert first["best"] == best["id"]
+    second = sweep(capsys, "--study", path, "--trials", "2", "--lr", "1e-3:1e-1:log")
+    assert [t["round"] for t in second["trials"]] == [1, 1, 1, 2, 2]
+    assert all(set(t["params"]) == {"lr"} for t in second["trials"][3:])
+
+
+def test_default_spaces_are_lr_and_beta(tmp_path, capsys):
+    d = sweep(capsys, "--study", str(tmp_path / "s.sqlite"), "--trials", "2")
+    assert all(set(t["params"]) == {"lr", "beta"} for t in d["trials"])
+
+
+def test_trials_0_only_reports(tmp_path, capsys):
+    path = str(tmp_path / "s.sqlite")
+    before = sweep(capsys, "--study", path, "--trials", "2")
+    assert sweep(capsys, "--study", path, "--trials", "0") == before
+
+
+def test_the_table_lists_the_best_trials(tmp_path, capsys):
+    path = str(tmp_path / "s.sqlite")
+    assert main(["sweep", *SMALL, "--study", path, "--trials", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "3 trials in 1 round" in lines[0]
+    assert "lr" in lines[1] and "beta" in lines[1] and "val loss" in lines[1]
+    assert len(lines) == 5
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--lr", "1:1e-3:log"], "min must be < max"),
+        (["--lr", "0:1:log"], "log scale needs 0 < min"),
+        (["--beta", "0.9:1:1m"], "1m"),
+        (["--batch-size", "10:64:pow2"], "powers of two"),
+        (["--trials", "-1"], "--trials"),
+        (["--width", "0:4:int"], "hidden widths"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, flags, message):
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", *SMALL, "--study", str(tmp_path / "s.sqlite"), *flags])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and err.startswith("bnviz sweep: error:")
+
+
+def test_a_file_that_is_not_a_study_is_refused(tmp_path, capsys):
+    path = tmp_path / "notes.sqlite"
+    path.write_text("not a database " * 100)
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", *SMALL, "--study", str(path), "--trials", "1"])
+    assert e.value.code == 2
+    assert "not a bnviz study" in capsys.readouterr().err
