@@ -49,7 +49,8 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("search spaces (min:max:kind with kind log, 1m, int, pow2, linear)")
     for flag, text in SPACE_FLAGS.items():
         nargs = {"nargs": "?", "const": "true"} if flag == "bn" else {}
-        g.add_argument(f"--{flag}", dest=f"space_{flag.replace('-', '_')}", help=text, **nargs)
+        dest = f"space_{flag.replace('-', '_')}"
+        g.add_argument(f"--{flag}", dest=dest, metavar="SPACE", help=text, **nargs)
     g = p.add_argument_group("sweep")
     g.add_argument("--trials", type=int_at_least(0), default=DEFAULT_TRIALS, metavar="N",
                    help=f"trials (default {DEFAULT_TRIALS}; 0: report only)")  # fmt: skip

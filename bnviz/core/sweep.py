@@ -431,9 +431,3 @@ def sweep_json(study: Study) -> dict:
         for t in study.trials()
     ]
     return {"study": str(study.path), "trials": trials, "best": best.id if best else None}
-
-
-__all__ = [
-    "ExecutorHandle", "SerialExecutor", "Sweep", "SweepError", "TrialFailedWarning",
-    "TrialSpec", "apply_params", "make_executor", "run_trial", "sweep_json",
-]  # fmt: skip

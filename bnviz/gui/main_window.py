@@ -240,6 +240,8 @@ class MainWindow(QMainWindow):
             return
         snaps, self.steps_per_s = self._pending
         self._pending = None
+        # Ask for the next one now: the trainer builds it while this one is drawn.
+        self.worker.request_snapshot()
         for s in snaps:
             self.histories.setdefault(s.run, RunHistory(s.run)).add(s)
         for name in list(self.histories):
@@ -252,7 +254,6 @@ class MainWindow(QMainWindow):
             except Exception as e:  # a drawing bug must not take the app down
                 self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
         self._count_redraw(snaps)
-        self.worker.request_snapshot()
 
     def _count_redraw(self, snaps) -> None:
         now = time.perf_counter()
