@@ -14,7 +14,7 @@ import os
 import sys
 
 DEFAULT_TRIALS = 16
-DEFAULT_EPOCHS = 5
+DEFAULT_EPOCHS = 20  # about 140 steps on spirals: enough to tell good lr from bad
 DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
 TOP_SHOWN = 10
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C

@@ -103,7 +103,7 @@ def run_trial(spec: TrialSpec) -> TrialResult:
             trainer.step()
             if trainer.all_diverged:
                 break
-        trainer.evaluate()
+        trainer.evaluate(outputs=False)
         m = trainer.metrics[-1]
         curve.append(m["val_loss"])
         accs.append(m["val_acc"])

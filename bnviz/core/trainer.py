@@ -20,7 +20,7 @@ from bnviz.core.optim import Hyper, Optimizer
 from bnviz.core.snapshot import EvalResult, Event, GridResult, Snapshot
 from bnviz.core.stats import Ewma, StableBins
 
-PROBE_SIZE = 256
+PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
 SHOWN_EXAMPLES = 2000
 SMOOTHING = 0.98
 
@@ -212,9 +212,10 @@ class Trainer:
             self.config = replace(self.config, batchnorm=on)
 
     # -- measuring -----------------------------------------------------------------------------
-    def evaluate(self) -> list[EvalResult | None]:
+    def evaluate(self, outputs: bool = True) -> list[EvalResult | None]:
         """Eval-mode loss, accuracy and confusion on the validation set for every network;
-        appends one record per network to :attr:`metrics`."""
+        appends one record per network to :attr:`metrics`. ``outputs=False`` skips the
+        training-set logits the views show (a sweep trial needs only the numbers)."""
         out = []
         for r in self.runs:
             train_loss = float(np.mean(r.since_eval)) if r.since_eval else float("nan")
@@ -223,7 +224,7 @@ class Trainer:
                 res = None
                 val_loss = val_acc = float("nan")
             else:
-                res = self._evaluate_run(r, train_loss)
+                res = self._evaluate_run(r, train_loss, outputs)
                 r.evaluation = res
                 val_loss, val_acc = res.val_loss, res.val_acc
             self.metrics.append(
@@ -242,7 +243,7 @@ class Trainer:
             out.append(res)
         return out
 
-    def _evaluate_run(self, r: Run, train_loss: float) -> EvalResult:
+    def _evaluate_run(self, r: Run, train_loss: float, outputs: bool = True) -> EvalResult:
         from bnviz.core.layers import log_softmax
 
         with np.errstate(all="ignore"):
@@ -252,7 +253,8 @@ class Trainer:
             pred = logits.argmax(axis=1)
             C = self.data.n_classes
             confusion = np.bincount(self._yv * C + pred, minlength=C * C).reshape(C, C)
-            train_logits = r.net.logits(self._X[:SHOWN_EXAMPLES])
+            shown = self._X[:SHOWN_EXAMPLES] if outputs else self._X[:0]
+            train_logits = r.net.logits(shown)
         return EvalResult(
             step=self.step_count,
             epoch=self.epoch,
