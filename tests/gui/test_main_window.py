@@ -194,3 +194,22 @@ def test_screenshot_writes_a_png_of_the_window(tmp_path):
     assert proc.returncode == 0, proc.stderr
     img = QImage(str(out))
     assert not img.isNull() and img.width() >= 1200 and img.height() >= 800
+
+
+def test_layout_and_settings_persist_between_launches(qtbot, tmp_path):
+    ini = str(tmp_path / "persist.ini")
+    win = MainWindow(TrainConfig(n_samples=200, hidden=(16,)), QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    win.controls.lr_field.setText("0.0042")
+    win.controls.lr_field.editingFinished.emit()
+    win.close()
+    assert QSettings(ini, QSettings.IniFormat).value("geometry")  # restored on the next launch
+    again = MainWindow(settings=QSettings(ini, QSettings.IniFormat), autoplay=False)
+    qtbot.addWidget(again)
+    try:
+        assert again.config.lr == 0.0042 and again.config.hidden == (16,)
+        assert again.controls.lr_field.value() == 0.0042
+    finally:
+        again.close()
+    assert not win.worker.is_running and not again.worker.is_running
