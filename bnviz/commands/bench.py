@@ -86,9 +86,10 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         from bnviz.gui.bench import run_gui_bench
     except ModuleNotFoundError as e:
-        if e.name not in ("bnviz.gui.bench", "bnviz.gui"):
-            raise
-        print("bnviz bench --gui: the GUI benchmark (bnviz.gui.bench) is not available yet")
+        if e.name in ("bnviz.gui.bench", "bnviz.gui"):
+            print("bnviz bench --gui: the GUI benchmark (bnviz.gui.bench) is not available yet")
+        else:  # PySide6 or pyqtgraph missing
+            print(f"bnviz bench --gui: needs {e.name}, which is not installed")
         return EXIT_USAGE
     return run_gui_bench(args)
 
@@ -135,7 +136,8 @@ def format_report(report: dict) -> str:
         for r in report["snapshots"]:
             lines.append(
                 f"{r['mode']:8} {_f(r['steps_per_s'])} -> {_f(r['steps_per_s_with_snapshots'])} "
-                f"steps/s, ratio {r['ratio']:.3f}, {r['snapshot_ms']} ms per snapshot, "
+                f"steps/s, ratio {r['ratio']:.3f}, {r['snapshot_ms']} ms per snapshot "
+                f"(probe {r['probe_size']}), {100 * r['time_in_snapshots']:.1f}% of the time, "
                 f"other CPU {_f(r['other_cpu'], '{:.2f}')}"
             )
     return "\n".join(lines)

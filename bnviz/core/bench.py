@@ -193,19 +193,23 @@ def measure_snapshots(compare: bool, rounds: int, seconds: float) -> dict:
         return n
 
     monitor = CpuMonitor()
-    plain_rates, snap_rates = [], []
+    plain_rates, snap_rates, snap_time = [], [], 0.0
     for r in range(rounds):
         for fn, out in ((plain, plain_rates), (with_snapshots, snap_rates))[:: 1 if r % 2 else -1]:
             t0 = time.perf_counter()
             n = fn(t0 + seconds)
             out.append(n / (time.perf_counter() - t0))
+            snap_time += (time.perf_counter() - t0) if fn is with_snapshots else 0.0
     ratios = [s / p for s, p in zip(snap_rates, plain_rates)]
     return {
         "mode": "compare" if compare else "single",
         "steps_per_s": round(statistics.median(plain_rates), 1),
         "steps_per_s_with_snapshots": round(statistics.median(snap_rates), 1),
         "ratio": round(statistics.median(ratios), 3),
+        # the share of wall time spent inside snapshot(): steadier than the ratio on a busy CPU
+        "time_in_snapshots": round(sum(costs) / snap_time, 3) if snap_time else None,
         "snapshot_ms": round(1e3 * statistics.median(costs), 3) if costs else None,
+        "probe_size": int(trainer._probe.shape[0]),
         "other_cpu": monitor.other_cores(),
     }
 
@@ -354,7 +358,7 @@ def run_bench(opt: BenchOptions, progress=None) -> dict:
         for compare in (False, True):
             say(f"measuring snapshots ({'compare' if compare else 'single'} mode)")
             job = {"kind": "snapshots", "compare": compare}
-            job.update(rounds=opt.rounds, seconds=max(2 * opt.seconds, 0.1))
+            job.update(rounds=2 * opt.rounds, seconds=max(opt.seconds, 0.1))
             result = run_fresh(job, opt.blas_threads) if opt.fresh else run_job(job)
             report["snapshots"].append(result)
     return report

@@ -28,7 +28,7 @@ class Workspace:
         dt, sizes, L = net.dtype, net.sizes, net.n_layers
         self.net, self.m = net, m
         self.ones = np.ones(m, dtype=dt)
-        self.mean_w = np.full(m, 1.0 / m, dtype=dt)
+        self.mean_w = np.full(m, 1.0 / max(m, 1), dtype=dt)
         self.layers = []
         P, G = net.params, net._grads
         for l in range(1, L):
@@ -121,8 +121,8 @@ class Workspace:
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean cross-entropy on (X, y); fills the network's flat gradient."""
         C = self.ones_c.size
-        if y.shape != (self.m,) or (self.m and (y.min() < 0 or y.max() >= C)):
-            raise ValueError(f"y must be {self.m} labels in 0..{C - 1}")
+        if self.m == 0 or y.shape != (self.m,) or y.min() < 0 or y.max() >= C:
+            raise ValueError(f"y must be {self.m} (at least 1) labels in 0..{C - 1}")
         logits = self.forward(X, update_buffers=True)
         loss, dlogits = self._softmax_cross_entropy(logits, y)
         self._backward(dlogits, X)

@@ -397,6 +397,20 @@ class MLP:
             target[...] = data[key]
         return net
 
+    def __getstate__(self) -> dict:
+        # The named arrays are views into the flat ones; pickle only the flat arrays and
+        # rebuild the views, so an unpickled network still trains through its views.
+        views = ("params", "_grads", "buffers", "batch_stats", "_workspaces")
+        return {k: v for k, v in self.__dict__.items() if k not in views}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.params = self.layout.views(self.flat_params)
+        self._grads = self.layout.views(self.flat_grads)
+        self.buffers = self.buffer_layout.views(self.flat_buffers)
+        self.batch_stats = self.buffer_layout.views(self.flat_batch_stats)
+        self._workspaces = {}
+
     def __repr__(self) -> str:
         bn = ", batchnorm=True" if self.batchnorm else ""
         return f"MLP({self.sizes}, activation={self.activation!r}{bn})"

@@ -105,3 +105,18 @@ def test_histogram_with_a_known_range_matches_numpy():
     wide = np.array([-5.0, np.nan, 5.0], dtype=np.float32)  # outside: the end bins, NaN dropped
     counts = stats.histogram(wide, edges, (-5.0, 5.0))
     assert counts[0] == 1 and counts[-1] == 1 and counts.sum() == 2
+
+
+def test_pickled_network_keeps_training_through_its_views():
+    import pickle
+
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((16, 3)), rng.integers(0, 2, 16)
+    net = MLP([3, 5, 2], batchnorm=True, dtype=np.float64)
+    net.loss_and_flat_grads(X, y)
+    back = pickle.loads(pickle.dumps(net))
+    assert back.loss_and_flat_grads(X, y) == net.loss_and_flat_grads(X, y)
+    back.params["W1"][0, 0] = 7.0
+    assert back.flat_params[0] == 7.0
+    np.testing.assert_array_equal(back.flat_buffers, net.flat_buffers)
+    assert back.buffers["running_mean1"].base is back.flat_buffers

@@ -1,0 +1,110 @@
+"""What a study's trials say: which hyperparameter matters, and how samples spread on a scale.
+
+Qt-free maths behind the explorer's importance bars and sampling histograms. Importance is the
+absolute Spearman rank correlation between a parameter's axis coordinate (log10(lr),
+log10(1 - beta), ...) and the validation loss: rank-based, so it does not care whether the loss
+falls linearly or exponentially along the axis, and a diverged trial can simply rank worst.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+HIST_BINS = 10
+
+
+def rankdata(a: Sequence[float]) -> np.ndarray:
+    """Ranks 1..n of ``a`` (shape (n,)), ties sharing their average rank (as scipy's default).
+
+    ``inf`` is a value like any other, so diverged trials given ``inf`` tie for the worst rank.
+    """
+    a = np.asarray(a, dtype=float)
+    order = np.argsort(a, kind="mergesort")
+    sorted_a = a[order]
+    ranks = np.empty(len(a))
+    start = 0
+    for i in range(1, len(a) + 1):
+        if i == len(a) or sorted_a[i] != sorted_a[start]:
+            ranks[order[start:i]] = (start + i + 1) / 2.0  # mean of ranks start+1..i
+            start = i
+    return ranks
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman rank correlation of ``x`` and ``y`` (shape (n,) each); NaN if undefined.
+
+    Undefined means fewer than 3 points or a constant input (a fixed parameter, or every trial
+    diverged): there is nothing to rank against.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) != len(y):
+        raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
+    if len(x) < 3:
+        return math.nan
+    rx, ry = rankdata(x), rankdata(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    denom = math.sqrt(float(rx @ rx) * float(ry @ ry))
+    return float(rx @ ry / denom) if denom > 0 else math.nan
+
+
+def loss_for_ranking(val_loss: float | None, diverged: bool) -> float:
+    """A trial's loss for ranking: diverged, failed and NaN trials rank as worst (``inf``)."""
+    if diverged or val_loss is None or not math.isfinite(val_loss):
+        return math.inf
+    return float(val_loss)
+
+
+def importance(coords: Mapping[str, Sequence[float]], losses: Sequence[float]) -> dict[str, float]:
+    """|Spearman| between each parameter's axis coordinate and the loss, in [0, 1].
+
+    Parameters
+    ----------
+    coords : mapping name -> array, shape (n,)
+        Each sampled parameter's axis coordinate per trial (``Space.to_axis``); a categorical
+        parameter's choice index works too (its order is then arbitrary, so read it loosely).
+    losses : array, shape (n,)
+        Validation loss per trial, ``inf`` for diverged ones (see :func:`loss_for_ranking`).
+
+    Returns
+    -------
+    dict
+        name -> importance; NaN where undefined (constant parameter or loss, < 3 trials).
+    """
+    return {name: abs(spearman(c, losses)) for name, c in coords.items()}
+
+
+def scale_histograms(
+    q: Sequence[float], lo: float, hi: float, bins: int = HIST_BINS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Counts of sampled values on a linear and on a log10 axis, on fixed edges.
+
+    Fixed edges (from the search range, not the data) keep bars comparable between rounds:
+    a zoomed round shows up as a spike rather than as a rescaled axis.
+
+    Parameters
+    ----------
+    q : array, shape (n,)
+        The plotted quantity (``lr``, or ``1 - beta`` for a one-minus space).
+    lo, hi : float
+        The range the edges cover (``lo < hi``).
+
+    Returns
+    -------
+    lin_edges (bins + 1,), lin_counts (bins,), log_edges (bins + 1,) or None,
+    log_counts (bins,) or None
+        The log10 pair is None when ``lo <= 0`` (no logarithm to take).
+    """
+    q = np.asarray(q, dtype=float)
+    q = q[np.isfinite(q)]
+    if not lo < hi:
+        lo, hi = lo - 0.5, hi + 0.5  # a single value still gets a visible bin
+    lin_edges = np.linspace(lo, hi, bins + 1)
+    lin_counts = np.histogram(np.clip(q, lo, hi), lin_edges)[0]
+    if lo <= 0:
+        return lin_edges, lin_counts, None, None
+    log_edges = np.linspace(math.log10(lo), math.log10(hi), bins + 1)
+    log_q = np.log10(np.clip(q[q > 0], lo, hi))
+    return lin_edges, lin_counts, log_edges, np.histogram(log_q, log_edges)[0]
