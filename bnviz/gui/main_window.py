@@ -4,13 +4,17 @@ redraws from the latest snapshots on a ~30 Hz timer. Menus and file actions live
 
 from __future__ import annotations
 
+import math
+import os
 import time
+from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
+    QGraphicsView,
     QLabel,
     QMainWindow,
     QScrollArea,
@@ -27,10 +31,16 @@ from bnviz.gui.controls import ControlPanel
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.worker import TrainingWorker
 
-REDRAW_MS = 33
+# A frame is drawn when a new snapshot is in and at least this long after the last one: ~33 Hz
+# at most, so timer jitter still leaves 30 frames a second.
+MIN_FRAME_S = 0.030
+STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
+REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
 GRID_POINTS = 90
 GRID_MARGIN = 0.4
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
+# ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.
+FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
 
 
 def make_panels() -> dict[str, Panel]:
@@ -75,7 +85,11 @@ class MainWindow(QMainWindow):
         self.histories: dict[str, RunHistory] = {}
         self.frame: Frame | None = None
         self._pending = None
-        self._redraws: list[float] = []
+        self._redraws: deque[float] = deque()
+        self.redraws_per_s = 0.0
+        self._last_render = -math.inf
+        self._status_at = -math.inf
+        self._unpainted = False  # a frame was drawn and no panel has painted it yet
         self.steps_per_s = 0.0
         self.playing = autoplay
         self.config, self.data = self._load(config, fallback=True)
@@ -90,9 +104,18 @@ class MainWindow(QMainWindow):
         if autoplay:
             self.worker.play()
         self.worker.request_snapshot()
+        # Single shot, started when a snapshot arrives: no ticks without news, and a frame follows
+        # its snapshot as soon as the frame rate allows.
         self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
-        self.timer.start(REDRAW_MS)
+        self._paint_watch = _PaintWatch(self._painted, self)
+        for view in self.tabs.widget(0).findChildren(QGraphicsView):
+            view.viewport().installEventFilter(self._paint_watch)
+        if os.environ.get(FIRST_PAINT_ENV):
+            self._first_paint = _FirstPaintReporter(float(os.environ[FIRST_PAINT_ENV]), self)
+            self.installEventFilter(self._first_paint)
 
     # -- construction ------------------------------------------------------------------------
     def _load(self, config: TrainConfig, fallback: bool = False) -> tuple[TrainConfig, Dataset]:
@@ -234,12 +257,16 @@ class MainWindow(QMainWindow):
             self.worker.request_snapshot()
             return
         self._pending = (snaps, rate)
+        if not self.timer.isActive():
+            wait = max(0.0, self._last_render + MIN_FRAME_S - time.perf_counter())
+            self.timer.start(math.ceil(1000 * wait))
 
     def _tick(self) -> None:
         if self._pending is None:
             return
         snaps, self.steps_per_s = self._pending
         self._pending = None
+        self._last_render = time.perf_counter()
         # Ask for the next one now: the trainer builds it while this one is drawn.
         self.worker.request_snapshot()
         for s in snaps:
@@ -253,20 +280,32 @@ class MainWindow(QMainWindow):
                 panel.render(self.frame)
             except Exception as e:  # a drawing bug must not take the app down
                 self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
-        self._count_redraw(snaps)
+        self._unpainted = True
+        self._show_counts(snaps)
 
-    def _count_redraw(self, snaps) -> None:
+    def _painted(self) -> None:
+        """A panel painted: the first paint after a frame was drawn counts as a redraw."""
+        if self._unpainted:
+            self._unpainted = False
+            self._count_redraw()
+
+    def _count_redraw(self) -> None:
         now = time.perf_counter()
         self._redraws.append(now)
-        while self._redraws and now - self._redraws[0] > 2.0:
-            self._redraws.pop(0)
-        fps = (len(self._redraws) - 1) / max(now - self._redraws[0], 1e-9)
-        s = snaps[0]
-        self.redraws_per_s = fps
-        text = (
-            f"step {s.step}  epoch {s.epoch}  {self.steps_per_s:,.0f} steps/s  {fps:.0f} redraws/s"
-        )
-        self.status_counts.setText(text)
+        while now - self._redraws[0] > REDRAW_WINDOW_S:
+            self._redraws.popleft()
+        span = now - self._redraws[0]
+        self.redraws_per_s = (len(self._redraws) - 1) / span if span > 0 else 0.0
+
+    def _show_counts(self, snaps) -> None:
+        now = time.perf_counter()
+        if now - self._status_at >= STATUS_INTERVAL_S:
+            self._status_at = now
+            s = snaps[0]
+            self.status_counts.setText(
+                f"step {s.step}  epoch {s.epoch}  {self.steps_per_s:,.0f} steps/s  "
+                f"{self.redraws_per_s:.0f} redraws/s"
+            )
         diverged = [x.message for x in snaps if x.diverged]
         if diverged and not self.status_message.text().endswith(diverged[-1]):
             self.show_message(diverged[-1], error=True)
@@ -277,6 +316,34 @@ class MainWindow(QMainWindow):
         menus.save_layout(self)
         self.worker.stop()
         super().closeEvent(event)
+
+
+class _PaintWatch(QObject):
+    """Calls ``painted`` on every paint event of the widgets it is installed on."""
+
+    def __init__(self, painted, parent: QObject) -> None:
+        super().__init__(parent)
+        self.painted = painted
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self.painted()
+        return False
+
+
+class _FirstPaintReporter(QObject):
+    """Prints ``bnviz-first-paint SECONDS`` (since ``launched``, a time.time()) at the window's
+    first paint event, then uninstalls itself."""
+
+    def __init__(self, launched: float, parent: QObject) -> None:
+        super().__init__(parent)
+        self.launched = launched
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            print(f"bnviz-first-paint {time.time() - self.launched:.3f}", flush=True)
+            obj.removeEventFilter(self)
+        return False
 
 
 def qwidget_names(w: QWidget) -> list[str]:

@@ -19,6 +19,7 @@ from bnviz.core.datasets import Dataset
 from bnviz.core.snapshot import LayerStats, Snapshot
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels._view import SteadyRange, cache_axes
 
 MAX_SHOWN_LAYERS = 6
 FILL_ALPHA = 70
@@ -109,6 +110,12 @@ class _LayerPlot:
         self.plot.setMenuEnabled(False)
         self.plot.getAxis("left").setWidth(38)
         self.plot.setMouseEnabled(x=False, y=False)
+        # Ranges set by the panel in steps (see _view): the axes stay put between steps.
+        self.plot.enableAutoRange(enable=False)
+        self.plot.hideButtons()
+        cache_axes(self.plot)
+        self.x_range: tuple[float, float] | None = None
+        self.y_range = SteadyRange(floor=0.0)
         self.label = _StatsLabel()
         layout.addItem(self.label, row=row + 1, col=col)
         self.curves: dict[str, pg.PlotCurveItem] = {}
@@ -150,6 +157,15 @@ class _LayerPlot:
         if html != self._text:  # relayout only when the words change
             self._text = html
             self.label.setText(html, size=TEXT_SIZE)
+
+    def fit(self, x: tuple[float, float] | None, y_max: float) -> None:
+        """x: the span of the bin edges (stable: they only widen); y: 0 to the peak density."""
+        if x is not None and x != self.x_range:
+            self.x_range = x
+            self.plot.setXRange(*x, padding=0.02)
+        y = self.y_range.fit(0.0, y_max if y_max > 0 else 1.0)
+        if y:
+            self.plot.setYRange(*y, padding=0)
 
     def set_saturation(self, regions) -> None:
         for item, region in zip(self.regions, regions or (None, None)):
@@ -252,6 +268,7 @@ class ActivationsPanel(Panel):
     # -- drawing ---------------------------------------------------------------------------------
     def _render_layer(self, lp: _LayerPlot, snaps: tuple[Snapshot, ...], text_due: bool) -> None:
         lines, messages, seen = [], [], set()
+        x_lo, x_hi, y_max = math.inf, -math.inf, 0.0
         compare = len(snaps) > 1
         for s in snaps:
             seen.add(s.run)
@@ -266,14 +283,18 @@ class ActivationsPanel(Panel):
                     messages.append(f"{name} {msg}" if compare else msg)
                 continue
             h = stats.hist[self.kind]
-            curve.setData(h.edges, density(h.edges, h.counts), stepMode="center")
+            y = density(h.edges, h.counts)
+            curve.setData(h.edges, y, stepMode="center")
             curve.setVisible(True)
+            x_lo, x_hi = min(x_lo, float(h.edges[0])), max(x_hi, float(h.edges[-1]))
+            y_max = max(y_max, float(y.max()) if y.size else 0.0)
             if text_due:
                 text = self._stats_text(h, stats)
                 lines.append(f"<span style='color:{color}'><b>{name}</b>&nbsp; {text}</span>")
         for run, curve in lp.curves.items():
             if run not in seen:  # compare switched off: the other network is gone
                 curve.setVisible(False)
+        lp.fit((x_lo, x_hi) if x_lo < x_hi else None, y_max)
         lp.set_message(", ".join(messages))
         if text_due:
             lp.set_text("<br>".join(lines))

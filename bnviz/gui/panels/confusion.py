@@ -16,6 +16,7 @@ from bnviz.core.datasets import Dataset
 from bnviz.core.snapshot import EvalResult, Snapshot
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels._view import cache_axes, eval_key
 
 HEAT_LUT = np.stack(  # white (0) to a dark blue (the largest count)
     [np.linspace(a, b, 256) for a, b in zip((255, 255, 255), (8, 48, 107))], axis=1
@@ -79,7 +80,14 @@ class ConfusionPanel(Panel):
             ax = p.getAxis(name)
             ax.setPen("k")
             ax.setTextPen("k")
-        p.setTitle("waiting for the first evaluation", color="k")
+        cache_axes(p)
+        self._title = ""
+        self._set_title("waiting for the first evaluation")
+
+    def _set_title(self, text: str) -> None:
+        if text != self._title:  # setTitle re-lays out the plot
+            self._title = text
+            self.plot.setTitle(text, color="k")
 
     # -- Panel ---------------------------------------------------------------------------------
     def set_dataset(self, data: Dataset) -> None:
@@ -96,7 +104,7 @@ class ConfusionPanel(Panel):
         self.image.setRect(QRectF(0, 0, C, C))
         self.plot.setRange(xRange=(0, C), yRange=(0, C), padding=0.02)
         self._clear_texts()
-        self.plot.setTitle("waiting for the first evaluation", color="k")
+        self._set_title("waiting for the first evaluation")
 
     def render(self, frame: Frame) -> None:
         self._frame = frame
@@ -162,10 +170,10 @@ class ConfusionPanel(Panel):
             return
         ev = None if snap.diverged else snap.evaluation
         label = style.run_label(snap.run, snap.batchnorm)
-        key = (snap.run, snap.diverged_step, label)
-        if self._shown is not None and self._shown[0] is ev and self._shown[1:] == key:
+        key = (eval_key(ev), snap.run, snap.diverged_step, label)
+        if key == self._shown:
             return
-        self._shown = (ev, *key)
+        self._shown = key
         if ev is None or ev.confusion.shape != (self.n_classes, self.n_classes):
             self._blank(snap, label)
         else:
@@ -176,9 +184,9 @@ class ConfusionPanel(Panel):
         self.image.setImage(np.zeros((C, C)), autoLevels=False, levels=(0, 1))
         self._clear_texts()
         if snap.diverged:
-            self.plot.setTitle(f"{label} diverged at step {snap.diverged_step}", color="k")
+            self._set_title(f"{label} diverged at step {snap.diverged_step}")
         else:
-            self.plot.setTitle("waiting for the first evaluation", color="k")
+            self._set_title("waiting for the first evaluation")
 
     def _draw(self, ev: EvalResult, label: str) -> None:
         m = np.asarray(ev.confusion)
@@ -194,4 +202,4 @@ class ConfusionPanel(Panel):
         self._cells = (m.copy(), shade)
         who = f"{label}: " if label else ""
         # Kept short: a plot title sets the plot's minimum width.
-        self.plot.setTitle(f"{who}val accuracy {ev.val_acc:.1%}", color="k")
+        self._set_title(f"{who}val accuracy {ev.val_acc:.1%}")

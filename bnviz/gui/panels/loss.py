@@ -17,6 +17,14 @@ from bnviz.core.datasets import Dataset
 from bnviz.core.history import RunHistory
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels._view import (
+    SteadyRange,
+    UserRange,
+    cache_axes,
+    clip_and_downsample,
+    finite_span,
+    step_range,
+)
 
 RAW_ALPHA = 60
 AXIS_WIDTH = 64
@@ -44,8 +52,7 @@ def _long_curve(plot: pg.PlotItem, **kwargs) -> pg.PlotDataItem:
     item = pg.PlotDataItem(**kwargs)
     plot.addItem(item)
     # After addItem, which hands the item the plot's own (context-menu) settings.
-    item.setClipToView(True)
-    item.setDownsampling(auto=True, method="peak")
+    clip_and_downsample(item)
     return item
 
 
@@ -158,6 +165,9 @@ class LossPanel(Panel):
         self.acc_plot = self.view.addPlot(row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
+        self._y = SteadyRange()
+        self._x: tuple[float, float] | None = None
+        self._fitted: tuple[list, list] | None = None  # what the last ranges were fitted to
         self._setup_plots()
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
@@ -186,14 +196,18 @@ class LossPanel(Panel):
         ap.showGrid(x=True, y=True, alpha=0.2)
         ap.setXLink(lp)
         ap.setYRange(0.0, 1.02, padding=0)
-        ap.enableAutoRange(axis="y", enable=False)
         ap.setMouseEnabled(y=False)
+        # The panel sets the ranges in steps (see _view) until the user pans or zooms.
+        self.user_range = UserRange(lp, on_follow=self._forget_ranges)
+        ap.enableAutoRange(enable=False)
+        ap.getViewBox().sigRangeChangedManually.connect(self.user_range._manual)
         for p in (lp, ap):
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
             _dark_axes(p)
             p.getAxis("left").setWidth(AXIS_WIDTH)  # equal widths keep the two x axes aligned
             p.getAxis("left").enableAutoSIPrefix(False)
+            cache_axes(p)
         self.legend = pg.LegendItem(
             offset=(-10, 10),
             labelTextColor="k",
@@ -222,6 +236,8 @@ class LossPanel(Panel):
             self.acc_plot.removeItem(lines[1])
         self._event_lines.clear()
         self._drawn_events.clear()
+        self._forget_ranges()
+        self._fitted = None
         self.chance.setValue(1.0 / data.n_classes)
         self.chance.setVisible(True)
 
@@ -234,6 +250,7 @@ class LossPanel(Panel):
                 del self._labels[run]
         compare = len(frame.histories) > 1
         alive = any(h.diverged_step is None for h in frame.histories.values())
+        ranged = []  # the histories the y range is fitted to
         for run, history in frame.histories.items():
             curves = self.runs.get(run)
             if curves is None:
@@ -244,31 +261,45 @@ class LossPanel(Panel):
             curves.update(history, label)
             # A diverging loss shoots up by many orders of magnitude on its way to inf; scaling
             # the axis to it would flatten the curves that are still learning.
-            self._set_autorange(curves, history.diverged_step is None or not alive)
+            if history.diverged_step is None or not alive:
+                ranged.append(history)
             self._update_legend(run, curves, label)
             self._add_events(run, history, label if compare else "")
+        self._fitted = (list(frame.histories.values()), ranged)
+        self._fit_ranges(*self._fitted)
 
     def export_items(self) -> list:
         return [self.loss_plot, self.acc_plot]
 
     # -- helpers -------------------------------------------------------------------------------
     def _set_log_y(self, on: bool) -> None:
+        self._y.reset()  # log10 units from now on, or back
         self.loss_plot.setLogMode(y=on)
         self.loss_plot.setLabel("left", "cross-entropy loss (log)" if on else "cross-entropy loss")
+        if self._fitted is not None:
+            self._fit_ranges(*self._fitted)
 
-    def _set_autorange(self, curves: _RunCurves, on: bool) -> None:
-        """Let the loss curves of ``curves`` take part in the y auto-range, or not."""
-        vb = self.loss_plot.getViewBox()
-        changed = False
-        for item in (curves.raw, curves.smoothed, curves.val):
-            if on and item not in vb.addedItems:
-                vb.addedItems.append(item)
-                changed = True
-            elif not on and item in vb.addedItems:
-                vb.addedItems.remove(item)
-                changed = True
-        if changed:
-            vb.updateAutoRange()
+    def _forget_ranges(self) -> None:
+        self._y.reset()
+        self._x = None
+
+    def _fit_ranges(self, histories, ranged: list[RunHistory]) -> None:
+        """x: 0 to the next nice step count; y: the loss curves of ``ranged``, in steps."""
+        if not self.user_range.follows():
+            return
+        last = max((float(h.loss.x[-1]) for h in histories if len(h.loss)), default=0.0)
+        x = step_range(last)
+        if x != self._x:
+            self._x = x
+            self.loss_plot.setXRange(*x, padding=0)
+        ys = [s.y for h in ranged for s in (h.loss, h.smoothed, h.val_loss) if len(s)]
+        if self.log_y.isChecked():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ys = [np.log10(np.where(y > 0, y, np.nan)) for y in ys]
+        span = finite_span(*ys)
+        y = span and self._y.fit(*span)
+        if y:
+            self.loss_plot.setYRange(*y, padding=0)
 
     def _update_legend(self, run: str, curves: _RunCurves, label: str) -> None:
         if self._labels.get(run) == label:

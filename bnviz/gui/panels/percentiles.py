@@ -15,6 +15,14 @@ from bnviz.core.datasets import Dataset
 from bnviz.core.history import RunHistory
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels._view import (
+    SteadyRange,
+    UserRange,
+    cache_axes,
+    clip_and_downsample,
+    finite_span,
+    step_range,
+)
 
 BAND_ALPHA = 60
 EDGE_ALPHA = 140
@@ -36,9 +44,8 @@ class _Band:
         self.lo, self.median, self.hi = (pg.PlotDataItem() for _ in range(3))
         self.sample = pg.PlotDataItem()  # the legend's key, shown even when the band is hidden
         for item in (self.lo, self.median, self.hi):
-            item.setClipToView(True)
-            item.setDownsampling(auto=True, method="peak")
             plot.addItem(item)
+            clip_and_downsample(item)  # after addItem, which applies the plot's own settings
         self.fill = pg.FillBetweenItem(self.lo, self.hi)
         plot.addItem(self.fill)
         self.diverged = pg.InfiniteLine(
@@ -120,6 +127,10 @@ class PercentilePanel(Panel):
         self.plot.setLabel("left", "z~")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMenuEnabled(False)
+        cache_axes(self.plot)
+        self._x: tuple[float, float] | None = None
+        self._y = SteadyRange()
+        self.user_range = UserRange(self.plot, on_follow=self._forget_ranges)
         self.view.setToolTip(
             "Line: median of z~. Band: 15th to 85th percentile over the probe batch.\n"
             "Without BN the band drifts as the layers below learn (internal covariate shift);\n"
@@ -156,6 +167,7 @@ class PercentilePanel(Panel):
 
     def set_dataset(self, data: Dataset) -> None:
         self._last = None
+        self._forget_ranges()
         for band in self.bands.values():
             band.key = None
             band.set_visible(False)
@@ -175,29 +187,52 @@ class PercentilePanel(Panel):
             f"z~ of layer {self.layer} ({self.units.currentText()}):"
             " 15th, 50th and 85th percentiles"
         )
-        labels = {}
+        labels, shown = {}, []
         for s in frame.snapshots:
             h = frame.histories.get(s.run)
             if h is not None:
                 label = style.run_label(s.run, h.batchnorm)
                 labels[s.run] = label + (" (diverged)" if h.diverged_step is not None else "")
-                self._render_run(s.run, h, n > 0)
+                if self._render_run(s.run, h, n > 0):
+                    shown.append(self.bands[s.run])
         for run, band in self.bands.items():
             if run not in labels:  # compare switched off: the other network is gone
                 band.set_visible(False)
         self._sync_legend(labels)
+        self._fit_ranges(shown, frame)
 
-    def _render_run(self, run: str, h: RunHistory, any_layer: bool) -> None:
+    def _forget_ranges(self) -> None:
+        self._x = None
+        self._y.reset()
+
+    def _fit_ranges(self, shown: list[_Band], frame: Frame) -> None:
+        """x: 0 to the next nice step count; y: the shown bands, in steps (see _view)."""
+        if not self.user_range.follows():
+            return
+        last = max((h.last_step or 0 for h in frame.histories.values()), default=0)
+        x = step_range(float(last))
+        if x != self._x:
+            self._x = x
+            self.plot.setXRange(*x, padding=0)
+        span = finite_span(*(b.lo.yData for b in shown), *(b.hi.yData for b in shown))
+        y = span and self._y.fit(*span)
+        if y:
+            self.plot.setYRange(*y, padding=0)
+
+    def _render_run(self, run: str, h: RunHistory, any_layer: bool) -> bool:
+        """Draw one network's band; True when it is shown."""
         band = self._band(run, h.batchnorm)
         bands = (h.unit_percentiles if self.unit0 else h.percentiles).get(self.layer)
         # A diverged network's last values are astronomically large and would squash the other
         # band flat: hide it and mark where it diverged.
-        band.set_visible(any_layer and bands is not None and h.diverged_step is None)
+        visible = any_layer and bands is not None and h.diverged_step is None
+        band.set_visible(visible)
         if bands is not None:
             band.set_series(
                 bands, (self.layer, self.unit0, len(bands[0]), bands[0].stride, h.last_step)
             )
         band.set_diverged(h.diverged_step, style.run_label(run, h.batchnorm))
+        return visible
 
     def _band(self, run: str, batchnorm: bool) -> _Band:
         band = self.bands.get(run)
@@ -222,6 +257,7 @@ class PercentilePanel(Panel):
             self.plot.setTitle(title, size="10pt")
 
     def _control_changed(self) -> None:
+        self._y.reset()  # another layer or unit: its own range
         if self._last is not None:
             self.render(self._last)
 

@@ -18,6 +18,7 @@ from bnviz.core.snapshot import GridResult, Snapshot
 from bnviz.core.trainer import SHOWN_EXAMPLES
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels._view import cache_axes, eval_key
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
 # so the class-coloured training points stay visible on top of their own region.
@@ -162,6 +163,8 @@ class SoftmaxPanel(Panel):
             plot.enableAutoRange(axis="y", enable=False)
         self.view.ci.layout.setColumnStretchFactor(0, LEFT_STRETCH)
         self.view.ci.layout.setColumnStretchFactor(1, 2)
+        for plot in (self.left_plot, self.z_plot, self.t_plot, self.a_plot):
+            cache_axes(plot)
 
     # -- Panel ---------------------------------------------------------------------------------
     def set_dataset(self, data: Dataset) -> None:
@@ -286,10 +289,10 @@ class SoftmaxPanel(Panel):
             self._set_bars(None)
             self.status.setText("waiting for the first evaluation")
             return
-        shown = self._shown_bars
-        if shown is not None and shown[0] is ev and shown[1:] == (self.source, self.index):
+        shown = (eval_key(ev), snap.run, self.source, self.index)
+        if shown == self._shown_bars:
             return
-        self._shown_bars = (ev, self.source, self.index)
+        self._shown_bars = shown
         logits = ev.train_logits if self.source == "train" else ev.val_logits
         if self.index >= len(logits):
             self._set_bars(None)

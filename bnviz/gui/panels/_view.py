@@ -1,0 +1,136 @@
+"""Keeping pyqtgraph plots cheap to repaint 30 times a second.
+
+In software rendering most of a frame went into the axes, not the data: every range change
+regenerates an axis (tick values, text layout) and replays its picture, grid lines included, and
+a range that follows the data changes every frame. So the panels set their ranges themselves, in
+steps: a range widens at once (with some headroom), shrinks only when the data use less than half
+of it, and a step axis grows to the next "nice" number. Between steps the axes are unchanged and,
+with :func:`cache_axes`, repainted from a pixmap.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
+
+NICE = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)  # the data fill >= 2/3 of a stepped axis
+PAD = 0.05  # of the data span, on each side
+HEADROOM = 0.15  # extra room when a range widens, so slow growth does not widen it every frame
+SHRINK_BELOW = 0.5  # shrink once the data use less than this share of the range
+SAMPLES_PER_PIXEL = 1.0  # downsampling buckets per pixel column ("peak" draws 2 points each)
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 (times a power of ten) that is >= ``x`` > 0."""
+    if not x > 0 or not math.isfinite(x):
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(x))
+    return next(n * scale for n in NICE if n * scale >= x * (1 - 1e-9))
+
+
+def finite_span(*arrays) -> tuple[float, float] | None:
+    """Min and max over the finite values of ``arrays``; None when there are none."""
+    lo, hi = math.inf, -math.inf
+    for a in arrays:
+        a = np.asarray(a, dtype=np.float64)
+        if a.size == 0:
+            continue
+        finite = a[np.isfinite(a)] if not np.isfinite(a).all() else a
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return (lo, hi) if lo <= hi else None
+
+
+class SteadyRange:
+    """A range that follows data ``(lo, hi)`` in steps (see the module docstring).
+
+    ``floor``: a bound the range never goes below (0 for densities), or None.
+    """
+
+    def __init__(self, floor: float | None = None) -> None:
+        self.floor = floor
+        self.range: tuple[float, float] | None = None
+
+    def reset(self) -> None:
+        self.range = None
+
+    def fit(self, lo: float, hi: float) -> tuple[float, float] | None:
+        """The new range when it has to change for data ``lo..hi``, else None."""
+        if self.floor is not None:
+            lo = max(lo, self.floor)
+            hi = max(hi, lo)
+        span = max(hi - lo, abs(hi) * 1e-3, 1e-9)
+        cur = self.range
+        if cur is not None:
+            inside = cur[0] <= lo and hi <= cur[1]
+            if inside and span >= SHRINK_BELOW * (cur[1] - cur[0]):
+                return None
+            grow = HEADROOM if not inside else 0.0
+        else:
+            grow = 0.0
+        new_lo = lo - (PAD + grow) * span
+        new_hi = hi + (PAD + grow) * span
+        if self.floor is not None:
+            new_lo = max(new_lo, self.floor)
+        self.range = (new_lo, new_hi)
+        return self.range
+
+
+def eval_key(ev) -> tuple | None:
+    """What identifies an evaluation: snapshots are unpickled afresh, so the same evaluation
+    arrives as a new object with every snapshot, and ``is`` would redraw it 30 times a second.
+    (repr, so that a NaN loss equals itself.)"""
+    if ev is None:
+        return None
+    return (ev.step, ev.epoch, repr(ev.val_loss), repr(ev.train_loss), repr(ev.val_acc))
+
+
+def step_range(last: float) -> tuple[float, float]:
+    """The x range of a step axis whose data reach ``last``: 0 to the next nice number (and a
+    sliver left of 0, so the 0 tick keeps its label)."""
+    hi = nice_ceil(max(last, 1.0) * (1 + PAD))
+    return (-0.02 * hi, hi)
+
+
+class UserRange:
+    """Whether the panel may set a plot's ranges: yes until the user pans or zooms it, and again
+    after the plot's "A" (auto-range) button, which calls ``on_follow`` (forget the kept ranges).
+    pyqtgraph's own auto-range stays off: it would recompute the bounds of every item and move
+    the axes on every frame."""
+
+    def __init__(self, plot: pg.PlotItem, on_follow=None) -> None:
+        self.vb = plot.getViewBox()
+        self.following = True
+        self.on_follow = on_follow
+        plot.enableAutoRange(enable=False)
+        self.vb.sigRangeChangedManually.connect(self._manual)
+
+    def _manual(self, *_args) -> None:
+        self.following = False
+
+    def follows(self) -> bool:
+        if any(self.vb.state["autoRange"]):  # the "A" button
+            self.vb.enableAutoRange(enable=False)
+            self.following = True
+            if self.on_follow is not None:
+                self.on_follow()
+        return self.following
+
+
+def clip_and_downsample(item: pg.PlotDataItem) -> None:
+    """Draw a long series clipped to the view and peak-downsampled to about one bucket (its min
+    and max) per pixel column. pyqtgraph's default keeps ~5 samples per pixel, which left a
+    3000-step loss curve undecimated in a 500-pixel plot: 5 times the line segments to stroke."""
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, method="peak")
+    item.opts["autoDownsampleFactor"] = SAMPLES_PER_PIXEL
+
+
+def cache_axes(plot: pg.PlotItem) -> None:
+    """Repaint the axes (and their grid lines) and the title from pixmaps until they change."""
+    for name in ("left", "bottom", "right", "top"):
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
