@@ -138,7 +138,8 @@ class SoftmaxPanel(Panel):
         self.z_plot.setLabel("left", "z (logits)")
         self.t_plot.setLabel("left", "t = e^z (scaled)")
         self.a_plot.setLabel("left", "a = t / sum(t)")
-        self.a_plot.setLabel("bottom", "class (outline = true)")
+        self.a_plot.setLabel("bottom", "class")
+        self.a_plot.getAxis("bottom").setToolTip("The true class's bars have a black outline.")
         self.t_plot.getAxis("left").setToolTip(
             "t = e^(z - max z): shifting every z by the same amount leaves a = t / sum(t) "
             "unchanged and keeps e^z from overflowing, so the largest t is 1."
