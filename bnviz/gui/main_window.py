@@ -314,6 +314,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
         menus.save_layout(self)
+        if getattr(self, "explorer", None) is not None:
+            self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
         self.worker.stop()
         super().closeEvent(event)
 

@@ -1,0 +1,1 @@
+"""The hyperparameter explorer tab: one widget per module, composed in ``explorer``."""
