@@ -10,13 +10,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from bnviz.core.datasets import Dataset
 from bnviz.core.snapshot import EvalResult, Snapshot
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
+from bnviz.gui.panels.run_picker import RunPicker
 
 HEAT_LUT = np.stack(  # white (0) to a dark blue (the largest count)
     [np.linspace(a, b, 256) for a, b in zip((255, 255, 255), (8, 48, 107))], axis=1
@@ -42,11 +43,9 @@ class ConfusionPanel(Panel):
         self._shown: tuple | None = None
         self.texts: list[list[pg.TextItem]] = []
         self._cells = (np.zeros((0, 0)), np.zeros((0, 0)))
-        self.net_combo = QComboBox()
-        self.net_combo.setToolTip(
+        self.net_combo = RunPicker(
             "Which network's confusion matrix to show: with BN or without BN (compare mode)."
         )
-        self.net_combo.setVisible(False)
         self.net_combo.currentIndexChanged.connect(self._redraw)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
@@ -142,27 +141,11 @@ class ConfusionPanel(Panel):
         self._cells = (np.full((C, C), -1), np.full((C, C), -1))
 
     def _sync_runs(self, snaps: tuple[Snapshot, ...]) -> None:
-        runs = tuple(s.run for s in snaps)
-        if runs == self._runs:
-            return
-        current = self.net_combo.currentData()
-        self._runs = runs
-        self.net_combo.blockSignals(True)
-        self.net_combo.clear()
-        for s in snaps:
-            self.net_combo.addItem(style.run_label(s.run, s.batchnorm), s.run)
-        self.net_combo.setCurrentIndex(max(self.net_combo.findData(current), 0))
-        self.net_combo.blockSignals(False)
-        self.net_combo.setVisible(len(runs) > 1)
+        self.net_combo.sync(snaps)
+        self._runs = self.net_combo.runs
 
     def _snapshot(self) -> Snapshot | None:
-        if self._frame is None or not self._frame.snapshots:
-            return None
-        run = self.net_combo.currentData()
-        for s in self._frame.snapshots:
-            if s.run == run:
-                return s
-        return self._frame.snapshots[0]
+        return None if self._frame is None else self.net_combo.pick(self._frame.snapshots)
 
     def _redraw(self, *_args) -> None:
         snap = self._snapshot()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from bnviz.core.datasets import Dataset
 from bnviz.core.snapshot import GridResult, Snapshot
@@ -19,6 +19,7 @@ from bnviz.core.trainer import SHOWN_EXAMPLES
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
+from bnviz.gui.panels.run_picker import RunPicker
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
 # so the class-coloured training points stay visible on top of their own region.
@@ -87,12 +88,10 @@ class SoftmaxPanel(Panel):
 
     # -- construction --------------------------------------------------------------------------
     def _build_controls(self) -> None:
-        self.net_combo = QComboBox()
-        self.net_combo.setToolTip(
+        self.net_combo = RunPicker(
             "Which network's softmax to show: with BN or without BN (compare mode)."
         )
         self.net_combo.currentIndexChanged.connect(self._redraw)
-        self.net_combo.setVisible(False)
         self.probe = QSpinBox()
         self.probe.setPrefix("probe example #")
         self.probe.setToolTip(
@@ -249,28 +248,11 @@ class SoftmaxPanel(Panel):
 
     # -- drawing -------------------------------------------------------------------------------
     def _sync_runs(self, snaps: tuple[Snapshot, ...]) -> None:
-        runs = tuple(s.run for s in snaps)
-        if runs == self._runs:
-            return
-        current = self.net_combo.currentData()
-        self._runs = runs
-        self.net_combo.blockSignals(True)
-        self.net_combo.clear()
-        for s in snaps:
-            self.net_combo.addItem(style.run_label(s.run, s.batchnorm), s.run)
-        i = self.net_combo.findData(current)
-        self.net_combo.setCurrentIndex(max(i, 0))
-        self.net_combo.blockSignals(False)
-        self.net_combo.setVisible(len(runs) > 1)
+        self.net_combo.sync(snaps)
+        self._runs = self.net_combo.runs
 
     def _snapshot(self) -> Snapshot | None:
-        if self._frame is None or not self._frame.snapshots:
-            return None
-        run = self.net_combo.currentData()
-        for s in self._frame.snapshots:
-            if s.run == run:
-                return s
-        return self._frame.snapshots[0]
+        return None if self._frame is None else self.net_combo.pick(self._frame.snapshots)
 
     def _redraw(self, *_args) -> None:
         snap = self._snapshot()
