@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}
+        self._rendered_at: dict[str, float] = {}
         self.frame: Frame | None = None
         self._pending = None
         self._redraws: deque[float] = deque()
@@ -212,6 +213,7 @@ class MainWindow(QMainWindow):
             return False
         self.config, self.data = config, data
         self.histories, self.frame, self._pending = {}, None, None
+        self._rendered_at = {}
         self.generation = self.worker.replace_trainer(config, data, decision_grid(data))
         for p in self.panels.values():
             p.set_dataset(self.data)
@@ -275,7 +277,14 @@ class MainWindow(QMainWindow):
             if name not in {s.run for s in snaps}:
                 del self.histories[name]
         self.frame = Frame(snaps, dict(self.histories))
-        for panel in self.panels.values():
+        if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
+            self._show_counts(snaps)
+            return
+        now = time.perf_counter()
+        for name, panel in self.panels.items():
+            if now - self._rendered_at.get(name, 0.0) < panel.render_interval_s:
+                continue  # a slow-changing panel: its history is kept, it is drawn less often
+            self._rendered_at[name] = now
             try:
                 panel.render(self.frame)
             except Exception as e:  # a drawing bug must not take the app down

@@ -29,6 +29,9 @@ class Panel(QWidget):
     """Base class: override :meth:`set_dataset` and :meth:`render`."""
 
     title = "panel"
+    #: Draw at most this often (seconds); 0 = every frame. Slow-changing views save CPU for
+    #: the ones that move.
+    render_interval_s = 0.0
 
     def set_dataset(self, data: Dataset) -> None:
         """Called on the GUI thread when a run starts (new data set, reset)."""

@@ -104,6 +104,7 @@ class PercentilePanel(Panel):
     """15th/50th/85th percentiles of one layer's z~ against steps, per network."""
 
     title = "Distribution over time"
+    render_interval_s = 0.1  # percentile bands drift slowly: 10 Hz is plenty
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
