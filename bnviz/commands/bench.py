@@ -48,7 +48,12 @@ def add_parser(sub) -> None:
         action="store_true",
         help="also measure the cost of trainer.snapshot() every 1/30 s (single and compare)",
     )
-    p.add_argument("--all", action="store_true", help="--blas-compare and --snapshots")
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also time 16 default sweep trials on 2 worker processes vs 1",
+    )
+    p.add_argument("--all", action="store_true", help="--blas-compare, --snapshots and --sweep")
     p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
     p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
@@ -78,6 +83,12 @@ def run(args: argparse.Namespace, parser) -> int:
     )
     progress = None if args.json else (lambda text: print(f"... {text}", file=sys.stderr))
     report = run_bench(opt, progress)
+    if (args.sweep or args.all) and not args.quick:
+        from bnviz.core.sweep_bench import measure_sweep_speedup
+
+        if progress:
+            progress("sweep: 16 trials, 2 workers vs 1")
+        report["sweep"] = measure_sweep_speedup()
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -131,6 +142,15 @@ def format_report(report: dict) -> str:
                 f"BN on {_f(b['bn_steps_per_s_1_thread'])} vs {_f(b['bn_steps_per_s_default'])} "
                 f"(x{b['bn_default_over_1']})  other CPU {b['other_cpu']:.2f}"
             )
+    if report.get("sweep"):
+        w = report["sweep"]
+        lines += [
+            "",
+            f"Sweep: {w['trials']} trials x {w['epochs']} epochs, {w['workers']} workers vs 1 "
+            f"(median of {w['repeats']}): serial {w['serial_s']} s, pool start-up "
+            f"{w['pool_startup_s']} s + trials {w['pool_trials_s']} s -> speed-up "
+            f"{w['speedup_trials']} (trials), {w['speedup_wall']} (with start-up)",
+        ]
     if report.get("snapshots"):
         lines += ["", "Snapshots every 1/30 s, default TrainConfig (target: ratio >= 0.90)"]
         for r in report["snapshots"]:

@@ -58,3 +58,13 @@ def test_blas_env_sets_or_clears_the_thread_variables(monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     assert bench.blas_env(0).get("OPENBLAS_NUM_THREADS") is None
     assert bench.blas_env(3)["OPENBLAS_NUM_THREADS"] == "3"
+
+
+def test_sweep_speedup_measures_both_ways():
+    from bnviz.core.sweep_bench import measure_sweep_speedup
+
+    r = measure_sweep_speedup(trials=4, epochs=1, workers=2, repeats=1)
+    assert r["serial_s"] > 0 and r["pool_trials_s"] > 0 and r["pool_startup_s"] > 0
+    assert r["speedup_trials"] == round(r["serial_s"] / r["pool_trials_s"], 2) or abs(
+        r["speedup_trials"] - r["serial_s"] / r["pool_trials_s"]
+    ) < 0.02
