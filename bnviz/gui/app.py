@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -29,11 +30,31 @@ def make_app():
     return app
 
 
+def no_display_message() -> str | None:
+    """Why Qt would abort at start-up on this machine (Linux without a display), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "bnviz: no display found (DISPLAY is not set). Run it on a desktop, under Xvfb, or "
+        "with QT_QPA_PLATFORM=offscreen for --screenshot; the headless commands are "
+        "bnviz train, bnviz sweep and bnviz bench."
+    )
+
+
 def run_app(
     config: TrainConfig | None = None, screenshot: str | None = None, run_for: float = 3.0
 ) -> int:
     """Open the window and train at once; with ``screenshot``, save a PNG of the whole window
     after ``run_for`` seconds and exit (status 1 if the file could not be written)."""
+    problem = no_display_message()
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return 2
+    if screenshot and not Path(screenshot).resolve().parent.is_dir():
+        sys.stderr.write(f"bnviz: --screenshot: folder of {screenshot} does not exist\n")
+        return 2
     app = make_app()
     from PySide6.QtCore import QSettings, QTimer
 
