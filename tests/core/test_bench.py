@@ -46,10 +46,9 @@ def test_bad_workload_is_refused(capsys):
 
 
 def test_gui_flag_without_gui_bench_exits_2(capsys, monkeypatch):
-    import importlib.util
+    import sys
 
-    if importlib.util.find_spec("bnviz.gui.bench") is not None:
-        pytest.skip("the GUI benchmark exists")
+    monkeypatch.setitem(sys.modules, "bnviz.gui.bench", None)  # as if it were not installed
     assert main(["bench", "--gui"]) == 2
     assert "not available" in capsys.readouterr().out
 
@@ -65,6 +64,5 @@ def test_sweep_speedup_measures_both_ways():
 
     r = measure_sweep_speedup(trials=4, epochs=1, workers=2, repeats=1)
     assert r["serial_s"] > 0 and r["pool_trials_s"] > 0 and r["pool_startup_s"] > 0
-    assert r["speedup_trials"] == round(r["serial_s"] / r["pool_trials_s"], 2) or abs(
-        r["speedup_trials"] - r["serial_s"] / r["pool_trials_s"]
-    ) < 0.02
+    assert abs(r["speedup_trials"] - r["serial_s"] / r["pool_trials_s"]) < 0.01
+    assert r["speedup_wall"] < r["speedup_trials"]  # the pool's start-up is never free
