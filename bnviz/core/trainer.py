@@ -25,6 +25,14 @@ SHOWN_EXAMPLES = 2000
 SMOOTHING = 0.98
 
 
+def load_data(c: TrainConfig) -> Dataset:
+    """The data set a config names (a built-in generator with its knobs, or a file)."""
+    return load_dataset(
+        c.dataset, n_classes=c.n_classes, noise=c.noise, n_samples=c.n_samples,
+        val_fraction=c.val_fraction, seed=c.seed,
+    )  # fmt: skip
+
+
 class BatchStream:
     """Mini-batches of indices into the training set, reshuffled every epoch by a seeded RNG.
 
@@ -112,16 +120,7 @@ class Trainer:
         blas.limit_blas_threads()
         self.config = (config or TrainConfig()).validated()
         c = self.config
-        if data is None:
-            data = load_dataset(
-                c.dataset,
-                n_classes=c.n_classes,
-                noise=c.noise,
-                n_samples=c.n_samples,
-                val_fraction=c.val_fraction,
-                seed=c.seed,
-            )
-        self.data = data
+        self.data = data if data is not None else load_data(c)
         self.dtype = np.float32
         self._X = data.X_train.astype(self.dtype)
         self._y = data.y_train.astype(np.intp)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from bnviz.core.config import ConfigError, TrainConfig
 from bnviz.core.datasets import DataError, Dataset, load_dataset
 from bnviz.core.history import RunHistory
+from bnviz.core.trainer import load_data
 from bnviz.gui import menus
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.panel import Frame, Panel
@@ -124,14 +125,7 @@ class MainWindow(QMainWindow):
         once and never reaches the training process."""
         try:
             config = config.validated()
-            return config, load_dataset(
-                config.dataset,
-                n_classes=config.n_classes,
-                noise=config.noise,
-                n_samples=config.n_samples,
-                val_fraction=config.val_fraction,
-                seed=config.seed,
-            )
+            return config, load_data(config)
         except (ConfigError, DataError, OSError) as e:
             if not fallback:
                 raise
