@@ -120,7 +120,7 @@ class Trainer:
         blas.limit_blas_threads()
         self.config = (config or TrainConfig()).validated()
         c = self.config
-        self.data = data if data is not None else load_data(c)
+        self.data = data = data if data is not None else load_data(c)
         self.dtype = np.float32
         self._X = data.X_train.astype(self.dtype)
         self._y = data.y_train.astype(np.intp)
