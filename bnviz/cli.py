@@ -145,6 +145,14 @@ def config_from_args(args: argparse.Namespace, base=None):
     return config.validated()
 
 
+def training_flags_given(args: argparse.Namespace) -> bool:
+    """Whether the command line sets any training setting (or a settings file)."""
+    from bnviz.core.config import TrainConfig
+
+    names = [*TrainConfig().to_dict(), "settings", "compare"]
+    return any(getattr(args, n, None) is not None for n in names)
+
+
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="bnviz", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version="bnviz 0.1.0")
@@ -173,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         from bnviz.core.config import ConfigError
 
         try:
-            config = config_from_args(args)
+            # No training flag: None lets the window restore the last session's settings.
+            config = config_from_args(args) if training_flags_given(args) else None
         except ConfigError as e:
             parser.error(str(e))
         from bnviz.gui.app import run_app

@@ -133,7 +133,7 @@ def save_model(win, path: str | None = None) -> bool:
 
 def export_plot(win, name: str, path: str | None = None) -> bool:
     """Export a panel's plots as PNG or SVG (by the file's suffix), one file per plot item."""
-    import pyqtgraph.exporters as ex
+    from bnviz.gui.export import export_item
 
     path = _ask(win, True, "Export plot", "PNG (*.png);;SVG (*.svg)", path)
     if not path:
@@ -143,12 +143,11 @@ def export_plot(win, name: str, path: str | None = None) -> bool:
         win.show_message("nothing to export in this panel", error=True)
         return False
     p = Path(path)
-    kind = ex.SVGExporter if p.suffix.lower() == ".svg" else ex.ImageExporter
     written = []
     try:
         for i, item in enumerate(items):
             target = p if len(items) == 1 else p.with_name(f"{p.stem}-{i + 1}{p.suffix}")
-            kind(item).export(str(target))
+            export_item(item, target)
             written.append(target.name)
     except Exception as e:
         win.show_message(f"could not export the plot: {e}", error=True)

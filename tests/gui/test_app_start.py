@@ -33,3 +33,13 @@ def test_bad_settings_flag_for_the_app():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     proc = run_bnviz(["--lr", "0"], env)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_the_app_restores_the_last_settings_unless_flags_say_otherwise(monkeypatch):
+    from bnviz import cli
+
+    seen = []
+    monkeypatch.setattr("bnviz.gui.app.run_app", lambda config, **kw: seen.append(config) or 0)
+    assert cli.main([]) == 0 and seen[-1] is None  # the window restores from QSettings
+    assert cli.main(["--lr", "0.2"]) == 0 and seen[-1].lr == 0.2
+    assert cli.main(["--compare"]) == 0 and seen[-1].compare

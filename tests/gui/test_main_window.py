@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
 
 from bnviz.core.config import TrainConfig
 from bnviz.gui import menus
@@ -161,6 +162,14 @@ def test_exports(make_window, qtbot, tmp_path):
     assert menus.save_model(win, str(tmp_path / "m.npz"))
     assert (tmp_path / "m.npz").stat().st_size > 0
     assert menus.export_plot(win, "loss", str(tmp_path / "loss.png"))
+    written = sorted(tmp_path.glob("loss*.png"))
+    assert written and all(QImage(str(f)).width() > 100 for f in written)
+    for name in win.panels:
+        assert menus.export_plot(win, name, str(tmp_path / f"{name}.svg")), name
+    svg = sorted(tmp_path.glob("activations*.svg"))[0].read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and "<path" in svg
+    assert not menus.export_plot(win, "loss", str(tmp_path / "no" / "dir" / "x.png"))
+    assert "does not exist" in win.status_message.text()
     assert not menus.save_settings(win, str(tmp_path / "no" / "such" / "dir.json"))
 
 
