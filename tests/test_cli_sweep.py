@@ -82,3 +82,19 @@ def test_a_file_that_is_not_a_study_is_refused(tmp_path, capsys):
         main(["sweep", *SMALL, "--study", str(path), "--trials", "1"])
     assert e.value.code == 2
     assert "not a bnviz study" in capsys.readouterr().err
+
+
+def test_a_round_whose_trials_all_fail_says_so_and_exits_1(tmp_path, capsys, monkeypatch):
+    import bnviz.core.sweep as sweep_mod
+
+    def broken(spec):
+        raise RuntimeError("worker fell over")
+
+    monkeypatch.setattr(sweep_mod, "run_trial", broken)
+    rc = main(["sweep", "--trials", "3", "--epochs", "1", "--workers", "1", "--samples", "100",
+               "--study", str(tmp_path / "f.sqlite")])
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert captured.err.count("worker fell over") == 3
+    assert "every trial of this round failed" in captured.err
+    assert "(0 diverged, 3 failed of 3 trials)" in captured.out

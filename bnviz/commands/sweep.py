@@ -12,12 +12,14 @@ import json
 import math
 import os
 import sys
+import warnings
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 20  # about 140 steps on spirals: enough to tell good lr from bad
 DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
 TOP_SHOWN = 10
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
+EXIT_FAILED = 1  # every trial of the round raised
 # flag -> help; each takes a space (min:max:kind, a,b:cat) or a bare value (fixed)
 SPACE_FLAGS = {
     "lr": "learning rate, e.g. 1e-4:1:log",
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace, parser) -> int:
         study = Study(path)
     except StudyError as e:
         parser.error(str(e))
+    status = 0
     with study:
         if args.trials > 0:
             try:
@@ -87,14 +90,19 @@ def run(args: argparse.Namespace, parser) -> int:
                 executor = make_executor(args.workers, args.scheduler)
             except SweepError as e:
                 parser.error(str(e))
-            with executor:
+            with executor, warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning
                 cancelled = run_with_progress(sweep, executor, quiet=args.quiet)
+            failed = [t for t in study.trials(sweep.round_id) if _failed(t)]
+            if failed and len(failed) == len(sweep.specs()):
+                sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
+                status = EXIT_FAILED
         if args.json:
             json.dump(sweep_json(study), sys.stdout, indent=1, allow_nan=False)
             sys.stdout.write("\n")
         else:
             print_table(study)
-    return EXIT_CANCELLED if args.trials > 0 and cancelled else 0
+    return EXIT_CANCELLED if args.trials > 0 and cancelled else status
 
 
 def build_sweep(args: argparse.Namespace, study):
@@ -177,6 +185,15 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
     return False
 
 
+def _failed(t) -> bool:
+    """A trial whose worker raised (stored as diverged with no step and no training)."""
+    return t.diverged and t.diverged_step is None and t.steps == 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(f"bnviz sweep: {message}\n")
+
+
 def _finite(x) -> bool:
     return x is not None and math.isfinite(x)
 
@@ -194,10 +211,13 @@ def print_table(study) -> None:
           + f" {'val loss':>9} {'val acc':>7} {'seconds':>7}")  # fmt: skip
     for t in shown:
         values = " ".join(f"{_cell(t.params.get(n)):>10}" for n in names)
-        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{'diverged':>9} {'':>7}"
+        bad_text = "failed" if _failed(t) else "diverged"
+        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{bad_text:>9} {'':>7}"
         print(f"{t.id:>4} {t.round:>5} {values} {loss} {t.seconds:7.2f}")
     if bad:
-        print(f"({len(bad)} of {len(trials)} trials diverged or failed)")
+        n_failed = sum(_failed(t) for t in bad)
+        parts = [f"{len(bad) - n_failed} diverged"] + ([f"{n_failed} failed"] if n_failed else [])
+        print(f"({', '.join(parts)} of {len(trials)} trials)")
 
 
 def _cell(v) -> str:
