@@ -91,8 +91,21 @@ def test_a_round_whose_trials_all_fail_says_so_and_exits_1(tmp_path, capsys, mon
         raise RuntimeError("worker fell over")
 
     monkeypatch.setattr(sweep_mod, "run_trial", broken)
-    rc = main(["sweep", "--trials", "3", "--epochs", "1", "--workers", "1", "--samples", "100",
-               "--study", str(tmp_path / "f.sqlite")])
+    rc = main(
+        [
+            "sweep",
+            "--trials",
+            "3",
+            "--epochs",
+            "1",
+            "--workers",
+            "1",
+            "--samples",
+            "100",
+            "--study",
+            str(tmp_path / "f.sqlite"),
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 1
     assert captured.err.count("worker fell over") == 3

@@ -88,6 +88,11 @@ def load_npz_arrays(path: str | os.PathLike) -> Arrays:
     image_shape : (h, w) when X held (m, h, w) or (m, h, w, 1) images, else None.
     """
     p = _check_path(path)
+    with open(p, "rb") as f:
+        magic = f.read(6)
+    if not zipfile.is_zipfile(p) and magic != b"\x93NUMPY":
+        # np.load would try to unpickle anything else and talk about allow_pickle: say what it is
+        raise DataError(f"{p.name}: not an .npz archive (save with np.savez(path, X=..., y=...))")
     try:
         data = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:

@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         w.state_changed.connect(self._state_changed)
         for key, slot in (
             (Qt.Key_Space, self.toggle_play),
-            (Qt.Key_B, c.toggle_bn),
+            (Qt.Key_B, self.toggle_bn),
             (Qt.Key_N, self.step_once),
             (Qt.Key_R, c.reset_clicked.emit),
         ):
@@ -220,6 +220,16 @@ class MainWindow(QMainWindow):
 
         self.config = replace(self.config, **changes)
         self.worker.set_hparams(**changes)
+        # Replaces any red message left by an earlier bad entry: this value was accepted.
+        self.show_message(", ".join(f"{k} = {v:g}" for k, v in changes.items()))
+
+    def toggle_bn(self) -> None:
+        """The B key: flip BN on the single network; compare mode already shows both."""
+        if self.config.compare:
+            self.show_message("compare mode shows the network with and without BN side by "
+                              "side; untick 'Compare' to flip BN on one network")  # fmt: skip
+        else:
+            self.controls.toggle_bn()
 
     def _batchnorm(self, on: bool) -> None:
         from dataclasses import replace

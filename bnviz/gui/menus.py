@@ -38,7 +38,7 @@ def build_menus(win) -> None:
     _action(win, run, "Play / pause (Space)", win.toggle_play)
     _action(win, run, "Step one mini-batch (N)", win.step_once)
     _action(win, run, "Reset (R)", lambda: win.reset(win.controls.config()))
-    _action(win, run, "Toggle batch norm (B)", win.controls.toggle_bn)
+    _action(win, run, "Toggle batch norm (B)", win.toggle_bn)
 
 
 def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:

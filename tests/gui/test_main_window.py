@@ -91,6 +91,8 @@ def test_compare_mode_feeds_two_networks_to_every_panel(make_window, qtbot):
     wait_step(qtbot, win, 10)
     assert [s.run for s in win.frame.snapshots] == ["bn", "plain"]
     assert set(win.histories) == {"bn", "plain"}
+    win.toggle_bn()  # B: nothing to flip in compare mode, and the user is told so
+    assert "compare mode" in win.status_message.text()
 
 
 def test_learning_rate_change_reaches_the_trainer(make_window, qtbot):
@@ -112,6 +114,9 @@ def test_invalid_field_is_refused_where_typed(make_window, qtbot):
     field.setText("-3")
     field.editingFinished.emit()
     assert "must be >" in win.status_message.text()
+    field.setText("0.02")
+    field.editingFinished.emit()
+    assert win.status_message.text() == "lr = 0.02"  # the red message is gone
 
 
 def test_bad_data_file_shows_an_error_and_the_run_goes_on(make_window, qtbot, tmp_path):
