@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         bottom = QSplitter(Qt.Horizontal)
         for name in ("percentiles", "softmax", "confusion"):
             bottom.addWidget(p[name])
-        bottom.setSizes([400, 400, 260])
+        bottom.setSizes([400, 420, 320])
         outer = QSplitter(Qt.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)

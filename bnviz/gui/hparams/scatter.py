@@ -71,6 +71,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
             values=(0, 1), colorMap=viridis, interactive=False, width=14, label="", pen="k"
         )
         self.colorbar.getAxis("right").setTextPen("k")
+        self.colorbar.getAxis("right").enableAutoSIPrefix(False)  # 0.45, not "450 (x0.001)"
         self.addItem(self.colorbar, row=0, col=1)
         # Items made once; every update goes through setData.
         self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=POINT_SIZE)

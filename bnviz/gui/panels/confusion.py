@@ -19,6 +19,7 @@ from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
 
+MIN_WIDTH = 300
 HEAT_LUT = np.stack(  # white (0) to a dark blue (the largest count)
     [np.linspace(a, b, 256) for a, b in zip((255, 255, 255), (8, 48, 107))], axis=1
 ).astype(np.uint8)
@@ -63,6 +64,7 @@ class ConfusionPanel(Panel):
         layout.addLayout(controls)
         layout.addWidget(self.view)
         self._frame: Frame | None = None
+        self.setMinimumWidth(MIN_WIDTH)  # narrower, and the title pushes the matrix off the edge
 
     def _setup_plot(self) -> None:
         p = self.plot

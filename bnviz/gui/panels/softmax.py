@@ -177,7 +177,11 @@ class SoftmaxPanel(Panel):
         self.regions.clear()
         C = data.n_classes
         colors = [style.CLASS_COLORS[c % len(style.CLASS_COLORS)] for c in range(C)]
-        ticks = [[(c, data.class_names[c]) for c in range(C)]]
+        every = max(1, -(-C // 4))  # at most ~4 labels: the bar plots are narrow
+        ticks = [
+            [(c, data.class_names[c]) for c in range(0, C, every)],
+            [(c, "") for c in range(C)],
+        ]
         for name, bars in self.bars.items():
             bars.setOpts(x=np.arange(C), height=np.zeros(C), brushes=colors, pens=[OTHER_PEN] * C)
             plot = {"z": self.z_plot, "t": self.t_plot, "a": self.a_plot}[name]
