@@ -315,9 +315,10 @@ class MainWindow(QMainWindow):
         if now - self._status_at >= STATUS_INTERVAL_S:
             self._status_at = now
             s = snaps[0]
+            drawing = (f"{self.redraws_per_s:.0f} redraws/s" if self.tabs.currentIndex() == 0
+                       else "plots paused while hidden")  # fmt: skip
             self.status_counts.setText(
-                f"step {s.step}  epoch {s.epoch}  {self.steps_per_s:,.0f} steps/s  "
-                f"{self.redraws_per_s:.0f} redraws/s"
+                f"step {s.step}  epoch {s.epoch}  {self.steps_per_s:,.0f} steps/s  {drawing}"
             )
         diverged = [x.message for x in snaps if x.diverged]
         if diverged and not self.status_message.text().endswith(diverged[-1]):
