@@ -27,6 +27,7 @@ EVAL_INTERVAL_S = 0.25
 GRID_INTERVAL_S = 0.2
 SLICE_S = 0.004  # train this long between looks at the command pipe
 IDLE_WAIT_S = 0.05
+IDLE_RATE_S = 1.0  # no step for this long: the rate shown is 0
 
 
 # -- queries the parent may run on the trainer between two steps ---------------------------------
@@ -156,6 +157,13 @@ class Session:
         if t.all_diverged:
             self.playing = False
             self.events.send(("state", False))
+            self.events.send(
+                (
+                    "error",
+                    "every network has diverged: lower the learning rate "
+                    "(or switch BN on) and press Reset",
+                )
+            )
         return n > 0
 
     def _send_snapshot(self, now: float) -> None:
@@ -201,4 +209,6 @@ class _Rate:
 
     def per_second(self) -> float:
         (t0, n0), (t1, n1) = self._marks[0], self._marks[-1]
+        if time.perf_counter() - t1 > IDLE_RATE_S:  # paused: no steps lately
+            return 0.0
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0

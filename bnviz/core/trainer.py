@@ -160,7 +160,10 @@ class Trainer:
 
     def step(self) -> list[float | None]:
         """One mini-batch for every live network; returns each network's loss (None when
-        diverged)."""
+        diverged). Once every network has diverged, nothing happens: the step count stays at
+        the step that broke them."""
+        if self.all_diverged:
+            return [None] * len(self.runs)
         idx = self.stream.next(self.batch_size)
         Xb, yb = self._X[idx], self._y[idx]
         self._last_batch = Xb

@@ -153,6 +153,7 @@ class ControlPanel(QWidget):
         ]:
             form.addRow(label, w)
         self.layers.valueChanged.connect(self._structure)
+        self.layers.valueChanged.connect(self._enable_bn)
         self.width.valueChanged.connect(self._structure)
         self.activation.currentIndexChanged.connect(self._structure)
         self.compare.toggled.connect(self._compare_toggled)
@@ -228,7 +229,7 @@ class ControlPanel(QWidget):
             self.activation.setCurrentText(c.activation)
             self.bn.setChecked(c.batchnorm)
             self.compare.setChecked(c.compare)
-            self.bn.setEnabled(not c.compare)
+            self._enable_bn()
             self.bn_momentum.set_value(c.bn_momentum)
             self.eps.set_value(c.eps)
             self.optimizer.setCurrentText(c.optimizer)
@@ -279,8 +280,12 @@ class ControlPanel(QWidget):
             self.batchnorm_toggled.emit(on)
 
     def _compare_toggled(self, on: bool) -> None:
-        self.bn.setEnabled(not on)
+        self._enable_bn()
         self._structure()
+
+    def _enable_bn(self) -> None:
+        """BN can be flipped on one network that has a hidden layer to normalize."""
+        self.bn.setEnabled(not self.compare.isChecked() and self.layers.value() > 0)
 
     def _dataset_picked(self, index: int) -> None:
         if self.dataset.itemText(index) == OPEN_FILE:

@@ -99,6 +99,14 @@ def test_divergence_is_caught_and_the_other_network_keeps_training():
     assert snaps[1].diverged and not snaps[0].diverged and snaps[1].layers == ()
 
 
+def test_steps_stop_counting_once_every_network_diverged():
+    t = Trainer(TrainConfig(batchnorm=False, optimizer="sgd", lr=20.0))
+    t.run(100)
+    step = t.runs[0].diverged_step
+    assert step is not None and t.step_count == step
+    assert t.step() == [None] and t.step_count == step
+
+
 def test_snapshot_is_immutable_picklable_and_complete():
     t = Trainer(TrainConfig(compare=True, hidden=(16, 8), activation="sigmoid"))
     t.run(20)

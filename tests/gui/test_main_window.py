@@ -144,7 +144,11 @@ def test_good_data_file_starts_a_new_run(make_window, qtbot, tmp_path):
 def test_divergence_is_displayed_and_the_app_keeps_running(make_window, qtbot):
     win = make_window(TrainConfig(batchnorm=False, optimizer="sgd", lr=10.0))
     qtbot.waitUntil(lambda: "diverged" in win.status_message.text(), timeout=10000)
-    assert win.frame.snapshots[0].diverged
+    qtbot.waitUntil(lambda: win.frame is not None and win.frame.snapshots[0].diverged)
+    step = win.frame.snapshots[0].diverged_step
+    win.toggle_play()  # play again: nothing left to train, the step count stays
+    qtbot.wait(300)
+    assert trainer_value(win, "step_count") == step
     qtbot.keyClick(win, Qt.Key_R)  # still answers
 
 
