@@ -135,7 +135,9 @@ def test_cancel_keeps_the_gui_responsive(window, qtbot):
     assert ex.controls.start_button.isEnabled()
     with Study(ex.study.path) as s:
         assert 1 <= len(s.trials()) < n
-    assert max(gaps) < 0.5  # the event loop never stalled, even while workers started
+    # The event loop never stalled (starting a pool on the GUI thread froze it for 1.3 s); the
+    # bound leaves room for a loaded 2-core machine running two workers beside the GUI.
+    assert max(gaps) < 1.0
 
 
 def test_click_then_babysit_loads_the_trial(window, qtbot):
