@@ -9,9 +9,7 @@ every parameter in a few NumPy calls on the flat array.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -346,56 +344,19 @@ class MLP:
                 names.append(f"b{l}")
         return {n: np.array(values[n], dtype=np.float64) for n in names}
 
-    # -- persistence ---------------------------------------------------------------------------
+    # -- persistence (bnviz.core.model_io) -----------------------------------------------------
     def save(self, path) -> None:
         """Write params, buffers and the architecture to one .npz (no pickled objects)."""
-        arrays = {**self.params, **self.buffers}
-        meta = {
-            "__sizes__": np.array(self.sizes, dtype=np.int64),
-            "__activation__": np.array(self.activation),
-            "__batchnorm__": np.array(self.batchnorm),
-            "__bn_momentum__": np.array(self.bn_momentum),
-            "__eps__": np.array(self.eps),
-            "__dtype__": np.array(self.dtype.name),
-        }
-        with open(path, "wb") as f:
-            np.savez(f, **arrays, **meta)
+        from bnviz.core.model_io import save_mlp
+
+        save_mlp(self, path)
 
     @classmethod
     def load(cls, path) -> MLP:
         """Read a network written by :meth:`save`; refuses anything else with a clear message."""
-        name = Path(path).name
-        if Path(path).is_file() and not zipfile.is_zipfile(path):
-            raise ModelFileError(f"{name}: not a bnviz model (.npz) file")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: f[k] for k in f.files}
-        except FileNotFoundError:
-            raise ModelFileError(f"{name}: no such file") from None
-        except ValueError as e:
-            raise ModelFileError(f"{name}: holds pickled objects, refused ({e})") from None
-        except Exception as e:  # zipfile.BadZipFile, OSError, EOFError...
-            raise ModelFileError(f"{name}: not a bnviz model (.npz) file ({e})") from None
-        missing = [k for k in ("__sizes__", "__activation__", "__batchnorm__") if k not in data]
-        if missing:
-            raise ModelFileError(f"{name}: not a bnviz model, missing {', '.join(missing)}")
-        net = cls(
-            data["__sizes__"].tolist(),
-            activation=str(data["__activation__"]),
-            batchnorm=bool(data["__batchnorm__"]),
-            bn_momentum=float(data.get("__bn_momentum__", DEFAULT_BN_MOMENTUM)),
-            eps=float(data.get("__eps__", BN_EPS)),
-            dtype=str(data.get("__dtype__", "float32")),
-        )
-        for key, target in [*net.params.items(), *net.buffers.items()]:
-            if key not in data:
-                raise ModelFileError(f"{name}: missing array {key}")
-            if data[key].shape != target.shape:
-                raise ModelFileError(
-                    f"{name}: {key} has shape {data[key].shape}, expected {target.shape}"
-                )
-            target[...] = data[key]
-        return net
+        from bnviz.core.model_io import load_mlp
+
+        return load_mlp(path)
 
     def __getstate__(self) -> dict:
         # The named arrays are views into the flat ones; pickle only the flat arrays and
