@@ -10,7 +10,7 @@ import time
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QWidget,
 )
 
 from bnviz.core.config import ConfigError, TrainConfig
@@ -29,6 +28,7 @@ from bnviz.core.history import RunHistory
 from bnviz.core.trainer import load_data
 from bnviz.gui import menus
 from bnviz.gui.controls import ControlPanel
+from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.worker import TrainingWorker
 
@@ -112,11 +112,11 @@ class MainWindow(QMainWindow):
         self.timer.setSingleShot(True)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
-        self._paint_watch = _PaintWatch(self._painted, self)
+        self._paint_watch = PaintWatch(self._painted, self)
         for view in self.tabs.widget(0).findChildren(QGraphicsView):
             view.viewport().installEventFilter(self._paint_watch)
         if os.environ.get(FIRST_PAINT_ENV):
-            self._first_paint = _FirstPaintReporter(float(os.environ[FIRST_PAINT_ENV]), self)
+            self._first_paint = FirstPaintReporter(float(os.environ[FIRST_PAINT_ENV]), self)
             self.installEventFilter(self._first_paint)
 
     # -- construction ------------------------------------------------------------------------
@@ -332,36 +332,3 @@ class MainWindow(QMainWindow):
             self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
         self.worker.stop()
         super().closeEvent(event)
-
-
-class _PaintWatch(QObject):
-    """Calls ``painted`` on every paint event of the widgets it is installed on."""
-
-    def __init__(self, painted, parent: QObject) -> None:
-        super().__init__(parent)
-        self.painted = painted
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Paint:
-            self.painted()
-        return False
-
-
-class _FirstPaintReporter(QObject):
-    """Prints ``bnviz-first-paint SECONDS`` (since ``launched``, a time.time()) at the window's
-    first paint event, then uninstalls itself."""
-
-    def __init__(self, launched: float, parent: QObject) -> None:
-        super().__init__(parent)
-        self.launched = launched
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Paint:
-            print(f"bnviz-first-paint {time.time() - self.launched:.3f}", flush=True)
-            obj.removeEventFilter(self)
-        return False
-
-
-def qwidget_names(w: QWidget) -> list[str]:
-    """Object names of a widget's children (for tests and debugging)."""
-    return [c.objectName() for c in w.findChildren(QWidget) if c.objectName()]
