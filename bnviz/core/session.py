@@ -24,7 +24,7 @@ from bnviz.core.config import ConfigError
 from bnviz.core.trainer import Trainer
 
 EVAL_INTERVAL_S = 0.25
-GRID_INTERVAL_S = 0.2
+GRID_INTERVAL_S = 0.25
 SLICE_S = 0.004  # train this long between looks at the command pipe
 IDLE_WAIT_S = 0.05
 IDLE_RATE_S = 1.0  # no step for this long: the rate shown is 0

@@ -180,12 +180,20 @@ def _timed_render(render, state: dict):
 
 
 def _spin(app, done, timeout: float) -> None:
-    """Run the event loop until ``done()`` or ``timeout`` seconds (the app stays responsive)."""
-    from PySide6.QtCore import QEventLoop
+    """Run the event loop until ``done()`` or ``timeout`` seconds, sleeping between events as
+    ``app.exec()`` does (a processEvents() loop would poll and burn a core, which the training
+    process needs)."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
+    loop = QEventLoop()
     end = time.perf_counter() + timeout
-    while not done() and time.perf_counter() < end:
-        app.processEvents(QEventLoop.AllEvents | QEventLoop.WaitForMoreEvents, 50)
+    poll = QTimer()
+    poll.setInterval(20)
+    poll.timeout.connect(lambda: (done() or time.perf_counter() >= end) and loop.quit())
+    poll.start()
+    if not done():
+        loop.exec()
+    poll.stop()
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

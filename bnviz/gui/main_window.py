@@ -37,7 +37,7 @@ from bnviz.gui.worker import TrainingWorker
 MIN_FRAME_S = 0.030
 STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
 REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
-GRID_POINTS = 90
+GRID_POINTS = 72  # 5,184 points, forwarded 4 times a second per network
 GRID_MARGIN = 0.4
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
 # ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.

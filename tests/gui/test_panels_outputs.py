@@ -13,7 +13,7 @@ from bnviz.core.history import RunHistory
 from bnviz.core.trainer import Trainer
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.confusion import ConfusionPanel
-from bnviz.gui.panels.loss import LossPanel
+from bnviz.gui.panels.loss import LossPanel, decimate
 from bnviz.gui.panels.softmax import SoftmaxPanel, softmax
 
 # Plain SGD at this rate blows the network without BN up within ~10 steps; BN keeps the other
@@ -71,7 +71,7 @@ def test_loss_curves_show_the_history(qtbot):
         ):
             np.testing.assert_array_equal(item.xData, series.x)
             np.testing.assert_array_equal(item.yData, series.y)
-        assert c.raw.opts["clipToView"] and c.raw.opts["autoDownsample"]
+        assert c.val.opts["clipToView"] and c.val.opts["autoDownsample"]
     assert len(feed.histories["bn"].val_loss) == 2
     assert panel.runs["bn"].smoothed.opts["pen"].color().getRgb()[:3] == (230, 126, 34)
     assert panel.runs["plain"].smoothed.opts["pen"].color().getRgb()[:3] == (52, 120, 220)
@@ -96,9 +96,23 @@ def test_log_y_checkbox_sets_log_mode(qtbot):
     panel.render(feed.frame())
     panel.log_y.setChecked(True)
     assert panel.loss_plot.getAxis("left").logMode
-    assert panel.runs["bn"].smoothed.opts["logMode"][1]
+    assert panel.runs["bn"].val.opts["logMode"][1]
+    # raw and smoothed loss apply log10 themselves (PlotCurveItem has no log mode)
+    h = feed.histories["bn"]
+    np.testing.assert_allclose(panel.runs["bn"].smoothed.yData, np.log10(h.smoothed.y))
     panel.log_y.setChecked(False)
     assert not panel.loss_plot.getAxis("left").logMode
+
+
+def test_long_loss_series_are_clipped_and_peak_decimated():
+    x = np.arange(10_000, dtype=float)
+    y = np.sin(x / 50.0)
+    y[5_003] = 7.0  # a spike must survive decimation
+    xd, yd = decimate(x, y, (1_000.0, 9_000.0), 400)
+    assert len(xd) <= 2 * 400 + 40
+    assert xd[0] <= 1_000 and xd[-1] >= 9_000 and np.all(np.diff(xd) >= 0)
+    assert yd.max() == 7.0 and yd.min() == y[999:9_002].min()
+    np.testing.assert_array_equal(decimate(x[:50], y[:50], (0.0, 100.0), 400)[1], y[:50])
 
 
 def _event_lines(panel: LossPanel, text: str) -> list:

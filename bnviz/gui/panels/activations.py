@@ -140,7 +140,7 @@ class _LayerPlot:
         color = style.run_color(batchnorm)
         if self.colors.get(run) != color:  # a run's colour follows BN being on or off
             self.colors[run] = color
-            item.setPen(pg.mkPen(color, width=1.5))
+            item.setPen(pg.mkPen(color, width=1))  # wider pens are stroked, slowly
             item.setBrush(pg.mkBrush(*color, FILL_ALPHA))
             item.setZValue(1 if batchnorm else 0)
         return item

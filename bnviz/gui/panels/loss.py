@@ -18,6 +18,7 @@ from bnviz.core.history import RunHistory
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import (
+    SAMPLES_PER_PIXEL,
     SteadyRange,
     UserRange,
     cache_axes,
@@ -56,6 +57,60 @@ def _long_curve(plot: pg.PlotItem, **kwargs) -> pg.PlotDataItem:
     return item
 
 
+class _HotCurve(pg.PlotCurveItem):
+    """A curve that changes every frame (raw and smoothed loss), fed by :meth:`set_series`.
+
+    It does what PlotDataItem's clip-to-view and peak downsampling do (the part of the series in
+    view, one min/max bucket per pixel column) in a few NumPy calls, without PlotDataItem's
+    per-``setData`` overhead, which was the largest cost of a frame in this panel. PlotCurveItem
+    has no log mode, so ``log_y`` is applied here."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        super().__init__(connect="finite")
+        self.vb = plot.getViewBox()
+        plot.addItem(self)
+        self.series = (np.empty(0), np.empty(0))
+        self.log_y = False
+
+    def set_series(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.series = (x, y)
+        self.redraw()
+
+    def set_log_y(self, on: bool) -> None:
+        if on != self.log_y:
+            self.log_y = on
+            self.redraw()
+
+    def redraw(self) -> None:
+        x, y = self.series
+        if self.log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(np.where(y > 0, y, np.nan))
+        x, y = decimate(x, y, self.vb.viewRange()[0], self.vb.width())
+        self.setData(x, y)
+
+
+def decimate(x: np.ndarray, y: np.ndarray, x_range, pixels: float) -> tuple:
+    """``x`` (ascending), ``y`` clipped to ``x_range`` (plus one point either side, so lines
+    run to the edges) and peak-downsampled to about :data:`SAMPLES_PER_PIXEL` buckets per pixel
+    column, each drawn as its min and max."""
+    n = len(x)
+    if n > 2:
+        i0 = max(int(np.searchsorted(x, x_range[0], "left")) - 1, 0)
+        i1 = min(int(np.searchsorted(x, x_range[1], "right")) + 1, n)
+        x, y = x[i0:i1], y[i0:i1]
+        n = len(x)
+    k = int(n // max(pixels * SAMPLES_PER_PIXEL, 1.0))  # samples per bucket
+    if k < 2:
+        return x, y
+    m = n // k * k
+    ys = y[:m].reshape(-1, k)
+    xd = np.repeat(x[:m:k], 2)
+    yd = np.empty(2 * (m // k))
+    yd[0::2], yd[1::2] = ys.min(axis=1), ys.max(axis=1)
+    return np.concatenate([xd, x[m:]]), np.concatenate([yd, y[m:]])
+
+
 def _dark_axes(plot: pg.PlotItem) -> None:
     for name in ("left", "bottom"):
         ax = plot.getAxis(name)
@@ -67,8 +122,8 @@ class _RunCurves:
     """The plot items of one network, made once and fed with ``setData``."""
 
     def __init__(self, loss_plot: pg.PlotItem, acc_plot: pg.PlotItem) -> None:
-        self.raw = _long_curve(loss_plot)
-        self.smoothed = _long_curve(loss_plot)
+        self.raw = _HotCurve(loss_plot)
+        self.smoothed = _HotCurve(loss_plot)
         self.val = _long_curve(loss_plot, symbol="o", symbolSize=6)
         self.acc = _long_curve(acc_plot, symbol="o", symbolSize=6)
         self.raw.setZValue(-1)
@@ -104,9 +159,15 @@ class _RunCurves:
             item.setSymbolBrush(color)
             item.setSymbolPen(pg.mkPen("k", width=0.5))
 
+    def hot(self) -> tuple:
+        return (self.raw, self.smoothed)
+
     def clear(self) -> None:
         for item in self.items():
-            item.setData([], [])
+            if isinstance(item, _HotCurve):
+                item.set_series(np.empty(0), np.empty(0))
+            else:
+                item.setData([], [])
         self.keys.clear()
         self.diverged.setValue(0)
         self.diverged.setVisible(False)
@@ -114,7 +175,8 @@ class _RunCurves:
 
     def set_visible(self, visible: bool) -> None:
         for item in self.items():
-            item.setVisible(visible)
+            if item.isVisible() != visible:
+                item.setVisible(visible)
         if not visible:
             self.diverged.setVisible(False)
             self.diverged_acc.setVisible(False)
@@ -135,10 +197,13 @@ class _RunCurves:
                 item = getattr(self, name)
                 if name in ("val", "acc"):
                     item.setSymbol("o" if n <= SYMBOL_LIMIT else None)
-                item.setData(np.array(series.x), np.array(series.y))
+                    item.setData(np.array(series.x), np.array(series.y))
+                else:
+                    item.set_series(np.array(series.x), np.array(series.y))
         step = history.diverged_step
-        self.diverged.setVisible(step is not None)
-        self.diverged_acc.setVisible(step is not None)
+        if self.diverged.isVisible() != (step is not None):
+            self.diverged.setVisible(step is not None)
+            self.diverged_acc.setVisible(step is not None)
         if step is not None and self.diverged.value() != step:
             self.diverged.setValue(step)
             self.diverged_acc.setValue(step)
@@ -225,6 +290,9 @@ class LossPanel(Panel):
         )
         self.chance.setVisible(False)
         ap.addItem(self.chance, ignoreBounds=True)
+        # The hot curves are decimated for the view: again when it pans, zooms or resizes.
+        lp.getViewBox().sigXRangeChanged.connect(self._redecimate)
+        lp.getViewBox().sigResized.connect(self._redecimate)
 
     # -- Panel ---------------------------------------------------------------------------------
     def set_dataset(self, data: Dataset) -> None:
@@ -255,6 +323,8 @@ class LossPanel(Panel):
             curves = self.runs.get(run)
             if curves is None:
                 curves = self.runs[run] = _RunCurves(self.loss_plot, self.acc_plot)
+                for item in curves.hot():
+                    item.set_log_y(self.log_y.isChecked())
             label = style.run_label(run, history.batchnorm)
             curves.set_visible(True)
             curves.set_color(_color(run, history.batchnorm))
@@ -272,9 +342,17 @@ class LossPanel(Panel):
         return [self.loss_plot, self.acc_plot]
 
     # -- helpers -------------------------------------------------------------------------------
+    def _redecimate(self, *_args) -> None:
+        for curves in getattr(self, "runs", {}).values():
+            for item in curves.hot():
+                item.redraw()
+
     def _set_log_y(self, on: bool) -> None:
         self._y.reset()  # log10 units from now on, or back
         self.loss_plot.setLogMode(y=on)
+        for curves in self.runs.values():
+            for item in curves.hot():
+                item.set_log_y(on)
         self.loss_plot.setLabel("left", "cross-entropy loss (log)" if on else "cross-entropy loss")
         if self._fitted is not None:
             self._fit_ranges(*self._fitted)
