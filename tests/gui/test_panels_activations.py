@@ -116,8 +116,8 @@ def test_items_are_kept_across_renders(act, frames):
 def test_stats_text_shows_saturation_and_gamma_beta(act, frames):
     act.render(frames[-1])
     text = act.plots[0].label.text
-    assert "with BN" in text and "without BN" in text
-    assert "sat." in text and "\u03b3" in text and "\u03b2" in text
+    assert "BN" in text and "plain" in text
+    assert "sat " in text and "\u03b3" in text and "\u03b2" in text
     assert "with BN" in act.legend.text and "without BN" in act.legend.text
 
 

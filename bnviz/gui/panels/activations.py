@@ -82,6 +82,11 @@ def infer_activation(layer: LayerStats) -> str:
     return min(_CANDIDATES, key=lambda name: error(_CANDIDATES[name]))
 
 
+def _short(x: float) -> str:
+    """At most ~6 characters: 0.12, -3.40, 1.2e+04 (a diverging layer's numbers get huge)."""
+    return f"{x:.2f}" if abs(x) < 1000 else f"{x:.1e}"
+
+
 def _hex(rgb) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -290,7 +295,8 @@ class ActivationsPanel(Panel):
             y_max = max(y_max, float(y.max()) if y.size else 0.0)
             if text_due:
                 text = self._stats_text(h, stats)
-                lines.append(f"<span style='color:{color}'><b>{name}</b>&nbsp; {text}</span>")
+                short = "BN" if s.batchnorm else "plain"  # the legend above says it in full
+                lines.append(f"<span style='color:{color}'><b>{short}</b>&nbsp; {text}</span>")
         for run, curve in lp.curves.items():
             if run not in seen:  # compare switched off: the other network is gone
                 curve.setVisible(False)
@@ -301,16 +307,16 @@ class ActivationsPanel(Panel):
 
     def _stats_text(self, h, stats: LayerStats) -> str:
         """``mu sigma`` of the shown quantity, saturated/dead %, and gamma/beta over the units."""
-        sp = "&nbsp;&nbsp;"
-        text = f"\u03bc {h.mean:.2f}{sp}\u03c3 {h.std:.2f}"
+        sp = "&nbsp;"  # compact: three layers share a row at 1500 px
+        text = f"\u03bc {_short(h.mean)}{sp}\u03c3 {_short(h.std)}"
         if self.activation in SATURATED_A:
-            text += f"{sp}sat. {100 * stats.saturated:.0f}%"
+            text += f"{sp}sat {100 * stats.saturated:.0f}%"
         elif self.activation == "relu":
             text += f"{sp}dead {100 * stats.saturated:.0f}%"
         if stats.gamma_mean is not None:
             text += (
-                f"<br>\u03b3 {stats.gamma_mean:.2f}\u00b1{stats.gamma_std:.2f}{sp}"
-                f"\u03b2 {stats.beta_mean:.2f}\u00b1{stats.beta_std:.2f}"
+                f"<br>\u03b3 {_short(stats.gamma_mean)}\u00b1{_short(stats.gamma_std)}{sp}"
+                f"\u03b2 {_short(stats.beta_mean)}\u00b1{_short(stats.beta_std)}"
             )
         return text
 
