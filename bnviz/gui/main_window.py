@@ -4,6 +4,7 @@ redraws from the latest snapshots on a ~30 Hz timer. Menus and file actions live
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import time
@@ -211,6 +212,9 @@ class MainWindow(QMainWindow):
         self.generation = self.worker.replace_trainer(config, data, decision_grid(data))
         for p in self.panels.values():
             p.set_dataset(self.data)
+        # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
+        # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
+        gc.collect()
         self.controls.set_config(self.config)
         self.show_message(f"new run: {config.dataset}, hidden {config.hidden or 'none'}")
         return True
