@@ -2,40 +2,8 @@
 
 from __future__ import annotations
 
-from bnviz.core import (
-    BUILTIN_DATASETS,
-    MLP,
-    OPTIMIZERS,
-    ConfigError,
-    DataError,
-    Dataset,
-    Hyper,
-    ModelFileError,
-    Optimizer,
-    RunHistory,
-    Snapshot,
-    TrainConfig,
-    Trainer,
-    load_dataset,
-    make_dataset,
-)
+from bnviz import core
+from bnviz.core import *  # noqa: F403 (the public API lives in bnviz.core; see its __all__)
 
 __version__ = "0.1.0"
-__all__ = [
-    "BUILTIN_DATASETS",
-    "MLP",
-    "OPTIMIZERS",
-    "ConfigError",
-    "DataError",
-    "Dataset",
-    "Hyper",
-    "ModelFileError",
-    "Optimizer",
-    "RunHistory",
-    "Snapshot",
-    "TrainConfig",
-    "Trainer",
-    "load_dataset",
-    "make_dataset",
-    "__version__",
-]
+__all__ = [*core.__all__, "__version__"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bnviz import __version__
 from bnviz.core.blas import set_env_before_numpy
 
 EXIT_USAGE = 2
@@ -155,7 +156,7 @@ def training_flags_given(args: argparse.Namespace) -> bool:
 
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="bnviz", description=__doc__.splitlines()[0])
-    p.add_argument("--version", action="version", version="bnviz 0.1.0")
+    p.add_argument("--version", action="version", version=f"bnviz {__version__}")
     p.add_argument("--screenshot", metavar="FILE", help="train, save a PNG of the window, exit")
     p.add_argument(
         "--run-for",

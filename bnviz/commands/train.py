@@ -7,13 +7,11 @@ evaluation and network; ``--save`` writes the trained model(s) as .npz.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 import time
 from pathlib import Path
 
-METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 DEFAULT_EPOCHS = 30
 EVALS_PER_RUN = 50
 
@@ -78,6 +76,8 @@ def run(args: argparse.Namespace, parser) -> int:
     seconds = time.perf_counter() - t0
     progress.done()
     if args.metrics:
+        from bnviz.core.trainer import write_metrics
+
         write_metrics(args.metrics, trainer.metrics)
     if args.save:
         save_models(args.save, trainer)
@@ -114,23 +114,10 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def write_metrics(path: str, metrics: list[dict]) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=METRIC_FIELDS, extrasaction="ignore")
-        w.writeheader()
-        for m in metrics:
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in m.items()})
-
-
 def save_models(path: str, trainer) -> None:
-    p = Path(path)
-    if len(trainer.runs) == 1:
-        trainer.runs[0].net.save(p)
-        print(f"saved {p}")
-        return
-    for r in trainer.runs:
-        target = p.with_name(f"{p.stem}-{r.name}{p.suffix or '.npz'}")
-        r.net.save(target)
+    from bnviz.core.session import save_models as save
+
+    for target in save(trainer, path):
         print(f"saved {target}")
 
 

@@ -89,22 +89,12 @@ class TrialResult:
     curve: tuple[float, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class TrialRecord:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrialRecord(TrialResult):
     """A stored trial as read back: the result plus its id, round and finish time (UTC ISO)."""
 
     id: int
     round: int
-    params: dict
-    val_loss: float | None
-    val_acc: float | None
-    best_val_loss: float | None
-    best_val_acc: float | None
-    diverged: bool
-    diverged_step: int | None
-    seconds: float
-    steps: int
-    curve: tuple[float, ...]
     finished_at: str
 
 

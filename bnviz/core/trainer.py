@@ -23,6 +23,8 @@ from bnviz.core.stats import Ewma, StableBins
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
 SHOWN_EXAMPLES = 2000
 SMOOTHING = 0.98
+# One row per evaluation and network in Trainer.metrics; the CSV layout of --metrics and the app.
+METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
 
 def load_data(c: TrainConfig) -> Dataset:
@@ -306,3 +308,14 @@ class Trainer:
         with np.errstate(all="ignore"):
             proba = r.net.predict_proba(pts).reshape(len(ys), len(xs), -1)
         return GridResult(snapshot.frozen(xs), snapshot.frozen(ys), snapshot.frozen(proba))
+
+
+def write_metrics(path, metrics: list[dict]) -> None:
+    """Write :attr:`Trainer.metrics` as CSV (floats to 6 significant digits)."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=METRIC_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for m in metrics:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in m.items()})

@@ -6,7 +6,6 @@ Every file action reports failure in the status bar and leaves the current run a
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -15,9 +14,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from bnviz.core.config import ConfigError, TrainConfig
 from bnviz.core.datasets import DataError
+from bnviz.core.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
-METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
 
 def build_menus(win) -> None:
@@ -106,10 +105,7 @@ def export_metrics(win, path: str | None = None) -> bool:
         return False
     try:
         rows = win.worker.call("metrics").result(CALL_TIMEOUT_S)
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=METRIC_FIELDS, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
+        write_metrics(path, rows)
     except Exception as e:  # OSError, a timeout: report, never crash
         win.show_message(f"could not export metrics: {e}", error=True)
         return False

@@ -40,7 +40,6 @@ class ConfusionPanel(Panel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.n_classes = 0
-        self._runs: tuple[str, ...] = ()
         self._shown: tuple | None = None
         self.texts: list[list[pg.TextItem]] = []
         self._cells = (np.zeros((0, 0)), np.zeros((0, 0)))
@@ -109,7 +108,7 @@ class ConfusionPanel(Panel):
 
     def render(self, frame: Frame) -> None:
         self._frame = frame
-        self._sync_runs(frame.snapshots)
+        self.net_combo.sync(frame.snapshots)
         self._redraw()
 
     def export_items(self) -> list:
@@ -142,10 +141,6 @@ class ConfusionPanel(Panel):
         # -1 never equals a count, so the next matrix rewrites every cell.
         self._cells = (np.full((C, C), -1), np.full((C, C), -1))
 
-    def _sync_runs(self, snaps: tuple[Snapshot, ...]) -> None:
-        self.net_combo.sync(snaps)
-        self._runs = self.net_combo.runs
-
     def _snapshot(self) -> Snapshot | None:
         return None if self._frame is None else self.net_combo.pick(self._frame.snapshots)
 
@@ -162,7 +157,7 @@ class ConfusionPanel(Panel):
         if ev is None or ev.confusion.shape != (self.n_classes, self.n_classes):
             self._blank(snap, label)
         else:
-            self._draw(ev, label if len(self._runs) > 1 else "")
+            self._draw(ev, label if len(self.net_combo.runs) > 1 else "")
 
     def _blank(self, snap: Snapshot, label: str) -> None:
         C = self.n_classes

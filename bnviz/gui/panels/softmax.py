@@ -72,7 +72,6 @@ class SoftmaxPanel(Panel):
         self.source = "val"  # "train" (clicked point) or "val" (probe spin box)
         self.index = 0
         self._frame: Frame | None = None
-        self._runs: tuple[str, ...] = ()
         self._grids: dict[str, GridResult] = {}
         self._shown_grid: GridResult | None = None
         self._shown_bars: tuple | None = None
@@ -219,7 +218,7 @@ class SoftmaxPanel(Panel):
 
     def render(self, frame: Frame) -> None:
         self._frame = frame
-        self._sync_runs(frame.snapshots)
+        self.net_combo.sync(frame.snapshots)
         for snap in frame.snapshots:
             if snap.grid is not None:
                 self._grids[snap.run] = snap.grid
@@ -251,10 +250,6 @@ class SoftmaxPanel(Panel):
             self.select_training_example(points[0].index())
 
     # -- drawing -------------------------------------------------------------------------------
-    def _sync_runs(self, snaps: tuple[Snapshot, ...]) -> None:
-        self.net_combo.sync(snaps)
-        self._runs = self.net_combo.runs
-
     def _snapshot(self) -> Snapshot | None:
         return None if self._frame is None else self.net_combo.pick(self._frame.snapshots)
 
