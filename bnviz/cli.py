@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from bnviz import __version__
-from bnviz.core.blas import set_env_before_numpy
+from bnviz.nn.blas import set_env_before_numpy
 
 EXIT_USAGE = 2
 COMMANDS = ("train", "sweep", "bench")
@@ -66,7 +66,7 @@ def int_at_least(low: int):
 
 
 def hidden_widths(text: str) -> tuple[int, ...]:
-    from bnviz.core.config import ConfigError, parse_hidden
+    from bnviz.train.config import ConfigError, parse_hidden
 
     try:
         return parse_hidden(text)
@@ -75,7 +75,7 @@ def hidden_widths(text: str) -> tuple[int, ...]:
 
 
 def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozenset()) -> None:
-    """The flags of a :class:`~bnviz.core.config.TrainConfig`; defaults None = the config's.
+    """The flags of a :class:`~bnviz.train.config.TrainConfig`; defaults None = the config's.
 
     ``sampled`` names flags that a sweep defines itself (as search spaces)."""
     g = p.add_argument_group("data")
@@ -134,7 +134,7 @@ def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozense
 
 def config_from_args(args: argparse.Namespace, base=None):
     """A validated TrainConfig from parsed flags (flags given override the settings file)."""
-    from bnviz.core.config import TrainConfig
+    from bnviz.train.config import TrainConfig
 
     config = base or (TrainConfig.load(args.settings) if args.settings else TrainConfig())
     names = [f for f in config.to_dict() if getattr(args, f, None) is not None]
@@ -148,7 +148,7 @@ def config_from_args(args: argparse.Namespace, base=None):
 
 def training_flags_given(args: argparse.Namespace) -> bool:
     """Whether the command line sets any training setting (or a settings file)."""
-    from bnviz.core.config import TrainConfig
+    from bnviz.train.config import TrainConfig
 
     names = [*TrainConfig().to_dict(), "settings", "compare"]
     return any(getattr(args, n, None) is not None for n in names)
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        from bnviz.core.config import ConfigError
+        from bnviz.train.config import ConfigError
 
         try:
             # No training flag: None lets the window restore the last session's settings.

@@ -85,7 +85,7 @@ def test_a_file_that_is_not_a_study_is_refused(tmp_path, capsys):
 
 
 def test_a_round_whose_trials_all_fail_says_so_and_exits_1(tmp_path, capsys, monkeypatch):
-    import bnviz.core.sweep as sweep_mod
+    import bnviz.search.sweep as sweep_mod
 
     def broken(spec):
         raise RuntimeError("worker fell over")

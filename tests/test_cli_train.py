@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bnviz.cli import main
-from bnviz.core.network import MLP
+from bnviz.nn.network import MLP
 
 
 def test_train_writes_metrics_and_model(tmp_path, capsys):

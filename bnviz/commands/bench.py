@@ -57,14 +57,14 @@ def add_parser(sub) -> None:
     p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
     p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
-    p.add_argument("--gui", action="store_true", help="benchmark the GUI (bnviz.gui.bench)")
+    p.add_argument("--gui", action="store_true", help="benchmark the GUI (bnviz.bench.gui_bench)")
     p.set_defaults(run=run, subparser=p)
 
 
 def run(args: argparse.Namespace, parser) -> int:
     if args.gui:
         return run_gui(args)
-    from bnviz.core.bench import BY_NAME, BenchOptions, run_bench
+    from bnviz.bench.bench import BY_NAME, BenchOptions, run_bench
 
     names = tuple(n.strip().upper() for n in args.workloads.split(",") if n.strip())
     unknown = [n for n in names if n not in BY_NAME]
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, parser) -> int:
     progress = None if args.json else (lambda text: print(f"... {text}", file=sys.stderr))
     report = run_bench(opt, progress)
     if (args.sweep or args.all) and not args.quick:
-        from bnviz.core.sweep_bench import measure_sweep_speedup
+        from bnviz.bench.sweep_bench import measure_sweep_speedup
 
         if progress:
             progress("sweep: 16 trials, 2 workers vs 1")
@@ -95,10 +95,10 @@ def run(args: argparse.Namespace, parser) -> int:
 
 def run_gui(args: argparse.Namespace) -> int:
     try:
-        from bnviz.gui.bench import run_gui_bench
+        from bnviz.bench.gui_bench import run_gui_bench
     except ModuleNotFoundError as e:
-        if e.name in ("bnviz.gui.bench", "bnviz.gui"):
-            print("bnviz bench --gui: the GUI benchmark (bnviz.gui.bench) is not available yet")
+        if e.name in ("bnviz.bench.gui_bench", "bnviz.gui"):
+            print("bnviz bench --gui: the GUI benchmark (bnviz.bench.gui_bench) is not available")
         else:  # PySide6 or pyqtgraph missing
             print(f"bnviz bench --gui: needs {e.name}, which is not installed")
         return EXIT_USAGE

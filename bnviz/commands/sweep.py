@@ -71,8 +71,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, parser) -> int:
-    from bnviz.core.study import Study, StudyError, default_study_dir
-    from bnviz.core.sweep import SweepError, make_executor, sweep_json
+    from bnviz.search.study import Study, StudyError, default_study_dir
+    from bnviz.search.sweep import SweepError, make_executor, sweep_json
 
     path = args.study or str(default_study_dir() / "sweep.sqlite")
     if args.trials == 0 and not os.path.exists(path):
@@ -110,9 +110,9 @@ def build_sweep(args: argparse.Namespace, study):
     from dataclasses import replace
 
     from bnviz.cli import config_from_args
-    from bnviz.core.config import ConfigError, TrainConfig
-    from bnviz.core.spaces import DEFAULT_SPACES, SpaceError, parse_space
-    from bnviz.core.sweep import Sweep, SweepError, apply_params
+    from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, parse_space
+    from bnviz.search.sweep import Sweep, SweepError, apply_params
+    from bnviz.train.config import ConfigError, TrainConfig
 
     try:
         stored = study.get_meta("config")

@@ -46,9 +46,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace, parser) -> int:
     from bnviz.cli import config_from_args
-    from bnviz.core.config import ConfigError
-    from bnviz.core.datasets import DataError
-    from bnviz.core.trainer import Trainer
+    from bnviz.data import DataError
+    from bnviz.train.config import ConfigError
+    from bnviz.train.trainer import Trainer
 
     try:
         config = config_from_args(args)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, parser) -> int:
     seconds = time.perf_counter() - t0
     progress.done()
     if args.metrics:
-        from bnviz.core.trainer import write_metrics
+        from bnviz.train.trainer import write_metrics
 
         write_metrics(args.metrics, trainer.metrics)
     if args.save:
@@ -115,7 +115,7 @@ class Progress:
 
 
 def save_models(path: str, trainer) -> None:
-    from bnviz.core.session import save_models as save
+    from bnviz.train.session import save_models as save
 
     for target in save(trainer, path):
         print(f"saved {target}")

@@ -1,1 +1,1 @@
-"""Qt views and widgets; they read snapshots produced by bnviz.core."""
+"""Qt views and widgets; they read immutable snapshots produced by bnviz.train."""

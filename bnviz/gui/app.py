@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bnviz.core.config import TrainConfig
+from bnviz.train.config import TrainConfig
 
 APP_NAME = "bnviz"
 

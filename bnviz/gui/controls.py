@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bnviz.core.config import TrainConfig
-from bnviz.core.datasets import BUILTIN_DATASETS
+from bnviz.data import BUILTIN_DATASETS
 from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float, number_parser
+from bnviz.train.config import TrainConfig
 
 OPEN_FILE = "Open file..."
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible

@@ -23,15 +23,15 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from bnviz.core.config import ConfigError, TrainConfig
-from bnviz.core.datasets import DataError, Dataset, load_dataset
-from bnviz.core.history import RunHistory
-from bnviz.core.trainer import load_data
+from bnviz.data import DataError, Dataset, load_dataset
 from bnviz.gui import menus
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.worker import TrainingWorker
+from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.history import RunHistory
+from bnviz.train.trainer import load_data
 
 # A frame is drawn when a new snapshot is in and at least this long after the last one: ~33 Hz
 # at most, so timer jitter still leaves 30 frames a second.

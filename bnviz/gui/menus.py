@@ -12,9 +12,9 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from bnviz.core.config import ConfigError, TrainConfig
-from bnviz.core.datasets import DataError
-from bnviz.core.trainer import write_metrics
+from bnviz.data import DataError
+from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
 
@@ -65,7 +65,7 @@ def open_data_file(win, path: str | None = None) -> bool:
     from dataclasses import replace
 
     try:
-        from bnviz.core.data_io import load_file
+        from bnviz.data.files import load_file
 
         data = load_file(path, val_fraction=win.config.val_fraction, seed=win.config.seed)
     except (DataError, OSError) as e:
@@ -155,7 +155,7 @@ def export_plot(win, name: str, path: str | None = None) -> bool:
 def add_optional_tabs(win) -> None:
     """The hyperparameter explorer tab, when its module is present."""
     try:
-        from bnviz.gui.hparams.explorer import HparamExplorer
+        from bnviz.gui.search.explorer import HparamExplorer
     except ImportError:
         return
     win.explorer = HparamExplorer(win)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QWidget
 
-from bnviz.core.datasets import Dataset
-from bnviz.core.history import RunHistory
-from bnviz.core.snapshot import Snapshot
+from bnviz.data import Dataset
+from bnviz.train.history import RunHistory
+from bnviz.train.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The GUI's handle on the training process.
 
-Training runs in a child process (:mod:`bnviz.core.session` says why); this object sends it
+Training runs in a child process (:mod:`bnviz.train.session` says why); this object sends it
 commands and turns what it sends back into Qt signals. A small reader thread waits on the event
 pipe and emits the signals; Qt queues them to the GUI thread, so widgets are only touched there.
 A generation number lets the window drop snapshots of a trainer it has since replaced.
@@ -15,7 +15,7 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Signal
 
-from bnviz.core import session
+from bnviz.train import session
 
 STOP_TIMEOUT_S = 2.0
 
@@ -89,7 +89,7 @@ class TrainingWorker(QObject):
         return self.generation
 
     def call(self, name: str, *args) -> Future:
-        """Run the query ``name`` (see :data:`bnviz.core.session.QUERIES`) between two steps;
+        """Run the query ``name`` (see :data:`bnviz.train.session.QUERIES`) between two steps;
         the Future holds its value or a RuntimeError with the child's message."""
         future: Future = Future()
         call_id = next(self._ids)

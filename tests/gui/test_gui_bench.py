@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bnviz.gui.bench import run_gui_bench
+from bnviz.bench.gui_bench import run_gui_bench
 
 KEYS = ("redraws_per_s", "latency_ms_p50", "latency_ms_p99", "train_ratio", "first_paint_s")
 

@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 
-from bnviz.core.config import TrainConfig
 from bnviz.gui import menus
 from bnviz.gui.main_window import MainWindow
+from bnviz.train.config import TrainConfig
 
 SMALL = TrainConfig(n_samples=200, hidden=(16, 16))
 

@@ -8,14 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bnviz.core.config import TrainConfig
-from bnviz.core.history import RunHistory
-from bnviz.core.snapshot import Histogram
-from bnviz.core.trainer import Trainer
 from bnviz.gui import style
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.activations import ActivationsPanel, density, infer_activation
 from bnviz.gui.panels.percentiles import PercentilePanel
+from bnviz.train.config import TrainConfig
+from bnviz.train.history import RunHistory
+from bnviz.train.snapshot import Histogram
+from bnviz.train.trainer import Trainer
 
 
 def make_frames(config: TrainConfig, steps: int = 20, frames: int = 3) -> list[Frame]:

@@ -8,13 +8,13 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from bnviz.core.config import TrainConfig
-from bnviz.core.history import RunHistory
-from bnviz.core.trainer import Trainer
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.confusion import ConfusionPanel
 from bnviz.gui.panels.loss import LossPanel, decimate
 from bnviz.gui.panels.softmax import SoftmaxPanel, softmax
+from bnviz.train.config import TrainConfig
+from bnviz.train.history import RunHistory
+from bnviz.train.trainer import Trainer
 
 # Plain SGD at this rate blows the network without BN up within ~10 steps; BN keeps the other
 # one finite (its scale-invariance absorbs the huge updates).

@@ -1,6 +1,6 @@
 """Activation distributions: one histogram per hidden layer, BN and plain overlaid.
 
-The histograms come from the core on stable bin edges (:class:`bnviz.core.stats.StableBins`);
+The histograms come from the core on stable bin edges (:class:`bnviz.train.stats.StableBins`);
 this panel only turns counts into densities, so the two networks are comparable, and draws them
 with ``stepMode="center"`` on plot items made once per (run, layer).
 """
@@ -15,11 +15,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
-from bnviz.core.datasets import Dataset
-from bnviz.core.snapshot import LayerStats, Snapshot
+from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import SteadyRange, cache_axes
+from bnviz.train.snapshot import LayerStats, Snapshot
 
 MAX_SHOWN_LAYERS = 6
 FILL_ALPHA = 70

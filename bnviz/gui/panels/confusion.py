@@ -12,12 +12,12 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
-from bnviz.core.datasets import Dataset
-from bnviz.core.snapshot import EvalResult, Snapshot
+from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
+from bnviz.train.snapshot import EvalResult, Snapshot
 
 MIN_WIDTH = 300
 HEAT_LUT = np.stack(  # white (0) to a dark blue (the largest count)

@@ -13,8 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
-from bnviz.core.datasets import Dataset
-from bnviz.core.history import RunHistory
+from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import (
@@ -26,6 +25,7 @@ from bnviz.gui.panels._view import (
     finite_span,
     step_range,
 )
+from bnviz.train.history import RunHistory
 
 RAW_ALPHA = 60
 AXIS_WIDTH = 64

@@ -11,8 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
-from bnviz.core.datasets import Dataset
-from bnviz.core.history import RunHistory
+from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import (
@@ -23,6 +22,7 @@ from bnviz.gui.panels._view import (
     finite_span,
     step_range,
 )
+from bnviz.train.history import RunHistory
 
 BAND_ALPHA = 60
 EDGE_ALPHA = 140

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox
 
-from bnviz.core.snapshot import Snapshot
 from bnviz.gui import style
+from bnviz.train.snapshot import Snapshot
 
 
 class RunPicker(QComboBox):

@@ -13,13 +13,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
-from bnviz.core.datasets import Dataset
-from bnviz.core.snapshot import GridResult, Snapshot
-from bnviz.core.trainer import SHOWN_EXAMPLES
+from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
+from bnviz.train.snapshot import GridResult, Snapshot
+from bnviz.train.trainer import SHOWN_EXAMPLES
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
 # so the class-coloured training points stay visible on top of their own region.

@@ -1,0 +1,1 @@
+"""Views of the lessons in ``bnviz.lessons``: each draws what its lesson computes."""

@@ -1,0 +1,314 @@
+"""The Hyperparameters tab: coarse-to-fine random search, in parallel, over a study file.
+
+Composes the controls, the scatter, the table, the sampling histograms and the importance
+bars; owns the open :class:`Study` and the :class:`SweepRunner`. The course's workflow: sample
+at random on the right scale, look where the good points are, draw a box around them and
+sample densely there (caviar: many models at once), or pick one and babysit it in the live
+trainer (panda).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QSplitter, QWidget
+
+from bnviz.gui.search.controls import SweepControls
+from bnviz.gui.search.histograms import SampleHistograms
+from bnviz.gui.search.importance_view import ImportanceView
+from bnviz.gui.search.runner import SweepRunner, connect_queued
+from bnviz.gui.search.scatter import HparamScatter, describe
+from bnviz.gui.search.table import TrialTable
+from bnviz.search import points
+from bnviz.search.spaces import Space, SpaceError
+from bnviz.search.study import Study, StudyError, TrialRecord, default_study_dir
+from bnviz.search.sweep import Sweep, SweepError, apply_params
+from bnviz.train.config import ConfigError, TrainConfig
+
+DEFAULT_STUDY = "explorer.sqlite"
+BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
+REFRESH_MS = 50  # results arriving in a burst are drawn once
+STUDY_FILTER = "bnviz study (*.sqlite);;All files (*)"
+
+
+class HparamExplorer(QWidget):
+    """The tab. ``win`` is the MainWindow: its live trainer is where a trial is babysat."""
+
+    def __init__(self, win, study_path: str | Path | None = None) -> None:
+        super().__init__()
+        self.win = win
+        self.study: Study | None = None
+        self.trials: list[TrialRecord] = []
+        self.rounds: list[dict] = []
+        self.selected: int | None = None
+        self.done = self.total = 0
+        # True from Start until the round's last queued signal is handled (the runner's
+        # thread ends earlier, with results still on their way to this thread).
+        self.busy = False
+        self._axes: tuple[Space | None, Space | None] = (None, None)
+        self._shown = False
+        self.controls = SweepControls()
+        self.scatter = HparamScatter()
+        self.table = TrialTable()
+        self.histograms = SampleHistograms()
+        self.importance = ImportanceView()
+        self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
+        self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._layout()
+        self._wire()
+        win.installEventFilter(self)  # shut the workers down when the window closes
+        if study_path is not None:
+            self.open_study(study_path)
+        self.refresh()
+
+    def _layout(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(290)
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(self.scatter)
+        middle.addWidget(self.table)
+        middle.setSizes([560, 260])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.histograms)
+        right.addWidget(self.importance)
+        right.setSizes([520, 260])
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        for w in (scroll, middle, right):
+            outer.addWidget(w)
+        outer.setSizes([290, 620, 430])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(outer)
+
+    def _wire(self) -> None:
+        c, r = self.controls, self.runner
+        c.axes_changed.connect(self.refresh)
+        c.metric_changed.connect(self.refresh)
+        c.executor_changed.connect(self._prepare)
+        c.start_clicked.connect(lambda: self.start_round())
+        c.box_clicked.connect(lambda: self.start_round(in_box=True))
+        c.zoom_clicked.connect(self.zoom_to_box)
+        c.cancel_clicked.connect(self.cancel)
+        c.babysit_clicked.connect(lambda: self.babysit())
+        c.open_clicked.connect(lambda: self.open_study())
+        c.new_clicked.connect(lambda: self.new_study())
+        self.scatter.trial_clicked.connect(self.select)
+        self.scatter.trial_activated.connect(self.babysit)
+        self.table.trial_selected.connect(self.select)
+        self.table.trial_activated.connect(self.babysit)
+        connect_queued(r.trial_finished, self._trial_finished)
+        connect_queued(r.sweep_finished, self._sweep_finished)
+        connect_queued(r.sweep_failed, self._sweep_failed)
+        connect_queued(r.executor_ready, lambda d: self.controls.setToolTip(f"executor: {d}"))
+        connect_queued(r.executor_failed, lambda m: self._error(m))
+
+    # -- lifetime ------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """First time the tab is seen: open the default study, start the workers early."""
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            if self.study is None:
+                self.open_study(default_study_dir() / DEFAULT_STUDY)
+            self._prepare()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if obj is self.win and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Cancel a running round, stop the threads, close the executor and the study."""
+        self.runner.shutdown()
+        if self.study is not None:
+            self.study.close()
+            self.study = None
+
+    def _prepare(self) -> None:
+        self.runner.prepare(*self.controls.executor_key())
+
+    # -- study ---------------------------------------------------------------------------------
+    def open_study(self, path: str | Path | None = None) -> bool:
+        """Open (or create) a study file and show everything in it; keep the old one on error."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open study", "", STUDY_FILTER)
+            if not path:
+                return False
+        if self.busy:
+            return self._error("a round is running: cancel it before changing study")
+        try:
+            study = Study(path)
+            rounds, trials = study.rounds(), study.trials()
+        except StudyError as e:
+            return self._error(str(e))
+        if self.study is not None:
+            self.study.close()
+        self.study, self.rounds, self.trials, self.selected = study, rounds, trials, None
+        self.runner.generation += 1  # results still in flight belong to the old study
+        self.table.set_trials(trials)
+        self.controls.study_label.setText(f"<b>{study.path.name}</b> ({study.path.parent})")
+        self.controls.set_progress(0, 1)
+        self._say(f"{len(trials)} trials in {len(rounds)} rounds")
+        self.refresh()
+        return True
+
+    def new_study(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "New study", "", STUDY_FILTER)
+            if not path:
+                return False
+        return self.open_study(path)
+
+    def base_config(self, round_id: int | None = None) -> TrainConfig:
+        """The fixed settings of a round (as stored with it), else of the study, else live."""
+        stored = next((r["fixed"] for r in self.rounds if r["id"] == round_id), None)
+        if stored is None and self.study is not None:
+            stored = self.study.get_meta(BASE_KEY)
+        if stored is not None:
+            return TrainConfig.from_dict(stored)
+        return replace(self.win.controls.config(), compare=False)
+
+    # -- rounds --------------------------------------------------------------------------------
+    def start_round(self, in_box: bool = False, n: int | None = None) -> bool:
+        """Validate everything, then run a round in the background; False (and why) if not."""
+        if self.study is None:
+            self.open_study(default_study_dir() / DEFAULT_STUDY)
+        if self.study is None or self.busy:
+            return self._error("a round is already running" if self.study else "no study open")
+        n = self.controls.trials.value() if n is None else n
+        try:
+            spaces = self.controls.spaces()
+            box = None
+            if in_box:
+                b = self.scatter.box()
+                if b is None:
+                    return self._error("draw a box on the plot first (drag on empty space)")
+                spaces = [points.axis_space(self.rounds, s.name, s) for s in spaces]
+                box = {spaces[0].name: b[0], spaces[1].name: b[1]}
+            base = self.base_config()
+            sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
+                          seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
+                          box=box)  # fmt: skip
+            total = len(sweep.specs())
+        except (SpaceError, SweepError, ConfigError) as e:
+            return self._error(str(e))
+        for s in sweep.spaces:
+            self.controls.set_range(s)
+        self.done, self.total = 0, total
+        self.controls.set_progress(0, total)
+        self.controls.set_running(True)
+        self.busy = True
+        self.runner.start(sweep, *self.controls.executor_key())
+        where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
+        self._say(f"running {total} trials {where}...")
+        return True
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self._say("cancelling: trials already running are dropped")
+
+    def _trial_finished(self, gen: int, record: TrialRecord) -> None:
+        if gen != self.runner.generation:
+            return
+        if all(r["id"] != record.round for r in self.rounds) and self.study is not None:
+            self.rounds = self.study.rounds()
+        self.trials.append(record)
+        self.table.add_trial(record)
+        self.done += 1
+        self.controls.set_progress(self.done, self.total)
+        self._refresh_timer.start()
+
+    def _sweep_finished(self, gen: int, stored: int, cancelled: bool) -> None:
+        if gen != self.runner.generation:
+            return
+        self.busy = False
+        self.controls.set_running(False)
+        self._refresh_timer.stop()
+        self.refresh()  # now, not in REFRESH_MS: the round is complete when it says so
+        best = points.best_id(self.trials, "val_loss")
+        tail = f"; best so far: trial {best}" if best is not None else ""
+        verb = "cancelled after" if cancelled else "done:"
+        self._say(f"{verb} {stored} of {self.total} trials stored{tail}")
+
+    def _sweep_failed(self, gen: int, message: str) -> None:
+        if gen == self.runner.generation:
+            self.busy = False
+            self.controls.set_running(False)
+            self._error(message)
+
+    # -- view ----------------------------------------------------------------------------------
+    def plotted_spaces(self) -> tuple[Space | None, Space | None]:
+        """The spaces that scale the axes: the study's, else the fields', else the defaults."""
+        out = []
+        for name, field in zip(self.controls.axis_names(), self.controls.field_spaces()):
+            out.append(points.axis_space(self.rounds, name, field or points.default_space(name)))
+        return out[0], out[1]
+
+    def refresh(self) -> None:
+        """Redraw every view from ``self.trials`` (items are reused, only data changes)."""
+        xs, ys = self.plotted_spaces()
+        metric = self.controls.metric_key()
+        if (xs, ys) != self._axes:
+            self._axes = (xs, ys)
+            self.scatter.set_axes(xs, ys)
+            self.scatter.plot.enableAutoRange()
+        if xs is not None and ys is not None:
+            data = points.place(self.trials, xs, ys, metric)
+            texts = {t.id: describe(t.params, t) for t in self.trials}
+            best = points.best_id(self.trials, metric)
+            self.scatter.set_points(data, metric, texts, best, self.selected)
+        for axis, space in zip("xy", (xs, ys)):
+            name = space.name if space is not None else ""
+            values = [t.params[name] for t in self.trials if name in t.params]
+            self.histograms.set_samples(axis, space, values)
+        self.importance.set_trials(*points.sampled_coords(self.trials, self.rounds))
+
+    def select(self, trial_id: int) -> None:
+        self.selected = trial_id
+        self.scatter.select(trial_id)
+        self.table.select_trial(trial_id)
+        t = self._trial(trial_id)
+        if t is not None:
+            self._say(describe(t.params, t).replace("\n", ", "))
+
+    def zoom_to_box(self) -> None:
+        if not self.scatter.zoom_to_box():
+            self._error("draw a box on the plot first (drag on empty space)")
+
+    def babysit(self, trial_id: int | None = None) -> bool:
+        """Load a trial's configuration into the live trainer and show the Training tab."""
+        trial_id = self.selected if trial_id is None else trial_id
+        t = self._trial(trial_id) if trial_id is not None else None
+        if t is None:
+            return self._error("click a trial (a point or a row) first")
+        try:
+            config = apply_params(self.base_config(t.round), t.params)
+        except (SweepError, ConfigError) as e:
+            return self._error(str(e))
+        if not self.win.reset(config):
+            return False
+        tabs = self.win.tabs
+        tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Training"))
+        self.win.show_message(
+            f"babysitting trial {t.id}: "
+            + ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
+            )
+        )
+        return True
+
+    def _trial(self, trial_id: int) -> TrialRecord | None:
+        return next((t for t in self.trials if t.id == trial_id), None)
+
+    def _say(self, text: str) -> None:
+        self.controls.say(text)
+
+    def _error(self, text: str) -> bool:
+        self.controls.say(text, error=True)
+        self.win.show_message(text, error=True)
+        return False

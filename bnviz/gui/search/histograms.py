@@ -1,0 +1,84 @@
+"""The sampled values of each plotted parameter, counted on a linear and on a log10 axis.
+
+Side by side they show the course's point about scales: log-uniform samples of a learning
+rate in [1e-4, 1] fill every decade equally (right), yet on a linear axis three quarters of
+them crowd the first tenth (left): sampling uniformly in the value instead would put 90% of
+the trials in [0.1, 1], the decade that matters least.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from bnviz.gui import style
+from bnviz.search.importance import scale_histograms
+from bnviz.search.points import plotted_quantity
+from bnviz.search.spaces import Space
+
+CAPTION = (
+    "uniform in log10: each decade gets the same share; uniform in the value would put 90% "
+    "of 1e-4..1 in [0.1, 1]"
+)
+BAR_BRUSH = pg.mkBrush(52, 120, 220, 150)
+AXES = ("x", "y")
+MIN_WIDTH = 380  # two plots side by side, each with readable ticks
+
+
+class SampleHistograms(QWidget):
+    """Two rows (x and y parameter) of two plots (linear value, log10 value)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(style.BACKGROUND)
+        self.plots: dict[tuple[str, str], pg.PlotItem] = {}
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        for row, axis in enumerate(AXES):
+            for col, scale in enumerate(("linear", "log10")):
+                p = self.view.addPlot(row=row, col=col)
+                p.setMouseEnabled(x=False, y=False)
+                p.hideButtons()
+                p.setMenuEnabled(False)
+                for name in ("left", "bottom"):
+                    p.getAxis(name).setPen("k")
+                    p.getAxis(name).setTextPen("k")
+                p.getAxis("left").setWidth(28)
+                curve = pg.PlotDataItem(
+                    [0, 1], [0], stepMode="center", fillLevel=0, brush=BAR_BRUSH, pen="k"
+                )
+                p.addItem(curve)
+                self.plots[axis, scale] = p
+                self.curves[axis, scale] = curve
+        self.caption = QLabel(CAPTION)
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: #444; font-size: 11px;")
+        self.setMinimumWidth(MIN_WIDTH)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.caption)
+
+    def set_samples(self, axis: str, space: Space | None, values: list) -> None:
+        """Count ``values`` of the parameter plotted on ``axis`` ("x" or "y") over ``space``."""
+        lin, log = self.plots[axis, "linear"], self.plots[axis, "log10"]
+        if space is None or space.kind in ("cat", "fixed"):
+            for p, c in ((lin, self.curves[axis, "linear"]), (log, self.curves[axis, "log10"])):
+                c.setData([0, 1], [0])
+                p.setTitle("")
+            return
+        q, lo, hi, label = plotted_quantity(space, values)
+        lin_edges, lin_counts, log_edges, log_counts = scale_histograms(q, lo, hi)
+        self.curves[axis, "linear"].setData(lin_edges, lin_counts)
+        lin.setTitle(f"<span style='color:#222;font-size:9pt'>{label}, linear bins</span>")
+        if log_edges is None:
+            self.curves[axis, "log10"].setData([0, 1], [0])
+            log.setTitle("<span style='color:#888;font-size:9pt'>no log scale (min &le; 0)</span>")
+        else:
+            self.curves[axis, "log10"].setData(log_edges, log_counts)
+            log.setTitle(f"<span style='color:#222;font-size:9pt'>log10({label}) bins</span>")
+        top = max(1, int(np.max(lin_counts, initial=0)), int(np.max(log_counts, initial=0))
+                  if log_counts is not None else 1)  # fmt: skip
+        for p in (lin, log):  # one count scale per row, so the two shapes compare directly
+            p.setYRange(0, top * 1.1, padding=0)

@@ -1,0 +1,51 @@
+"""Which hyperparameter matters: one bar per sampled parameter.
+
+The bar is |Spearman| between the parameter's axis coordinate and the validation loss
+(:func:`bnviz.search.importance.importance`): near 1, ordering trials by this parameter orders
+them by loss; near 0, it hardly matters over the range searched. A zoomed round narrows the
+range, so its bars shrink: that is the point of zooming.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from bnviz.gui import style
+from bnviz.search.importance import importance
+
+BAR_BRUSH = pg.mkBrush(230, 126, 34, 200)
+
+
+class ImportanceView(pg.PlotWidget):
+    """A bar chart of importance per parameter; the bar item is made once and updated."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setBackground(style.BACKGROUND)
+        p = self.getPlotItem()
+        p.setTitle(
+            "<span style='color:#222;font-size:9pt'>importance: |rank corr.| with val loss</span>"
+        )
+        p.setMouseEnabled(x=False, y=False)
+        p.hideButtons()
+        p.setMenuEnabled(False)
+        for name in ("left", "bottom"):
+            p.getAxis(name).setPen("k")
+            p.getAxis(name).setTextPen("k")
+        p.setYRange(0, 1, padding=0.02)
+        self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.6, brush=BAR_BRUSH, pen="k")
+        p.addItem(self.bars)
+        self.values: dict[str, float] = {}
+
+    def set_trials(self, coords: dict[str, np.ndarray], losses: np.ndarray) -> None:
+        """Recompute from axis coordinates per parameter and the losses (inf = diverged)."""
+        self.values = importance(coords, losses)
+        names = list(self.values)
+        heights = [0.0 if math.isnan(v) else v for v in self.values.values()]
+        x = np.arange(len(names), dtype=float)
+        self.bars.setOpts(x=x if names else [0], height=heights if names else [0], width=0.6)
+        self.getPlotItem().getAxis("bottom").setTicks([list(zip(x, names))])
+        self.getPlotItem().setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)

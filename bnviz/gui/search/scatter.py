@@ -1,0 +1,242 @@
+"""The trials on two hyperparameters, coloured by result, with a box to sample in next.
+
+Points sit at axis coordinates (see :mod:`bnviz.gui.search.axes`), so the zoom box is in the
+same units ``narrow_spaces`` takes. Left-drag on empty space draws the box (middle-drag pans,
+the wheel zooms); dragging the box moves it, its corner handles resize it. Earlier rounds are
+faded, diverged trials are red crosses, the best trial wears a star.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor
+
+from bnviz.gui import style
+from bnviz.gui.search.axes import SpaceAxis, format_value
+from bnviz.search.points import METRICS, PlotPoints
+from bnviz.search.spaces import Space
+
+HOVER_PX = 10  # how close (in pixels) the mouse must be to a point to pick it
+POINT_SIZE = 10
+FADE_PER_ROUND = 0.45  # each older round keeps this fraction of the previous one's opacity
+MIN_ALPHA = 50
+ROI_PEN = pg.mkPen((20, 20, 20), width=2, style=Qt.PenStyle.DashLine)
+BEST_PEN = pg.mkPen((0, 0, 0), width=2)
+SELECTED_PEN = pg.mkPen((0, 150, 255), width=3)
+
+
+class BoxViewBox(pg.ViewBox):
+    """A ViewBox on which a left-drag draws a box instead of panning."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_box = None  # callable(QRectF in view coordinates, finished: bool)
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (Qt's name)
+        if ev.button() != Qt.MouseButton.LeftButton or axis is not None or self.on_box is None:
+            return super().mouseDragEvent(ev, axis)
+        ev.accept()
+        p0 = self.mapSceneToView(ev.buttonDownScenePos(Qt.MouseButton.LeftButton))
+        p1 = self.mapSceneToView(ev.scenePos())
+        self.on_box(QRectF(p0, p1).normalized(), ev.isFinish())
+
+
+class HparamScatter(pg.GraphicsLayoutWidget):
+    """Scatter of trials with a colour bar; emits which trial was clicked and the box."""
+
+    trial_clicked = Signal(int)
+    trial_activated = Signal(int)  # double-click: babysit this one
+    box_changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setBackground(style.BACKGROUND)
+        self.axes = {"bottom": SpaceAxis("bottom"), "left": SpaceAxis("left")}
+        self.vb = BoxViewBox()
+        self.vb.on_box = self._drawn
+        self.plot = self.addPlot(row=0, col=0, viewBox=self.vb, axisItems=self.axes)
+        self.plot.showGrid(x=True, y=True, alpha=0.1)
+        for ax in self.axes.values():
+            ax.setPen("k")
+            ax.setTextPen("k")
+        viridis = pg.colormap.get("viridis")
+        # viridis is yellow at the top: flipped for the loss, so good is yellow either way
+        self.cmaps = {
+            "val_acc": viridis,
+            "val_loss": pg.ColorMap(viridis.pos, viridis.getColors()[::-1]),
+        }
+        self.colorbar = pg.ColorBarItem(
+            values=(0, 1), colorMap=viridis, interactive=False, width=14, label="", pen="k"
+        )
+        self.colorbar.getAxis("right").setTextPen("k")
+        self.colorbar.getAxis("right").enableAutoSIPrefix(False)  # 0.45, not "450 (x0.001)"
+        self.addItem(self.colorbar, row=0, col=1)
+        # Items made once; every update goes through setData.
+        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=POINT_SIZE)
+        self.diverged = pg.PlotDataItem(
+            pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
+            symbolPen=pg.mkPen(style.DIVERGED_COLOR, width=2), symbolBrush=style.DIVERGED_COLOR,
+        )  # fmt: skip
+        self.best = pg.PlotDataItem(
+            pen=None, symbol="star", symbolSize=22, symbolPen=BEST_PEN, symbolBrush=None
+        )
+        self.selected = pg.PlotDataItem(
+            pen=None, symbol="o", symbolSize=20, symbolPen=SELECTED_PEN, symbolBrush=None
+        )
+        for item in (self.points, self.diverged, self.best, self.selected):
+            self.plot.addItem(item)
+        self.roi = pg.RectROI(
+            (0, 0), (1, 1), pen=ROI_PEN, handlePen=pg.mkPen(20, 20, 20, width=2), removable=False
+        )
+        self.roi.addScaleHandle((0, 0), (1, 1))
+        self.roi.setZValue(20)
+        self.roi.hide()
+        self.roi.sigRegionChangeFinished.connect(lambda: self.box_changed.emit())
+        self.plot.addItem(self.roi, ignoreBounds=True)
+        self.hover = pg.TextItem("", color="k", fill=pg.mkBrush(255, 255, 255, 230), anchor=(0, 1))
+        self.hover.setZValue(30)
+        self.hover.hide()
+        self.plot.addItem(self.hover, ignoreBounds=True)
+        self.data = PlotPoints(*(np.zeros(0),) * 6)
+        self.texts: dict[int, str] = {}
+        self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    # -- data ----------------------------------------------------------------------------------
+    def set_axes(self, xs: Space, ys: Space) -> None:
+        """New plotted parameters: relabel, forget the box (it was in the old units)."""
+        self.axes["bottom"].set_space(xs)
+        self.axes["left"].set_space(ys)
+        self.roi.hide()
+        self.box_changed.emit()
+
+    def set_points(self, data: PlotPoints, metric: str, texts: dict[int, str],
+                   best: int | None, selected: int | None) -> None:  # fmt: skip
+        """Show ``data``: colours from ``metric`` (good = yellow), newest round opaque."""
+        self.data, self.texts = data, texts
+        ok = ~data.diverged & np.isfinite(data.x) & np.isfinite(data.y)
+        values = data.metric[ok]
+        lo, hi = _levels(values)
+        self.colorbar.setLevels(values=(lo, hi))
+        cmap = self.cmaps[metric]
+        self.colorbar.setColorMap(cmap)
+        self.colorbar.axis.setLabel(METRICS[metric])
+        norm = np.clip((values - lo) / (hi - lo), 0, 1) if len(values) else values
+        colors = cmap.map(norm, mode="qcolor") if len(values) else []
+        alphas = _round_alpha(data.rounds[ok])
+        brushes = []
+        for c, a in zip(colors, alphas):
+            c = QColor(c)
+            c.setAlpha(int(a))
+            brushes.append(pg.mkBrush(c))
+        pens = [pg.mkPen(0, 0, 0, int(a)) for a in alphas]
+        self.points.setData(data.x[ok], data.y[ok], symbolBrush=brushes, symbolPen=pens)
+        bad = data.diverged & np.isfinite(data.x) & np.isfinite(data.y)
+        self.diverged.setData(data.x[bad], data.y[bad])
+        self._mark(self.best, best)
+        self._mark(self.selected, selected)
+
+    def select(self, trial_id: int | None) -> None:
+        self._mark(self.selected, trial_id)
+
+    def _mark(self, item: pg.PlotDataItem, trial_id: int | None) -> None:
+        hit = np.flatnonzero(self.data.ids == trial_id) if trial_id is not None else []
+        if len(hit):
+            item.setData([self.data.x[hit[0]]], [self.data.y[hit[0]]])
+        else:
+            item.setData([], [])
+
+    # -- the box -------------------------------------------------------------------------------
+    def box(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """((x_lo, x_hi), (y_lo, y_hi)) in axis coordinates, or None when there is no box."""
+        if not self.roi.isVisible():
+            return None
+        (x, y), (w, h) = self.roi.pos(), self.roi.size()
+        return (min(x, x + w), max(x, x + w)), (min(y, y + h), max(y, y + h))
+
+    def set_box(self, xr: tuple[float, float], yr: tuple[float, float]) -> None:
+        self.roi.setPos((xr[0], yr[0]), update=False, finish=False)
+        self.roi.setSize((xr[1] - xr[0], yr[1] - yr[0]), update=True, finish=False)
+        self.roi.show()
+        self.box_changed.emit()
+
+    def zoom_to_box(self) -> bool:
+        b = self.box()
+        if b is None:
+            return False
+        (x0, x1), (y0, y1) = b
+        self.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.08)
+        return True
+
+    def _drawn(self, rect: QRectF, finished: bool) -> None:
+        if rect.width() > 0 and rect.height() > 0:
+            self.set_box((rect.left(), rect.right()), (rect.top(), rect.bottom()))
+
+    # -- mouse ---------------------------------------------------------------------------------
+    def nearest(self, scene_pos: QPointF) -> int | None:
+        """Index of the point within HOVER_PX pixels of ``scene_pos``, nearest first."""
+        if not len(self.data.ids) or not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.vb.mapSceneToView(scene_pos)
+        px, py = self.vb.viewPixelSize()
+        d = np.hypot((self.data.x - p.x()) / px, (self.data.y - p.y()) / py)
+        d[~np.isfinite(d)] = np.inf
+        i = int(np.argmin(d))
+        return i if d[i] <= HOVER_PX else None
+
+    def _moved(self, args) -> None:
+        i = self.nearest(args[0])
+        if i is None:
+            self.hover.hide()
+            return
+        self.hover.setText(self.texts.get(int(self.data.ids[i]), ""))
+        # Open the label towards the middle of the view so it is never cut off at an edge.
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        x, y = self.data.x[i], self.data.y[i]
+        self.hover.setAnchor((1.0 if x > (x0 + x1) / 2 else 0.0, 0.0 if y > (y0 + y1) / 2 else 1.0))
+        self.hover.setPos(x, y)
+        self.hover.show()
+
+    def _clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        i = self.nearest(ev.scenePos())
+        if i is None:
+            return
+        trial_id = int(self.data.ids[i])
+        self.select(trial_id)
+        (self.trial_activated if ev.double() else self.trial_clicked).emit(trial_id)
+
+
+def _levels(values: np.ndarray) -> tuple[float, float]:
+    """Colour range: min to the 90th percentile, so one awful trial does not wash out the rest."""
+    if not len(values):
+        return 0.0, 1.0
+    lo = float(values.min())
+    hi = float(np.percentile(values, 90)) if len(values) >= 5 else float(values.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
+
+
+def _round_alpha(rounds: np.ndarray) -> np.ndarray:
+    """Opacity per point: 255 for the newest round, fading geometrically for older ones."""
+    if not len(rounds):
+        return np.zeros(0)
+    # rank of rounds, so ids with gaps (rounds of other plotted parameters) fade by one step
+    order = np.unique(rounds)
+    age = len(order) - 1 - np.searchsorted(order, rounds)
+    return np.maximum(MIN_ALPHA, 255 * FADE_PER_ROUND**age)
+
+
+def describe(params: dict, t, metric_names=METRICS) -> str:
+    """Hover text of a trial: its values and results."""
+    lines = [f"trial {t.id} (round {t.round})"]
+    lines += [f"{k} = {format_value(v) if isinstance(v, float) else v}" for k, v in params.items()]
+    if t.diverged:
+        lines.append("diverged" + (f" at step {t.diverged_step}" if t.diverged_step else ""))
+    else:
+        for key, label in metric_names.items():
+            v = getattr(t, key)
+            lines.append(f"{label} = {v:.4f}" if v is not None else f"{label}: -")
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Every trial of the study in a table, sortable by any column (by result, most usefully).
+
+Rows are appended as trials finish; sorting uses a numeric role so 1e-3 sorts below 0.01 and
+diverged trials (no loss) sort after every finished one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from bnviz.gui.search.axes import format_value
+from bnviz.search.study import TrialRecord
+
+SORT_ROLE = Qt.ItemDataRole.UserRole
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+LEAD = ("id", "round")
+TAIL = ("val_loss", "val_acc", "diverged", "seconds")
+
+
+def _item(text: str, key: float | str, trial_id: int) -> QStandardItem:
+    it = QStandardItem(text)
+    it.setData(key, SORT_ROLE)
+    it.setData(trial_id, ID_ROLE)
+    it.setEditable(False)
+    return it
+
+
+def _metric(v: float | None) -> tuple[str, float]:
+    if v is None or not math.isfinite(v):
+        return "-", math.inf
+    return f"{v:.4f}", float(v)
+
+
+class TrialTable(QTableView):
+    """The trials, one row each; emits the trial id of a clicked or double-clicked row."""
+
+    trial_selected = Signal(int)
+    trial_activated = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.source = QStandardItemModel(0, 0, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.source)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.params: list[str] = []
+        self._sort = ("val_loss", Qt.SortOrder.AscendingOrder)  # by name: columns get inserted
+        self._set_headers()
+        self.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
+        self.clicked.connect(lambda i: self.trial_selected.emit(self._id_at(i)))
+        self.doubleClicked.connect(lambda i: self.trial_activated.emit(self._id_at(i)))
+
+    def _set_headers(self) -> None:
+        names = [*LEAD, *self.params, *TAIL]
+        self.source.setColumnCount(len(names))
+        self.source.setHorizontalHeaderLabels(names)
+
+    def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        names = [*LEAD, *self.params, *TAIL]
+        if 0 <= column < len(names):
+            self._sort = (names[column], order)
+
+    def _apply_sort(self) -> None:
+        """Sort again by the remembered column (inserting columns shifts its index)."""
+        names = [*LEAD, *self.params, *TAIL]
+        name, order = self._sort
+        self.sortByColumn(names.index(name) if name in names else names.index("val_loss"), order)
+
+    def _id_at(self, index) -> int:
+        return int(self.proxy.data(index, ID_ROLE))
+
+    def set_trials(self, trials: list[TrialRecord]) -> None:
+        """Replace every row (a study was opened)."""
+        self.source.removeRows(0, self.source.rowCount())
+        self.params = list(dict.fromkeys(k for t in trials for k in t.params))
+        self._set_headers()
+        for t in trials:
+            self.add_trial(t)
+        self._apply_sort()
+
+    def add_trial(self, t: TrialRecord) -> None:
+        """Append one row, adding columns for parameters not seen before."""
+        new = [k for k in t.params if k not in self.params]
+        if new:
+            at = len(LEAD) + len(self.params)
+            self.params += new
+            for i, _ in enumerate(new):
+                self.source.insertColumn(at + i)
+            self._set_headers()
+            self._apply_sort()
+        row = [_item(str(t.id), t.id, t.id), _item(str(t.round), t.round, t.id)]
+        for k in self.params:
+            v = t.params.get(k)
+            if isinstance(v, float):
+                row.append(_item(format_value(v), v, t.id))
+            else:
+                row.append(_item("" if v is None else str(v), str(v), t.id))
+        loss_text, loss_key = _metric(None if t.diverged else t.val_loss)
+        acc_text, acc_key = _metric(None if t.diverged else t.val_acc)
+        row.append(_item(loss_text, loss_key, t.id))
+        row.append(_item(acc_text, acc_key if acc_key != math.inf else -1.0, t.id))
+        row.append(_item("yes" if t.diverged else "", int(t.diverged), t.id))
+        row.append(_item(f"{t.seconds:.2f}", float(t.seconds or 0.0), t.id))
+        self.source.appendRow(row)
+
+    def row_count(self) -> int:
+        return self.source.rowCount()
+
+    def select_trial(self, trial_id: int | None) -> None:
+        """Select (and scroll to) the row of ``trial_id``, without emitting trial_selected."""
+        self.clearSelection()
+        if trial_id is None:
+            return
+        for r in range(self.proxy.rowCount()):
+            index = self.proxy.index(r, 0)
+            if self._id_at(index) == trial_id:
+                self.selectRow(r)
+                self.scrollTo(index)
+                return

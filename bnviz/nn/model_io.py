@@ -1,0 +1,74 @@
+"""Saving and loading a network: one .npz with the parameters and buffers under their names
+(``W1``, ``gamma1``, ``running_mean1``...) and the architecture, read back with
+``allow_pickle=False`` so a model file can never run code.
+
+The functions take the network (and, to load, its class) as arguments rather than importing
+:mod:`bnviz.nn.network`, which imports this module: the dependency runs one way."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from bnviz.nn.layers import BN_EPS, DEFAULT_BN_MOMENTUM
+
+NetT = TypeVar("NetT")
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded; the message says why."""
+
+
+def save_mlp(net: Any, path) -> None:
+    """Write params, buffers and the architecture to one .npz (no pickled objects)."""
+    arrays = {**net.params, **net.buffers}
+    meta = {
+        "__sizes__": np.array(net.sizes, dtype=np.int64),
+        "__activation__": np.array(net.activation),
+        "__batchnorm__": np.array(net.batchnorm),
+        "__bn_momentum__": np.array(net.bn_momentum),
+        "__eps__": np.array(net.eps),
+        "__dtype__": np.array(net.dtype.name),
+    }
+    with open(path, "wb") as f:
+        np.savez(f, **arrays, **meta)
+
+
+def load_mlp(path, cls: type[NetT]) -> NetT:
+    """Read a network written by :func:`save_mlp` as a ``cls`` (:class:`~bnviz.nn.network.MLP`);
+    refuses anything else with a clear message."""
+    name = Path(path).name
+    if Path(path).is_file() and not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{name}: not a bnviz model (.npz) file")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise ModelFileError(f"{name}: no such file") from None
+    except ValueError as e:
+        raise ModelFileError(f"{name}: holds pickled objects, refused ({e})") from None
+    except Exception as e:  # zipfile.BadZipFile, OSError, EOFError...
+        raise ModelFileError(f"{name}: not a bnviz model (.npz) file ({e})") from None
+    missing = [k for k in ("__sizes__", "__activation__", "__batchnorm__") if k not in data]
+    if missing:
+        raise ModelFileError(f"{name}: not a bnviz model, missing {', '.join(missing)}")
+    net = cls(
+        data["__sizes__"].tolist(),
+        activation=str(data["__activation__"]),
+        batchnorm=bool(data["__batchnorm__"]),
+        bn_momentum=float(data.get("__bn_momentum__", DEFAULT_BN_MOMENTUM)),
+        eps=float(data.get("__eps__", BN_EPS)),
+        dtype=str(data.get("__dtype__", "float32")),
+    )
+    for key, target in [*net.params.items(), *net.buffers.items()]:
+        if key not in data:
+            raise ModelFileError(f"{name}: missing array {key}")
+        if data[key].shape != target.shape:
+            raise ModelFileError(
+                f"{name}: {key} has shape {data[key].shape}, expected {target.shape}"
+            )
+        target[...] = data[key]
+    return net

@@ -1,0 +1,186 @@
+"""Where trials run: one ``concurrent.futures.Executor`` interface over local worker processes,
+a Dask cluster, or the calling thread.
+
+Starting a pool or a cluster takes about a second, so :func:`make_executor` is separate from
+running a sweep: the GUI calls it off its thread, early, and reuses the result across rounds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+CONNECT_TIMEOUT = "3s"  # an unreachable scheduler must fail fast, not hang the GUI
+WARM_TIMEOUT_S = 60.0
+
+
+class SweepError(ValueError):
+    """A sweep that cannot start (bad config, unreachable scheduler); one line for the user."""
+
+
+class SerialExecutor(Executor):
+    """Runs each call in the calling thread at ``submit``: for tests, debugging, one worker.
+
+    Exceptions go into the future as with a pool; KeyboardInterrupt still propagates.
+    """
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        f: Future = Future()
+        f.set_running_or_notify_cancel()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except Exception as e:
+            f.set_exception(e)
+        return f
+
+
+def _warm_worker(delay: float) -> int:
+    """Import the trainer (the slow part of a worker's first trial) and name the process."""
+    import bnviz.train.trainer  # noqa: F401
+
+    time.sleep(delay)  # long enough that one quick worker cannot take every warm-up call
+    return os.getpid()
+
+
+def _exit_with_parent() -> None:
+    """Pool worker initializer: exit when the parent dies, even by SIGKILL.
+
+    A spawned worker holds both ends of its call queue's pipe, so it never sees EOF there and
+    would wait for work forever; the parent's sentinel closes when the parent is gone.
+    """
+
+    def watch() -> None:
+        multiprocessing.parent_process().join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+class ExecutorHandle(Executor):
+    """An executor plus whatever must be closed with it (a Dask client and local cluster).
+
+    Submit through it like any Executor; :meth:`close` (or ``with``) releases everything.
+    ``description`` says what it is, for progress lines and the GUI.
+    """
+
+    def __init__(
+        self, executor: Executor, description: str, closers: tuple = (), client=None
+    ) -> None:
+        self.executor = executor
+        self.description = description
+        self.client = client  # a distributed.Client when Dask runs the trials
+        self._closers = closers
+        self._closed = False
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def warm(self, workers: int) -> float:
+        """Start every worker now and import the trainer there; returns the seconds it took.
+
+        A process pool starts its workers lazily at the first submits, which would land the
+        start-up cost (~0.5 s per spawned interpreter) in the first trials instead.
+        """
+        t0 = time.perf_counter()
+        if self.client is not None:  # Dask: every connected worker, however many there are
+            self.client.run(_warm_worker, 0.0)
+            return time.perf_counter() - t0
+        seen: set[int] = set()
+        while len(seen) < workers and time.perf_counter() - t0 < WARM_TIMEOUT_S:
+            futures = [self.submit(_warm_worker, 0.05) for _ in range(workers)]
+            seen |= {f.result() for f in futures}
+        return time.perf_counter() - t0
+
+    def close(self, wait: bool = True) -> None:
+        """Shut down; ``wait=False`` drops queued calls and returns without joining workers."""
+        if self._closed:
+            return
+        self._closed = True
+        if isinstance(self.executor, ProcessPoolExecutor):
+            self.executor.shutdown(wait=wait, cancel_futures=True)
+        else:
+            self.executor.shutdown(wait=wait)
+        for close in self._closers:
+            close()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.close(wait=wait)
+
+
+def make_executor(
+    workers: int | None = None, scheduler: str | None = None, *, warm: bool = True
+) -> ExecutorHandle:
+    """The executor for a sweep: local processes, or a Dask cluster.
+
+    Takes about a second (spawning interpreters, connecting): the GUI calls it off its thread,
+    before the user presses Run.
+
+    Parameters
+    ----------
+    workers : int or None
+        Local worker processes (default: one per core); 1 runs trials in-process. With
+        ``scheduler="local"``, the number of Dask workers.
+    scheduler : str or None
+        A Dask scheduler address (``tcp://host:8786``), or ``"local"`` for a Dask
+        ``LocalCluster`` of ``workers`` processes. Needs ``dask[distributed]``.
+    warm : bool
+        Start every worker now rather than at the first trials.
+
+    Raises
+    ------
+    SweepError
+        Dask missing, or the scheduler cannot be reached within a few seconds.
+    """
+    from bnviz.nn.blas import set_env_before_numpy
+
+    set_env_before_numpy(1)  # inherited by spawned workers before they import NumPy
+    n = max(1, workers or os.cpu_count() or 1)
+    if scheduler:
+        handle = _dask_executor(scheduler, n)
+    elif n == 1:
+        return ExecutorHandle(SerialExecutor(), "in-process (1 worker)")
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_exit_with_parent)
+        handle = ExecutorHandle(pool, f"{n} local worker processes")
+    if warm:
+        handle.warm(n)
+    return handle
+
+
+def _dask_executor(scheduler: str, workers: int) -> ExecutorHandle:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SweepError(
+            "--scheduler needs Dask: pip install 'bnviz[dask]' (dask[distributed])"
+        ) from None
+    if scheduler == "local":
+        try:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        except Exception as e:  # Dask wraps whatever went wrong in a worker in RuntimeError
+            raise SweepError(f"cannot start a local Dask cluster: {e}") from None
+        client = Client(cluster)
+        return ExecutorHandle(
+            client.get_executor(),
+            f"Dask LocalCluster, {workers} workers",
+            (client.close, cluster.close),
+            client,
+        )
+    address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as e:
+        raise SweepError(f"cannot reach Dask scheduler at {address}: {e}") from None
+    n = len(client.scheduler_info().get("workers", {}))
+    return ExecutorHandle(
+        client.get_executor(), f"Dask scheduler {address} ({n} workers)", (client.close,), client
+    )
+
+
+# -- orchestration ------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""Qt-free bookkeeping of the explorer: which scale an axis uses and where each trial sits.
+
+Kept apart from the widgets so the rules (first round's scale wins, diverged trials rank
+worst, metric orientation) can be read, and tested, without a window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bnviz.search.importance import loss_for_ranking
+from bnviz.search.spaces import Space, parse_space
+from bnviz.search.study import TrialRecord
+
+# What a range field holds before the user types anything, per sampled parameter.
+DEFAULT_RANGES = {
+    "lr": "1e-4:1:log",
+    "beta": "0.9:0.999:1m",
+    "beta2": "0.99:0.9999:1m",
+    "batch_size": "16:256:pow2",
+    "width": "8:128:int",
+    "layers": "1:4:int",
+    "bn_momentum": "0.5:0.999:1m",
+    "eps": "1e-8:1e-2:log",
+    "lr_decay": "0:1:linear",
+}
+METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy"}
+
+
+def axis_space(rounds: list[dict], name: str, fallback: Space | None = None) -> Space | None:
+    """The space that sets an axis' scale: the widest range any round sampled ``name`` on.
+
+    The first round's kind wins (a plot has one scale); later rounds only widen the range, so
+    every point of the study fits on the axis. ``fallback`` (the range field) is used for a
+    parameter the study has not sampled yet.
+    """
+    found = [s for r in rounds for s in r["spaces"] if s.name == name and s.kind != "fixed"]
+    if not found:
+        return fallback if fallback is None or fallback.kind != "fixed" else None
+    first = found[0]
+    same = [s for s in found if s.kind == first.kind]
+    if first.kind == "cat":
+        return first
+    return Space(name, first.kind, min(s.low for s in same), max(s.high for s in same))
+
+
+def default_space(name: str) -> Space | None:
+    text = DEFAULT_RANGES.get(name)
+    return parse_space(name, text) if text else None
+
+
+def metric_value(t: TrialRecord, metric: str) -> float:
+    """The trial's result for colouring; NaN when it diverged or has none."""
+    v = getattr(t, metric)
+    return math.nan if t.diverged or v is None or not math.isfinite(v) else float(v)
+
+
+@dataclass(frozen=True)
+class PlotPoints:
+    """Trials placed on the two plotted axes (arrays of shape (n,), in axis coordinates)."""
+
+    ids: np.ndarray
+    rounds: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    metric: np.ndarray  # NaN for diverged/failed trials
+    diverged: np.ndarray  # bool
+
+
+def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotPoints:
+    """Put every trial that sampled both plotted parameters on the plot."""
+    kept = [t for t in trials if xs.name in t.params and ys.name in t.params]
+
+    def coords(space: Space) -> np.ndarray:
+        try:
+            return space.to_axis([t.params[space.name] for t in kept]).astype(float)
+        except (ValueError, TypeError):  # a categorical value the space does not list
+            return np.full(len(kept), math.nan)
+
+    return PlotPoints(
+        ids=np.array([t.id for t in kept], dtype=int),
+        rounds=np.array([t.round for t in kept], dtype=int),
+        x=coords(xs) if kept else np.zeros(0),
+        y=coords(ys) if kept else np.zeros(0),
+        metric=np.array([metric_value(t, metric) for t in kept], dtype=float),
+        diverged=np.array([math.isnan(metric_value(t, "val_loss")) for t in kept], dtype=bool),
+    )
+
+
+def best_id(trials: list[TrialRecord], metric: str) -> int | None:
+    """The best trial by ``metric`` (lowest loss or highest accuracy), earliest on ties."""
+    sign = -1.0 if metric == "val_acc" else 1.0
+    scored = [(sign * metric_value(t, metric), t.id) for t in trials]
+    scored = [s for s in scored if not math.isnan(s[0])]
+    return min(scored)[1] if scored else None
+
+
+def sampled_coords(trials: list[TrialRecord], rounds: list[dict]) -> tuple[dict, np.ndarray]:
+    """Axis coordinates of every numeric sampled parameter, and the losses to rank them by.
+
+    Only trials that sampled every such parameter are used, so each column has one length.
+    """
+    names = sorted({n for t in trials for n in t.params})
+    spaces = {n: axis_space(rounds, n) for n in names}
+    spaces = {n: s for n, s in spaces.items() if s is not None and s.kind != "cat"}
+    kept = [t for t in trials if all(n in t.params for n in spaces)]
+    coords = {n: s.to_axis([t.params[n] for t in kept]) for n, s in spaces.items()}
+    losses = np.array([loss_for_ranking(t.val_loss, t.diverged) for t in kept], dtype=float)
+    return coords, losses
+
+
+def plotted_quantity(space: Space, values: list) -> tuple[np.ndarray, float, float, str]:
+    """What the histograms count: the value, or ``1 - value`` for a one-minus space.
+
+    Returns (quantity per trial, range low, range high, label).
+    """
+    v = np.asarray(values, dtype=float)
+    if space.kind == "1m":
+        return 1.0 - v, 1.0 - space.high, 1.0 - space.low, f"1 - {space.name}"
+    return v, float(space.low), float(space.high), space.name

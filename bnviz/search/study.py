@@ -1,0 +1,349 @@
+"""Study storage: one SQLite file per hyperparameter study, so nothing is lost.
+
+Each finished trial is committed in its own transaction the moment it is added, in WAL mode
+with ``synchronous=FULL``; killing the process loses only the trials still in flight.
+
+Floats: SQLite turns NaN into NULL, which would make "diverged to NaN" look like "never
+evaluated". Metric columns therefore hold NULL for ``None``, a REAL for finite values and
++-inf, and the text ``'NaN'`` for NaN; JSON columns (params, curve) use Python's ``NaN`` /
+``Infinity`` extension. Both read back exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sqlite3
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bnviz.search.spaces import Space
+
+SCHEMA_VERSION = 1
+# PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
+APPLICATION_ID = 0x626E767A
+BUSY_TIMEOUT_S = 30.0
+METRICS = {"val_loss": min, "val_acc": max, "best_val_loss": min, "best_val_acc": max}
+_FLOAT_FIELDS = ("val_loss", "val_acc", "best_val_loss", "best_val_acc", "seconds")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE rounds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, spaces TEXT NOT NULL, box TEXT, fixed TEXT,
+    method TEXT NOT NULL, n INTEGER NOT NULL, seed INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE trials (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER NOT NULL REFERENCES rounds(id),
+    params TEXT NOT NULL, val_loss REAL, val_acc REAL, best_val_loss REAL, best_val_acc REAL,
+    diverged INTEGER NOT NULL, diverged_step INTEGER, seconds REAL, steps INTEGER NOT NULL,
+    curve TEXT NOT NULL, finished_at TEXT NOT NULL);
+CREATE INDEX trials_round ON trials(round);
+"""
+
+
+class StudyError(ValueError):
+    """A file that cannot be used as a study, with a message naming it."""
+
+
+def default_study_dir() -> Path:
+    """The per-user directory for study files, created on demand.
+
+    ``$XDG_DATA_HOME/bnviz/studies`` (default ``~/.local/share``) on Linux,
+    ``~/Library/Application Support/bnviz/studies`` on macOS, ``%APPDATA%\\bnviz\\studies``
+    on Windows: studies are user data, not cache, and must survive reinstalls.
+    """
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    path = base / "bnviz" / "studies"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialResult:
+    """What one trial produced; picklable, so worker processes can return it.
+
+    ``val_loss``/``val_acc`` are None (or NaN) if the run diverged before any evaluation;
+    ``curve`` is the validation loss per epoch, for sparklines.
+    """
+
+    params: dict
+    val_loss: float | None
+    val_acc: float | None
+    best_val_loss: float | None
+    best_val_acc: float | None
+    diverged: bool
+    diverged_step: int | None
+    seconds: float
+    steps: int
+    curve: tuple[float, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrialRecord(TrialResult):
+    """A stored trial as read back: the result plus its id, round and finish time (UTC ISO)."""
+
+    id: int
+    round: int
+    finished_at: str
+
+
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(TrialRecord))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _json_default(obj: Any) -> Any:
+    """Let NumPy scalars and arrays and tuples of them into JSON columns."""
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON-serializable")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default)
+
+
+def _float_in(x: float | None) -> float | str | None:
+    """NaN as text, since SQLite would store it as NULL (indistinguishable from None)."""
+    if x is None:
+        return None
+    x = float(x)
+    return "NaN" if math.isnan(x) else x
+
+
+def _float_out(x: float | str | None) -> float | None:
+    return None if x is None else float(x)
+
+
+class Study:
+    """One study file: its fixed config (meta), its rounds of sampling and their trials.
+
+    Each ``Study`` holds its own connection, guarded by a lock so it may be shared between
+    threads; other processes should open their own ``Study`` on the same path (SQLite's busy
+    timeout serializes writers).
+
+    Parameters
+    ----------
+    path : str or Path
+        Created with its parent directories if missing.
+
+    Raises
+    ------
+    StudyError
+        The file is not a SQLite database, belongs to another application, or was written
+        by a newer bnviz.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StudyError(f"{self.path.name} cannot be opened as a bnviz study: {exc}") from exc
+        try:
+            self._init_schema()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StudyError(f"{self.path.name} is not a bnviz study: {exc}") from exc
+        except StudyError:
+            self._conn.close()
+            raise
+
+    def _init_schema(self) -> None:
+        c = self._conn
+        app_id = c.execute("PRAGMA application_id").fetchone()[0]
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and app_id != APPLICATION_ID:
+            raise StudyError(f"{self.path.name} is not a bnviz study: it is another SQLite file")
+        if version > SCHEMA_VERSION:
+            raise StudyError(
+                f"{self.path.name} has study schema {version}; this bnviz reads up to "
+                f"{SCHEMA_VERSION}, upgrade bnviz to open it"
+            )
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=FULL")
+        c.execute("PRAGMA foreign_keys=ON")
+        if not has_tables:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-check inside the write lock: another process may have just created it.
+                if c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            c.execute(statement)
+                    c.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def _insert(self, table: str, **row: Any) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        sql = f"INSERT INTO {table}({columns}) VALUES ({marks})"
+        return self._write(sql, tuple(row.values()))
+
+    def _write(self, sql: str, args: tuple) -> int:
+        """Run one statement in its own committed transaction; return the new row id."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rowid = self._conn.execute(sql, args).lastrowid
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return int(rowid or 0)
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # -- meta --------------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value (the study's fixed config, dataset, notes...)."""
+        self._write(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, _dumps(value)),
+        )
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    # -- rounds ------------------------------------------------------------------------------
+
+    def new_round(
+        self,
+        spaces: list[Space],
+        *,
+        n: int,
+        method: str,
+        seed: int,
+        fixed: dict | None = None,
+        box: dict | None = None,
+    ) -> int:
+        """Record a round of sampling (coarse to fine: ``box`` is what narrowed it).
+
+        Returns the round number, 1-based and increasing.
+        """
+        return self._insert(
+            "rounds",
+            spaces=_dumps([s.to_dict() for s in spaces]),
+            box=None if box is None else _dumps({k: list(v) for k, v in box.items()}),
+            fixed=None if fixed is None else _dumps(fixed),
+            method=method,
+            n=int(n),
+            seed=int(seed),
+            created_at=_now(),
+        )
+
+    def rounds(self) -> list[dict]:
+        """All rounds in order, with ``spaces`` rebuilt as :class:`Space` objects."""
+        rows = self._read(
+            "SELECT id, spaces, box, fixed, method, n, seed, created_at FROM rounds ORDER BY id"
+        )
+        return [
+            {
+                "id": rid,
+                "spaces": [Space.from_dict(d) for d in json.loads(spaces)],
+                "box": None if box is None else {k: tuple(v) for k, v in json.loads(box).items()},
+                "fixed": None if fixed is None else json.loads(fixed),
+                "method": method,
+                "n": n,
+                "seed": seed,
+                "created_at": created_at,
+            }
+            for rid, spaces, box, fixed, method, n, seed, created_at in rows
+        ]
+
+    # -- trials ------------------------------------------------------------------------------
+
+    def add_trial(self, round_id: int, result: TrialResult) -> int:
+        """Store one finished trial, committed at once; returns its id."""
+        row = {f: _float_in(getattr(result, f)) for f in _FLOAT_FIELDS}
+        step = result.diverged_step
+        try:
+            return self._insert(
+                "trials",
+                round=int(round_id),
+                params=_dumps(result.params),
+                diverged=int(bool(result.diverged)),
+                diverged_step=None if step is None else int(step),
+                steps=int(result.steps),
+                curve=_dumps([float(v) for v in result.curve]),
+                finished_at=_now(),
+                **row,
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StudyError(f"{self.path.name} has no round {round_id}") from exc
+
+    def trials(self, round_id: int | None = None) -> list[TrialRecord]:
+        """Trials in the order they finished, of one round or of all."""
+        sql = f"SELECT {', '.join(_RECORD_FIELDS)} FROM trials"
+        if round_id is None:
+            rows = self._read(sql + " ORDER BY id")
+        else:
+            rows = self._read(sql + " WHERE round = ? ORDER BY id", (int(round_id),))
+        records = []
+        for row in rows:
+            d = dict(zip(_RECORD_FIELDS, row))
+            d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
+            d.update(params=json.loads(d["params"]), curve=tuple(json.loads(d["curve"])))
+            records.append(TrialRecord(**{**d, "diverged": bool(d["diverged"])}))
+        return records
+
+    def best(self, metric: str = "val_loss") -> TrialRecord | None:
+        """The non-diverged trial with the lowest loss (or highest accuracy), earliest on ties.
+
+        Trials whose metric is None, NaN or infinite are skipped; None if none qualify.
+        """
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; use one of {sorted(METRICS)}")
+        candidates = [
+            t
+            for t in self.trials()
+            if not t.diverged
+            and getattr(t, metric) is not None
+            and math.isfinite(getattr(t, metric))
+        ]
+        if not candidates:
+            return None
+        sign = 1.0 if METRICS[metric] is min else -1.0
+        return min(candidates, key=lambda t: (sign * getattr(t, metric), t.id))
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Study({str(self.path)!r})"

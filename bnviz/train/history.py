@@ -1,0 +1,74 @@
+"""What the curves show over a whole run, accumulated from snapshots with bounded memory.
+
+Snapshots carry only what happened since the previous one (raw losses, the latest evaluation,
+percentiles now); :class:`RunHistory` strings them together into decimated series so an hour of
+training costs the same memory as a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bnviz.train.snapshot import Event, Snapshot
+from bnviz.train.stats import DecimatingSeries, Ewma
+
+CAPACITY = 4096
+SMOOTHING = 0.98
+
+
+@dataclass
+class RunHistory:
+    """Series for one network (``run`` is "net", "bn" or "plain")."""
+
+    run: str
+    capacity: int = CAPACITY
+    loss: DecimatingSeries = field(init=False)
+    smoothed: DecimatingSeries = field(init=False)
+    val_loss: DecimatingSeries = field(init=False)
+    val_acc: DecimatingSeries = field(init=False)
+    percentiles: dict = field(init=False, default_factory=dict)
+    unit_percentiles: dict = field(init=False, default_factory=dict)
+    events: tuple[Event, ...] = ()
+    diverged_step: int | None = None
+    batchnorm: bool = False
+    last_step: int = 0
+
+    def __post_init__(self) -> None:
+        self.loss = DecimatingSeries(self.capacity)
+        self.smoothed = DecimatingSeries(self.capacity)
+        self.val_loss = DecimatingSeries(self.capacity)
+        self.val_acc = DecimatingSeries(self.capacity)
+        self._ewma = Ewma(SMOOTHING)
+        self._last_eval_step = -1
+
+    def add(self, snap: Snapshot) -> None:
+        """Append what ``snap`` adds to the run so far."""
+        for step, loss in zip(snap.loss_steps.tolist(), snap.losses.tolist()):
+            self.loss.append(step, loss)
+            self.smoothed.append(step, self._ewma.update(loss))
+        ev = snap.evaluation
+        if ev is not None and ev.step != self._last_eval_step:
+            self._last_eval_step = ev.step
+            self.val_loss.append(ev.step, ev.val_loss)
+            self.val_acc.append(ev.step, ev.val_acc)
+        if snap.step != self.last_step or not self.percentiles:
+            for layer in snap.layers:
+                self._add_bands(self.percentiles, layer.layer, snap.step, layer.percentiles)
+                self._add_bands(
+                    self.unit_percentiles, layer.layer, snap.step, layer.unit_percentiles
+                )
+        self.events = snap.events
+        self.diverged_step = snap.diverged_step
+        self.batchnorm = snap.batchnorm
+        self.last_step = snap.step
+
+    def _add_bands(self, target: dict, layer: int, step: int, values) -> None:
+        bands = target.get(layer)
+        if bands is None:
+            bands = target[layer] = tuple(DecimatingSeries(self.capacity) for _ in values)
+        for series, v in zip(bands, values):
+            series.append(step, float(v))
+
+    @property
+    def smoothed_loss(self) -> float:
+        return self._ewma.corrected

@@ -1,0 +1,322 @@
+"""The trainer: one network, or a BN / plain pair in lockstep, on one mini-batch stream.
+
+Compare mode builds both networks from the same seed (so the same initial W) and feeds them the
+same mini-batches, so any difference in their curves is batch norm's doing. Hyperparameters may
+change between steps; a network whose loss or parameters stop being finite is marked diverged
+and left alone while the other keeps training. Nothing raises out of :meth:`Trainer.step`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from bnviz.data import Dataset, load_dataset
+from bnviz.nn import blas
+from bnviz.nn.network import MLP
+from bnviz.nn.optim import Hyper, Optimizer
+from bnviz.train import snapshot
+from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.snapshot import EvalResult, Event, GridResult, Snapshot
+from bnviz.train.stats import Ewma, StableBins
+
+PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
+SHOWN_EXAMPLES = 2000
+SMOOTHING = 0.98
+# One row per evaluation and network in Trainer.metrics; the CSV layout of --metrics and the app.
+METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
+
+
+def load_data(c: TrainConfig) -> Dataset:
+    """The data set a config names (a built-in generator with its knobs, or a file)."""
+    return load_dataset(
+        c.dataset, n_classes=c.n_classes, noise=c.noise, n_samples=c.n_samples,
+        val_fraction=c.val_fraction, seed=c.seed,
+    )  # fmt: skip
+
+
+class BatchStream:
+    """Mini-batches of indices into the training set, reshuffled every epoch by a seeded RNG.
+
+    A final remainder smaller than the batch size is dropped (every step sees a full batch,
+    which batch norm's statistics need); a batch size change applies from the next call."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.rng = np.random.default_rng(seed)
+        self.epoch = 0
+        self._perm = self.rng.permutation(n)
+        self._pos = 0
+
+    def next(self, batch_size: int) -> np.ndarray:
+        """The next batch; ``epoch`` counts completed passes over the data."""
+        b = min(batch_size, self.n)
+        if self._pos + b > self.n:  # the batch size grew past what is left of this epoch
+            self._new_epoch()
+        idx = self._perm[self._pos : self._pos + b]
+        self._pos += b
+        if self._pos + b > self.n:
+            self._new_epoch()
+        return idx
+
+    def _new_epoch(self) -> None:
+        self.epoch += 1
+        self._perm = self.rng.permutation(self.n)
+        self._pos = 0
+
+
+class Run:
+    """One network with its optimizer, losses and divergence state."""
+
+    def __init__(self, name: str, net: MLP, optimizer: Optimizer) -> None:
+        self.name = name
+        self.net = net
+        self.opt = optimizer
+        self.diverged_step: int | None = None
+        self.message = ""
+        self.ewma = Ewma(SMOOTHING)
+        self.pending_steps: list[int] = []
+        self.pending_losses: list[float] = []
+        self.since_eval: list[float] = []
+        self.evaluation: EvalResult | None = None
+        self.events: list[Event] = []
+
+    def train_step(self, X: np.ndarray, y: np.ndarray, step: int, epoch: int) -> float | None:
+        if self.diverged_step is not None:
+            return None
+        net = self.net
+        try:
+            with np.errstate(all="ignore"):
+                loss = net.loss_and_flat_grads(X, y)
+                if not np.isfinite(loss):
+                    return self._diverge(step, f"loss became {loss}")
+                self.opt.step(net.flat_params, net.flat_grads, epoch)
+                if not np.isfinite(net.flat_params).all():
+                    return self._diverge(step, "a parameter became non-finite")
+        except (FloatingPointError, ValueError, OverflowError, MemoryError) as e:
+            return self._diverge(step, f"{type(e).__name__}: {e}")
+        self.ewma.update(loss)
+        self.pending_steps.append(step)
+        self.pending_losses.append(loss)
+        self.since_eval.append(loss)
+        if len(self.pending_losses) > 20000:  # nobody is taking snapshots: keep it bounded
+            del self.pending_steps[::2], self.pending_losses[::2]
+        return loss
+
+    def _diverge(self, step: int, why: str) -> None:
+        self.diverged_step = step
+        self.message = f"{self.name} diverged at step {step}: {why}"
+        return None
+
+
+class Trainer:
+    """Trains according to a :class:`TrainConfig` on a :class:`Dataset`.
+
+    Parameters
+    ----------
+    config : the settings; validated here.
+    data : the data set; loaded from ``config.dataset`` when omitted.
+    """
+
+    def __init__(self, config: TrainConfig | None = None, data: Dataset | None = None) -> None:
+        blas.limit_blas_threads()
+        self.config = (config or TrainConfig()).validated()
+        c = self.config
+        self.data = data = data if data is not None else load_data(c)
+        self.dtype = np.float32
+        self._X = data.X_train.astype(self.dtype)
+        self._y = data.y_train.astype(np.intp)
+        self._Xv = data.X_val.astype(self.dtype)
+        self._yv = data.y_val.astype(np.intp)
+        self.stream = BatchStream(len(self._X), c.seed)
+        probe_rng = np.random.default_rng(c.seed + 1)
+        n_probe = min(PROBE_SIZE, len(self._X))
+        self._probe = self._X[np.sort(probe_rng.choice(len(self._X), n_probe, replace=False))]
+        self.step_count = 0
+        self.batch_size = c.batch_size
+        self.bins = StableBins()
+        self.metrics: list[dict] = []
+        self._last_batch = self._X[: min(c.batch_size, len(self._X))]
+        self.runs = [self._make_run(name, bn) for name, bn in self._run_specs()]
+
+    def _run_specs(self) -> list[tuple[str, bool]]:
+        if self.config.compare:
+            return [("bn", True), ("plain", False)]
+        return [("net", self.config.batchnorm)]
+
+    def _make_run(self, name: str, batchnorm: bool) -> Run:
+        c = self.config
+        sizes = [self.data.n_features, *c.hidden, self.data.n_classes]
+        net = MLP(sizes, c.activation, batchnorm, c.bn_momentum, c.eps, c.seed, self.dtype)
+        hyper = Hyper(lr=c.lr, beta=c.momentum, beta2=c.beta2, decay=c.lr_decay)
+        return Run(name, net, Optimizer(c.optimizer, net.layout.size, hyper, self.dtype))
+
+    # -- stepping ------------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return self.stream.epoch
+
+    @property
+    def all_diverged(self) -> bool:
+        return all(r.diverged_step is not None for r in self.runs)
+
+    def step(self) -> list[float | None]:
+        """One mini-batch for every live network; returns each network's loss (None when
+        diverged). Once every network has diverged, nothing happens: the step count stays at
+        the step that broke them."""
+        if self.all_diverged:
+            return [None] * len(self.runs)
+        idx = self.stream.next(self.batch_size)
+        Xb, yb = self._X[idx], self._y[idx]
+        self._last_batch = Xb
+        self.step_count += 1
+        return [r.train_step(Xb, yb, self.step_count, self.epoch) for r in self.runs]
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            self.step()
+
+    # -- babysitting: changes between steps ----------------------------------------------------
+    def set_hparams(self, **changes) -> None:
+        """Change ``lr``, ``momentum``, ``beta2``, ``lr_decay``, ``batch_size``, ``bn_momentum``
+        or ``eps``; applies from the next step and is logged as an event."""
+        if not changes:
+            return
+        try:
+            new = replace(self.config, **changes).validated()
+        except TypeError as e:
+            raise ConfigError(str(e)) from None
+        allowed = {"lr", "momentum", "beta2", "lr_decay", "batch_size", "bn_momentum", "eps"}
+        bad = set(changes) - allowed
+        if bad:
+            raise ConfigError(f"cannot change {', '.join(sorted(bad))} during a run; reset instead")
+        text = ", ".join(f"{k} {getattr(self.config, k):g} -> {getattr(new, k):g}" for k in changes)
+        self.config = new
+        self.batch_size = new.batch_size
+        for r in self.runs:
+            r.opt.set(lr=new.lr, beta=new.momentum, beta2=new.beta2, decay=new.lr_decay)
+            r.net.bn_momentum, r.net.eps = new.bn_momentum, new.eps
+            r.events.append(Event(self.step_count, "hparam", text))
+
+    def set_batchnorm(self, on: bool, run: str | None = None) -> None:
+        """Switch BN on or off in a live network without a jump in its loss (see
+        :meth:`MLP.enable_batchnorm`); the optimizer state follows the new layout."""
+        for r in self.runs:
+            if (run is not None and r.name != run) or r.net.batchnorm == on:
+                continue
+            old = r.net.layout
+            if on:
+                r.net.enable_batchnorm(self._last_batch)
+            else:
+                r.net.disable_batchnorm()
+            r.opt.remap(old, r.net.layout)
+            kind = "bn_on" if on else "bn_off"
+            r.events.append(Event(self.step_count, kind, "BN on" if on else "BN off"))
+        if not self.config.compare:
+            self.config = replace(self.config, batchnorm=on)
+
+    # -- measuring -----------------------------------------------------------------------------
+    def evaluate(self, outputs: bool = True) -> list[EvalResult | None]:
+        """Eval-mode loss, accuracy and confusion on the validation set for every network;
+        appends one record per network to :attr:`metrics`. ``outputs=False`` skips the
+        training-set logits the views show (a sweep trial needs only the numbers)."""
+        out = []
+        for r in self.runs:
+            train_loss = float(np.mean(r.since_eval)) if r.since_eval else float("nan")
+            r.since_eval = []
+            if r.diverged_step is not None:
+                res = None
+                val_loss = val_acc = float("nan")
+            else:
+                res = self._evaluate_run(r, train_loss, outputs)
+                r.evaluation = res
+                val_loss, val_acc = res.val_loss, res.val_acc
+            self.metrics.append(
+                {
+                    "step": self.step_count,
+                    "epoch": self.epoch,
+                    "run": r.name,
+                    "train_loss": train_loss,
+                    "smoothed_loss": r.ewma.corrected,
+                    "val_loss": val_loss,
+                    "val_acc": val_acc,
+                    "lr": r.opt.hyper.lr,
+                    "diverged": r.diverged_step is not None,
+                }
+            )
+            out.append(res)
+        return out
+
+    def _evaluate_run(self, r: Run, train_loss: float, outputs: bool = True) -> EvalResult:
+        from bnviz.nn.layers import log_softmax
+
+        with np.errstate(all="ignore"):
+            logits = r.net.logits(self._Xv)
+            logp = log_softmax(logits)
+            val_loss = -float(logp[np.arange(len(self._yv)), self._yv].mean())
+            pred = logits.argmax(axis=1)
+            C = self.data.n_classes
+            confusion = np.bincount(self._yv * C + pred, minlength=C * C).reshape(C, C)
+            shown = self._X[:SHOWN_EXAMPLES] if outputs else self._X[:0]
+            train_logits = r.net.logits(shown)
+        return EvalResult(
+            step=self.step_count,
+            epoch=self.epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            val_acc=float(np.mean(pred == self._yv)),
+            confusion=snapshot.frozen(confusion),
+            val_logits=snapshot.frozen(logits[:SHOWN_EXAMPLES]),
+            train_logits=snapshot.frozen(train_logits),
+        )
+
+    def snapshot(self, grid: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Snapshot, ...]:
+        """One :class:`Snapshot` per network; ``grid=(xs, ys)`` adds eval-mode probabilities on
+        that 2-D grid (decision regions; 2-feature data only)."""
+        out = []
+        for r in self.runs:
+            alive = r.diverged_step is None
+            layers = snapshot.layer_stats(r.net, self._probe, self.bins, r.name) if alive else ()
+            out.append(
+                Snapshot(
+                    run=r.name,
+                    batchnorm=r.net.batchnorm,
+                    step=self.step_count,
+                    epoch=self.epoch,
+                    loss_steps=snapshot.frozen(np.array(r.pending_steps, dtype=np.int64)),
+                    losses=snapshot.frozen(np.array(r.pending_losses, dtype=np.float64)),
+                    smoothed_loss=r.ewma.corrected,
+                    lr=r.opt.hyper.rate(self.epoch),
+                    batch_size=self.batch_size,
+                    diverged_step=r.diverged_step,
+                    layers=layers,
+                    evaluation=r.evaluation,
+                    grid=self._grid(r, grid) if (grid is not None and alive) else None,
+                    events=tuple(r.events),
+                    message=r.message,
+                )
+            )
+            r.pending_steps, r.pending_losses = [], []
+        return tuple(out)
+
+    def _grid(self, r: Run, grid) -> GridResult | None:
+        if self.data.n_features != 2:
+            return None
+        xs, ys = (np.asarray(g, dtype=self.dtype) for g in grid)
+        gx, gy = np.meshgrid(xs, ys)
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        with np.errstate(all="ignore"):
+            proba = r.net.predict_proba(pts).reshape(len(ys), len(xs), -1)
+        return GridResult(snapshot.frozen(xs), snapshot.frozen(ys), snapshot.frozen(proba))
+
+
+def write_metrics(path, metrics: list[dict]) -> None:
+    """Write :attr:`Trainer.metrics` as CSV (floats to 6 significant digits)."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=METRIC_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for m in metrics:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in m.items()})

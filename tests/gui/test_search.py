@@ -1,0 +1,209 @@
+"""The Hyperparameters tab inside a real MainWindow: rounds, the box, cancel, babysit, errors,
+reopening a study. Trials are tiny (100 samples, one hidden layer of 8, 1-2 epochs)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+
+from bnviz.gui.main_window import MainWindow
+from bnviz.gui.search.explorer import BASE_KEY, HparamExplorer
+from bnviz.search.spaces import DEFAULT_SPACES
+from bnviz.search.study import Study
+from bnviz.train.config import TrainConfig
+
+BASE = TrainConfig(n_samples=100, hidden=(8,), optimizer="momentum")
+ROUND_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def study_path(tmp_path):
+    path = tmp_path / "study.sqlite"
+    with Study(path) as s:
+        s.set_meta(BASE_KEY, BASE.to_dict())
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, study_path):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    win = MainWindow(TrainConfig(n_samples=200, hidden=(8,)), settings=settings)
+    qtbot.addWidget(win)
+    ex = win.explorer
+    ex.controls.workers.setValue(1)
+    ex.controls.epochs.setValue(1)
+    assert ex.open_study(study_path)
+    win.resize(1400, 900)
+    win.show()
+    win.tabs.setCurrentWidget(ex)
+    yield win
+    win.close()
+    assert not win.worker.is_running
+    assert not ex.runner.running
+
+
+def run_round(qtbot, ex: HparamExplorer, n: int, in_box: bool = False) -> None:
+    assert ex.start_round(in_box=in_box, n=n), ex.controls.status.text()
+    qtbot.waitUntil(lambda: not ex.busy, timeout=ROUND_TIMEOUT_MS)
+
+
+def shown_points(ex: HparamExplorer) -> int:
+    x_ok, _ = ex.scatter.points.getData()
+    x_bad, _ = ex.scatter.diverged.getData()
+    return (0 if x_ok is None else len(x_ok)) + (0 if x_bad is None else len(x_bad))
+
+
+def test_round_fills_scatter_table_histograms_and_importance(window, qtbot):
+    ex = window.explorer
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Hyperparameters"
+    run_round(qtbot, ex, 6)
+    assert shown_points(ex) == 6 and ex.table.row_count() == 6
+    assert ex.controls.progress.value() == ex.controls.progress.maximum() == 6
+    assert "done" in ex.controls.status.text()
+    _, counts = ex.histograms.curves["x", "log10"].getData()
+    assert counts.sum() == 6
+    assert set(ex.importance.values) == {"lr", "beta"}
+    best = ex.scatter.best.getData()[0]
+    assert best is not None and len(best) == 1
+    lr_ticks = ex.scatter.axes["bottom"].tickStrings([-4.0, -2.0, 0.0], 1, 1.0)
+    assert lr_ticks == ["1e-4", "0.01", "1"]
+
+
+def test_box_round_samples_inside_the_box(window, qtbot):
+    ex = window.explorer
+    run_round(qtbot, ex, 6)
+    # a real drag on empty space draws the box
+    vb = ex.scatter.vb
+    vb.setRange(xRange=(-4, 0), yRange=(-3, -1), padding=0)
+    qtbot.wait(50)
+
+    def widget_pos(x: float, y: float):
+        return ex.scatter.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+
+    start, end = widget_pos(-3.0, -2.6), widget_pos(-1.5, -1.4)
+    viewport = ex.scatter.viewport()
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=start)
+    for f in np.linspace(0.1, 1.0, 6):
+        qtbot.mouseMove(viewport, start + (end - start) * f)
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=end)
+    box = ex.scatter.box()
+    assert box is not None
+    assert box[0] == pytest.approx((-3.0, -1.5), abs=0.1)
+    assert box[1] == pytest.approx((-2.6, -1.4), abs=0.1)
+    # and the box can be set exactly, as the ROI's position and size
+    ex.scatter.set_box((-3.0, -1.0), (-2.5, -1.5))
+    assert ex.scatter.zoom_to_box()
+    run_round(qtbot, ex, 6, in_box=True)
+    last = max(t.round for t in ex.trials)
+    new = [t for t in ex.trials if t.round == last]
+    assert len(new) == 6 and ex.table.row_count() == 12
+    lr = DEFAULT_SPACES["lr"].to_axis([t.params["lr"] for t in new])
+    beta = DEFAULT_SPACES["beta"].to_axis([t.params["beta"] for t in new])
+    assert np.all((lr >= -3.0 - 1e-9) & (lr <= -1.0 + 1e-9))
+    assert np.all((beta >= -2.5 - 1e-9) & (beta <= -1.5 + 1e-9))
+    assert ex.controls.x_range.text().endswith(":log")  # the fields show the narrowed range
+    with Study(ex.study.path) as s:
+        assert s.rounds()[-1]["box"] == {"lr": (-3.0, -1.0), "beta": (-2.5, -1.5)}
+    # earlier rounds stay visible, fainter
+    assert shown_points(ex) == 12
+
+
+def test_cancel_keeps_the_gui_responsive(window, qtbot):
+    ex = window.explorer
+    ex.controls.workers.setValue(2)  # real worker processes
+    ex.controls.epochs.setValue(2)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    n = 200
+    assert ex.start_round(n=n)
+    qtbot.waitUntil(lambda: ex.done >= 1, timeout=ROUND_TIMEOUT_MS)
+    ex.controls.cancel_button.click()
+    qtbot.waitUntil(lambda: not ex.busy, timeout=10_000)
+    timer.stop()
+    assert "cancelled" in ex.controls.status.text()
+    assert ex.controls.start_button.isEnabled()
+    with Study(ex.study.path) as s:
+        assert 1 <= len(s.trials()) < n
+    # The event loop never stalled (starting a pool on the GUI thread froze it for 1.3 s); the
+    # bound leaves room for a loaded 2-core machine running two workers beside the GUI.
+    assert max(gaps) < 1.0
+
+
+def test_click_then_babysit_loads_the_trial(window, qtbot):
+    ex = window.explorer
+    run_round(qtbot, ex, 6)
+    qtbot.wait(50)
+    t = ex.trials[2]
+    i = int(np.flatnonzero(ex.scatter.data.ids == t.id)[0])
+    pos = ex.scatter.mapFromScene(
+        ex.scatter.vb.mapViewToScene(QPointF(ex.scatter.data.x[i], ex.scatter.data.y[i]))
+    )
+    qtbot.mouseClick(ex.scatter.viewport(), Qt.LeftButton, pos=pos)
+    assert ex.selected == t.id
+    ex.controls.babysit_button.click()
+    assert window.config.lr == t.params["lr"]
+    assert window.config.momentum == t.params["beta"]
+    assert window.config.n_samples == BASE.n_samples  # the round's fixed settings came along
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Training"
+    # double-clicking a table row babysits too
+    window.tabs.setCurrentWidget(ex)
+    ex.table.trial_activated.emit(ex.trials[0].id)
+    assert window.config.lr == ex.trials[0].params["lr"]
+
+
+def test_bad_input_is_refused_before_anything_starts(window, qtbot, tmp_path):
+    ex = window.explorer
+    for text, words in (("1:1e-4:log", "min must be < max"), ("0:1:log", "0 < min"),
+                        ("abc:1:log", "not a number")):  # fmt: skip
+        ex.controls.x_range.setText(text)
+        assert not ex.start_round(n=4)
+        assert words in ex.controls.status.text()
+        assert words in window.status_message.text()
+    ex.controls.x_range.setText("1e-4:1:log")
+    assert not ex.start_round(n=0)
+    assert ">= 1" in ex.controls.status.text()
+    assert not ex.start_round(n=4, in_box=True)
+    assert "box" in ex.controls.status.text()
+    ex.controls.y_combo.setCurrentText("lr")
+    assert not ex.start_round(n=4)
+    ex.controls.y_combo.setCurrentText("beta")
+    assert not ex.busy and ex.study.rounds() == []
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database, just some bytes" * 100)
+    assert not ex.open_study(junk)
+    assert "not a bnviz study" in ex.controls.status.text()
+    assert ex.study is not None and ex.study.path.name == "study.sqlite"
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_is_a_message(window, qtbot):
+    ex = window.explorer
+    ex.controls.scheduler.setText("tcp://127.0.0.1:9")
+    assert ex.start_round(n=2)
+    qtbot.waitUntil(lambda: not ex.busy, timeout=30_000)
+    assert "cannot reach" in ex.controls.status.text()
+    assert ex.table.row_count() == 0
+
+
+def test_reopened_study_shows_every_trial(window, qtbot, study_path):
+    ex = window.explorer
+    run_round(qtbot, ex, 5)
+    ex.scatter.set_box((-3.0, -1.0), (-2.5, -1.5))
+    run_round(qtbot, ex, 3, in_box=True)
+    again = HparamExplorer(window, study_path=study_path)
+    qtbot.addWidget(again)
+    assert again.table.row_count() == 8
+    assert shown_points(again) == 8
+    assert sorted(t.round for t in again.trials) == sorted(t.round for t in ex.trials)
+    again.shutdown()

@@ -1,0 +1,67 @@
+"""Importance (|Spearman|) and the linear/log sampling histograms of the explorer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bnviz.search.importance import (
+    importance,
+    loss_for_ranking,
+    rankdata,
+    scale_histograms,
+    spearman,
+)
+
+
+def test_rankdata_averages_ties():
+    assert rankdata([10, 20, 20, 5]).tolist() == [2.0, 3.5, 3.5, 1.0]
+    assert rankdata([math.inf, 1.0, math.inf]).tolist() == [2.5, 1.0, 2.5]
+
+
+def test_spearman_is_rank_based_and_signed():
+    x = np.linspace(-4, 0, 20)
+    assert spearman(x, np.exp(-3 * x)) == pytest.approx(-1.0)  # monotone, not linear
+    assert spearman(x, x**3) == pytest.approx(1.0)
+    assert math.isnan(spearman([1, 1, 1, 1], [1, 2, 3, 4]))  # a fixed parameter
+    assert math.isnan(spearman([1, 2], [2, 1]))
+    with pytest.raises(ValueError):
+        spearman([1, 2, 3], [1, 2])
+
+
+def test_importance_finds_the_parameter_that_matters():
+    rng = np.random.default_rng(0)
+    lr = rng.uniform(-4, 0, 200)  # log10(lr)
+    beta = rng.uniform(-3, -1, 200)  # log10(1 - beta)
+    loss = (lr + 2) ** 2 + 0.01 * rng.normal(size=200)  # only lr matters, best at 1e-2
+    loss[lr > -0.3] = math.inf  # the largest rates diverge
+    imp = importance({"lr": np.abs(lr + 2), "beta": beta}, loss)
+    assert imp["lr"] > 0.9
+    assert imp["beta"] < 0.2
+
+
+def test_loss_for_ranking():
+    assert loss_for_ranking(0.5, False) == 0.5
+    assert loss_for_ranking(0.5, True) == math.inf
+    assert loss_for_ranking(None, False) == math.inf
+    assert loss_for_ranking(math.nan, False) == math.inf
+
+
+def test_log_uniform_samples_fill_decades_evenly_not_linear_bins():
+    rng = np.random.default_rng(1)
+    lr = 10 ** rng.uniform(-4, 0, 10_000)
+    lin_edges, lin_counts, log_edges, log_counts = scale_histograms(lr, 1e-4, 1.0)
+    assert len(lin_edges) == len(lin_counts) + 1 and len(log_edges) == len(log_counts) + 1
+    assert lin_counts.sum() == log_counts.sum() == 10_000
+    # on a linear axis the first bin [1e-4, 0.1] holds three of the four decades
+    assert lin_counts[0] / 10_000 == pytest.approx(0.75, abs=0.02)
+    assert log_counts.min() > 0.8 * log_counts.max()
+
+
+def test_histograms_without_log_for_nonpositive_ranges():
+    _, counts, log_edges, log_counts = scale_histograms([0.0, 0.5, 1.0, math.nan], 0.0, 1.0)
+    assert counts.sum() == 3 and log_edges is None and log_counts is None
+    edges, counts, _, _ = scale_histograms([3, 3], 3.0, 3.0)
+    assert edges[0] < 3 < edges[-1] and counts.sum() == 2

@@ -1,0 +1,158 @@
+"""The trainer: learning, reproducibility, compare mode, babysitting, the BN toggle,
+divergence, snapshots."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.trainer import BatchStream, Trainer
+
+
+def train(config: TrainConfig, steps: int) -> Trainer:
+    t = Trainer(config)
+    t.run(steps)
+    t.evaluate()
+    return t
+
+
+def test_spirals_with_three_arms_reach_90_percent():
+    t = train(TrainConfig(dataset="spirals", n_classes=3, batchnorm=True, seed=1), 600)
+    assert t.runs[0].evaluation.val_acc > 0.9
+    t = train(TrainConfig(dataset="spirals", n_classes=3, batchnorm=False, seed=1), 600)
+    assert t.runs[0].evaluation.val_acc > 0.9
+
+
+def test_same_seed_gives_identical_curves():
+    cfg = TrainConfig(compare=True, optimizer="momentum", lr=0.05, seed=5)
+    a, b = Trainer(cfg), Trainer(cfg)
+    la = [a.step() for _ in range(50)]
+    lb = [b.step() for _ in range(50)]
+    assert la == lb
+    c = Trainer(TrainConfig(compare=True, optimizer="momentum", lr=0.05, seed=6))
+    assert [c.step() for _ in range(50)] != la
+
+
+def test_compare_mode_pairs_start_equal_and_see_the_same_batches():
+    t = Trainer(TrainConfig(compare=True))
+    bn, plain = (r.net for r in t.runs)
+    assert bn.batchnorm and not plain.batchnorm
+    np.testing.assert_array_equal(bn.params["W1"], plain.params["W1"])
+
+
+def test_batch_stream_covers_each_epoch_once():
+    s = BatchStream(10, seed=0)
+    seen = np.concatenate([s.next(3) for _ in range(3)])
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == 9
+    assert s.epoch == 1  # the remainder of 1 cannot make a batch of 3
+    assert len(s.next(5)) == 5 and len(s.next(50)) == 10
+
+
+def test_hyperparameter_change_reaches_the_optimizer_next_step():
+    t = Trainer(TrainConfig(optimizer="sgd", lr=0.01))
+    t.run(3)
+    t.set_hparams(lr=0.5, batch_size=16)
+    assert t.runs[0].opt.hyper.lr == 0.5
+    before = t.runs[0].net.flat_params.copy()
+    t.step()
+    np.testing.assert_allclose(
+        t.runs[0].net.flat_params, before - 0.5 * t.runs[0].net.flat_grads, rtol=1e-5, atol=1e-7
+    )
+    snap = t.snapshot()[0]
+    assert snap.batch_size == 16 and snap.events[-1].kind == "hparam"
+    with pytest.raises(ConfigError, match="learning rate"):
+        t.set_hparams(lr=-1)
+    with pytest.raises(ConfigError, match="reset"):
+        t.set_hparams(hidden=(3,))
+
+
+def test_bn_toggle_keeps_the_loss_continuous():
+    t = Trainer(TrainConfig(batchnorm=False, seed=2))
+    t.run(100)
+    X, y = t._last_batch, None
+    before = t.runs[0].net.trace(X, mode="train")[1]
+    t.set_batchnorm(True)
+    after = t.runs[0].net.trace(X, mode="train")[1]
+    np.testing.assert_allclose(after, before, atol=1e-4)
+    assert t.runs[0].net.batchnorm and t.config.batchnorm
+    t.run(50)
+    p_before = t.runs[0].net.predict_proba(t._Xv)
+    t.set_batchnorm(False)
+    np.testing.assert_allclose(t.runs[0].net.predict_proba(t._Xv), p_before, atol=1e-5)
+    kinds = [e.kind for e in t.snapshot()[0].events]
+    assert kinds == ["bn_on", "bn_off"] and y is None
+
+
+def test_divergence_is_caught_and_the_other_network_keeps_training():
+    t = Trainer(TrainConfig(compare=True, optimizer="sgd", lr=20.0, activation="relu", seed=0))
+    for _ in range(200):
+        t.step()  # must not raise
+    bn, plain = t.runs
+    assert plain.diverged_step is not None and "diverged" in plain.message
+    assert bn.diverged_step is None
+    res = t.evaluate()
+    assert res[1] is None and np.isnan(t.metrics[-1]["val_loss"])
+    snaps = t.snapshot()
+    assert snaps[1].diverged and not snaps[0].diverged and snaps[1].layers == ()
+
+
+def test_steps_stop_counting_once_every_network_diverged():
+    t = Trainer(TrainConfig(batchnorm=False, optimizer="sgd", lr=20.0))
+    t.run(100)
+    step = t.runs[0].diverged_step
+    assert step is not None and t.step_count == step
+    assert t.step() == [None] and t.step_count == step
+
+
+def test_snapshot_is_immutable_picklable_and_complete():
+    t = Trainer(TrainConfig(compare=True, hidden=(16, 8), activation="sigmoid"))
+    t.run(20)
+    t.evaluate()
+    xs = np.linspace(-2, 2, 5)
+    snaps = t.snapshot(grid=(xs, xs))
+    s = pickle.loads(pickle.dumps(snaps[0]))
+    assert s.step == 20 and len(s.losses) == 20 and len(s.layers) == 2
+    layer = s.layers[0]
+    for kind in ("z", "z_tilde", "a"):
+        h = layer.hist[kind]
+        assert len(h.edges) == len(h.counts) + 1 and h.counts.sum() == t._probe.shape[0] * 16
+    assert layer.percentiles[0] <= layer.percentiles[1] <= layer.percentiles[2]
+    assert 0 <= layer.saturated <= 1 and layer.gamma_mean is not None
+    assert s.grid.proba.shape == (5, 5, 3)
+    np.testing.assert_allclose(s.grid.proba.sum(axis=2), 1, rtol=1e-5)
+    assert s.evaluation.confusion.sum() == len(t.data.y_val)
+    with pytest.raises(ValueError):
+        snaps[0].losses[0] = 1.0
+    # losses are handed over once
+    assert len(t.snapshot()[0].losses) == 0
+
+
+def test_histogram_edges_are_stable_between_snapshots():
+    t = Trainer(TrainConfig(batchnorm=True))
+    t.run(5)
+    e1 = t.snapshot()[0].layers[0].hist["z_tilde"].edges
+    t.run(5)
+    e2 = t.snapshot()[0].layers[0].hist["z_tilde"].edges
+    assert e1 is e2 or np.array_equal(e1, e2)
+
+
+def test_bad_config_is_refused_with_its_name():
+    with pytest.raises(ConfigError, match="batch size"):
+        Trainer(TrainConfig(batch_size=1))
+    with pytest.raises(ConfigError, match="activation"):
+        Trainer(TrainConfig(activation="swish"))
+
+
+def test_settings_file_round_trip(tmp_path):
+    cfg = TrainConfig(hidden=(8, 4), lr=0.003, compare=True)
+    cfg.save(tmp_path / "s.json")
+    assert TrainConfig.load(tmp_path / "s.json") == cfg
+    (tmp_path / "bad.json").write_text('{"bnviz_settings": 1, "lr": "fast"}')
+    with pytest.raises(ConfigError, match="lr must be a number"):
+        TrainConfig.load(tmp_path / "bad.json")
+    (tmp_path / "junk.json").write_text("{")
+    with pytest.raises(ConfigError, match="not a bnviz settings file"):
+        TrainConfig.load(tmp_path / "junk.json")
