@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from bnviz import __version__
 from bnviz.nn.blas import set_env_before_numpy
+
+if TYPE_CHECKING:
+    from bnviz.train.params import Param
 
 EXIT_USAGE = 2
 COMMANDS = ("train", "sweep", "bench")
@@ -44,13 +48,6 @@ def nonneg_float(text: str) -> float:
     return value
 
 
-def unit_interval(text: str) -> float:
-    value = nonneg_float(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
-    return value
-
-
 def int_at_least(low: int):
     def parse(text: str) -> int:
         try:
@@ -74,62 +71,56 @@ def hidden_widths(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozenset()) -> None:
-    """The flags of a :class:`~bnviz.train.config.TrainConfig`; defaults None = the config's.
+def param_type(p: Param):
+    """The argparse type of a registry parameter: its own parse and check, one-line errors."""
+    from bnviz.train.config import ConfigError
 
-    ``sampled`` names flags that a sweep defines itself (as search spaces)."""
-    g = p.add_argument_group("data")
-    g.add_argument(
-        "--dataset",
-        help="built-in name (spirals, blobs, rings, moons, xor, digits) or a .npz/.csv file",
-    )
-    g.add_argument(
-        "--classes",
-        type=int_at_least(2),
-        dest="n_classes",
-        help="number of classes of a 2-D set (2..10)",
-    )
-    g.add_argument("--noise", type=nonneg_float, help="noise of a 2-D set (0 = clean)")
-    g.add_argument("--samples", type=int_at_least(20), dest="n_samples", help="points in a 2-D set")
-    g.add_argument("--val-fraction", type=unit_interval, help="share held out for validation")
-    g = p.add_argument_group("network")
-    if "width" not in sampled:
-        g.add_argument("--hidden", type=hidden_widths, help="hidden widths, e.g. 64,64 (0: none)")
-    if "activation" not in sampled:
-        g.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "linear"])
-    bn = g.add_mutually_exclusive_group()
-    bn.add_argument(
-        "--bn",
-        dest="batchnorm",
-        action="store_const",
-        const=True,
-        help="batch norm on every hidden layer",
-    )
-    bn.add_argument(
-        "--no-bn", dest="batchnorm", action="store_const", const=False, help="no batch norm"
-    )
-    if "compare" not in sampled:
-        bn.add_argument(
-            "--compare",
-            action="store_const",
-            const=True,
-            help="train BN and plain side by side (same start, same batches)",
+    def parse(text: str):
+        try:
+            return p.parse(text)
+        except ConfigError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = p.name
+    return parse
+
+
+def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozenset()) -> None:
+    """The flags of a :class:`~bnviz.train.config.TrainConfig`, generated from its parameter
+    registry; defaults None = the config's.
+
+    ``sampled`` names fields whose flag a sweep defines itself (as a search space)."""
+    from bnviz.train.config import PARAMS
+
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    bn = None
+    for name, param in PARAMS.items():
+        g = groups.get(param.group) or groups.setdefault(
+            param.group, p.add_argument_group(param.group)
         )
-    g.add_argument("--bn-momentum", type=unit_interval, help="running = k*running + (1-k)*batch")
-    g.add_argument("--eps", type=positive_float, help="BN epsilon (default 1e-5)")
-    g = p.add_argument_group("optimization")
-    g.add_argument("--optimizer", choices=["sgd", "momentum", "rmsprop", "adam"])
-    for name, kind, text in [
-        ("lr", positive_float, "learning rate alpha"),
-        ("momentum", unit_interval, "momentum beta (beta1 for Adam)"),
-        ("batch-size", int_at_least(2), "mini-batch size"),
-    ]:
-        if name.replace("-", "_") not in sampled and not (name == "momentum" and "beta" in sampled):
-            g.add_argument(f"--{name}", type=kind, help=text)
-    g.add_argument("--beta2", type=unit_interval, help="RMSprop/Adam second-moment beta")
-    g.add_argument("--lr-decay", type=nonneg_float, help="alpha = lr / (1 + decay * epoch)")
-    g.add_argument("--seed", type=int_at_least(0), help="seed of weights, data and batches")
-    g.add_argument("--settings", metavar="FILE", help="start from a saved settings file")
+        if name in ("batchnorm", "compare"):
+            bn = bn or g.add_mutually_exclusive_group()
+            if name == "batchnorm":
+                if name not in sampled:
+                    bn.add_argument("--bn", dest=name, action="store_const", const=True,
+                                    help=param.help)  # fmt: skip
+                bn.add_argument("--no-bn", dest=name, action="store_const", const=False,
+                                help="no batch norm")  # fmt: skip
+            elif name not in sampled:
+                bn.add_argument("--compare", action="store_const", const=True, help=param.help)
+            continue
+        if name in sampled:
+            continue
+        dest = {"dest": name} if param.cli_flag != "--" + name.replace("_", "-") else {}
+        if name == "hidden":
+            g.add_argument(param.cli_flag, type=hidden_widths, help=param.help, **dest)
+        elif param.choices:
+            g.add_argument(param.cli_flag, choices=list(param.choices), help=param.help, **dest)
+        else:
+            g.add_argument(param.cli_flag, type=param_type(param), help=param.help, **dest)
+    groups["optimization"].add_argument(
+        "--settings", metavar="FILE", help="start from a saved settings file"
+    )
 
 
 def config_from_args(args: argparse.Namespace, base=None):

@@ -20,39 +20,26 @@ DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
 TOP_SHOWN = 10
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 EXIT_FAILED = 1  # every trial of the round raised
-# flag -> help; each takes a space (min:max:kind, a,b:cat) or a bare value (fixed)
-SPACE_FLAGS = {
-    "lr": "learning rate, e.g. 1e-4:1:log",
-    "beta": "momentum beta (beta1 for Adam), e.g. 0.9:0.999:1m",
-    "beta2": "RMSprop/Adam second-moment beta, e.g. 0.99:0.9999:1m",
-    "batch-size": "mini-batch size, e.g. 16:512:pow2",
-    "width": "width of every hidden layer, e.g. 16:128:int",
-    "layers": "number of hidden layers, e.g. 1:4:int",
-    "activation": "e.g. relu,tanh:cat",
-    "bn": "batch norm: bare --bn = on, or true,false:cat",
-    "bn-momentum": "BN running-average momentum, e.g. 0.9:0.999:1m",
-    "eps": "BN epsilon, e.g. 1e-8:1e-3:log",
-    "lr-decay": "alpha = lr / (1 + decay * epoch), e.g. 0:1:linear",
-    "optimizer": "e.g. sgd,momentum,rmsprop,adam:cat",
-}
 
 
 def add_parser(sub) -> None:
     from bnviz.cli import add_training_flags, int_at_least
+    from bnviz.train.config import SAMPLED
 
     p = sub.add_parser(
         "sweep",
         help="hyperparameter search in parallel worker processes (no window)",
         description=__doc__.splitlines()[0],
-        # training flags that are also space flags are redefined below, as spaces
-        conflict_handler="resolve",
     )
-    add_training_flags(p, sampled=frozenset({"lr", "beta", "batch_size", "activation", "compare"}))
+    # A sampled setting's flag takes a space (or a bare value) instead of a plain value;
+    # --hidden stays a fixed setting beside the --width and --layers spaces.
+    replaced = {field for field, _ in SAMPLED.values() if field != "hidden"}
+    add_training_flags(p, sampled=frozenset({*replaced, "compare"}))
     g = p.add_argument_group("search spaces (min:max:kind with kind log, 1m, int, pow2, linear)")
-    for flag, text in SPACE_FLAGS.items():
-        nargs = {"nargs": "?", "const": "true"} if flag == "bn" else {}
-        dest = f"space_{flag.replace('-', '_')}"
-        g.add_argument(f"--{flag}", dest=dest, metavar="SPACE", help=text, **nargs)
+    for name, (_, sampled) in SAMPLED.items():
+        nargs = {"nargs": "?", "const": "true"} if name == "bn" else {}
+        flag = "--" + name.replace("_", "-")
+        g.add_argument(flag, dest=f"space_{name}", metavar="SPACE", help=sampled.help, **nargs)
     g = p.add_argument_group("sweep")
     g.add_argument("--trials", type=int_at_least(0), default=DEFAULT_TRIALS, metavar="N",
                    help=f"trials (default {DEFAULT_TRIALS}; 0: report only)")  # fmt: skip
@@ -112,7 +99,7 @@ def build_sweep(args: argparse.Namespace, study):
     from bnviz.cli import config_from_args
     from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, parse_space
     from bnviz.search.sweep import Sweep, SweepError, apply_params
-    from bnviz.train.config import ConfigError, TrainConfig
+    from bnviz.train.config import SAMPLED, ConfigError, TrainConfig
 
     try:
         stored = study.get_meta("config")
@@ -124,8 +111,7 @@ def build_sweep(args: argparse.Namespace, study):
             base = TrainConfig(optimizer=DEFAULT_OPTIMIZER)
         base = config_from_args(args, base)
         spaces = []
-        for flag in SPACE_FLAGS:
-            name = flag.replace("-", "_")
+        for name in SAMPLED:
             text = getattr(args, f"space_{name}")
             if text is not None:
                 spaces.append(parse_space(name, text))

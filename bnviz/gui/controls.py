@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS
-from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float, number_parser
-from bnviz.train.config import TrainConfig
+from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float
+from bnviz.train.config import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, PARAMS, TrainConfig
 
 OPEN_FILE = "Open file..."
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible
+LR_SLIDER_LOW = 1e-5  # the slider's left end; the field takes any valid rate
+QT_INT_MAX = 2**31 - 1  # a QSpinBox holds a C int
 
 TIPS = {
     "dataset": "The data: 2-D sets show decision regions; digits are 8x8 images (64 inputs).",
@@ -111,8 +113,8 @@ class ControlPanel(QWidget):
         form = QFormLayout(box)
         self.dataset = QComboBox()
         self.dataset.addItems([*BUILTIN_DATASETS, OPEN_FILE])
-        self.classes = self._spin(2, 10, "classes")
-        self.noise = ValidatedField(0.1, number_parser("noise", 0, 5), fmt_float)
+        self.classes = self._param_spin("n_classes", "classes")
+        self.noise = self._field("noise")
         self._tip(self.dataset, "dataset")
         self._tip(self.noise, "noise")
         form.addRow("Data set", self.dataset)
@@ -127,19 +129,17 @@ class ControlPanel(QWidget):
     def _net_box(self) -> QGroupBox:
         box = QGroupBox("Network")
         form = QFormLayout(box)
-        self.layers = self._spin(0, 8, "layers")
-        self.width = self._spin(1, 1024, "width")
+        self.layers = self._spin(0, MAX_HIDDEN_LAYERS, "layers")
+        self.width = self._spin(1, MAX_HIDDEN_UNITS, "width")
         self.activation = QComboBox()
-        self.activation.addItems(["relu", "tanh", "sigmoid", "linear"])
+        self.activation.addItems(list(PARAMS["activation"].choices))
         self._tip(self.activation, "activation")
         self.bn = QCheckBox("Batch norm")
         self._tip(self.bn, "bn")
         self.compare = QCheckBox("Compare BN vs plain")
         self._tip(self.compare, "compare")
-        self.bn_momentum = ValidatedField(
-            0.9, number_parser("BN momentum", 0, 1, high_open=True), fmt_float
-        )
-        self.eps = ValidatedField(1e-5, number_parser("eps", 0, 1, low_open=True), fmt_float)
+        self.bn_momentum = self._field("bn_momentum")
+        self.eps = self._field("eps")
         self._tip(self.bn_momentum, "bn_momentum")
         self._tip(self.eps, "eps")
         for label, w in [
@@ -167,20 +167,17 @@ class ControlPanel(QWidget):
         box = QGroupBox("Optimization")
         form = QFormLayout(box)
         self.optimizer = QComboBox()
-        self.optimizer.addItems(["sgd", "momentum", "rmsprop", "adam"])
+        self.optimizer.addItems(list(PARAMS["optimizer"].choices))
         self._tip(self.optimizer, "optimizer")
-        self.lr_field = ValidatedField(
-            0.01, number_parser("learning rate", 0, 100, low_open=True), fmt_float
-        )
-        self.lr = LogSlider(0.01, 1e-5, 10.0, self.lr_field)
+        self.lr_field = self._field("lr")
+        lr = PARAMS["lr"]
+        self.lr = LogSlider(lr.default, LR_SLIDER_LOW, lr.top, self.lr_field)
         self._tip(self.lr, "lr")
         self._tip(self.lr_field, "lr")
-        self.momentum = ValidatedField(
-            0.9, number_parser("momentum beta", 0, 1, high_open=True), fmt_float
-        )
+        self.momentum = self._field("momentum")
         self._tip(self.momentum, "momentum")
-        self.batch = self._spin(2, 4096, "batch")
-        self.seed = self._spin(0, 2**31 - 1, "seed")
+        self.batch = self._param_spin("batch_size", "batch")
+        self.seed = self._param_spin("seed", "seed")
         for label, w in [
             ("Optimizer", self.optimizer),
             ("Learning rate", self.lr),
@@ -197,6 +194,18 @@ class ControlPanel(QWidget):
         self.momentum.invalid.connect(self.invalid_input)
         self.batch.valueChanged.connect(lambda v: self._live({"batch_size": v}))
         return box
+
+    @staticmethod
+    def _field(name: str) -> ValidatedField:
+        """A text field for a registry parameter: its default, its own parse and range."""
+        p = PARAMS[name]
+        return ValidatedField(p.default, p.parse, fmt_float)
+
+    def _param_spin(self, name: str, tip: str) -> QSpinBox:
+        """A spin box over a registry parameter's range (its soft top where it has none)."""
+        p = PARAMS[name]
+        low = int(p.low or 0) + (1 if p.low_open else 0)
+        return self._spin(low, int(min(p.top or QT_INT_MAX, QT_INT_MAX)), tip)
 
     def _spin(self, lo: int, hi: int, tip: str) -> QSpinBox:
         s = QSpinBox()

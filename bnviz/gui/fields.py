@@ -60,33 +60,6 @@ class ValidatedField(QLineEdit):
             self.value_changed.emit(value)
 
 
-def number_parser(
-    name: str,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-    integer: bool = False,
-):
-    """A parse function for a number in a range, with messages naming the setting."""
-
-    def parse(text: str):
-        try:
-            v = int(text) if integer else float(text)
-        except ValueError:
-            kind = "a whole number" if integer else "a number"
-            raise ValueError(f"{name}: {text!r} is not {kind}") from None
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {text}")
-        if low is not None and (v < low or (low_open and v == low)):
-            raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {text}")
-        if high is not None and (v > high or (high_open and v == high)):
-            raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {text}")
-        return v
-
-    return parse
-
-
 def fmt_float(v: float) -> str:
     return f"{v:.6g}"
 

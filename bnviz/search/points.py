@@ -14,20 +14,14 @@ import numpy as np
 from bnviz.search.importance import loss_for_ranking
 from bnviz.search.spaces import Space, parse_space
 from bnviz.search.study import TrialRecord
+from bnviz.train.config import SAMPLED
 
-# What a range field holds before the user types anything, per sampled parameter.
-DEFAULT_RANGES = {
-    "lr": "1e-4:1:log",
-    "beta": "0.9:0.999:1m",
-    "beta2": "0.99:0.9999:1m",
-    "batch_size": "16:256:pow2",
-    "width": "8:128:int",
-    "layers": "1:4:int",
-    "bn_momentum": "0.5:0.999:1m",
-    "eps": "1e-8:1e-2:log",
-    "lr_decay": "0:1:linear",
-}
+# What a range field holds before the user types anything, per sampled parameter: the
+# registry's default space (numeric and categorical alike: a categorical axis is a strip).
+DEFAULT_RANGES = {name: s.space for name, (_, s) in SAMPLED.items()}
 METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy"}
+STRIP_HALF_WIDTH = 0.3  # a category's trials spread over index +- this, so they do not overlap
+_GOLDEN = 0.6180339887498949  # consecutive ids land far apart within the strip
 
 
 def axis_space(rounds: list[dict], name: str, fallback: Space | None = None) -> Space | None:
@@ -76,9 +70,12 @@ def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotP
 
     def coords(space: Space) -> np.ndarray:
         try:
-            return space.to_axis([t.params[space.name] for t in kept]).astype(float)
+            at = space.to_axis([t.params[space.name] for t in kept]).astype(float)
         except (ValueError, TypeError):  # a categorical value the space does not list
             return np.full(len(kept), math.nan)
+        if space.kind == "cat":
+            at = at + strip_offsets([t.id for t in kept])
+        return at
 
     return PlotPoints(
         ids=np.array([t.id for t in kept], dtype=int),
@@ -88,6 +85,13 @@ def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotP
         metric=np.array([metric_value(t, metric) for t in kept], dtype=float),
         diverged=np.array([math.isnan(metric_value(t, "val_loss")) for t in kept], dtype=bool),
     )
+
+
+def strip_offsets(ids: list[int]) -> np.ndarray:
+    """Where each trial sits across its category's strip: fixed by its id, so a point never
+    jumps between redraws, and spread evenly (golden-ratio steps) within +-STRIP_HALF_WIDTH."""
+    frac = (np.asarray(ids, dtype=float) * _GOLDEN) % 1.0
+    return (2.0 * frac - 1.0) * STRIP_HALF_WIDTH
 
 
 def best_id(trials: list[TrialRecord], metric: str) -> int | None:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from bnviz.train.config import SAMPLED
+
 KINDS = ("log", "1m", "int", "pow2", "cat", "linear", "fixed")
 SAMPLING_METHODS = ("random", "grid")
 _CONTINUOUS = ("log", "1m", "linear")
@@ -324,9 +326,9 @@ def parse_space(name: str, text: str) -> Space:
     return Space(name, parts[2], low, high)
 
 
+# What a sweep samples when no space is given: alpha and beta, the two the course tunes first.
 DEFAULT_SPACES: dict[str, Space] = {
-    "lr": Space("lr", "log", 1e-4, 1.0),
-    "beta": Space("beta", "1m", 0.9, 0.999),
+    name: parse_space(name, s.space) for name, (_, s) in SAMPLED.items() if s.by_default
 }
 
 

@@ -25,15 +25,9 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
 )
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, sample_configs
 from bnviz.search.study import Study, TrialRecord, TrialResult
-from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.config import SAMPLED, ConfigError, TrainConfig
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
-# sampled name -> TrainConfig field, for the names that are not spelled alike
-FIELD_OF = {"beta": "momentum", "bn": "batchnorm"}
-SAMPLED_NAMES = (
-    "lr", "beta", "beta2", "batch_size", "width", "layers", "activation", "bn", "bn_momentum",
-    "eps", "lr_decay", "optimizer",
-)  # fmt: skip
 
 
 class TrialFailedWarning(RuntimeWarning):
@@ -62,13 +56,14 @@ def apply_params(base: TrainConfig, params: dict) -> TrainConfig:
     ``width`` sets every hidden layer's width and ``layers`` the number of hidden layers (at
     the current width), so ``{"width": 32, "layers": 3}`` gives ``hidden=(32, 32, 32)``.
     """
-    unknown = sorted(set(params) - set(SAMPLED_NAMES))
+    unknown = sorted(set(params) - set(SAMPLED))
     if unknown:
-        raise SweepError(f"cannot sample {', '.join(unknown)}; known: {', '.join(SAMPLED_NAMES)}")
+        raise SweepError(f"cannot sample {', '.join(unknown)}; known: {', '.join(SAMPLED)}")
     d = base.to_dict()
     for name, value in params.items():
-        if name not in ("width", "layers"):
-            d[FIELD_OF.get(name, name)] = value
+        field = SAMPLED[name][0]
+        if field != "hidden":
+            d[field] = value
     width = params.get("width", d["hidden"][0] if d["hidden"] else TrainConfig.hidden[0])
     layers = params.get("layers", len(d["hidden"]))
     if "width" in params or "layers" in params:

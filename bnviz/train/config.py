@@ -7,71 +7,255 @@ The app's controls, the CLI flags, settings files and sweep trials all produce a
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from bnviz.nn.layers import ACTIVATIONS
 from bnviz.nn.optim import OPTIMIZERS
+from bnviz.train.params import ConfigError, Param, Sampled, param, registry
+
+__all__ = ["PARAMS", "SAMPLED", "ConfigError", "Param", "TrainConfig", "parse_hidden"]
 
 MAX_HIDDEN_UNITS = 4096
 MAX_HIDDEN_LAYERS = 16
-
-
-class ConfigError(ValueError):
-    """A setting that is out of range or malformed; the message names it."""
+DATA, NETWORK, OPTIMIZATION = "data", "network", "optimization"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Settings of one training run (two networks in compare mode)."""
+    """Settings of one training run (two networks in compare mode).
 
-    dataset: str = "spirals"
-    n_classes: int = 3
-    noise: float = 0.1
-    n_samples: int = 600
-    val_fraction: float = 0.2
-    hidden: tuple[int, ...] = (64, 64)
-    activation: str = "relu"
-    batchnorm: bool = True
-    compare: bool = False
-    optimizer: str = "adam"
-    lr: float = 0.01
-    momentum: float = 0.9
-    beta2: float = 0.999
-    lr_decay: float = 0.0
-    batch_size: int = 64
-    bn_momentum: float = 0.9
-    eps: float = 1e-5
-    seed: int = 0
+    Each field carries its :class:`~bnviz.train.params.Param` (``PARAMS[name]``): the one
+    description that flags, controls, sweeps and validation are generated from."""
+
+    dataset: str = param(
+        "spirals",
+        kind="str",
+        label="dataset",
+        group=DATA,
+        help="built-in name (spirals, blobs, rings, moons, xor, digits) or a .npz/.csv file",
+    )
+    n_classes: int = param(
+        3,
+        kind="int",
+        label="classes",
+        group=DATA,
+        low=2,
+        high=10,
+        flag="--classes",
+        help="number of classes of a 2-D set (2..10)",
+    )
+    noise: float = param(
+        0.1,
+        kind="float",
+        label="noise",
+        group=DATA,
+        low=0,
+        soft_high=5,
+        help="noise of a 2-D set (0 = clean)",
+    )
+    n_samples: int = param(
+        600,
+        kind="int",
+        label="samples",
+        group=DATA,
+        low=20,
+        soft_high=100_000,
+        flag="--samples",
+        help="points in a 2-D set",
+    )
+    val_fraction: float = param(
+        0.2,
+        kind="float",
+        label="validation fraction",
+        group=DATA,
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+        help="share held out for validation",
+    )
+    hidden: tuple[int, ...] = param(
+        (64, 64),
+        kind="widths",
+        label="hidden layers",
+        help="hidden widths, e.g. 64,64 (0: none)",
+        sampled=(
+            Sampled("width", "8:128:int", "width of every hidden layer, e.g. 16:128:int", rank=4),
+            Sampled("layers", "1:4:int", "number of hidden layers, e.g. 1:4:int", rank=5),
+        ),
+    )
+    activation: str = param(
+        "relu",
+        kind="str",
+        label="activation",
+        choices=ACTIVATIONS,
+        help="g in a = g(z~): relu (He init), tanh or sigmoid (Xavier init), linear",
+        sampled=(Sampled("activation", "relu,tanh,sigmoid:cat", "e.g. relu,tanh:cat", rank=7),),
+    )
+    batchnorm: bool = param(
+        True,
+        kind="bool",
+        label="batch norm",
+        flag="--bn",
+        help="batch norm on every hidden layer",
+        sampled=(
+            Sampled(
+                "bn", "true,false:cat", "batch norm: bare --bn = on, or true,false:cat", rank=6
+            ),
+        ),
+    )
+    compare: bool = param(
+        False,
+        kind="bool",
+        label="compare",
+        flag="--compare",
+        help="train BN and plain side by side (same start, same batches)",
+    )
+    optimizer: str = param(
+        "adam",
+        kind="str",
+        label="optimizer",
+        group=OPTIMIZATION,
+        choices=OPTIMIZERS,
+        help="sgd, momentum, rmsprop or adam",
+        sampled=(
+            Sampled("optimizer", "sgd,momentum,rmsprop,adam:cat", "e.g. sgd,adam:cat", rank=8),
+        ),
+    )
+    lr: float = param(
+        0.01,
+        kind="float",
+        label="learning rate",
+        group=OPTIMIZATION,
+        low=0,
+        low_open=True,
+        soft_high=10.0,
+        live=True,
+        help="learning rate alpha",
+        sampled=(
+            Sampled("lr", "1e-4:1:log", "learning rate, e.g. 1e-4:1:log", rank=1, by_default=True),
+        ),
+    )
+    momentum: float = param(
+        0.9,
+        kind="float",
+        label="momentum beta",
+        group=OPTIMIZATION,
+        low=0,
+        high=1,
+        high_open=True,
+        live=True,
+        help="momentum beta (beta1 for Adam)",
+        sampled=(
+            Sampled(
+                "beta",
+                "0.9:0.999:1m",
+                "momentum beta (beta1 for Adam), e.g. 0.9:0.999:1m",
+                rank=2,
+                by_default=True,
+            ),
+        ),
+    )
+    beta2: float = param(
+        0.999,
+        kind="float",
+        label="beta2",
+        group=OPTIMIZATION,
+        low=0,
+        high=1,
+        high_open=True,
+        live=True,
+        help="RMSprop/Adam second-moment beta",
+        sampled=(
+            Sampled(
+                "beta2",
+                "0.99:0.9999:1m",
+                "RMSprop/Adam second-moment beta, e.g. 0.99:0.9999:1m",
+                rank=10,
+            ),
+        ),
+    )
+    lr_decay: float = param(
+        0.0,
+        kind="float",
+        label="lr decay",
+        group=OPTIMIZATION,
+        low=0,
+        soft_high=10.0,
+        live=True,
+        help="alpha = lr / (1 + decay * epoch)",
+        sampled=(
+            Sampled(
+                "lr_decay",
+                "0:1:linear",
+                "alpha = lr / (1 + decay * epoch), e.g. 0:1:linear",
+                rank=9,
+            ),
+        ),
+    )
+    batch_size: int = param(
+        64,
+        kind="int",
+        label="batch size",
+        group=OPTIMIZATION,
+        low=2,
+        soft_high=4096,
+        note="batch norm needs 2",
+        live=True,
+        help="mini-batch size",
+        sampled=(
+            Sampled("batch_size", "16:512:pow2", "mini-batch size, e.g. 16:512:pow2", rank=3),
+        ),
+    )
+    bn_momentum: float = param(
+        0.9,
+        kind="float",
+        label="BN momentum",
+        low=0,
+        high=1,
+        high_open=True,
+        live=True,
+        help="running = k*running + (1-k)*batch",
+        sampled=(
+            Sampled(
+                "bn_momentum",
+                "0.9:0.999:1m",
+                "BN running-average momentum, e.g. 0.9:0.999:1m",
+                rank=11,
+            ),
+        ),
+    )
+    eps: float = param(
+        1e-5,
+        kind="float",
+        label="eps",
+        low=0,
+        low_open=True,
+        high=1,
+        live=True,
+        help="BN epsilon (default 1e-5)",
+        sampled=(Sampled("eps", "1e-8:1e-3:log", "BN epsilon, e.g. 1e-8:1e-3:log", rank=12),),
+    )
+    seed: int = param(
+        0,
+        kind="int",
+        label="seed",
+        group=OPTIMIZATION,
+        low=0,
+        high=2**32 - 1,
+        help="seed of weights, data and batches",
+    )
 
     def validated(self) -> TrainConfig:
         """Return self with types normalized, or raise :class:`ConfigError`."""
-        c = replace(self, hidden=tuple(int(h) for h in self.hidden))
-        _check(isinstance(c.dataset, str) and c.dataset.strip() != "", "dataset must be given")
-        _check(2 <= c.n_classes <= 10, f"classes must be 2..10, got {c.n_classes}")
-        _check(_finite(c.noise) and c.noise >= 0, f"noise must be >= 0, got {c.noise}")
-        _check(c.n_samples >= 20, f"samples must be >= 20, got {c.n_samples}")
-        _check(
-            0 < c.val_fraction < 1, f"validation fraction must be in (0, 1), got {c.val_fraction}"
-        )
+        values = {name: p.check(getattr(self, name)) for name, p in PARAMS.items()}
+        c = replace(self, **{**values, "hidden": tuple(int(h) for h in self.hidden)})
         _check(len(c.hidden) <= MAX_HIDDEN_LAYERS, f"at most {MAX_HIDDEN_LAYERS} hidden layers")
         _check(
             all(1 <= h <= MAX_HIDDEN_UNITS for h in c.hidden),
             f"hidden widths must be 1..{MAX_HIDDEN_UNITS}, got {','.join(map(str, c.hidden))}",
         )
-        _check(c.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}")
-        _check(c.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        _check(_finite(c.lr) and c.lr > 0, f"learning rate must be > 0, got {c.lr}")
-        _check(0 <= c.momentum < 1, f"momentum beta must be in [0, 1), got {c.momentum}")
-        _check(0 <= c.beta2 < 1, f"beta2 must be in [0, 1), got {c.beta2}")
-        _check(_finite(c.lr_decay) and c.lr_decay >= 0, f"lr decay must be >= 0, got {c.lr_decay}")
-        _check(
-            c.batch_size >= 2, f"batch size must be >= 2 (batch norm needs 2), got {c.batch_size}"
-        )
-        _check(0 <= c.bn_momentum < 1, f"BN momentum must be in [0, 1), got {c.bn_momentum}")
-        _check(_finite(c.eps) and c.eps > 0, f"eps must be > 0, got {c.eps}")
-        _check(0 <= c.seed < 2**32, f"seed must be in 0..2^32-1, got {c.seed}")
         return c
 
     def to_dict(self) -> dict:
@@ -95,9 +279,9 @@ class TrainConfig:
                 kwargs["hidden"] = (
                     parse_hidden(h) if isinstance(h, str) else tuple(int(x) for x in h)
                 )
-            for f in fields(cls):
-                if f.name in kwargs and f.type in ("int", "float", "bool"):
-                    kwargs[f.name] = _coerce(f.name, kwargs[f.name], f.type)
+            for name, p in PARAMS.items():
+                if name in kwargs and p.kind in ("int", "float", "bool"):
+                    kwargs[name] = p.check(kwargs[name])
         except (TypeError, ValueError) as e:
             raise ConfigError(str(e)) from None
         return cls(**kwargs).validated()
@@ -137,24 +321,16 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
-def _coerce(name: str, value, kind: str):
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if kind == "int":
-        if float(value) != int(value):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
-        return int(value)
-    return float(value)
-
-
-def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)
-
-
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ConfigError(message)
+
+
+PARAMS: dict[str, Param] = registry(fields(TrainConfig))
+# sampled name (lr, beta, width, ...) -> (the TrainConfig field it sets, how it is sampled)
+SAMPLED: dict[str, tuple[str, Sampled]] = dict(
+    sorted(
+        ((s.name, (name, s)) for name, p in PARAMS.items() for s in p.sampled),
+        key=lambda item: item[1][1].rank,
+    )
+)

@@ -17,7 +17,7 @@ from bnviz.nn import blas
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
-from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.config import PARAMS, ConfigError, TrainConfig
 from bnviz.train.snapshot import EvalResult, Event, GridResult, Snapshot
 from bnviz.train.stats import Ewma, StableBins
 
@@ -179,16 +179,15 @@ class Trainer:
 
     # -- babysitting: changes between steps ----------------------------------------------------
     def set_hparams(self, **changes) -> None:
-        """Change ``lr``, ``momentum``, ``beta2``, ``lr_decay``, ``batch_size``, ``bn_momentum``
-        or ``eps``; applies from the next step and is logged as an event."""
+        """Change a live setting (``PARAMS[name].live``: lr, momentum, beta2, lr_decay,
+        batch_size, bn_momentum, eps); applies from the next step and is logged as an event."""
         if not changes:
             return
         try:
             new = replace(self.config, **changes).validated()
         except TypeError as e:
             raise ConfigError(str(e)) from None
-        allowed = {"lr", "momentum", "beta2", "lr_decay", "batch_size", "bn_momentum", "eps"}
-        bad = set(changes) - allowed
+        bad = {name for name in changes if not PARAMS[name].live}
         if bad:
             raise ConfigError(f"cannot change {', '.join(sorted(bad))} during a run; reset instead")
         text = ", ".join(f"{k} {getattr(self.config, k):g} -> {getattr(new, k):g}" for k in changes)

@@ -63,10 +63,13 @@ class SampleHistograms(QWidget):
     def set_samples(self, axis: str, space: Space | None, values: list) -> None:
         """Count ``values`` of the parameter plotted on ``axis`` ("x" or "y") over ``space``."""
         lin, log = self.plots[axis, "linear"], self.plots[axis, "log10"]
+        lin.getAxis("bottom").setTicks(None)
         if space is None or space.kind in ("cat", "fixed"):
             for p, c in ((lin, self.curves[axis, "linear"]), (log, self.curves[axis, "log10"])):
                 c.setData([0, 1], [0])
                 p.setTitle("")
+            if space is not None and space.kind == "cat":
+                self._category_counts(axis, space, values)
             return
         q, lo, hi, label = plotted_quantity(space, values)
         lin_edges, lin_counts, log_edges, log_counts = scale_histograms(q, lo, hi)
@@ -82,3 +85,17 @@ class SampleHistograms(QWidget):
                   if log_counts is not None else 1)  # fmt: skip
         for p in (lin, log):  # one count scale per row, so the two shapes compare directly
             p.setYRange(0, top * 1.1, padding=0)
+
+    def _category_counts(self, axis: str, space: Space, values: list) -> None:
+        """A categorical parameter: one bar per value, named; no log scale to compare."""
+        lin, log = self.plots[axis, "linear"], self.plots[axis, "log10"]
+        known = [v for v in values if v in space.choices]
+        index = space.to_axis(known).astype(int) if known else np.zeros(0, dtype=int)
+        counts = np.bincount(index, minlength=len(space.choices))
+        self.curves[axis, "linear"].setData(np.arange(len(counts) + 1) - 0.5, counts)
+        lin.getAxis("bottom").setTicks([[(i, str(c)) for i, c in enumerate(space.choices)]])
+        lin.setTitle(
+            f"<span style='color:#222;font-size:9pt'>{space.name}, trials per value</span>"
+        )
+        lin.setYRange(0, max(1, int(counts.max(initial=0))) * 1.1, padding=0)
+        log.setTitle("<span style='color:#888;font-size:9pt'>no log scale (categories)</span>")

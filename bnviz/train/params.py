@@ -1,0 +1,173 @@
+"""What each training and search parameter is, said once.
+
+A :class:`Param` rides on its :class:`~bnviz.train.config.TrainConfig` field as metadata: its
+kind, valid range, choices, help text, the label a person reads, whether it may change while a
+network trains (babysitting) and how a sweep samples it. The command-line flags of ``bnviz``,
+``bnviz train`` and ``bnviz sweep``, the controls' ranges and choices, the explorer's axes and
+default ranges, :meth:`TrainConfig.validated` and what :meth:`Trainer.set_hparams` accepts are
+all generated from it, so they cannot drift apart (four hand-kept lists once did).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("int", "float", "bool", "str", "widths")
+
+
+class ConfigError(ValueError):
+    """A setting that is out of range or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """How a sweep samples a parameter.
+
+    ``name`` is the sampled name (the sweep flag and the key in a trial's params: ``beta`` for
+    the ``momentum`` field, ``width``/``layers`` for ``hidden``); ``space`` the default search
+    space in the sweep syntax (``1e-4:1:log``: alpha = 10^r with r uniform in [-4, 0]);
+    ``by_default`` puts it in the round that ``bnviz sweep`` samples when no space is given;
+    ``rank`` orders the sampled parameters as the course ranks them (alpha matters most, then
+    beta, the mini-batch size, the hidden units), which is the order the explorer lists them.
+    """
+
+    name: str
+    space: str
+    help: str
+    rank: int
+    by_default: bool = False
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting: the :class:`TrainConfig` field ``name`` and everything said about it.
+
+    ``low``/``high`` bound valid values (``low_open``: strictly greater); ``soft_high`` is
+    where a control's slider or spin box stops when the valid range has no top. ``live``: may
+    change between two training steps. ``flag`` is the command-line flag (``""``: none).
+    """
+
+    kind: str
+    label: str
+    help: str
+    group: str = "network"
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    soft_high: float | None = None
+    note: str = ""
+    choices: tuple[str, ...] = ()
+    live: bool = False
+    flag: str | None = None
+    sampled: tuple[Sampled, ...] = ()
+    name: str = ""
+    default: Any = None
+
+    @property
+    def cli_flag(self) -> str:
+        """``--batch-size`` for ``batch_size``, unless the param names another flag."""
+        return self.flag if self.flag is not None else "--" + self.name.replace("_", "-")
+
+    @property
+    def top(self) -> float | None:
+        """The highest value a control offers: the valid top, else the soft one."""
+        return self.high if self.high is not None else self.soft_high
+
+    def check(self, value: Any) -> Any:
+        """``value`` if it is valid for this parameter (ints stay ints), else ConfigError."""
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{self.name} must be true or false, got {value!r}")
+            return value
+        if self.kind == "str":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{self.label} must be given")
+            if self.choices and value not in self.choices:
+                raise ConfigError(f"{self.label} must be one of {', '.join(self.choices)}")
+            return value
+        if self.kind == "widths":
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{self.name} must be a number, got {value!r}")
+        if self.kind == "int":
+            if not math.isfinite(value) or float(value) != int(value):
+                raise ConfigError(f"{self.name} must be a whole number, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ConfigError(f"{self.label} must be finite, got {value}")
+        self._check_range(value)
+        return value
+
+    def _check_range(self, v: float) -> None:
+        low_bad = self.low is not None and (v < self.low or (self.low_open and v == self.low))
+        high_bad = self.high is not None and (v > self.high or (self.high_open and v == self.high))
+        if not (low_bad or high_bad):
+            return
+        note = f" ({self.note})" if self.note else ""
+        if self.low is not None and self.high is not None and self.kind == "int":
+            raise ConfigError(f"{self.label} must be {self.low:g}..{self.high:g}, got {v:g}{note}")
+        if self.low is not None and self.high is not None:
+            lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            raise ConfigError(
+                f"{self.label} must be in {lo}{self.low:g}, {self.high:g}{hi}, got {v:g}{note}"
+            )
+        if low_bad:
+            assert self.low is not None
+            rel = ">" if self.low_open else ">="
+            raise ConfigError(f"{self.label} must be {rel} {self.low:g}, got {v:g}{note}")
+        assert self.high is not None
+        rel = "<" if self.high_open else "<="
+        raise ConfigError(f"{self.label} must be {rel} {self.high:g}, got {v:g}{note}")
+
+    def parse(self, text: str) -> Any:
+        """A value typed by a person (a flag, a field): parsed, then checked."""
+        text = text.strip()
+        if self.kind == "bool":
+            lowered = text.lower()
+            if lowered in ("true", "on", "yes", "1"):
+                return True
+            if lowered in ("false", "off", "no", "0"):
+                return False
+            raise ConfigError(f"{self.label} must be true or false, got {text!r}")
+        if self.kind == "str":
+            return self.check(text)
+        if self.kind == "int":
+            try:
+                whole = int(text)
+            except ValueError:
+                raise ConfigError(f"{self.label}: expected a whole number, got {text!r}") from None
+            return self.check(whole)
+        value = _number(text)
+        if value is None:
+            raise ConfigError(f"{self.label}: expected a number, got {text!r}")
+        return self.check(value)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def param(default: Any, **about: Any) -> Any:
+    """A dataclass field with its :class:`Param` as metadata (``name`` and ``default`` are
+    filled in by :func:`registry`)."""
+    return field(default=default, metadata={"param": Param(**about)})
+
+
+def registry(fields_: Any) -> dict[str, Param]:
+    """Field name -> its :class:`Param`, from ``dataclasses.fields(TrainConfig)``."""
+    from dataclasses import replace
+
+    out: dict[str, Param] = {}
+    for f in fields_:
+        p = f.metadata.get("param")
+        if p is not None:
+            out[f.name] = replace(p, name=f.name, default=f.default)
+    return out
