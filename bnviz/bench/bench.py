@@ -18,9 +18,15 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used, so ``bnviz bench`` starts without the trainer
+    from bnviz.data import Dataset
+    from bnviz.train.trainer import Trainer
 
 SHARED_CPU = 0.25  # other processes' load, in cores, above which a measurement is flagged
 SNAPSHOT_HZ = 30.0
@@ -67,7 +73,8 @@ class CpuMonitor:
         self._start = self._read()
 
     @staticmethod
-    def _read():
+    def _read() -> tuple[float, float, float] | None:
+        """(wall time, busy CPU seconds of the machine, CPU seconds of this process)."""
         try:
             with open("/proc/stat") as f:
                 fields = [int(v) for v in f.readline().split()[1:]]
@@ -86,14 +93,16 @@ class CpuMonitor:
         return round(max(0.0, others / max(wall, 1e-9)), 2)
 
 
-def _timed(step, n: int) -> float:
+def _timed(step: Callable[[], object], n: int) -> float:
     t0 = time.perf_counter()
     for _ in range(n):
         step()
     return time.perf_counter() - t0
 
 
-def interleaved(contestants: dict, rounds: int, seconds: float) -> dict[str, list[float]]:
+def interleaved(
+    contestants: dict[str, Callable[[], object]], rounds: int, seconds: float
+) -> dict[str, list[float]]:
     """Steps/s of every contestant (name -> step callable) per round, taking turns (the order
     rotates each round) so slow drift hits all of them alike."""
     steps = {}
@@ -103,7 +112,7 @@ def interleaved(contestants: dict, rounds: int, seconds: float) -> dict[str, lis
             n *= 2
             t = _timed(step, n)
         steps[name] = max(1, int(n * seconds / t))
-    rates = {name: [] for name in contestants}
+    rates: dict[str, list[float]] = {name: [] for name in contestants}
     names = list(contestants)
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
@@ -111,7 +120,7 @@ def interleaved(contestants: dict, rounds: int, seconds: float) -> dict[str, lis
     return rates
 
 
-def synthetic_data(w: Workload, seed: int = 0):
+def synthetic_data(w: Workload, seed: int = 0) -> Dataset:
     """A Dataset of Gaussian clusters with the workload's shape (speed does not depend on it)."""
     from bnviz.data import Dataset
 
@@ -124,7 +133,9 @@ def synthetic_data(w: Workload, seed: int = 0):
     return Dataset(w.name, X[:n], y[:n], X[n:], y[n:], w.n_classes, zeros, ones)
 
 
-def make_trainer(w: Workload, batchnorm: bool, optimizer: str, data=None):
+def make_trainer(
+    w: Workload, batchnorm: bool, optimizer: str, data: Dataset | None = None
+) -> Trainer:
     from bnviz.train.config import TrainConfig
     from bnviz.train.trainer import Trainer
 
@@ -145,7 +156,8 @@ def measure_workload(
 ) -> dict:
     """One workload, BN off and on, NumPy and (optionally) PyTorch, interleaved in this process."""
     data = synthetic_data(w)
-    contestants, info = {}, {}
+    contestants: dict[str, Callable[[], object]] = {}
+    info: dict[str, Any] = {}
     twins = {}
     for bn in (False, True):
         trainer = make_trainer(w, bn, optimizer, data)
@@ -193,7 +205,9 @@ def measure_snapshots(compare: bool, rounds: int, seconds: float) -> dict:
         return n
 
     monitor = CpuMonitor()
-    plain_rates, snap_rates, snap_time = [], [], 0.0
+    plain_rates: list[float] = []
+    snap_rates: list[float] = []
+    snap_time = 0.0
     for r in range(rounds):
         for fn, out in ((plain, plain_rates), (with_snapshots, snap_rates))[:: 1 if r % 2 else -1]:
             t0 = time.perf_counter()
@@ -233,7 +247,7 @@ def run_job(job: dict) -> dict:
 
 
 # -- fresh processes ---------------------------------------------------------------------------
-def blas_env(threads: int) -> dict:
+def blas_env(threads: int) -> dict[str, str]:
     """The environment of a worker with ``threads`` BLAS threads (0: the library's default)."""
     from bnviz.nn.blas import BLAS_THREADS_ENV
 
@@ -260,11 +274,11 @@ def run_fresh(job: dict, blas_threads: int = 1) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _median(xs):
+def _median(xs: Sequence[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
-def _round(x, nd=1):
+def _round(x: float | None, nd: int = 1) -> float | None:
     return None if x is None else round(x, nd)
 
 
@@ -297,7 +311,8 @@ def workload_entries(w: Workload, result: dict) -> list[dict]:
             "shared_cpu": (result.get("other_cpu") or 0) > SHARED_CPU,
         }
         if has_torch:
-            ratio = _median([a / b for a, b in zip(mine, rates[f"torch-{bn}"])])
+            # every run has rounds >= 1 rates, so these medians exist
+            ratio = statistics.median([a / b for a, b in zip(mine, rates[f"torch-{bn}"])])
             entry["ratio_vs_torch"] = round(ratio, 2)
             entry["meets_target"] = ratio >= w.target
         if bn:
@@ -326,9 +341,9 @@ class BenchOptions:
     with_torch: bool = True
 
 
-def run_bench(opt: BenchOptions, progress=None) -> dict:
+def run_bench(opt: BenchOptions, progress: Callable[[str], object] | None = None) -> dict:
     """Every measurement ``opt`` asks for, as the JSON-able report ``bnviz bench`` prints."""
-    say = progress or (lambda text: None)
+    say: Callable[[str], object] = progress or (lambda text: None)
     use_torch = opt.with_torch and torch_available()
     report: dict = {
         "settings": {
@@ -345,7 +360,7 @@ def run_bench(opt: BenchOptions, progress=None) -> dict:
     }
     for name in opt.workloads:
         say(f"measuring {name}")
-        job = {"kind": "workload", "workload": name, "optimizer": opt.optimizer}
+        job: dict[str, Any] = {"kind": "workload", "workload": name, "optimizer": opt.optimizer}
         job.update(rounds=opt.rounds, seconds=opt.seconds, torch=use_torch)
         result = run_fresh(job, opt.blas_threads) if opt.fresh else run_job(job)
         if use_torch:
@@ -364,24 +379,24 @@ def run_bench(opt: BenchOptions, progress=None) -> dict:
     return report
 
 
-def blas_comparison(w: Workload, opt: BenchOptions, say) -> dict:
+def blas_comparison(w: Workload, opt: BenchOptions, say: Callable[[str], object]) -> dict:
     """NumPy steps/s with 1 BLAS thread and with the library default, in alternating fresh
     processes (two processes each), BN off and on."""
     say(f"measuring {w.name} with 1 BLAS thread and with the default")
-    job = {"kind": "workload", "workload": w.name, "optimizer": opt.optimizer}
+    job: dict[str, Any] = {"kind": "workload", "workload": w.name, "optimizer": opt.optimizer}
     job.update(rounds=max(2, opt.rounds // 2), seconds=opt.seconds, torch=False)
     runs: dict[int, list[dict]] = {1: [], 0: []}
     for _ in range(2 if opt.fresh else 1):  # a process's BLAS pool cannot grow: always fresh
         for threads in (1, 0):
             runs[threads].append(run_fresh(job, threads))
-    out = {"name": w.name, "default_threads": runs[0][0].get("blas_threads")}
+    out: dict[str, Any] = {"name": w.name, "default_threads": runs[0][0].get("blas_threads")}
     for bn in (False, True):
         one = [x for r in runs[1] for x in r["rates"][f"numpy-{bn}"]]
         dflt = [x for r in runs[0] for x in r["rates"][f"numpy-{bn}"]]
         key = "bn" if bn else "plain"
         out[f"{key}_steps_per_s_1_thread"] = _round(_median(one))
         out[f"{key}_steps_per_s_default"] = _round(_median(dflt))
-        out[f"{key}_default_over_1"] = _round(_median(dflt) / _median(one), 3)
+        out[f"{key}_default_over_1"] = _round(statistics.median(dflt) / statistics.median(one), 3)
     out["other_cpu"] = max((r.get("other_cpu") or 0) for rs in runs.values() for r in rs)
     return out
 

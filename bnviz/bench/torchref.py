@@ -51,7 +51,14 @@ class TorchTwin:
     """
 
     def __init__(
-        self, net: MLP, X, y, optimizer: str, hyper: Hyper, batch_size: int, seed: int = 0
+        self,
+        net: MLP,
+        X: np.ndarray,
+        y: np.ndarray,
+        optimizer: str,
+        hyper: Hyper,
+        batch_size: int,
+        seed: int = 0,
     ) -> None:
         torch = self.torch = require_torch()
         torch.set_num_threads(1)
@@ -97,7 +104,7 @@ def _sequential(net: MLP) -> Any:
     return torch.nn.Sequential(*mods).train()
 
 
-def _optimizer(model, kind: str, hp: Hyper):
+def _optimizer(model: Any, kind: str, hp: Hyper) -> tuple[Any, str]:
     """PyTorch's fastest CPU variant of the optimizer: fused, else foreach, else the loop."""
     torch = require_torch()
     params = list(model.parameters())

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 # A constant feature has std 0 in theory but ~1e-17 after rounding; dividing by that would blow
 # it up to huge values, so stds this small (relative to the mean) count as zero.
@@ -82,8 +83,8 @@ def _standardize(X_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def _frozen(a: np.ndarray, dtype: type) -> np.ndarray:
-    out = np.ascontiguousarray(a, dtype=dtype)
+def _frozen(a: np.ndarray, dtype: DTypeLike) -> np.ndarray:
+    out: np.ndarray = np.ascontiguousarray(a, dtype=dtype)
     out.setflags(write=False)
     return out
 

@@ -175,7 +175,7 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
 
 
 def load_dataset(
-    name_or_path: str | os.PathLike,
+    name_or_path: str | os.PathLike[str],
     *,
     n_classes: int = 3,
     noise: float = 0.1,

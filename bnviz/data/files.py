@@ -27,7 +27,7 @@ MAX_LABEL = 999
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, tuple[int, int] | None]
 
 
-def load_file(path: str | os.PathLike, *, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+def load_file(path: str | os.PathLike[str], *, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     """Load a .npz or .csv file into a standardized `Dataset`.
 
     Parameters
@@ -63,7 +63,7 @@ def load_file(path: str | os.PathLike, *, val_fraction: float = 0.2, seed: int =
     )
 
 
-def _check_path(path: str | os.PathLike) -> Path:
+def _check_path(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: file not found")
@@ -78,7 +78,7 @@ def _check_path(path: str | os.PathLike) -> Path:
     return p
 
 
-def load_npz_arrays(path: str | os.PathLike) -> Arrays:
+def load_npz_arrays(path: str | os.PathLike[str]) -> Arrays:
     """Read and validate the arrays of an .npz file.
 
     Returns
@@ -155,7 +155,7 @@ def _image_shape(X: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
-def load_csv_arrays(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+def load_csv_arrays(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """Read a comma-separated numeric file; the last column is the label.
 
     A first row with any non-numeric cell is taken as a header and skipped; blank lines are

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 BLAS_THREADS_ENV = "BNVIZ_BLAS_THREADS"
-_limiter = None
+_limiter: object | None = None  # the threadpool_limits in force, kept alive
 
 
 def blas_threads() -> int:

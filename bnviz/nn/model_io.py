@@ -7,22 +7,48 @@ The functions take the network (and, to load, its class) as arguments rather tha
 
 from __future__ import annotations
 
+import os
 import zipfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from bnviz.nn.layers import BN_EPS, DEFAULT_BN_MOMENTUM
 
-NetT = TypeVar("NetT")
+StrPath = str | os.PathLike[str]
+
+
+class SavableNet(Protocol):
+    """What a model file holds of a network (:class:`~bnviz.nn.network.MLP` has all of it)."""
+
+    @property
+    def params(self) -> Mapping[str, np.ndarray]: ...
+    @property
+    def buffers(self) -> Mapping[str, np.ndarray]: ...
+    @property
+    def sizes(self) -> Sequence[int]: ...
+    @property
+    def activation(self) -> str: ...
+    @property
+    def batchnorm(self) -> bool: ...
+    @property
+    def bn_momentum(self) -> float: ...
+    @property
+    def eps(self) -> float: ...
+    @property
+    def dtype(self) -> np.dtype: ...
+
+
+NetT = TypeVar("NetT", bound=SavableNet)
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded; the message says why."""
 
 
-def save_mlp(net: Any, path) -> None:
+def save_mlp(net: SavableNet, path: StrPath) -> None:
     """Write params, buffers and the architecture to one .npz (no pickled objects)."""
     arrays = {**net.params, **net.buffers}
     meta = {
@@ -34,11 +60,14 @@ def save_mlp(net: Any, path) -> None:
         "__dtype__": np.array(net.dtype.name),
     }
     with open(path, "wb") as f:
-        np.savez(f, **arrays, **meta)
+        # NumPy's stub types savez(file, *args, allow_pickle: bool, **kwds: ArrayLike), and mypy
+        # cannot tell that no key here is "allow_pickle" (they are W1, gamma1, __sizes__...).
+        np.savez(f, **arrays, **meta)  # type: ignore[arg-type]
 
 
-def load_mlp(path, cls: type[NetT]) -> NetT:
-    """Read a network written by :func:`save_mlp` as a ``cls`` (:class:`~bnviz.nn.network.MLP`);
+def load_mlp(path: StrPath, cls: Callable[..., NetT]) -> NetT:
+    """Read a network written by :func:`save_mlp` as a ``cls`` (:class:`~bnviz.nn.network.MLP`,
+    called as ``cls(sizes, activation=..., batchnorm=..., bn_momentum=..., eps=..., dtype=...)``);
     refuses anything else with a clear message."""
     name = Path(path).name
     if Path(path).is_file() and not zipfile.is_zipfile(path):

@@ -10,9 +10,14 @@ allocates nothing: a few in-place calls on the flat vector update a whole networ
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+from bnviz.nn.layout import ParamLayout
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 ADAM_EPS = 1e-8
@@ -34,7 +39,22 @@ class Hyper:
         return self.lr / (1.0 + self.decay * epoch)
 
 
-def _scratch(state: dict, w: np.ndarray) -> np.ndarray:
+class _Moments(TypedDict):
+    v: np.ndarray  # first moment (momentum, Adam)
+    s: np.ndarray  # second moment (RMSprop, Adam)
+    t: int  # steps taken (Adam's bias correction)
+
+
+class OptState(_Moments, total=False):
+    """An optimizer's state: the moments, and the scratch array once a step has made it."""
+
+    tmp: np.ndarray
+
+
+Update = Callable[[np.ndarray, np.ndarray, OptState, Hyper, float], tuple[np.ndarray, OptState]]
+
+
+def _scratch(state: OptState, w: np.ndarray) -> np.ndarray:
     """A reusable temporary shaped like ``w`` (kept in ``state``; remade when the layout
     changes), so an update allocates nothing."""
     tmp = state.get("tmp")
@@ -43,7 +63,9 @@ def _scratch(state: dict, w: np.ndarray) -> np.ndarray:
     return tmp
 
 
-def sgd(w, dw, state, hp: Hyper, lr: float):
+def sgd(
+    w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
+) -> tuple[np.ndarray, OptState]:
     """``w -= alpha dw``."""
     tmp = _scratch(state, w)
     np.multiply(dw, lr, out=tmp)
@@ -51,7 +73,9 @@ def sgd(w, dw, state, hp: Hyper, lr: float):
     return w, state
 
 
-def momentum(w, dw, state, hp: Hyper, lr: float):
+def momentum(
+    w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
+) -> tuple[np.ndarray, OptState]:
     """The course's form: ``v = beta v + (1 - beta) dw``, ``w -= alpha v``."""
     v, tmp = state["v"], _scratch(state, w)
     np.subtract(dw, v, out=tmp)  # v += (1 - beta)(dw - v) is beta v + (1 - beta) dw
@@ -62,7 +86,9 @@ def momentum(w, dw, state, hp: Hyper, lr: float):
     return w, state
 
 
-def rmsprop(w, dw, state, hp: Hyper, lr: float):
+def rmsprop(
+    w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
+) -> tuple[np.ndarray, OptState]:
     """``s = beta2 s + (1 - beta2) dw^2``, ``w -= alpha dw / (sqrt(s) + eps)``."""
     s, tmp = state["s"], _scratch(state, w)
     _ewma_square(s, dw, hp.beta2, tmp)
@@ -74,7 +100,9 @@ def rmsprop(w, dw, state, hp: Hyper, lr: float):
     return w, state
 
 
-def adam(w, dw, state, hp: Hyper, lr: float):
+def adam(
+    w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
+) -> tuple[np.ndarray, OptState]:
     """Momentum and RMSprop together, with bias correction ``v / (1 - beta^t)``."""
     state["t"] += 1
     t, v, s, tmp = state["t"], state["v"], state["s"], _scratch(state, w)
@@ -100,10 +128,10 @@ def _ewma_square(s: np.ndarray, dw: np.ndarray, beta2: float, tmp: np.ndarray) -
     s += tmp
 
 
-UPDATES = {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}
+UPDATES: dict[str, Update] = {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}
 
 
-def init_state(kind: str, size: int, dtype=np.float32) -> dict:
+def init_state(kind: str, size: int, dtype: DTypeLike = np.float32) -> OptState:
     """Zeroed state for ``kind``: v (first moment), s (second moment), t (step count)."""
     if kind not in UPDATES:
         raise ValueError(f"unknown optimizer {kind!r}; choose one of {', '.join(OPTIMIZERS)}")
@@ -114,7 +142,9 @@ class Optimizer:
     """An update rule with its hyperparameters and state; hyperparameters may change between
     steps (babysitting a model) and take effect on the next step."""
 
-    def __init__(self, kind: str, size: int, hyper: Hyper | None = None, dtype=np.float32):
+    def __init__(
+        self, kind: str, size: int, hyper: Hyper | None = None, dtype: DTypeLike = np.float32
+    ) -> None:
         self.kind = kind
         self.hyper = hyper or Hyper()
         self.state = init_state(kind, size, dtype)
@@ -122,12 +152,12 @@ class Optimizer:
     def step(self, w: np.ndarray, dw: np.ndarray, epoch: int = 0) -> None:
         UPDATES[self.kind](w, dw, self.state, self.hyper, self.hyper.rate(epoch))
 
-    def set(self, **changes) -> None:
+    def set(self, **changes: float) -> None:
         """Change hyperparameters (``lr=``, ``beta=``, ...) from the next step on."""
         self.hyper = replace(self.hyper, **changes)
 
-    def remap(self, old_layout, new_layout) -> None:
+    def remap(self, old_layout: ParamLayout, new_layout: ParamLayout) -> None:
         """Follow the network to a new parameter layout (BN switched on or off)."""
         self.state.pop("tmp", None)
-        for key in ("v", "s"):
-            self.state[key] = old_layout.remap(self.state[key], new_layout)
+        self.state["v"] = old_layout.remap(self.state["v"], new_layout)
+        self.state["s"] = old_layout.remap(self.state["s"], new_layout)

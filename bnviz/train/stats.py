@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 
@@ -29,10 +30,10 @@ class StableBins:
 
     def __init__(self, n_bins: int = N_BINS) -> None:
         self.n_bins = n_bins
-        self._ranges: dict[object, tuple[float, float]] = {}
-        self._edges: dict[object, np.ndarray] = {}
+        self._ranges: dict[Hashable, tuple[float, float]] = {}
+        self._edges: dict[Hashable, np.ndarray] = {}
 
-    def edges(self, key, vmin: float, vmax: float) -> np.ndarray:
+    def edges(self, key: Hashable, vmin: float, vmax: float) -> np.ndarray:
         """Edges for ``key`` covering ``[vmin, vmax]`` (non-finite values are ignored)."""
         lo, hi = self._ranges.get(key, (0.0, MIN_HALF_WIDTH))
         new_lo, new_hi = lo, hi
@@ -51,7 +52,9 @@ class StableBins:
         return self._edges[key]
 
 
-def histogram(values: np.ndarray, edges: np.ndarray, value_range=None) -> np.ndarray:
+def histogram(
+    values: np.ndarray, edges: np.ndarray, value_range: tuple[float, float] | None = None
+) -> np.ndarray:
     """Counts of ``values`` on uniform ``edges`` (n+1,), values outside falling in the end bins
     (NaNs are dropped). Faster than ``np.histogram`` for the sizes the views use.
 
@@ -87,7 +90,7 @@ def mean_std(values: np.ndarray) -> tuple[float, float]:
     return float(mean), math.sqrt(max(float(np.dot(d, d)) / v.size, 0.0))
 
 
-def percentiles(values: np.ndarray, q) -> np.ndarray:
+def percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
     """``np.percentile(values, q)`` (linear interpolation, all values), for ascending ``q``.
 
     A percentile needs the order statistics k and k+1. One partition at the middle k puts every
@@ -181,7 +184,7 @@ class DecimatingSeries:
         self._y[self._n] = y
         self._n += 1
 
-    def extend(self, xs, ys) -> None:
+    def extend(self, xs: Iterable[float], ys: Iterable[float]) -> None:
         for x, y in zip(xs, ys):
             self.append(float(x), float(y))
 
