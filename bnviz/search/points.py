@@ -108,8 +108,8 @@ def sampled_coords(trials: list[TrialRecord], rounds: list[dict]) -> tuple[dict,
     Only trials that sampled every such parameter are used, so each column has one length.
     """
     names = sorted({n for t in trials for n in t.params})
-    spaces = {n: axis_space(rounds, n) for n in names}
-    spaces = {n: s for n, s in spaces.items() if s is not None and s.kind != "cat"}
+    found = {n: axis_space(rounds, n) for n in names}
+    spaces = {n: s for n, s in found.items() if s is not None and s.kind != "cat"}
     kept = [t for t in trials if all(n in t.params for n in spaces)]
     coords = {n: s.to_axis([t.params[n] for t in kept]) for n, s in spaces.items()}
     losses = np.array([loss_for_ranking(t.val_loss, t.diverged) for t in kept], dtype=float)
@@ -123,5 +123,7 @@ def plotted_quantity(space: Space, values: list) -> tuple[np.ndarray, float, flo
     """
     v = np.asarray(values, dtype=float)
     if space.kind == "1m":
-        return 1.0 - v, 1.0 - space.high, 1.0 - space.low, f"1 - {space.name}"
-    return v, float(space.low), float(space.high), space.name
+        low, high = space.bounds
+        return 1.0 - v, 1.0 - high, 1.0 - low, f"1 - {space.name}"
+    low, high = space.bounds
+    return v, float(low), float(high), space.name

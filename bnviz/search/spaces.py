@@ -13,7 +13,7 @@ import dataclasses
 import itertools
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,8 +27,12 @@ _CONTINUOUS = ("log", "1m", "linear")
 MIN_BOX_WIDTH = 1e-9
 _IDENTITY = np.asarray
 # value -> axis coordinate and back, for the scales that are not the identity
-_FORWARD = {"log": np.log10, "1m": lambda v: np.log10(1.0 - v), "pow2": np.log2}
-_INVERSE = {"log": lambda c: 10.0**c, "1m": lambda c: 1.0 - 10.0**c, "pow2": lambda c: 2.0**c}
+_FORWARD: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "log": np.log10, "1m": lambda v: np.log10(1.0 - v), "pow2": np.log2,
+}  # fmt: skip
+_INVERSE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "log": lambda c: 10.0**c, "1m": lambda c: 1.0 - 10.0**c, "pow2": lambda c: 2.0**c,
+}  # fmt: skip
 
 
 class SpaceError(ValueError):
@@ -71,14 +75,23 @@ class Space:
         _validate(self)
         # Normalise bound types so equal spaces compare, hash and serialize alike.
         if self.kind in _CONTINUOUS:
-            object.__setattr__(self, "low", float(self.low))
-            object.__setattr__(self, "high", float(self.high))
+            low, high = self.bounds
+            object.__setattr__(self, "low", float(low))
+            object.__setattr__(self, "high", float(high))
         elif self.kind in ("int", "pow2"):
-            object.__setattr__(self, "low", int(self.low))
-            object.__setattr__(self, "high", int(self.high))
+            low, high = self.bounds
+            object.__setattr__(self, "low", int(low))
+            object.__setattr__(self, "high", int(high))
         object.__setattr__(self, "choices", tuple(_plain(c) for c in self.choices))
 
     # -- coordinates -------------------------------------------------------------------------
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a numeric space; a space without them (cat) is an error here."""
+        if self.low is None or self.high is None:
+            raise SpaceError(f"{self.name}: a {self.kind} space has no numeric bounds")
+        return self.low, self.high
 
     @property
     def value(self) -> Any:
@@ -102,7 +115,7 @@ class Space:
         if self.kind == "fixed":
             a = float(self.to_axis([self.value])[0])
             return a, a
-        a, b = self.to_axis([self.low, self.high])
+        a, b = self.to_axis(list(self.bounds))
         return float(min(a, b)), float(max(a, b))
 
     def to_axis(self, values: Any) -> np.ndarray:
@@ -130,7 +143,7 @@ class Space:
         """Clip float round-off back inside the bounds and return plain Python values."""
         if self.kind in ("int", "pow2"):
             return [int(v) for v in values]
-        return [float(v) for v in np.clip(values, self.low, self.high)]
+        return [float(v) for v in np.clip(values, *self.bounds)]
 
     def sample(self, rng: np.random.Generator, n: int) -> list:
         """Draw ``n`` values uniformly in the axis coordinate (log-uniform for ``log``)."""
@@ -139,10 +152,11 @@ class Space:
         if self.kind == "cat":
             return [_plain(self.choices[i]) for i in rng.integers(len(self.choices), size=n)]
         if self.kind == "int":
-            return self._finish(rng.integers(int(self.low), int(self.high) + 1, size=n))
+            low, high = self.bounds
+            return self._finish(rng.integers(int(low), int(high) + 1, size=n))
         if self.kind == "pow2":
-            lo, hi = (int(round(a)) for a in self.axis_range)
-            return self._finish(2 ** rng.integers(lo, hi + 1, size=n))
+            e_lo, e_hi = (int(round(a)) for a in self.axis_range)
+            return self._finish(2 ** rng.integers(e_lo, e_hi + 1, size=n))
         lo, hi = self.axis_range
         return self._finish(self.from_axis(rng.uniform(lo, hi, size=n)))
 
@@ -185,15 +199,16 @@ class Space:
             ia, ib = math.ceil(a - 1e-9), math.floor(b + 1e-9)
             if ia > ib:
                 ia = ib = int(np.clip(round((a + b) / 2), cur_lo, cur_hi))
-            lo, hi = sorted(int(v) for v in self.from_axis([ia, ib]))
-            return Space(self.name, self.kind, lo, hi)
+            i_lo, i_hi = sorted(int(v) for v in self.from_axis([ia, ib]))
+            return Space(self.name, self.kind, i_lo, i_hi)
         if not b - a > MIN_BOX_WIDTH:
             raise SpaceError(
                 f"{self.name}: box {lo_axis:g}:{hi_axis:g} in {self.axis_label} leaves nothing "
                 f"of the range {cur_lo:g}:{cur_hi:g}"
             )
         lo, hi = sorted(float(v) for v in self.from_axis([a, b]))
-        return Space(self.name, self.kind, max(lo, self.low), min(hi, self.high))
+        low, high = self.bounds
+        return Space(self.name, self.kind, max(lo, low), min(hi, high))
 
     # -- text ------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ The app's controls, the CLI flags, settings files and sweep trials all produce a
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -286,11 +287,11 @@ class TrainConfig:
             raise ConfigError(str(e)) from None
         return cls(**kwargs).validated()
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         Path(path).write_text(json.dumps({"bnviz_settings": 1, **self.to_dict()}, indent=2))
 
     @classmethod
-    def load(cls, path) -> TrainConfig:
+    def load(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a settings file written by :meth:`save`; a bad file raises ConfigError."""
         name = Path(path).name
         try:
