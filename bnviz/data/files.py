@@ -23,6 +23,8 @@ KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Labels are class indices feeding a softmax of max(y)+1 outputs; a stray huge label (an ID
 # column used as the label by mistake) would allocate a giant output layer.
 MAX_LABEL = 999
+# Fewer and a validation accuracy is 0%, 50% or 100%, and the split leaves nothing to learn from.
+MIN_TRAIN, MIN_VAL = 4, 2
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, tuple[int, int] | None]
 
@@ -49,18 +51,32 @@ def load_file(path: str | os.PathLike[str], *, val_fraction: float = 0.2, seed: 
     else:
         (X, y), X_val, y_val, image_shape = load_csv_arrays(p), None, None, None
     labels = y if y_val is None else np.concatenate([y, y_val])
-    if np.unique(labels).size < 2:
+    present = np.unique(labels)
+    if present.size < 2:
         raise DataError(f"{p.name}: all labels are {labels[0]}; need at least 2 classes")
-    return standardize_split(
+    # The labels present become classes 0..K-1 (labels {0, 7} are 2 classes, not 8), keeping
+    # their own names for the axes and the confusion matrix.
+    y = np.searchsorted(present, y)
+    if y_val is not None:
+        y_val = np.searchsorted(present, y_val)
+    ds = standardize_split(
         X,
         y,
         val_fraction=val_fraction,
         seed=seed,
         name=p.name,
         image_shape=image_shape,
+        n_classes=int(present.size),
         X_val=X_val,
         y_val=y_val,
+        class_names=tuple(f"{v:g}" for v in present),
     )
+    if len(ds.y_train) < MIN_TRAIN or len(ds.y_val) < MIN_VAL:
+        raise DataError(
+            f"{p.name}: {len(ds.y_train)} training and {len(ds.y_val)} validation examples are "
+            f"too few to train and validate on (at least {MIN_TRAIN} and {MIN_VAL} are needed)"
+        )
+    return ds
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:

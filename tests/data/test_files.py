@@ -40,11 +40,29 @@ def test_plain_npz_loads(tmp_path):
     np.testing.assert_allclose(back[order], X_OK[np.lexsort(X_OK.T)], rtol=1e-5, atol=1e-5)
 
 
-def test_float_integer_labels_accepted_and_kept(tmp_path):
-    y = np.array([0.0, 2.0] * 10)  # class 1 never appears: kept, n_classes = max + 1
+def test_float_integer_labels_become_the_classes_present_with_their_names(tmp_path):
+    y = np.array([0.0, 7.0] * 10)  # labels {0, 7}: 2 classes, not 8
     ds = load_file(npz(tmp_path, X=X_OK, y=y))
-    assert ds.n_classes == 3
-    assert set(np.concatenate([ds.y_train, ds.y_val])) == {0, 2}
+    assert ds.n_classes == 2 and ds.class_names == ("0", "7")
+    assert set(np.concatenate([ds.y_train, ds.y_val])) == {0, 1}
+    # each row keeps its own label: class 1 is exactly the rows labelled 7
+    X_all = np.concatenate([ds.raw(ds.X_train), ds.raw(ds.X_val)])
+    y_all = np.concatenate([ds.y_train, ds.y_val])
+    ones, sevens = X_all[y_all == 1], X_OK[y == 7.0]
+    np.testing.assert_allclose(
+        ones[np.lexsort(ones.T)], sevens[np.lexsort(sevens.T)], rtol=1e-5, atol=1e-5
+    )
+
+
+def test_data_too_small_to_train_and_validate_on_is_refused(tmp_path):
+    p = csv_file(tmp_path, "1,2,0\n3,4,1\n5,6,0\n")  # 3 rows: one validation example
+    with pytest.raises(
+        DataError, match="data.csv: 2 training and 1 validation examples are too few"
+    ):
+        load_file(p)
+    rows = "\n".join(f"{i},{i % 2}" for i in range(10))  # 10 rows: 8 + 2 is enough
+    ds = load_file(csv_file(tmp_path, rows + "\n"))
+    assert (len(ds.y_train), len(ds.y_val)) == (8, 2)
 
 
 def test_keras_layout_with_images(tmp_path):
