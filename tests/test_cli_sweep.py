@@ -64,7 +64,7 @@ def test_the_table_lists_the_best_trials(tmp_path, capsys):
         (["--beta", "0.9:1:1m"], "1m"),
         (["--batch-size", "10:64:pow2"], "powers of two"),
         (["--trials", "-1"], "--trials"),
-        (["--width", "0:4:int"], "hidden widths"),
+        (["--width", "0:4:int"], "width: must be a whole number 1..4096"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, flags, message):

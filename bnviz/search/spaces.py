@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from bnviz.train.config import SAMPLED
+from bnviz.train.config import (
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    PARAMS,
+    SAMPLED,
+    ConfigError,
+)
 
 KINDS = ("log", "1m", "int", "pow2", "cat", "linear", "fixed")
 SAMPLING_METHODS = ("random", "grid")
@@ -314,11 +320,11 @@ def parse_space(name: str, text: str) -> Space:
             raise SpaceError(f"{name}: empty value; use min:max:kind, a,b:cat or a bare value")
         value = _parse_scalar(parts[0])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return Space(name, "fixed", low=value)
-        return Space(name, "fixed", choices=(value,))
+            return check_sampled(Space(name, "fixed", low=value))
+        return check_sampled(Space(name, "fixed", choices=(value,)))
     if len(parts) == 2 and parts[1] == "cat":
         choices = tuple(_parse_scalar(c) for c in parts[0].split(",") if c.strip())
-        return Space(name, "cat", choices=choices)
+        return check_sampled(Space(name, "cat", choices=choices))
     if len(parts) != 3:
         raise SpaceError(
             f"{name}: cannot parse {text!r}; use min:max:kind (kinds: {', '.join(KINDS[:-1])}), "
@@ -338,7 +344,51 @@ def parse_space(name: str, text: str) -> Space:
     low, high = bounds
     if not low < high:
         raise SpaceError(f"{name}: min must be < max, got {parts[0]}:{parts[1]}")
-    return Space(name, parts[2], low, high)
+    return check_sampled(Space(name, parts[2], low, high))
+
+
+# The sampled names that set a hidden layer shape, and the range of each.
+_SHAPE_RANGES = {"width": (1, MAX_HIDDEN_UNITS), "layers": (0, MAX_HIDDEN_LAYERS)}
+
+
+def check_sampled(space: Space) -> Space:
+    """``space`` if every value it can give is valid for the setting it samples, else a
+    SpaceError now, rather than one failed trial per sample later.
+
+    A name the registry does not know (a test's ``"a"``) is not checked: :func:`apply_params`
+    refuses it when a sweep is built."""
+    entry = SAMPLED.get(space.name)
+    if entry is None:
+        return space
+    field = entry[0]
+    whole = field == "hidden" or PARAMS[field].kind == "int"
+    if space.kind in _CONTINUOUS and whole:
+        raise SpaceError(
+            f"{space.name} takes whole numbers: use int or pow2, e.g. {entry[1].space}"
+        )
+    if space.kind not in ("cat", "fixed") and field != "hidden":
+        if PARAMS[field].kind in ("str", "bool"):
+            raise SpaceError(f"{space.name} is a choice: list the values, e.g. {entry[1].space}")
+    if space.kind == "cat":
+        values: list[Any] = list(space.choices)
+    elif space.kind == "fixed":
+        values = [space.value]
+    else:
+        values = list(space.bounds)
+    for v in values:
+        try:
+            if field == "hidden":
+                lo, hi = _SHAPE_RANGES[space.name]
+                if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                    raise ConfigError(f"must be a whole number {lo}..{hi}, got {v!r}")
+            else:
+                PARAMS[field].check(v)
+        except ConfigError as e:
+            said = str(e)
+            raise SpaceError(
+                said if said.startswith(space.name) else f"{space.name}: {said}"
+            ) from None
+    return space
 
 
 # What a sweep samples when no space is given: alpha and beta, the two the course tunes first.

@@ -207,3 +207,31 @@ def test_axis_coordinates() -> None:
     act = parse_space("activation", "relu,tanh,sigmoid:cat")
     assert list(act.to_axis(["tanh", "relu"])) == [1.0, 0.0]
     assert list(act.from_axis([2.2, -1])) == ["sigmoid", "relu"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("lr", "abc", "lr must be a number, got 'abc'"),
+        ("batch_size", "1e-4:1e9:log", "batch_size takes whole numbers: use int or pow2"),
+        ("batch_size", "1:8:int", "batch size must be >= 2"),
+        ("width", "0:8:int", "width: must be a whole number 1..4096"),
+        ("layers", "1:40:int", "layers: must be a whole number 0..16"),
+        ("activation", "relu,foo:cat", "activation must be one of relu, tanh, sigmoid, linear"),
+        ("activation", "1:3:int", "activation is a choice: list the values"),
+        ("eps", "0:1e-3:linear", "eps must be in (0, 1], got 0"),
+        ("optimizer", "nesterov", "optimizer must be one of"),
+    ],
+)
+def test_a_space_the_setting_cannot_take_is_refused_when_parsed(name, text, words):
+    """Up front, not as one failed trial per sample (the registry says what each takes)."""
+    with pytest.raises(SpaceError) as info:
+        parse_space(name, text)
+    assert words in str(info.value)
+
+
+def test_every_default_space_passes_its_own_check():
+    from bnviz.train.config import SAMPLED
+
+    for name, (_, sampled) in SAMPLED.items():
+        assert parse_space(name, sampled.space).name == name
