@@ -180,7 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         from bnviz.gui.app import run_app
 
         return run_app(config, screenshot=args.screenshot, run_for=args.run_for)
-    return args.run(args, args.subparser)
+    try:
+        return args.run(args, args.subparser)
+    except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -97,7 +97,7 @@ def build_sweep(args: argparse.Namespace, study):
     from dataclasses import replace
 
     from bnviz.cli import config_from_args
-    from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, parse_space
+    from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, idle_axes, parse_space
     from bnviz.search.sweep import Sweep, SweepError, apply_params
     from bnviz.train.config import SAMPLED, ConfigError, TrainConfig
 
@@ -120,8 +120,15 @@ def build_sweep(args: argparse.Namespace, study):
         fixed = {s.name: s.value for s in spaces if s.kind == "fixed"}
         base = replace(apply_params(base, fixed), compare=False)
         spaces = [s for s in spaces if s.kind != "fixed"]
+        idle = idle_axes(base, spaces)
+        if idle:
+            name, why = next(iter(idle.items()))
+            raise SweepError(f"--{name.replace('_', '-')}: {why}; sample it with one that uses it")
         if not spaces:
             spaces = [s for n, s in DEFAULT_SPACES.items() if n not in fixed]
+            for name, why in idle_axes(base, spaces).items():  # e.g. no beta for plain SGD
+                sys.stderr.write(f"bnviz sweep: not sampling {name}: {why}\n")
+                spaces = [s for s in spaces if s.name != name]
     except (ConfigError, SpaceError) as e:
         raise SweepError(str(e)) from None
     box = zoom_box(study, spaces)

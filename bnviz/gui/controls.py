@@ -25,7 +25,13 @@ from PySide6.QtWidgets import (
 
 from bnviz.data import BUILTIN_DATASETS
 from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float
-from bnviz.train.config import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, PARAMS, TrainConfig
+from bnviz.train.config import (
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    PARAMS,
+    TrainConfig,
+    idle_settings,
+)
 
 OPEN_FILE = "Open file..."
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible
@@ -248,6 +254,22 @@ class ControlPanel(QWidget):
             self.seed.setValue(c.seed)
         finally:
             self._loading = False
+        self._show_idle()
+
+    def _show_idle(self) -> None:
+        """Grey out the settings that do nothing now (momentum beta with plain SGD, noise for
+        the digits...), the reason in the tooltip; they come back when they matter again."""
+        idle = idle_settings(self._config)
+        widgets = {
+            "n_classes": (self.classes, "classes"),
+            "noise": (self.noise, "noise"),
+            "momentum": (self.momentum, "momentum"),
+            "bn_momentum": (self.bn_momentum, "bn_momentum"),
+            "eps": (self.eps, "eps"),
+        }
+        for name, (widget, tip) in widgets.items():
+            widget.setEnabled(name not in idle)
+            widget.setToolTip(TIPS[tip] + (f"\n\nNow off: {idle[name]}." if name in idle else ""))
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")
@@ -276,6 +298,7 @@ class ControlPanel(QWidget):
     def _structure(self, *_) -> None:
         if not self._loading:
             self._config = self._from_widgets()
+            self._show_idle()
             self.reset_requested.emit(self._config)
 
     def _live(self, changes: dict) -> None:
@@ -286,6 +309,7 @@ class ControlPanel(QWidget):
     def _bn_toggled(self, on: bool) -> None:
         if not self._loading:
             self._config = replace(self._config, batchnorm=on)
+            self._show_idle()
             self.batchnorm_toggled.emit(on)
 
     def _compare_toggled(self, on: bool) -> None:

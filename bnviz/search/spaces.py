@@ -24,6 +24,8 @@ from bnviz.train.config import (
     PARAMS,
     SAMPLED,
     ConfigError,
+    TrainConfig,
+    idle_settings,
 )
 
 KINDS = ("log", "1m", "int", "pow2", "cat", "linear", "fixed")
@@ -345,6 +347,20 @@ def parse_space(name: str, text: str) -> Space:
     if not low < high:
         raise SpaceError(f"{name}: min must be < max, got {parts[0]}:{parts[1]}")
     return check_sampled(Space(name, parts[2], low, high))
+
+
+def idle_axes(base: TrainConfig, spaces: Sequence[Space]) -> dict[str, str]:
+    """The sampled spaces whose setting does nothing in this sweep (name -> why): momentum
+    beta with plain SGD, say, unless the optimizer is sampled too. Sampling such a setting
+    only adds noise, and its importance then reads as zero."""
+    fields = {SAMPLED[s.name][0]: s.name for s in spaces if s.name in SAMPLED}
+    varied = frozenset(f for f, n in fields.items() if _varies(spaces, n))
+    idle = idle_settings(base, varied)
+    return {name: idle[field] for field, name in fields.items() if field in idle}
+
+
+def _varies(spaces: Sequence[Space], name: str) -> bool:
+    return any(s.name == name and s.kind != "fixed" for s in spaces)
 
 
 # The sampled names that set a hidden layer shape, and the range of each.

@@ -20,6 +20,8 @@ __all__ = ["PARAMS", "SAMPLED", "ConfigError", "Param", "TrainConfig", "parse_hi
 MAX_HIDDEN_UNITS = 4096
 MAX_HIDDEN_LAYERS = 16
 DATA, NETWORK, OPTIMIZATION = "data", "network", "optimization"
+PLANAR = ("spirals", "blobs", "rings", "moons", "xor")  # the 2-D generators and their knobs
+WITH_BN = (("batchnorm", (True,)), ("compare", (True,)))
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class TrainConfig:
         low=2,
         high=10,
         flag="--classes",
+        used_when=(("dataset", ("spirals", "blobs", "rings", "moons")),),
         help="number of classes of a 2-D set (2..10)",
     )
     noise: float = param(
@@ -53,6 +56,7 @@ class TrainConfig:
         group=DATA,
         low=0,
         soft_high=5,
+        used_when=(("dataset", PLANAR),),
         help="noise of a 2-D set (0 = clean)",
     )
     n_samples: int = param(
@@ -63,6 +67,7 @@ class TrainConfig:
         low=20,
         soft_high=100_000,
         flag="--samples",
+        used_when=(("dataset", PLANAR),),
         help="points in a 2-D set",
     )
     val_fraction: float = param(
@@ -147,6 +152,7 @@ class TrainConfig:
         high=1,
         high_open=True,
         live=True,
+        used_when=(("optimizer", ("momentum", "adam")),),
         help="momentum beta (beta1 for Adam)",
         sampled=(
             Sampled(
@@ -167,6 +173,7 @@ class TrainConfig:
         high=1,
         high_open=True,
         live=True,
+        used_when=(("optimizer", ("rmsprop", "adam")),),
         help="RMSprop/Adam second-moment beta",
         sampled=(
             Sampled(
@@ -217,6 +224,7 @@ class TrainConfig:
         high=1,
         high_open=True,
         live=True,
+        used_when=WITH_BN,
         help="running = k*running + (1-k)*batch",
         sampled=(
             Sampled(
@@ -235,6 +243,7 @@ class TrainConfig:
         low_open=True,
         high=1,
         live=True,
+        used_when=WITH_BN,
         help="BN epsilon (default 1e-5)",
         sampled=(Sampled("eps", "1e-8:1e-3:log", "BN epsilon, e.g. 1e-8:1e-3:log", rank=12),),
     )
@@ -306,6 +315,20 @@ class TrainConfig:
             return cls.from_dict(data)
         except ConfigError as e:
             raise ConfigError(f"{name}: {e}") from None
+
+
+def idle_settings(config: TrainConfig, varied: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The settings that do nothing in ``config`` (name -> why), e.g. momentum beta with plain
+    SGD; ``varied`` names settings a sweep samples, which count as possibly on."""
+    values = config.to_dict()
+    out = {}
+    for name, p in PARAMS.items():
+        if any(k in varied for k, _ in p.used_when):
+            continue
+        why = p.idle_reason(values)
+        if why:
+            out[name] = why
+    return out
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

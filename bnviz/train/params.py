@@ -47,6 +47,8 @@ class Param:
     ``low``/``high`` bound valid values (``low_open``: strictly greater); ``soft_high`` is
     where a control's slider or spin box stops when the valid range has no top. ``live``: may
     change between two training steps. ``flag`` is the command-line flag (``""``: none).
+    ``used_when`` lists ``(other setting, values)`` pairs, any of which makes this setting do
+    something (momentum beta only with the momentum and adam optimizers); empty: always.
     """
 
     kind: str
@@ -63,6 +65,7 @@ class Param:
     live: bool = False
     flag: str | None = None
     sampled: tuple[Sampled, ...] = ()
+    used_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     name: str = ""
     default: Any = None
 
@@ -70,6 +73,14 @@ class Param:
     def cli_flag(self) -> str:
         """``--batch-size`` for ``batch_size``, unless the param names another flag."""
         return self.flag if self.flag is not None else "--" + self.name.replace("_", "-")
+
+    def idle_reason(self, values: dict[str, Any]) -> str | None:
+        """Why this setting does nothing under ``values`` (a config as a dict), or None."""
+        if not self.used_when or any(values.get(k) in vs for k, vs in self.used_when):
+            return None
+        needs = " or ".join(f"{k} {'/'.join(map(_shown, vs))}" for k, vs in self.used_when)
+        now = ", ".join(f"{k} {_shown(values.get(k))}" for k, _ in self.used_when)
+        return f"{self.label} does nothing with {now} (it needs {needs})"
 
     @property
     def top(self) -> float | None:
@@ -146,6 +157,10 @@ class Param:
         if value is None:
             raise ConfigError(f"{self.label}: expected a number, got {text!r}")
         return self.check(value)
+
+
+def _shown(v: Any) -> str:
+    return ("on" if v else "off") if isinstance(v, bool) else str(v)
 
 
 def _number(text: str) -> float | None:

@@ -119,3 +119,33 @@ def test_sweep_flags_explorer_ranges_and_default_round_come_from_the_registry():
 def test_the_sweep_default_spaces_agree_with_the_course():
     assert DEFAULT_SPACES["lr"] == parse_space("lr", "1e-4:1:log")  # alpha = 10^r, r in [-4, 0]
     assert DEFAULT_SPACES["beta"] == parse_space("beta", "0.9:0.999:1m")  # 1 - 10^r, [-3, -1]
+
+
+def test_settings_that_do_nothing_are_named_with_the_reason():
+    from bnviz.train.config import idle_settings
+
+    assert idle_settings(TrainConfig()) == {}
+    idle = idle_settings(TrainConfig(optimizer="sgd", batchnorm=False, dataset="digits"))
+    assert set(idle) == {"momentum", "beta2", "bn_momentum", "eps", "n_classes", "noise",
+                         "n_samples"}  # fmt: skip
+    assert idle["momentum"] == (
+        "momentum beta does nothing with optimizer sgd (it needs optimizer momentum/adam)"
+    )
+    assert "beta2" not in idle_settings(TrainConfig(optimizer="rmsprop"))
+    assert "momentum" in idle_settings(TrainConfig(optimizer="rmsprop"))
+    assert "eps" not in idle_settings(TrainConfig(batchnorm=False, compare=True))
+    # a setting a sweep samples counts as possibly on
+    assert "momentum" not in idle_settings(TrainConfig(optimizer="sgd"), frozenset({"optimizer"}))
+
+
+def test_a_sweep_refuses_an_axis_that_does_nothing(tmp_path, capsys):
+    study = str(tmp_path / "s.sqlite")
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--optimizer", "sgd", "--beta", "0.9:0.99:1m", "--study", study])
+    assert e.value.code == 2
+    assert "--beta: momentum beta does nothing with optimizer sgd" in capsys.readouterr().err
+    # the default round leaves beta out for plain SGD, and says so
+    assert main(["sweep", "--optimizer", "sgd", "--trials", "2", "--epochs", "1",
+                 "--study", study, "--quiet", "--json"]) == 0  # fmt: skip
+    out = capsys.readouterr()
+    assert "not sampling beta" in out.err and '"beta"' not in out.out

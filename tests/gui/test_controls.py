@@ -1,0 +1,71 @@
+"""The control panel is generated from the parameter registry: its ranges and choices are the
+registry's, and a setting that does nothing in the current configuration is greyed out."""
+
+from __future__ import annotations
+
+import pytest
+
+from bnviz.gui.controls import ControlPanel
+from bnviz.train.config import MAX_HIDDEN_UNITS, PARAMS, TrainConfig
+
+
+@pytest.fixture
+def panel(qtbot):
+    def make(config: TrainConfig) -> ControlPanel:
+        p = ControlPanel(config)
+        qtbot.addWidget(p)
+        return p
+
+    return make
+
+
+def test_choices_and_ranges_are_the_registrys(panel):
+    p = panel(TrainConfig())
+    acts = [p.activation.itemText(i) for i in range(p.activation.count())]
+    opts = [p.optimizer.itemText(i) for i in range(p.optimizer.count())]
+    assert acts == list(PARAMS["activation"].choices)
+    assert opts == list(PARAMS["optimizer"].choices)
+    assert (p.classes.minimum(), p.classes.maximum()) == (2, 10)
+    assert p.width.maximum() == MAX_HIDDEN_UNITS and p.batch.minimum() == 2
+    p.set_config(TrainConfig(hidden=(2000, 2000)))
+    assert p.width.value() == 2000  # once capped at 1024 while settings allowed 4096
+
+
+def test_typed_values_are_checked_by_the_registry(panel, qtbot):
+    p = panel(TrainConfig())
+    with qtbot.waitSignal(p.invalid_input) as said:
+        p.eps.setText("0")
+        p.eps.editingFinished.emit()
+    assert said.args[0] == str(_error("eps", "0"))
+
+
+def _error(name: str, text: str) -> Exception:
+    try:
+        PARAMS[name].parse(text)
+    except ValueError as e:
+        return e
+    raise AssertionError("expected a refusal")
+
+
+def test_momentum_is_off_for_plain_sgd_and_back_for_adam(panel):
+    p = panel(TrainConfig(optimizer="sgd"))
+    assert not p.momentum.isEnabled()
+    assert "does nothing with optimizer sgd" in p.momentum.toolTip()
+    p.optimizer.setCurrentText("adam")
+    assert p.momentum.isEnabled() and "does nothing" not in p.momentum.toolTip()
+
+
+def test_bn_knobs_follow_batch_norm_and_compare(panel):
+    p = panel(TrainConfig(batchnorm=True))
+    assert p.bn_momentum.isEnabled() and p.eps.isEnabled()
+    p.bn.setChecked(False)
+    assert not p.bn_momentum.isEnabled() and not p.eps.isEnabled()
+    p.compare.setChecked(True)  # the BN twin uses them
+    assert p.bn_momentum.isEnabled() and p.eps.isEnabled()
+
+
+def test_classes_and_noise_are_off_for_the_digits(panel):
+    p = panel(TrainConfig(dataset="digits"))
+    assert not p.classes.isEnabled() and not p.noise.isEnabled()
+    p.set_config(TrainConfig(dataset="spirals"))
+    assert p.classes.isEnabled() and p.noise.isEnabled()
