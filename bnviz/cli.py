@@ -170,12 +170,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        from bnviz.data import BUILTIN_DATASETS, DataError
         from bnviz.train.config import ConfigError
+        from bnviz.train.trainer import load_data
 
         try:
             # No training flag: None lets the window restore the last session's settings.
             config = config_from_args(args) if training_flags_given(args) else None
-        except ConfigError as e:
+            if config is not None and config.dataset.strip().lower() not in BUILTIN_DATASETS:
+                load_data(config)  # a file named on the command line is checked like train's
+        except (ConfigError, DataError) as e:
             parser.error(str(e))
         from bnviz.gui.app import run_app
 
