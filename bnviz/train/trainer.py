@@ -8,6 +8,7 @@ and left alone while the other keeps training. Nothing raises out of :meth:`Trai
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -24,6 +25,13 @@ from bnviz.train.stats import Ewma, StableBins
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
 SHOWN_EXAMPLES = 2000
 SMOOTHING = 0.98
+# A finite loss can still have exploded. Chance, ln C, is what a network that knows nothing
+# scores; one step above EXPLODED_SPIKE x chance, or a smoothed loss above EXPLODED_SUSTAINED x
+# chance once SETTLE_STEPS steps have passed (one unlucky early batch is not a divergence),
+# marks the network diverged like a NaN does.
+EXPLODED_SPIKE = 1000.0
+EXPLODED_SUSTAINED = 10.0
+SETTLE_STEPS = 50
 # One row per evaluation and network in Trainer.metrics; the CSV layout of --metrics and the app.
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
@@ -81,6 +89,7 @@ class Run:
         self.since_eval: list[float] = []
         self.evaluation: EvalResult | None = None
         self.events: list[Event] = []
+        self.chance = math.log(max(2, net.sizes[-1]))  # the loss of a uniform guess, ln C
 
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int, epoch: int) -> float | None:
         if self.diverged_step is not None:
@@ -91,12 +100,18 @@ class Run:
                 loss = net.loss_and_flat_grads(X, y)
                 if not np.isfinite(loss):
                     return self._diverge(step, f"loss became {loss}")
+                if loss > EXPLODED_SPIKE * self.chance:
+                    return self._diverge(step, f"loss exploded to {loss:.3g}")
                 self.opt.step(net.flat_params, net.flat_grads, epoch)
                 if not np.isfinite(net.flat_params).all():
                     return self._diverge(step, "a parameter became non-finite")
         except (FloatingPointError, ValueError, OverflowError, MemoryError) as e:
             return self._diverge(step, f"{type(e).__name__}: {e}")
-        self.ewma.update(loss)
+        smoothed = self.ewma.update(loss)
+        if self.ewma.t >= SETTLE_STEPS and smoothed > EXPLODED_SUSTAINED * self.chance:
+            return self._diverge(
+                step, f"the smoothed loss {smoothed:.3g} is over {EXPLODED_SUSTAINED:g}x chance"
+            )
         self.pending_steps.append(step)
         self.pending_losses.append(loss)
         self.since_eval.append(loss)

@@ -156,3 +156,19 @@ def test_settings_file_round_trip(tmp_path):
     (tmp_path / "junk.json").write_text("{")
     with pytest.raises(ConfigError, match="not a bnviz settings file"):
         TrainConfig.load(tmp_path / "junk.json")
+
+
+def test_a_finite_loss_that_exploded_is_a_divergence():
+    """lr 1e9 with Adam + BN spikes the loss to ~1e19 and then looks flat on a linear axis;
+    plain SGD with sigmoid at lr 100 sits near 1,000 at chance accuracy. Neither is NaN."""
+    spike = Trainer(TrainConfig(lr=1e9, n_samples=200, hidden=(16,)))
+    spike.run(20)
+    assert spike.runs[0].diverged_step is not None
+    assert "loss exploded" in spike.runs[0].message
+    stuck = Trainer(TrainConfig(optimizer="sgd", activation="sigmoid", lr=100.0,
+                                batchnorm=False, n_samples=200, hidden=(16,)))  # fmt: skip
+    stuck.run(200)
+    assert "over 10x chance" in stuck.runs[0].message
+    healthy = Trainer(TrainConfig(n_samples=200, hidden=(16,)))
+    healthy.run(300)
+    assert healthy.runs[0].diverged_step is None
