@@ -77,8 +77,10 @@ class EvalResult:
 @dataclass(frozen=True)
 class GridResult:
     """Eval-mode probabilities on a regular 2-D grid, for the decision regions:
-    ``proba`` has shape (ny, nx, C) over ``x`` (nx,) and ``y`` (ny,) in standardized units."""
+    ``proba`` has shape (ny, nx, C) over ``x`` (nx,) and ``y`` (ny,) for network ``run``, in
+    standardized units."""
 
+    run: str
     x: np.ndarray
     y: np.ndarray
     proba: np.ndarray
@@ -110,7 +112,6 @@ class Snapshot:
     diverged_step: int | None
     layers: tuple[LayerStats, ...]
     evaluation: EvalResult | None = None
-    grid: GridResult | None = None
     events: tuple[Event, ...] = ()
     message: str = ""
 

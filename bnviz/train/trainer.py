@@ -8,7 +8,10 @@ and left alone while the other keeps training. Nothing raises out of :meth:`Trai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +21,7 @@ from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
 from bnviz.train.config import ConfigError, TrainConfig
-from bnviz.train.snapshot import EvalResult, Event, GridResult, Snapshot
+from bnviz.train.snapshot import EvalResult, Event, Snapshot
 from bnviz.train.stats import Ewma, StableBins
 
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
@@ -85,17 +88,21 @@ class Run:
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int, epoch: int) -> float | None:
         if self.diverged_step is not None:
             return None
-        net = self.net
+        net, why = self.net, ""
         try:
             with np.errstate(all="ignore"):
                 loss = net.loss_and_flat_grads(X, y)
                 if not np.isfinite(loss):
-                    return self._diverge(step, f"loss became {loss}")
-                self.opt.step(net.flat_params, net.flat_grads, epoch)
-                if not np.isfinite(net.flat_params).all():
-                    return self._diverge(step, "a parameter became non-finite")
+                    why = f"loss became {loss}"
+                else:
+                    self.opt.step(net.flat_params, net.flat_grads, epoch)
+                    if not np.isfinite(net.flat_params).all():
+                        why = "a parameter became non-finite"
         except (FloatingPointError, ValueError, OverflowError, MemoryError) as e:
-            return self._diverge(step, f"{type(e).__name__}: {e}")
+            why = f"{type(e).__name__}: {e}"
+        if why:
+            self._diverge(step, why)
+            return None
         self.ewma.update(loss)
         self.pending_steps.append(step)
         self.pending_losses.append(loss)
@@ -107,7 +114,6 @@ class Run:
     def _diverge(self, step: int, why: str) -> None:
         self.diverged_step = step
         self.message = f"{self.name} diverged at step {step}: {why}"
-        return None
 
 
 class Trainer:
@@ -136,8 +142,9 @@ class Trainer:
         self.step_count = 0
         self.batch_size = c.batch_size
         self.bins = StableBins()
-        self.metrics: list[dict] = []
-        self._last_batch = self._X[: min(c.batch_size, len(self._X))]
+        self.metrics: list[dict[str, Any]] = []
+        first = slice(0, min(c.batch_size, len(self._X)))
+        self._last_batch = (self._X[first], self._y[first])
         self.runs = [self._make_run(name, bn) for name, bn in self._run_specs()]
 
     def _run_specs(self) -> list[tuple[str, bool]]:
@@ -161,6 +168,18 @@ class Trainer:
     def all_diverged(self) -> bool:
         return all(r.diverged_step is not None for r in self.runs)
 
+    @property
+    def last_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)`` of the last mini-batch, (B, D) and (B,), read-only; before the first step,
+        the first ``batch_size`` training examples."""
+        return _read_only(self._last_batch[0]), _read_only(self._last_batch[1])
+
+    @property
+    def probe_batch(self) -> np.ndarray:
+        """The fixed (PROBE_SIZE, D) training examples the snapshots' histograms are taken on,
+        read-only."""
+        return _read_only(self._probe)
+
     def step(self) -> list[float | None]:
         """One mini-batch for every live network; returns each network's loss (None when
         diverged). Once every network has diverged, nothing happens: the step count stays at
@@ -169,7 +188,7 @@ class Trainer:
             return [None] * len(self.runs)
         idx = self.stream.next(self.batch_size)
         Xb, yb = self._X[idx], self._y[idx]
-        self._last_batch = Xb
+        self._last_batch = (Xb, yb)
         self.step_count += 1
         return [r.train_step(Xb, yb, self.step_count, self.epoch) for r in self.runs]
 
@@ -178,7 +197,7 @@ class Trainer:
             self.step()
 
     # -- babysitting: changes between steps ----------------------------------------------------
-    def set_hparams(self, **changes) -> None:
+    def set_hparams(self, **changes: Any) -> None:
         """Change ``lr``, ``momentum``, ``beta2``, ``lr_decay``, ``batch_size``, ``bn_momentum``
         or ``eps``; applies from the next step and is logged as an event."""
         if not changes:
@@ -207,7 +226,7 @@ class Trainer:
                 continue
             old = r.net.layout
             if on:
-                r.net.enable_batchnorm(self._last_batch)
+                r.net.enable_batchnorm(self._last_batch[0])
             else:
                 r.net.disable_batchnorm()
             r.opt.remap(old, r.net.layout)
@@ -271,9 +290,11 @@ class Trainer:
             train_logits=snapshot.frozen(train_logits),
         )
 
-    def snapshot(self, grid: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Snapshot, ...]:
-        """One :class:`Snapshot` per network; ``grid=(xs, ys)`` adds eval-mode probabilities on
-        that 2-D grid (decision regions; 2-feature data only)."""
+    def snapshot(self) -> tuple[Snapshot, ...]:
+        """One :class:`Snapshot` per network, handing over the losses since the last one.
+
+        Views that need more (decision regions, a lesson's measurements) ask for a probe
+        (:mod:`bnviz.train.probes`)."""
         out = []
         for r in self.runs:
             alive = r.diverged_step is None
@@ -292,7 +313,6 @@ class Trainer:
                     diverged_step=r.diverged_step,
                     layers=layers,
                     evaluation=r.evaluation,
-                    grid=self._grid(r, grid) if (grid is not None and alive) else None,
                     events=tuple(r.events),
                     message=r.message,
                 )
@@ -300,18 +320,25 @@ class Trainer:
             r.pending_steps, r.pending_losses = [], []
         return tuple(out)
 
-    def _grid(self, r: Run, grid) -> GridResult | None:
-        if self.data.n_features != 2:
-            return None
-        xs, ys = (np.asarray(g, dtype=self.dtype) for g in grid)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = np.column_stack([gx.ravel(), gy.ravel()])
-        with np.errstate(all="ignore"):
-            proba = r.net.predict_proba(pts).reshape(len(ys), len(xs), -1)
-        return GridResult(snapshot.frozen(xs), snapshot.frozen(ys), snapshot.frozen(proba))
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.setflags(write=False)
+    return view
 
 
-def write_metrics(path, metrics: list[dict]) -> None:
+def save_models(runs: Sequence[Run], path: str | Path) -> list[str]:
+    """Save each network to ``path``; with more than one (compare mode) to NAME-bn.npz and
+    NAME-plain.npz beside it. Returns the files written."""
+    p, out = Path(path), []
+    for r in runs:
+        target = p if len(runs) == 1 else p.with_name(f"{p.stem}-{r.name}.npz")
+        r.net.save(target)
+        out.append(str(target))
+    return out
+
+
+def write_metrics(path: str | Path, metrics: Sequence[dict[str, Any]]) -> None:
     """Write :attr:`Trainer.metrics` as CSV (floats to 6 significant digits)."""
     import csv
 

@@ -18,6 +18,8 @@ from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
+from bnviz.train import probes
+from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
 from bnviz.train.trainer import SHOWN_EXAMPLES
 
@@ -31,6 +33,8 @@ LEFT_STRETCH = 3  # the regions/image column against the bars' 2
 TRUE_PEN = pg.mkPen("k", width=3)
 OTHER_PEN = pg.mkPen((90, 90, 90), width=0.5)
 GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
+GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
+REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 
 
 def softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +77,7 @@ class SoftmaxPanel(Panel):
         self.index = 0
         self._frame: Frame | None = None
         self._grids: dict[str, GridResult] = {}
+        self._grids_seen: object = None
         self._shown_grid: GridResult | None = None
         self._shown_bars: tuple | None = None
         self._build_controls()
@@ -170,6 +175,7 @@ class SoftmaxPanel(Panel):
         """New data: new points, class ticks and bar colours; forget regions and selection."""
         self.data = data
         self._grids.clear()
+        self._grids_seen = None
         self._shown_grid = None
         self._shown_bars = None
         self._frame = None
@@ -216,12 +222,19 @@ class SoftmaxPanel(Panel):
         self._update_selection_view()
         self.status.setText("waiting for the first evaluation")
 
+    def probe_requests(self) -> tuple[ProbeRequest, ...]:
+        """The decision regions, for 2-D data."""
+        planar = self.data is not None and self.data.n_features == 2
+        return (REGIONS,) if planar else ()
+
     def render(self, frame: Frame) -> None:
         self._frame = frame
         self.net_combo.sync(frame.snapshots)
-        for snap in frame.snapshots:
-            if snap.grid is not None:
-                self._grids[snap.run] = snap.grid
+        grids = frame.probes.get(REGIONS)
+        if grids is not None and grids is not self._grids_seen:  # new regions; else keep the last
+            self._grids_seen = grids
+            for grid in grids:
+                self._grids[grid.run] = grid
         self._redraw()
 
     def export_items(self) -> list:
