@@ -25,8 +25,9 @@ from bnviz.train.snapshot import EvalResult, Event, Snapshot
 from bnviz.train.stats import Ewma, StableBins
 
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
-SHOWN_EXAMPLES = 2000
+SHOWN_EXAMPLES = 2000  # validation (and training) examples whose logits an evaluation keeps
 SMOOTHING = 0.98
+MAX_PENDING_LOSSES = 20000  # losses kept for the next snapshot; halved when nobody takes them
 # One row per evaluation and network in Trainer.metrics; the CSV layout of --metrics and the app.
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
@@ -81,6 +82,7 @@ class Run:
         self.ewma = Ewma(SMOOTHING)
         self.pending_steps: list[int] = []
         self.pending_losses: list[float] = []
+        self.pending_smoothed: list[float] = []
         self.since_eval: list[float] = []
         self.evaluation: EvalResult | None = None
         self.events: list[Event] = []
@@ -103,12 +105,12 @@ class Run:
         if why:
             self._diverge(step, why)
             return None
-        self.ewma.update(loss)
         self.pending_steps.append(step)
         self.pending_losses.append(loss)
+        self.pending_smoothed.append(self.ewma.update(loss))
         self.since_eval.append(loss)
-        if len(self.pending_losses) > 20000:  # nobody is taking snapshots: keep it bounded
-            del self.pending_steps[::2], self.pending_losses[::2]
+        if len(self.pending_losses) > MAX_PENDING_LOSSES:  # nobody takes snapshots: stay bounded
+            del self.pending_steps[::2], self.pending_losses[::2], self.pending_smoothed[::2]
         return loss
 
     def _diverge(self, step: int, why: str) -> None:
@@ -296,6 +298,8 @@ class Trainer:
         Views that need more (decision regions, a lesson's measurements) ask for a probe
         (:mod:`bnviz.train.probes`)."""
         out = []
+        sat = snapshot.saturation(self.config.activation)
+        shown = min(SHOWN_EXAMPLES, len(self._Xv))
         for r in self.runs:
             alive = r.diverged_step is None
             layers = snapshot.layer_stats(r.net, self._probe, self.bins, r.name) if alive else ()
@@ -307,17 +311,21 @@ class Trainer:
                     epoch=self.epoch,
                     loss_steps=snapshot.frozen(np.array(r.pending_steps, dtype=np.int64)),
                     losses=snapshot.frozen(np.array(r.pending_losses, dtype=np.float64)),
+                    smoothed_losses=snapshot.frozen(np.array(r.pending_smoothed, np.float64)),
                     smoothed_loss=r.ewma.corrected,
                     lr=r.opt.hyper.rate(self.epoch),
                     batch_size=self.batch_size,
                     diverged_step=r.diverged_step,
                     layers=layers,
+                    activation=r.net.activation,
+                    saturation=sat,
+                    shown_examples=shown,
                     evaluation=r.evaluation,
                     events=tuple(r.events),
                     message=r.message,
                 )
             )
-            r.pending_steps, r.pending_losses = [], []
+            r.pending_steps, r.pending_losses, r.pending_smoothed = [], [], []
         return tuple(out)
 
 

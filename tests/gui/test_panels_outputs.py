@@ -219,6 +219,8 @@ def test_bars_show_softmax_of_the_probe_example(qtbot):
     frame = feed.frame()
     panel.render(frame)
     ev = _snap(frame, "bn").evaluation
+    n = _snap(frame, "bn").shown_examples
+    assert panel.probe.maximum() == n - 1 == len(ev.val_logits) - 1
     for i in (0, 5):
         panel.probe.setValue(i)
         a = panel.bars["a"].opts["height"]

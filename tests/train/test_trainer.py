@@ -121,6 +121,9 @@ def test_snapshot_is_immutable_picklable_and_complete():
         assert len(h.edges) == len(h.counts) + 1 and h.counts.sum() == len(t.probe_batch) * 16
     assert layer.percentiles[0] <= layer.percentiles[1] <= layer.percentiles[2]
     assert 0 <= layer.saturated <= 1 and layer.gamma_mean is not None
+    assert s.activation == "sigmoid" and s.saturation is not None and s.saturation.a[0] == 0.02
+    assert s.shown_examples == len(s.evaluation.val_logits)
+    np.testing.assert_array_equal(s.smoothed_losses[-1], s.smoothed_loss)
     assert s.evaluation.confusion.sum() == len(t.data.y_val)
     with pytest.raises(ValueError):
         snaps[0].losses[0] = 1.0

@@ -21,7 +21,6 @@ from bnviz.gui.panels.run_picker import RunPicker
 from bnviz.train import probes
 from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
-from bnviz.train.trainer import SHOWN_EXAMPLES
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
 # so the class-coloured training points stay visible on top of their own region.
@@ -79,6 +78,7 @@ class SoftmaxPanel(Panel):
         self._grids: dict[str, GridResult] = {}
         self._grids_seen: object = None
         self._shown_grid: GridResult | None = None
+        self._shown_examples = 0
         self._shown_bars: tuple | None = None
         self._build_controls()
         self.view = pg.GraphicsLayoutWidget()
@@ -215,9 +215,9 @@ class SoftmaxPanel(Panel):
             raw = data.raw(data.X_train)
             self._digit_levels = (float(raw.min()), float(raw.max()))
         self.probe.blockSignals(True)
-        self.probe.setRange(0, max(0, min(len(data.X_val), SHOWN_EXAMPLES) - 1))
-        self.probe.setValue(0)
+        self.probe.setRange(0, 0)  # until a snapshot says how many examples have logits
         self.probe.blockSignals(False)
+        self._shown_examples = 0
         self.source, self.index = "val", 0
         self._update_selection_view()
         self.status.setText("waiting for the first evaluation")
@@ -235,7 +235,18 @@ class SoftmaxPanel(Panel):
             self._grids_seen = grids
             for grid in grids:
                 self._grids[grid.run] = grid
+        if frame.snapshots and frame.snapshots[0].shown_examples != self._shown_examples:
+            self._set_shown_examples(frame.snapshots[0].shown_examples)
         self._redraw()
+
+    def _set_shown_examples(self, n: int) -> None:
+        """The probe spin box reaches the examples whose logits the evaluations keep."""
+        self._shown_examples = n
+        self.probe.blockSignals(True)
+        self.probe.setRange(0, max(0, n - 1))
+        self.probe.blockSignals(False)
+        if self.source == "val" and self.probe.value() != self.index:
+            self.select_validation_example(self.probe.value())
 
     def export_items(self) -> list:
         items = [self.z_plot, self.t_plot, self.a_plot]
