@@ -212,6 +212,14 @@ class MainWindow(QMainWindow):
         self.show_message(f"new run: {config.dataset}, hidden {config.hidden or 'none'}")
         return True
 
+    def babysit(self, config: TrainConfig, description: str) -> bool:
+        """Train ``config`` live and show it (the explorer's babysit); False if refused."""
+        if not self.reset(config):
+            return False
+        self.tabs.setCurrentWidget(self.training_tab)
+        self.show_message(description)
+        return True
+
     def _hparams(self, changes: dict) -> None:
         from dataclasses import replace
 

@@ -158,7 +158,7 @@ def add_optional_tabs(win) -> None:
         from bnviz.gui.search.explorer import HparamExplorer
     except ImportError:
         return
-    win.explorer = HparamExplorer(win)
+    win.explorer = HparamExplorer(win.controls.config, win.babysit, win.show_message)
     win.tabs.addTab(win.explorer, "Hyperparameters")
 
 
