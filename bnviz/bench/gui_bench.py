@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bnviz.train.probes import ProbeContext, probe
+
 SECONDS = 8.0
 WARMUP_S = 2.0
 QUICK_SECONDS = 1.0
@@ -42,6 +44,12 @@ TARGETS = {  # from the issue; reported, never asserted
     "train_ratio": (">=", 0.7),
     "first_paint_s": ("<=", 2.0),
 }
+
+
+@probe("bench_step_count")
+def step_count(ctx: ProbeContext) -> int:
+    """The training process's step count, read between two steps."""
+    return ctx.step
 
 
 def run_gui_bench(args) -> int:
@@ -136,12 +144,12 @@ def measure_window(seconds: float, warmup: float) -> dict:
     _spin(app, lambda: False, warmup)
     from bnviz.bench.bench import CpuMonitor
 
-    steps0, t0 = win.worker.call("step_count").result(10), time.perf_counter()
+    steps0, t0 = win.worker.call("bench_step_count").result(10), time.perf_counter()
     cpu0, machine = time.process_time(), CpuMonitor()
     state.update(on=True, render=[], last=None)
     _spin(app, lambda: False, seconds)
     state["on"] = False
-    steps1, t1 = win.worker.call("step_count").result(10), time.perf_counter()
+    steps1, t1 = win.worker.call("bench_step_count").result(10), time.perf_counter()
     gui_cpu, others = time.process_time() - cpu0, machine.other_cores()
     timer.stop()
     painted, lags = state["painted"], sorted(state["lags"]) or [0.0]

@@ -115,9 +115,9 @@ class Progress:
 
 
 def save_models(path: str, trainer) -> None:
-    from bnviz.train.session import save_models as save
+    from bnviz.train.trainer import save_models as save
 
-    for target in save(trainer, path):
+    for target in save(trainer.runs, path):
         print(f"saved {target}")
 
 

@@ -10,7 +10,6 @@ import os
 import time
 from collections import deque
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -31,6 +30,7 @@ from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
+from bnviz.train.protocol import ProbeRequest, SnapshotTaken
 from bnviz.train.trainer import load_data
 
 # A frame is drawn when a new snapshot is in and at least this long after the last one: ~33 Hz
@@ -38,8 +38,6 @@ from bnviz.train.trainer import load_data
 MIN_FRAME_S = 0.030
 STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
 REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
-GRID_POINTS = 72  # 5,184 points, forwarded 4 times a second per network
-GRID_MARGIN = 0.4
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
 # ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
@@ -62,15 +60,6 @@ def make_panels() -> dict[str, Panel]:
     }
 
 
-def decision_grid(data: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
-    """Grid coordinates covering the 2-D data (standardized units), or None for other data."""
-    if data.n_features != 2:
-        return None
-    X = np.vstack([data.X_train, data.X_val])
-    lo, hi = X.min(axis=0) - GRID_MARGIN, X.max(axis=0) + GRID_MARGIN
-    return (np.linspace(lo[0], hi[0], GRID_POINTS), np.linspace(lo[1], hi[1], GRID_POINTS))
-
-
 class MainWindow(QMainWindow):
     """bnviz's window. ``settings`` may be a QSettings for a test-only location."""
 
@@ -87,7 +76,8 @@ class MainWindow(QMainWindow):
         self.histories: dict[str, RunHistory] = {}
         self._rendered_at: dict[str, float] = {}
         self.frame: Frame | None = None
-        self._pending = None
+        self._pending: SnapshotTaken | None = None
+        self._probe_results: dict[ProbeRequest, object] = {}
         self._redraws: deque[float] = deque()
         self.redraws_per_s = 0.0
         self._last_render = -math.inf
@@ -97,7 +87,7 @@ class MainWindow(QMainWindow):
         self.playing = autoplay
         self.config, self.data = self._load(config, fallback=True)
         self.generation = 0
-        self.worker = TrainingWorker(self.config, self.data, decision_grid(self.data))
+        self.worker = TrainingWorker(self.config, self.data)
         self.worker.start()  # the training process starts while the window is built
         self._build_ui()
         self._wire()
@@ -106,7 +96,7 @@ class MainWindow(QMainWindow):
         menus.restore_layout(self)
         if autoplay:
             self.worker.play()
-        self.worker.request_snapshot()
+        self._request_snapshot()
         # Single shot, started when a snapshot arrives: no ticks without news, and a frame follows
         # its snapshot as soon as the frame rate allows.
         self.timer = QTimer(self)
@@ -159,9 +149,12 @@ class MainWindow(QMainWindow):
         outer.addWidget(bottom)
         self.splitters = {"top": top, "bottom": bottom, "outer": outer}
         self.tabs = QTabWidget()
+        self.training_tab = outer
         self.tabs.addTab(outer, "Training")
         menus.add_optional_tabs(self)
         self.setCentralWidget(self.tabs)
+        # Every view that may ask for probes, in whichever tab it sits.
+        self.probe_views: list[Panel] = self.findChildren(Panel)
         self.status_counts = QLabel()
         self.status_message = QLabel()
         self.statusBar().addWidget(self.status_counts)
@@ -208,8 +201,8 @@ class MainWindow(QMainWindow):
             return False
         self.config, self.data = config, data
         self.histories, self.frame, self._pending = {}, None, None
-        self._rendered_at = {}
-        self.generation = self.worker.replace_trainer(config, data, decision_grid(data))
+        self._rendered_at, self._probe_results = {}, {}
+        self.generation = self.worker.replace_trainer(config, data)
         for p in self.panels.values():
             p.set_dataset(self.data)
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
@@ -217,6 +210,14 @@ class MainWindow(QMainWindow):
         gc.collect()
         self.controls.set_config(self.config)
         self.show_message(f"new run: {config.dataset}, hidden {config.hidden or 'none'}")
+        return True
+
+    def babysit(self, config: TrainConfig, description: str) -> bool:
+        """Train ``config`` live and show it (the explorer's babysit); False if refused."""
+        if not self.reset(config):
+            return False
+        self.tabs.setCurrentWidget(self.training_tab)
+        self.show_message(description)
         return True
 
     def _hparams(self, changes: dict) -> None:
@@ -261,12 +262,19 @@ class MainWindow(QMainWindow):
         self.status_message.setText(text)
 
     # -- drawing -------------------------------------------------------------------------------
-    def _snapshot_arrived(self, payload) -> None:
-        gen, snaps, rate = payload
-        if gen != self.generation:  # from a trainer that has since been replaced
-            self.worker.request_snapshot()
+    def _request_snapshot(self) -> None:
+        """Ask for the next snapshot with the probes of the views now visible (a hidden view's
+        probes do not run); forget the results of probes no longer asked for."""
+        wanted = tuple(r for v in self.probe_views if v.isVisible() for r in v.probe_requests())
+        for req in [r for r in self._probe_results if r not in wanted]:
+            del self._probe_results[req]
+        self.worker.request_snapshot(wanted)
+
+    def _snapshot_arrived(self, taken: SnapshotTaken) -> None:
+        if taken.generation != self.generation:  # from a trainer since replaced
+            self._request_snapshot()
             return
-        self._pending = (snaps, rate)
+        self._pending = taken
         if not self.timer.isActive():
             wait = max(0.0, self._last_render + MIN_FRAME_S - time.perf_counter())
             self.timer.start(math.ceil(1000 * wait))
@@ -274,17 +282,18 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         if self._pending is None:
             return
-        snaps, self.steps_per_s = self._pending
-        self._pending = None
+        taken, self._pending = self._pending, None
+        snaps, self.steps_per_s = taken.snapshots, taken.steps_per_s
+        self._probe_results.update(taken.probes)
         self._last_render = time.perf_counter()
         # Ask for the next one now: the trainer builds it while this one is drawn.
-        self.worker.request_snapshot()
+        self._request_snapshot()
         for s in snaps:
             self.histories.setdefault(s.run, RunHistory(s.run)).add(s)
         for name in list(self.histories):
             if name not in {s.run for s in snaps}:
                 del self.histories[name]
-        self.frame = Frame(snaps, dict(self.histories))
+        self.frame = Frame(snaps, dict(self.histories), dict(self._probe_results))
         if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
             self._show_counts(snaps)
             return

@@ -119,7 +119,7 @@ def save_model(win, path: str | None = None) -> bool:
         return False
 
     try:
-        written = win.worker.call("save_models", str(path)).result(CALL_TIMEOUT_S)
+        written = win.worker.call("save_models", path=str(path)).result(CALL_TIMEOUT_S)
     except Exception as e:
         win.show_message(f"could not save the model: {e}", error=True)
         return False
@@ -158,7 +158,7 @@ def add_optional_tabs(win) -> None:
         from bnviz.gui.search.explorer import HparamExplorer
     except ImportError:
         return
-    win.explorer = HparamExplorer(win)
+    win.explorer = HparamExplorer(win.controls.config, win.babysit, win.show_message)
     win.tabs.addTab(win.explorer, "Hyperparameters")
 
 

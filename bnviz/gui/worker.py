@@ -1,9 +1,10 @@
 """The GUI's handle on the training process.
 
 Training runs in a child process (:mod:`bnviz.train.session` says why); this object sends it
-commands and turns what it sends back into Qt signals. A small reader thread waits on the event
-pipe and emits the signals; Qt queues them to the GUI thread, so widgets are only touched there.
-A generation number lets the window drop snapshots of a trainer it has since replaced.
+the commands of :mod:`bnviz.train.protocol` and turns the events it sends back into Qt signals.
+A small reader thread waits on the event pipe and emits the signals; Qt queues them to the GUI
+thread, so widgets are only touched there. A generation number lets the window drop snapshots
+of a trainer it has since replaced.
 """
 
 from __future__ import annotations
@@ -11,23 +12,45 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import threading
+from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Signal
 
-from bnviz.train import session
+from bnviz.data import Dataset
+from bnviz.train import probes, session
+from bnviz.train.config import TrainConfig
+from bnviz.train.protocol import (
+    Command,
+    ErrorRaised,
+    Play,
+    ProbeRequest,
+    Replace,
+    Replied,
+    RunProbe,
+    SetBatchnorm,
+    SetHparams,
+    SetSpeed,
+    SnapshotTaken,
+    StateChanged,
+    Step,
+    Stop,
+    Stopped,
+    WantSnapshot,
+)
 
 STOP_TIMEOUT_S = 2.0
+STOPPED = "the training process has stopped"
 
 
 class TrainingWorker(QObject):
     """Start with :meth:`start`; end with :meth:`stop` (the window does it on close)."""
 
-    snapshot_ready = Signal(object)  # (generation, tuple[Snapshot, ...], steps_per_s)
+    snapshot_ready = Signal(object)  # a protocol.SnapshotTaken
     error_raised = Signal(str)
     state_changed = Signal(bool)  # playing or not
 
-    def __init__(self, config, data, grid=None, parent: QObject | None = None) -> None:
+    def __init__(self, config: TrainConfig, data: Dataset, parent: QObject | None = None) -> None:
         super().__init__(parent)
         ctx = mp.get_context("spawn")  # never fork a process that has Qt threads
         self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
@@ -36,7 +59,7 @@ class TrainingWorker(QObject):
             target=session.serve,
             name="bnviz-trainer",
             daemon=True,
-            args=(self._cmd_recv, self._evt_send, config, data, grid),
+            args=(self._cmd_recv, self._evt_send, config, data),
         )
         self._reader = threading.Thread(target=self._read, name="bnviz-events")
         self._replies: dict[int, Future] = {}
@@ -52,86 +75,92 @@ class TrainingWorker(QObject):
         self._reader.start()
 
     # -- commands ------------------------------------------------------------------------------
-    def _send(self, cmd: str, arg=None) -> None:
+    def _send(self, cmd: Command) -> None:
         if self._stopping:
             return
         try:
             with self._lock:
-                self._cmd_send.send((cmd, arg))
+                self._cmd_send.send(cmd)
         except (OSError, BrokenPipeError, ValueError):
-            self.error_raised.emit("the training process has stopped; press Reset to restart")
+            self.error_raised.emit(f"{STOPPED}; press Reset to restart")
 
     def play(self) -> None:
-        self._send("play", True)
+        self._send(Play(True))
 
     def pause(self) -> None:
-        self._send("play", False)
+        self._send(Play(False))
 
     def step_once(self) -> None:
-        self._send("step")
+        self._send(Step())
 
-    def set_hparams(self, **changes) -> None:
-        self._send("hparams", changes)
+    def set_hparams(self, **changes: float) -> None:
+        self._send(SetHparams(changes))
 
     def set_batchnorm(self, on: bool) -> None:
-        self._send("batchnorm", on)
+        self._send(SetBatchnorm(on))
 
     def set_speed(self, max_steps_per_s: float | None) -> None:
-        self._send("speed", max_steps_per_s)
+        self._send(SetSpeed(max_steps_per_s))
 
-    def request_snapshot(self) -> None:
-        self._send("want")
+    def request_snapshot(self, wanted: Sequence[ProbeRequest] = ()) -> None:
+        """Ask for the next snapshot, with the results of the ``wanted`` probes that are due."""
+        self._send(WantSnapshot(tuple(wanted)))
 
-    def replace_trainer(self, config, data, grid=None) -> int:
+    def replace_trainer(self, config: TrainConfig, data: Dataset) -> int:
         """Start a new run in the training process; returns its generation number."""
         self.generation += 1
-        self._send("replace", (config, data, grid, self.generation))
+        self._send(Replace(config, data, self.generation))
         return self.generation
 
-    def call(self, name: str, *args) -> Future:
-        """Run the query ``name`` (see :data:`bnviz.train.session.QUERIES`) between two steps;
-        the Future holds its value or a RuntimeError with the child's message."""
+    def run_probe(self, req: ProbeRequest) -> Future:
+        """Run a probe now, between two steps; the Future holds its result or a RuntimeError
+        with the training process's message."""
         future: Future = Future()
         call_id = next(self._ids)
         self._replies[call_id] = future
-        self._send("call", (call_id, name, args))
+        self._send(RunProbe(call_id, req))
         if self._stopping:
-            future.set_exception(RuntimeError("the training process has stopped"))
+            self._replies.pop(call_id, None)
+            future.set_exception(RuntimeError(STOPPED))
         return future
+
+    def call(self, name: str, **args: Hashable) -> Future:
+        """:meth:`run_probe` of the probe registered as ``name`` with ``args``."""
+        return self.run_probe(probes.request(name, **args))
 
     # -- events --------------------------------------------------------------------------------
     def _read(self) -> None:
         while True:
             try:
-                kind, *rest = self._evt_recv.recv()
+                event = self._evt_recv.recv()
             except (EOFError, OSError):
                 break
-            if kind == "snapshot":
-                self.snapshot_ready.emit(tuple(rest))
-            elif kind == "error":
-                self.error_raised.emit(rest[0])
-            elif kind == "state":
-                self.state_changed.emit(rest[0])
-            elif kind == "reply":
-                call_id, ok, value = rest
-                future = self._replies.pop(call_id, None)
-                if future is not None:
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(RuntimeError(value))
-            elif kind == "stopped":
-                break
+            match event:
+                case SnapshotTaken():
+                    self.snapshot_ready.emit(event)
+                case ErrorRaised(message=message):
+                    self.error_raised.emit(message)
+                case StateChanged(playing=playing):
+                    self.state_changed.emit(playing)
+                case Replied(call_id=call_id, ok=ok, value=value):
+                    future = self._replies.pop(call_id, None)
+                    if future is not None:
+                        if ok:
+                            future.set_result(value)
+                        else:
+                            future.set_exception(RuntimeError(value))
+                case Stopped():
+                    break
         for future in self._replies.values():
             if not future.done():
-                future.set_exception(RuntimeError("the training process has stopped"))
+                future.set_exception(RuntimeError(STOPPED))
         self._replies.clear()
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
         """End the training process and the reader thread; True when both ended in time."""
         if not self._process.is_alive() and not self._reader.is_alive():
             return True
-        self._send("stop")
+        self._send(Stop())
         self._stopping = True
         self._process.join(timeout)
         if self._process.is_alive():

@@ -7,18 +7,22 @@ training costs the same memory as a minute.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bnviz.train.snapshot import Event, Snapshot
-from bnviz.train.stats import DecimatingSeries, Ewma
+from bnviz.train.stats import DecimatingSeries
 
 CAPACITY = 4096
-SMOOTHING = 0.98
 
 
 @dataclass
 class RunHistory:
-    """Series for one network (``run`` is "net", "bn" or "plain")."""
+    """Series for one network (``run`` is "net", "bn" or "plain").
+
+    ``smoothed`` is the trainer's own EWMA of the loss (:attr:`Snapshot.smoothed_losses`), the
+    ``smoothed_loss`` of its metrics, not a second average of the losses it was sent."""
 
     run: str
     capacity: int = CAPACITY
@@ -26,8 +30,10 @@ class RunHistory:
     smoothed: DecimatingSeries = field(init=False)
     val_loss: DecimatingSeries = field(init=False)
     val_acc: DecimatingSeries = field(init=False)
-    percentiles: dict = field(init=False, default_factory=dict)
-    unit_percentiles: dict = field(init=False, default_factory=dict)
+    percentiles: dict[int, tuple[DecimatingSeries, ...]] = field(init=False, default_factory=dict)
+    unit_percentiles: dict[int, tuple[DecimatingSeries, ...]] = field(
+        init=False, default_factory=dict
+    )
     events: tuple[Event, ...] = ()
     diverged_step: int | None = None
     batchnorm: bool = False
@@ -38,14 +44,16 @@ class RunHistory:
         self.smoothed = DecimatingSeries(self.capacity)
         self.val_loss = DecimatingSeries(self.capacity)
         self.val_acc = DecimatingSeries(self.capacity)
-        self._ewma = Ewma(SMOOTHING)
+        self._smoothed_loss = math.nan
         self._last_eval_step = -1
 
     def add(self, snap: Snapshot) -> None:
         """Append what ``snap`` adds to the run so far."""
-        for step, loss in zip(snap.loss_steps.tolist(), snap.losses.tolist()):
+        steps = snap.loss_steps.tolist()
+        for step, loss, smoothed in zip(steps, snap.losses.tolist(), snap.smoothed_losses.tolist()):
             self.loss.append(step, loss)
-            self.smoothed.append(step, self._ewma.update(loss))
+            self.smoothed.append(step, smoothed)
+        self._smoothed_loss = snap.smoothed_loss
         ev = snap.evaluation
         if ev is not None and ev.step != self._last_eval_step:
             self._last_eval_step = ev.step
@@ -62,7 +70,13 @@ class RunHistory:
         self.batchnorm = snap.batchnorm
         self.last_step = snap.step
 
-    def _add_bands(self, target: dict, layer: int, step: int, values) -> None:
+    def _add_bands(
+        self,
+        target: dict[int, tuple[DecimatingSeries, ...]],
+        layer: int,
+        step: int,
+        values: Iterable[float],
+    ) -> None:
         bands = target.get(layer)
         if bands is None:
             bands = target[layer] = tuple(DecimatingSeries(self.capacity) for _ in values)
@@ -71,4 +85,5 @@ class RunHistory:
 
     @property
     def smoothed_loss(self) -> float:
-        return self._ewma.corrected
+        """The trainer's smoothed loss at the last step received (NaN before any)."""
+        return self._smoothed_loss

@@ -6,81 +6,68 @@ re-take may wait for the trainer thread; measured here, a thread-based app drew 
 second in compare mode. In a process of its own the trainer has a core to itself and the GUI
 the other.
 
-Protocol. Commands (parent -> child) are ``(name, arg)`` tuples: ``play`` (bool), ``step``,
-``hparams`` (dict), ``batchnorm`` (bool), ``speed`` (max steps/s or None), ``replace``
-((config, data, grid, generation)), ``want`` (send the next snapshot), ``call`` ((id, name,
-args): one of :data:`QUERIES`), ``stop``. Events (child -> parent): ``("snapshot", generation,
-snapshots, steps_per_s)``, ``("error", message)``, ``("state", playing)``, ``("reply", id, ok,
-value)``, ``("stopped", None)``. The parent asks for a snapshot when it has drawn the last one,
-so snapshots never pile up and no loss value between two of them is dropped.
+The messages are the dataclasses of :mod:`bnviz.train.protocol`; what views measure beyond the
+snapshots are probes (:mod:`bnviz.train.probes`), run here when asked for and due.
 """
 
 from __future__ import annotations
 
+import pickle
 import time
-from pathlib import Path
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
 
-from bnviz.train.config import ConfigError
+from bnviz.data import Dataset
+from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.probes import ProbeContext, ProbeRunner, describe_error
+from bnviz.train.protocol import (
+    Command,
+    ErrorRaised,
+    Play,
+    ProbeRequest,
+    Replace,
+    Replied,
+    RunProbe,
+    SessionEvent,
+    SetBatchnorm,
+    SetHparams,
+    SetSpeed,
+    SnapshotTaken,
+    StateChanged,
+    Step,
+    Stop,
+    Stopped,
+    WantSnapshot,
+)
 from bnviz.train.trainer import Trainer
 
 EVAL_INTERVAL_S = 0.25
-GRID_INTERVAL_S = 0.25
 SLICE_S = 0.004  # train this long between looks at the command pipe
 IDLE_WAIT_S = 0.05
 IDLE_RATE_S = 1.0  # no step for this long: the rate shown is 0
+DIVERGED = "every network has diverged: lower the learning rate (or switch BN on) and press Reset"
 
-
-# -- queries the parent may run on the trainer between two steps ---------------------------------
-def step_count(t: Trainer) -> int:
-    return t.step_count
-
-
-def hyper(t: Trainer) -> dict:
-    """The live optimizer settings of the first network, and the batch size."""
-    h = t.runs[0].opt.hyper
-    return {"lr": h.lr, "momentum": h.beta, "beta2": h.beta2, "batch_size": t.batch_size}
-
-
-def batchnorm_flags(t: Trainer) -> list[bool]:
-    return [r.net.batchnorm for r in t.runs]
-
-
-def last_batch_output(t: Trainer) -> list:
-    """Train-mode logits of every network on the last mini-batch (checks the BN flip)."""
-    return [r.net.trace(t._last_batch, mode="train")[1] for r in t.runs]
-
-
-def metrics(t: Trainer) -> list[dict]:
-    return list(t.metrics)
-
-
-def save_models(t: Trainer, path: str) -> list[str]:
-    """Save each network; compare mode writes NAME-bn.npz and NAME-plain.npz."""
-    p, out = Path(path), []
-    for r in t.runs:
-        target = p if len(t.runs) == 1 else p.with_name(f"{p.stem}-{r.name}.npz")
-        r.net.save(target)
-        out.append(str(target))
-    return out
-
-
-QUERIES = {
-    f.__name__: f
-    for f in (step_count, hyper, batchnorm_flags, last_batch_output, metrics, save_models)
-}
+T = TypeVar("T")
 
 
 class Session:
     """The child's loop: steps the trainer, obeys commands, answers snapshot requests."""
 
-    def __init__(self, commands, events, config, data, grid) -> None:
+    def __init__(
+        self, commands: Connection, events: Connection, config: TrainConfig, data: Dataset
+    ) -> None:
         self.commands, self.events = commands, events
         self.trainer = Trainer(config, data)
-        self.grid, self.generation = grid, 0
-        self.playing, self.wanted, self.stopped = False, False, False
+        self.generation = 0
+        self.playing, self.stopped = False, False
+        # The probes of the pending snapshot request; None: no snapshot wanted.
+        self.wanted: tuple[ProbeRequest, ...] | None = None
+        self.asked: tuple[ProbeRequest, ...] = ()  # those of the last request
         self.max_steps_per_s: float | None = None
         self.rate = _Rate()
-        self.last_eval = self.last_grid = 0.0
+        self.probes = ProbeRunner()
+        self.last_eval = 0.0
 
     def run(self) -> None:
         self.trainer.evaluate()
@@ -88,59 +75,66 @@ class Session:
             wait = 0.0 if self.playing else IDLE_WAIT_S
             stepped = False
             if self.commands.poll(wait):
-                stepped = self._obey(*self.commands.recv())
+                stepped = self._obey(self.commands.recv())
             elif self.playing:
                 stepped = self._train_slice()
             now = time.perf_counter()
             if stepped and now - self.last_eval > EVAL_INTERVAL_S:
                 self._safe(self.trainer.evaluate)
                 self.last_eval = now
-            if self.wanted and not self.stopped:
+            if self.wanted is not None and not self.stopped:
                 self._send_snapshot(now)
-        self.events.send(("stopped", None))
+        self._send(Stopped())
 
-    def _obey(self, cmd: str, arg) -> bool:
+    def _obey(self, cmd: Command) -> bool:
+        """Carry out ``cmd``; True when it trained a step."""
         t = self.trainer
-        if cmd == "play":
-            self.playing = bool(arg)
-            self.events.send(("state", self.playing))
-        elif cmd == "step":
-            self._safe(t.step)
-            self.rate.add(1)
-            self.last_eval = 0.0  # show the effect of a single step at once
-            return True
-        elif cmd == "hparams":
-            self._safe(t.set_hparams, **arg)
-        elif cmd == "batchnorm":
-            self._safe(t.set_batchnorm, arg)
-        elif cmd == "speed":
-            self.max_steps_per_s = arg
-        elif cmd == "want":
-            self.wanted = True
-        elif cmd == "replace":
-            self._replace(*arg)
-        elif cmd == "call":
-            self._call(*arg)
-        elif cmd == "stop":
-            self.stopped = True
+        match cmd:
+            case Play(on=on):
+                self.playing = on
+                self._send(StateChanged(on))
+            case Step():
+                self._safe(t.step)
+                self.rate.add(1)
+                self.last_eval = 0.0  # show the effect of a single step at once
+                return True
+            case SetHparams(changes=changes):
+                self._safe(t.set_hparams, **changes)
+            case SetBatchnorm(on=on):
+                self._safe(t.set_batchnorm, on)
+            case SetSpeed(max_steps_per_s=limit):
+                self.max_steps_per_s = limit
+            case WantSnapshot(probes=probes):
+                self.wanted = self.asked = probes
+            case Replace(config=config, data=data, generation=generation):
+                self._replace(config, data, generation)
+            case RunProbe(call_id=call_id, probe=req):
+                self._run_probe(call_id, req)
+            case Stop():
+                self.stopped = True
+            case _:
+                self._send(ErrorRaised(f"the training process got an unknown command: {cmd!r}"))
         return False
 
-    def _replace(self, config, data, grid, generation) -> None:
+    def _replace(self, config: TrainConfig, data: Dataset, generation: int) -> None:
         trainer = self._safe(Trainer, config, data)
         if trainer is None:
             return
-        self.trainer, self.grid, self.generation = trainer, grid, generation
+        self.trainer, self.generation = trainer, generation
         self.rate = _Rate()
-        self.last_eval = self.last_grid = 0.0
+        self.probes.reset()
+        self.last_eval = 0.0
         self._safe(trainer.evaluate)
-        self.wanted = True
+        self.wanted = self.asked  # show the new run at once, with what the views asked for
 
-    def _call(self, call_id: int, name: str, args: tuple) -> None:
+    def _run_probe(self, call_id: int, req: ProbeRequest) -> None:
         try:
-            value = QUERIES[name](self.trainer, *args)
-            self.events.send(("reply", call_id, True, value))
+            value = self.probes.run(req, ProbeContext(self.trainer))
+            self._send(Replied(call_id, True, value))  # an unpicklable value raises here
+        except (EOFError, BrokenPipeError):
+            raise
         except Exception as e:  # handed back to the caller, who reports it
-            self.events.send(("reply", call_id, False, f"{type(e).__name__}: {e}"))
+            self._send(Replied(call_id, False, describe_error(req, e)))
 
     def _train_slice(self) -> bool:
         t = self.trainer
@@ -156,39 +150,49 @@ class Session:
         self.rate.add(n)
         if t.all_diverged:
             self.playing = False
-            self.events.send(("state", False))
-            self.events.send(
-                (
-                    "error",
-                    "every network has diverged: lower the learning rate "
-                    "(or switch BN on) and press Reset",
-                )
-            )
+            self._send(StateChanged(False))
+            self._send(ErrorRaised(DIVERGED))
         return n > 0
 
     def _send_snapshot(self, now: float) -> None:
-        self.wanted = False
-        with_grid = self.grid is not None and now - self.last_grid > GRID_INTERVAL_S
-        if with_grid:
-            self.last_grid = now
-        snaps = self._safe(self.trainer.snapshot, self.grid if with_grid else None)
-        if snaps is not None:
-            self.events.send(("snapshot", self.generation, snaps, self.rate.per_second()))
+        requests, self.wanted = self.wanted or (), None
+        snaps = self._safe(self.trainer.snapshot)
+        if snaps is None:
+            return
+        results, errors = self.probes.collect(requests, ProbeContext(self.trainer), now)
+        for message in errors:
+            self._send(ErrorRaised(message))
+        taken = SnapshotTaken(self.generation, snaps, self.rate.per_second(), results)
+        try:
+            self.events.send(taken)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            # Connection.send pickles before it writes: nothing went down the pipe. Name the
+            # probe whose result cannot travel and send the snapshot without it.
+            for req, value in list(results.items()):
+                try:
+                    pickle.dumps(value)
+                except Exception as e:
+                    self._send(ErrorRaised(describe_error(req, e)))
+                    del results[req]
+            self._send(SnapshotTaken(self.generation, snaps, self.rate.per_second(), results))
 
-    def _safe(self, fn, *args, **kwargs):
+    def _send(self, event: SessionEvent) -> None:
+        self.events.send(event)
+
+    def _safe(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         try:
             return fn(*args, **kwargs)
         except ConfigError as e:
-            self.events.send(("error", str(e)))
+            self._send(ErrorRaised(str(e)))
         except Exception as e:  # a training error must not end the session
-            self.events.send(("error", f"training error: {type(e).__name__}: {e}"))
+            self._send(ErrorRaised(f"training error: {type(e).__name__}: {e}"))
         return None
 
 
-def serve(commands, events, config, data, grid) -> None:
+def serve(commands: Connection, events: Connection, config: TrainConfig, data: Dataset) -> None:
     """Entry point of the child process."""
     try:
-        Session(commands, events, config, data, grid).run()
+        Session(commands, events, config, data).run()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass  # the parent went away: nothing left to do
 

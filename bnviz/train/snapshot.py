@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bnviz.nn.network import MLP
 from bnviz.train import stats
 
 PERCENTILES = (15.0, 50.0, 85.0)
+# An output within this of one of its activation's limits counts as saturated (g' nearly 0).
 SATURATION = {"sigmoid": 0.02, "tanh": 0.02}
 KINDS = ("z", "z_tilde", "a")
 
 
-def frozen(a) -> np.ndarray:
+def frozen(a: npt.ArrayLike) -> np.ndarray:
     """A read-only copy."""
     out = np.array(a, copy=True)
     out.setflags(write=False)
@@ -37,6 +40,34 @@ class Histogram:
 
 
 @dataclass(frozen=True)
+class Saturation:
+    """Where a bounded activation saturates, so its gradient g'(z~) nearly vanishes.
+
+    ``limits`` is the range of its output a ((0, 1) for sigmoid, (-1, 1) for tanh); an output
+    counts as saturated below ``a[0]`` or above ``a[1]`` (within :data:`SATURATION` of a limit),
+    which is the activation input z~ below ``z_tilde[0]`` or above ``z_tilde[1]``.
+    """
+
+    limits: tuple[float, float]
+    a: tuple[float, float]
+    z_tilde: tuple[float, float]
+
+
+def saturation(activation: str) -> Saturation | None:
+    """The :class:`Saturation` of ``activation``; None for unbounded ones (relu, linear)."""
+    m = SATURATION.get(activation)
+    if m is None:
+        return None
+    if activation == "sigmoid":  # a = 1 / (1 + e^-z~): z~ = log(a / (1 - a))
+        z = math.log((1.0 - m) / m)
+        return Saturation((0.0, 1.0), (m, 1.0 - m), (-z, z))
+    if activation == "tanh":
+        z = math.atanh(1.0 - m)
+        return Saturation((-1.0, 1.0), (-1.0 + m, 1.0 - m), (-z, z))
+    raise ValueError(f"no saturation thresholds for {activation!r}")
+
+
+@dataclass(frozen=True)
 class LayerStats:
     """One hidden layer on the probe batch.
 
@@ -44,11 +75,12 @@ class LayerStats:
     "a" (activation output) to a :class:`Histogram`. ``percentiles`` are the 15/50/85th
     percentiles of z_tilde over all units, ``unit_percentiles`` those of unit 0 alone (the BN
     paper's Figure 1 follows one unit). ``saturated`` is the fraction of sigmoid/tanh outputs
-    within 0.02 of their limits, or for ReLU the fraction of units dead on the whole probe batch.
+    in their :class:`Saturation` zones, or for ReLU the fraction of units dead on the whole
+    probe batch.
     """
 
     layer: int
-    hist: dict
+    hist: dict[str, Histogram]
     percentiles: np.ndarray
     unit_percentiles: np.ndarray
     saturated: float
@@ -76,9 +108,11 @@ class EvalResult:
 
 @dataclass(frozen=True)
 class GridResult:
-    """Eval-mode probabilities on a regular 2-D grid, for the decision regions:
-    ``proba`` has shape (ny, nx, C) over ``x`` (nx,) and ``y`` (ny,) in standardized units."""
+    """Eval-mode probabilities of network ``run`` on a regular 2-D grid, for the decision
+    regions: ``proba`` has shape (ny, nx, C) over ``x`` (nx,) and ``y`` (ny,) in standardized
+    units."""
 
+    run: str
     x: np.ndarray
     y: np.ndarray
     proba: np.ndarray
@@ -95,8 +129,14 @@ class Event:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One network at one moment. ``loss_steps``/``losses`` hold the raw training losses since
-    the previous snapshot; ``smoothed_loss`` is their bias-corrected EWMA."""
+    """One network at one moment.
+
+    ``loss_steps``/``losses`` hold the raw training losses since the previous snapshot and
+    ``smoothed_losses`` the trainer's bias-corrected EWMA after each of them (the
+    ``smoothed_loss`` of its metrics); ``smoothed_loss`` is the latest. ``activation`` names the
+    hidden layers' activation and ``saturation`` says where it saturates (None: unbounded).
+    ``shown_examples`` is how many validation examples have their logits in ``evaluation``.
+    """
 
     run: str
     batchnorm: bool
@@ -104,13 +144,16 @@ class Snapshot:
     epoch: int
     loss_steps: np.ndarray
     losses: np.ndarray
+    smoothed_losses: np.ndarray
     smoothed_loss: float
     lr: float
     batch_size: int
     diverged_step: int | None
     layers: tuple[LayerStats, ...]
+    activation: str
+    saturation: Saturation | None
+    shown_examples: int
     evaluation: EvalResult | None = None
-    grid: GridResult | None = None
     events: tuple[Event, ...] = ()
     message: str = ""
 
@@ -127,11 +170,12 @@ def layer_stats(
 
     Runs 30 times a second per network while training goes on, so every statistic is one or two
     passes over the layer (see :func:`stats.mean_std`, :func:`stats.percentiles`)."""
+    sat = saturation(net.activation)
     with np.errstate(all="ignore"):
         traces, _ = net.trace(X_probe, mode="train")
         out = []
         for l, tr in enumerate(traces, start=1):
-            hist = {}
+            hist: dict[str, Histogram] = {}
             for kind in KINDS:
                 v = getattr(tr, kind)
                 h = hist.get("z") if kind == "z_tilde" and v is tr.z else None  # no BN: z_tilde = z
@@ -143,7 +187,7 @@ def layer_stats(
                     hist=hist,
                     percentiles=frozen(stats.percentiles(zt, PERCENTILES)),
                     unit_percentiles=frozen(stats.percentiles(zt[:, 0], PERCENTILES)),
-                    saturated=_saturated(tr.a, net.activation),
+                    saturated=_saturated(tr.a, net.activation, sat),
                     grad_norm_W=_norm(net.flat_grads[net.layout.slice(f"W{l}")]),
                     **_gamma_beta(net, l),
                 )
@@ -151,7 +195,9 @@ def layer_stats(
     return tuple(out)
 
 
-def _histogram(v: np.ndarray, bins: stats.StableBins, key, same: Histogram | None) -> Histogram:
+def _histogram(
+    v: np.ndarray, bins: stats.StableBins, key: tuple[str, int, str], same: Histogram | None
+) -> Histogram:
     """The histogram of v on the bins of ``key``; ``same`` is one of the same values, reused
     when its edges are these edges."""
     vmin, vmax = float(v.min()), float(v.max())
@@ -166,17 +212,16 @@ def _norm(v: np.ndarray) -> float:
     return math.sqrt(float(np.dot(v, v)))
 
 
-def _saturated(a: np.ndarray, activation: str) -> float:
-    if activation == "sigmoid":
-        return float(np.count_nonzero((a < 0.02) | (a > 0.98))) / a.size
-    if activation == "tanh":
-        return float(np.count_nonzero(np.abs(a) > 0.98)) / a.size
+def _saturated(a: np.ndarray, activation: str, sat: Saturation | None) -> float:
+    if sat is not None:
+        lo, hi = sat.a
+        return float(np.count_nonzero((a < lo) | (a > hi))) / a.size
     if activation == "relu":  # dead: not > 0 on any probe example (a column max, vectorized)
         return float(np.count_nonzero(~(a.max(axis=0) > 0))) / a.shape[1]
     return 0.0
 
 
-def _gamma_beta(net: MLP, l: int) -> dict:
+def _gamma_beta(net: MLP, l: int) -> dict[str, Any]:
     if not net.batchnorm:
         return {}
     g_mean, g_std = stats.mean_std(net.params[f"gamma{l}"])

@@ -9,7 +9,10 @@ and left alone while the other keeps training. Nothing raises out of :meth:`Trai
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +22,11 @@ from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
 from bnviz.train.config import PARAMS, ConfigError, TrainConfig
-from bnviz.train.snapshot import EvalResult, Event, GridResult, Snapshot
+from bnviz.train.snapshot import EvalResult, Event, Snapshot
 from bnviz.train.stats import Ewma, StableBins
 
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
-SHOWN_EXAMPLES = 2000
+SHOWN_EXAMPLES = 2000  # validation (and training) examples whose logits an evaluation keeps
 SMOOTHING = 0.98
 # A finite loss can still have exploded. Chance, ln C, is what a network that knows nothing
 # scores; one step above EXPLODED_SPIKE x chance, or a smoothed loss above EXPLODED_SUSTAINED x
@@ -32,6 +35,7 @@ SMOOTHING = 0.98
 EXPLODED_SPIKE = 1000.0
 EXPLODED_SUSTAINED = 10.0
 SETTLE_STEPS = 50
+MAX_PENDING_LOSSES = 20000  # losses kept for the next snapshot; halved when nobody takes them
 # One row per evaluation and network in Trainer.metrics; the CSV layout of --metrics and the app.
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
@@ -86,6 +90,7 @@ class Run:
         self.ewma = Ewma(SMOOTHING)
         self.pending_steps: list[int] = []
         self.pending_losses: list[float] = []
+        self.pending_smoothed: list[float] = []
         self.since_eval: list[float] = []
         self.evaluation: EvalResult | None = None
         self.events: list[Event] = []
@@ -94,35 +99,37 @@ class Run:
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int, epoch: int) -> float | None:
         if self.diverged_step is not None:
             return None
-        net = self.net
+        net, why = self.net, ""
         try:
             with np.errstate(all="ignore"):
                 loss = net.loss_and_flat_grads(X, y)
                 if not np.isfinite(loss):
-                    return self._diverge(step, f"loss became {loss}")
-                if loss > EXPLODED_SPIKE * self.chance:
-                    return self._diverge(step, f"loss exploded to {loss:.3g}")
-                self.opt.step(net.flat_params, net.flat_grads, epoch)
-                if not np.isfinite(net.flat_params).all():
-                    return self._diverge(step, "a parameter became non-finite")
+                    why = f"loss became {loss}"
+                elif loss > EXPLODED_SPIKE * self.chance:
+                    why = f"loss exploded to {loss:.3g}"
+                else:
+                    self.opt.step(net.flat_params, net.flat_grads, epoch)
+                    if not np.isfinite(net.flat_params).all():
+                        why = "a parameter became non-finite"
         except (FloatingPointError, ValueError, OverflowError, MemoryError) as e:
-            return self._diverge(step, f"{type(e).__name__}: {e}")
-        smoothed = self.ewma.update(loss)
-        if self.ewma.t >= SETTLE_STEPS and smoothed > EXPLODED_SUSTAINED * self.chance:
-            return self._diverge(
-                step, f"the smoothed loss {smoothed:.3g} is over {EXPLODED_SUSTAINED:g}x chance"
-            )
+            why = f"{type(e).__name__}: {e}"
+        smoothed = self.ewma.update(loss) if not why else math.nan
+        if not why and self.ewma.t >= SETTLE_STEPS and smoothed > EXPLODED_SUSTAINED * self.chance:
+            why = f"the smoothed loss {smoothed:.3g} is over {EXPLODED_SUSTAINED:g}x chance"
+        if why:
+            self._diverge(step, why)
+            return None
         self.pending_steps.append(step)
         self.pending_losses.append(loss)
+        self.pending_smoothed.append(smoothed)
         self.since_eval.append(loss)
-        if len(self.pending_losses) > 20000:  # nobody is taking snapshots: keep it bounded
-            del self.pending_steps[::2], self.pending_losses[::2]
+        if len(self.pending_losses) > MAX_PENDING_LOSSES:  # nobody takes snapshots: stay bounded
+            del self.pending_steps[::2], self.pending_losses[::2], self.pending_smoothed[::2]
         return loss
 
     def _diverge(self, step: int, why: str) -> None:
         self.diverged_step = step
         self.message = f"{self.name} diverged at step {step}: {why}"
-        return None
 
 
 class Trainer:
@@ -151,8 +158,9 @@ class Trainer:
         self.step_count = 0
         self.batch_size = c.batch_size
         self.bins = StableBins()
-        self.metrics: list[dict] = []
-        self._last_batch = self._X[: min(c.batch_size, len(self._X))]
+        self.metrics: list[dict[str, Any]] = []
+        first = slice(0, min(c.batch_size, len(self._X)))
+        self._last_batch = (self._X[first], self._y[first])
         self.runs = [self._make_run(name, bn) for name, bn in self._run_specs()]
 
     def _run_specs(self) -> list[tuple[str, bool]]:
@@ -176,6 +184,18 @@ class Trainer:
     def all_diverged(self) -> bool:
         return all(r.diverged_step is not None for r in self.runs)
 
+    @property
+    def last_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)`` of the last mini-batch, (B, D) and (B,), read-only; before the first step,
+        the first ``batch_size`` training examples."""
+        return _read_only(self._last_batch[0]), _read_only(self._last_batch[1])
+
+    @property
+    def probe_batch(self) -> np.ndarray:
+        """The fixed (PROBE_SIZE, D) training examples the snapshots' histograms are taken on,
+        read-only."""
+        return _read_only(self._probe)
+
     def step(self) -> list[float | None]:
         """One mini-batch for every live network; returns each network's loss (None when
         diverged). Once every network has diverged, nothing happens: the step count stays at
@@ -184,7 +204,7 @@ class Trainer:
             return [None] * len(self.runs)
         idx = self.stream.next(self.batch_size)
         Xb, yb = self._X[idx], self._y[idx]
-        self._last_batch = Xb
+        self._last_batch = (Xb, yb)
         self.step_count += 1
         return [r.train_step(Xb, yb, self.step_count, self.epoch) for r in self.runs]
 
@@ -193,7 +213,7 @@ class Trainer:
             self.step()
 
     # -- babysitting: changes between steps ----------------------------------------------------
-    def set_hparams(self, **changes) -> None:
+    def set_hparams(self, **changes: Any) -> None:
         """Change a live setting (``PARAMS[name].live``: lr, momentum, beta2, lr_decay,
         batch_size, bn_momentum, eps); applies from the next step and is logged as an event."""
         if not changes:
@@ -221,7 +241,7 @@ class Trainer:
                 continue
             old = r.net.layout
             if on:
-                r.net.enable_batchnorm(self._last_batch)
+                r.net.enable_batchnorm(self._last_batch[0])
             else:
                 r.net.disable_batchnorm()
             r.opt.remap(old, r.net.layout)
@@ -285,10 +305,14 @@ class Trainer:
             train_logits=snapshot.frozen(train_logits),
         )
 
-    def snapshot(self, grid: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Snapshot, ...]:
-        """One :class:`Snapshot` per network; ``grid=(xs, ys)`` adds eval-mode probabilities on
-        that 2-D grid (decision regions; 2-feature data only)."""
+    def snapshot(self) -> tuple[Snapshot, ...]:
+        """One :class:`Snapshot` per network, handing over the losses since the last one.
+
+        Views that need more (decision regions, a lesson's measurements) ask for a probe
+        (:mod:`bnviz.train.probes`)."""
         out = []
+        sat = snapshot.saturation(self.config.activation)
+        shown = min(SHOWN_EXAMPLES, len(self._Xv))
         for r in self.runs:
             alive = r.diverged_step is None
             layers = snapshot.layer_stats(r.net, self._probe, self.bins, r.name) if alive else ()
@@ -300,32 +324,42 @@ class Trainer:
                     epoch=self.epoch,
                     loss_steps=snapshot.frozen(np.array(r.pending_steps, dtype=np.int64)),
                     losses=snapshot.frozen(np.array(r.pending_losses, dtype=np.float64)),
+                    smoothed_losses=snapshot.frozen(np.array(r.pending_smoothed, np.float64)),
                     smoothed_loss=r.ewma.corrected,
                     lr=r.opt.hyper.rate(self.epoch),
                     batch_size=self.batch_size,
                     diverged_step=r.diverged_step,
                     layers=layers,
+                    activation=r.net.activation,
+                    saturation=sat,
+                    shown_examples=shown,
                     evaluation=r.evaluation,
-                    grid=self._grid(r, grid) if (grid is not None and alive) else None,
                     events=tuple(r.events),
                     message=r.message,
                 )
             )
-            r.pending_steps, r.pending_losses = [], []
+            r.pending_steps, r.pending_losses, r.pending_smoothed = [], [], []
         return tuple(out)
 
-    def _grid(self, r: Run, grid) -> GridResult | None:
-        if self.data.n_features != 2:
-            return None
-        xs, ys = (np.asarray(g, dtype=self.dtype) for g in grid)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = np.column_stack([gx.ravel(), gy.ravel()])
-        with np.errstate(all="ignore"):
-            proba = r.net.predict_proba(pts).reshape(len(ys), len(xs), -1)
-        return GridResult(snapshot.frozen(xs), snapshot.frozen(ys), snapshot.frozen(proba))
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.setflags(write=False)
+    return view
 
 
-def write_metrics(path, metrics: list[dict]) -> None:
+def save_models(runs: Sequence[Run], path: str | Path) -> list[str]:
+    """Save each network to ``path``; with more than one (compare mode) to NAME-bn.npz and
+    NAME-plain.npz beside it. Returns the files written."""
+    p, out = Path(path), []
+    for r in runs:
+        target = p if len(runs) == 1 else p.with_name(f"{p.stem}-{r.name}.npz")
+        r.net.save(target)
+        out.append(str(target))
+    return out
+
+
+def write_metrics(path: str | Path, metrics: Sequence[dict[str, Any]]) -> None:
     """Write :attr:`Trainer.metrics` as CSV (floats to 6 significant digits)."""
     import csv
 

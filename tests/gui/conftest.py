@@ -6,6 +6,12 @@ middle of the next test's first paint. pyqtgraph's ViewBox emits ``sigTransformC
 painting, and a slot of a half-deleted item there crashed the interpreter (once in about five
 runs of this folder). Collecting and flushing deletions right after each test makes the order
 deterministic.
+
+pytest-qt holds the widgets given to ``qtbot.addWidget`` by weak reference only, and paints
+once more right after the test function returns: a widget only the test's locals held may then
+be garbage-collected, and deleted, in the middle of that paint (a crash in
+``QGraphicsView::paintEvent``, seen when the collector happened to run there). The ``qtbot``
+below keeps them alive until pytest-qt has closed them.
 """
 
 from __future__ import annotations
@@ -13,6 +19,20 @@ from __future__ import annotations
 import gc
 
 import pytest
+
+
+@pytest.fixture
+def qtbot(qtbot):
+    kept = []
+    add = qtbot.addWidget
+
+    def add_widget(widget, **kwargs):
+        kept.append(widget)
+        add(widget, **kwargs)
+
+    qtbot.addWidget = qtbot.add_widget = add_widget
+    yield qtbot
+    kept.clear()  # after pytest-qt closed them; flush_qt_deletions then deletes them
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,9 @@ from PySide6.QtGui import QImage
 
 from bnviz.gui import menus
 from bnviz.gui.main_window import MainWindow
+from bnviz.gui.panels.softmax import REGIONS
 from bnviz.train.config import TrainConfig
+from tests import session_probes  # noqa: F401 (the probes trainer_value asks for)
 
 SMALL = TrainConfig(n_samples=200, hidden=(16, 16))
 
@@ -36,8 +38,9 @@ def make_window(qtbot, tmp_path):
         assert not win.worker.is_running
 
 
-def trainer_value(win, name: str, *args):
-    return win.worker.call(name, *args).result(5)
+def trainer_value(win, name: str, **args):
+    """The value of a test probe (tests/session_probes.py) in the training process, now."""
+    return win.worker.call(f"test_{name}", **args).result(5)
 
 
 def wait_step(qtbot, win, at_least: int) -> None:
@@ -84,6 +87,18 @@ def test_b_flips_bn_without_a_loss_jump(make_window, qtbot):
     qtbot.waitUntil(
         lambda: any(e.kind == "bn_on" for e in win.histories["net"].events), timeout=5000
     )
+
+
+def test_a_view_gets_its_probe_only_while_it_is_shown(make_window, qtbot):
+    win = make_window(TrainConfig(n_samples=200, hidden=(16,), compare=True))
+    qtbot.waitUntil(lambda: win.frame is not None and REGIONS in win.frame.probes, timeout=10000)
+    assert [g.run for g in win.frame.probes[REGIONS]] == ["bn", "plain"]
+    win.tabs.setCurrentWidget(win.explorer)  # the softmax panel is hidden: no regions computed
+    step = win.frame.snapshots[0].step
+    qtbot.waitUntil(lambda: win.frame.snapshots[0].step > step + 20, timeout=10000)
+    assert REGIONS not in win.frame.probes
+    win.tabs.setCurrentWidget(win.training_tab)
+    qtbot.waitUntil(lambda: REGIONS in win.frame.probes, timeout=10000)
 
 
 def test_compare_mode_feeds_two_networks_to_every_panel(make_window, qtbot):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -10,11 +11,11 @@ import pytest
 
 from bnviz.gui import style
 from bnviz.gui.panel import Frame
-from bnviz.gui.panels.activations import ActivationsPanel, density, infer_activation
+from bnviz.gui.panels.activations import FAR, ActivationsPanel, density
 from bnviz.gui.panels.percentiles import PercentilePanel
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
-from bnviz.train.snapshot import Histogram
+from bnviz.train.snapshot import Histogram, saturation
 from bnviz.train.trainer import Trainer
 
 
@@ -172,12 +173,28 @@ def test_set_dataset_rebuilds(act, frames):
     assert act.plots[0].plot is not old and len(act.plots) == 2
 
 
-def test_activation_is_inferred_from_the_histograms():
-    for activation in ("relu", "tanh", "sigmoid"):
-        (frame,) = make_frames(
-            TrainConfig(hidden=(16,), activation=activation, n_samples=200), 5, 1
-        )
-        assert infer_activation(frame.snapshots[0].layers[0]) == activation
+def test_activation_and_its_saturation_come_from_the_snapshot(act, frames):
+    frame = frames[-1]  # sigmoid networks
+    act.combo.setCurrentIndex(act.combo.findData("a"))
+    act.render(frame)
+    assert act.activation == "sigmoid" and "sigmoid saturates" in act.legend.text
+    low, high = (r.getRegion() for r in act.plots[0].regions)
+    assert low == pytest.approx((-FAR, 0.02)) and high == pytest.approx((0.98, 1 + FAR))
+
+    def told(activation: str) -> Frame:
+        sat = saturation(activation)
+        snaps = tuple(replace(s, activation=activation, saturation=sat) for s in frame.snapshots)
+        return Frame(snaps, frame.histories)
+
+    act.render(told("tanh"))  # the same histograms: only what the snapshot says changed
+    assert "tanh saturates" in act.legend.text
+    assert act.plots[0].regions[0].getRegion() == pytest.approx((-1 - FAR, -0.98))
+    act.combo.setCurrentIndex(act.combo.findData("z_tilde"))
+    z = math.atanh(0.98)
+    assert act.plots[0].regions[1].getRegion() == pytest.approx((z, FAR))
+    act.render(told("relu"))
+    assert not any(r.isVisible() for r in act.plots[0].regions)
+    assert "saturates" not in act.legend.text and "dead " in act.plots[0].label.text
 
 
 def test_render_is_fast(act, qtbot):

@@ -11,34 +11,38 @@ from PySide6.QtWidgets import QApplication
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.confusion import ConfusionPanel
 from bnviz.gui.panels.loss import LossPanel, decimate
-from bnviz.gui.panels.softmax import SoftmaxPanel, softmax
+from bnviz.gui.panels.softmax import GRID_POINTS, REGIONS, SoftmaxPanel, softmax
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
+from bnviz.train.probes import ProbeContext, ProbeRunner
 from bnviz.train.trainer import Trainer
 
 # Plain SGD at this rate blows the network without BN up within ~10 steps; BN keeps the other
 # one finite (its scale-invariance absorbs the huge updates).
 DIVERGING = {"optimizer": "sgd", "lr": 20.0, "hidden": (64, 64), "n_samples": 600}
-XS = np.linspace(-2.0, 2.0, 30)
-YS = np.linspace(-2.0, 2.0, 25)
 
 
 class Feed:
-    """A trainer and the histories a main window would keep, producing frames."""
+    """A trainer and the histories a main window would keep, producing frames (with the
+    decision regions the softmax panel asks for, unless ``grid=False``)."""
 
     def __init__(self, **config) -> None:
         config = {"compare": True, "hidden": (16,), "n_samples": 200, **config}
         self.t = Trainer(TrainConfig(**config))
         self.histories: dict[str, RunHistory] = {}
+        self.probes = ProbeRunner()
 
     def frame(self, steps: int = 30, evaluate: bool = True, grid: bool = True) -> Frame:
         self.t.run(steps)
         if evaluate:
             self.t.evaluate()
-        snaps = self.t.snapshot(grid=(XS, YS) if grid else None)
+        snaps = self.t.snapshot()
         for s in snaps:
             self.histories.setdefault(s.run, RunHistory(s.run)).add(s)
-        return Frame(snaps, self.histories)
+        probes, errors = self.probes.collect([REGIONS] if grid else [], ProbeContext(self.t), 0.0)
+        self.probes.reset()  # every frame gets new regions
+        assert not errors
+        return Frame(snaps, self.histories, probes)
 
 
 def _panel(qtbot, cls, feed: Feed):
@@ -189,8 +193,9 @@ def test_regions_image_matches_the_grid(qtbot):
     frame = feed.frame()
     panel.render(frame)
     img = panel.regions.image
+    grid = next(g for g in frame.probes[REGIONS] if g.run == "bn")
+    XS, YS = grid.x, grid.y
     assert img.shape == (len(YS), len(XS), 3)
-    grid = _snap(frame, "bn").grid
     cls = grid.proba.argmax(axis=-1)
     sure = grid.proba.max(axis=-1) > 0.99
     colors = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44)])
@@ -214,6 +219,8 @@ def test_bars_show_softmax_of_the_probe_example(qtbot):
     frame = feed.frame()
     panel.render(frame)
     ev = _snap(frame, "bn").evaluation
+    n = _snap(frame, "bn").shown_examples
+    assert panel.probe.maximum() == n - 1 == len(ev.val_logits) - 1
     for i in (0, 5):
         panel.probe.setValue(i)
         a = panel.bars["a"].opts["height"]
@@ -301,7 +308,8 @@ def test_softmax_with_2_to_10_classes(qtbot, n_classes):
     feed = Feed(dataset="blobs", n_classes=n_classes)
     panel = _panel(qtbot, SoftmaxPanel, feed)
     panel.render(feed.frame())
-    assert panel.regions.image.shape == (len(YS), len(XS), 3)
+    n = GRID_POINTS
+    assert panel.regions.image.shape == (n, n, 3)
     assert len(panel.bars["a"].opts["height"]) == n_classes
 
 

@@ -201,7 +201,7 @@ def test_reopened_study_shows_every_trial(window, qtbot, study_path):
     run_round(qtbot, ex, 5)
     ex.scatter.set_box((-3.0, -1.0), (-2.5, -1.5))
     run_round(qtbot, ex, 3, in_box=True)
-    again = HparamExplorer(window, study_path=study_path)
+    again = HparamExplorer(window.controls.config, window.babysit, study_path=study_path)
     qtbot.addWidget(again)
     assert again.table.row_count() == 8
     assert shown_points(again) == 8

@@ -72,7 +72,8 @@ def test_hyperparameter_change_reaches_the_optimizer_next_step():
 def test_bn_toggle_keeps_the_loss_continuous():
     t = Trainer(TrainConfig(batchnorm=False, seed=2))
     t.run(100)
-    X, y = t._last_batch, None
+    X, y = t.last_batch
+    assert not X.flags.writeable and len(X) == len(y) == t.batch_size
     before = t.runs[0].net.trace(X, mode="train")[1]
     t.set_batchnorm(True)
     after = t.runs[0].net.trace(X, mode="train")[1]
@@ -83,7 +84,7 @@ def test_bn_toggle_keeps_the_loss_continuous():
     t.set_batchnorm(False)
     np.testing.assert_allclose(t.runs[0].net.predict_proba(t._Xv), p_before, atol=1e-5)
     kinds = [e.kind for e in t.snapshot()[0].events]
-    assert kinds == ["bn_on", "bn_off"] and y is None
+    assert kinds == ["bn_on", "bn_off"]
 
 
 def test_divergence_is_caught_and_the_other_network_keeps_training():
@@ -111,18 +112,18 @@ def test_snapshot_is_immutable_picklable_and_complete():
     t = Trainer(TrainConfig(compare=True, hidden=(16, 8), activation="sigmoid"))
     t.run(20)
     t.evaluate()
-    xs = np.linspace(-2, 2, 5)
-    snaps = t.snapshot(grid=(xs, xs))
+    snaps = t.snapshot()
     s = pickle.loads(pickle.dumps(snaps[0]))
     assert s.step == 20 and len(s.losses) == 20 and len(s.layers) == 2
     layer = s.layers[0]
     for kind in ("z", "z_tilde", "a"):
         h = layer.hist[kind]
-        assert len(h.edges) == len(h.counts) + 1 and h.counts.sum() == t._probe.shape[0] * 16
+        assert len(h.edges) == len(h.counts) + 1 and h.counts.sum() == len(t.probe_batch) * 16
     assert layer.percentiles[0] <= layer.percentiles[1] <= layer.percentiles[2]
     assert 0 <= layer.saturated <= 1 and layer.gamma_mean is not None
-    assert s.grid.proba.shape == (5, 5, 3)
-    np.testing.assert_allclose(s.grid.proba.sum(axis=2), 1, rtol=1e-5)
+    assert s.activation == "sigmoid" and s.saturation is not None and s.saturation.a[0] == 0.02
+    assert s.shown_examples == len(s.evaluation.val_logits)
+    np.testing.assert_array_equal(s.smoothed_losses[-1], s.smoothed_loss)
     assert s.evaluation.confusion.sum() == len(t.data.y_val)
     with pytest.raises(ValueError):
         snaps[0].losses[0] = 1.0

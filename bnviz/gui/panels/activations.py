@@ -2,7 +2,8 @@
 
 The histograms come from the core on stable bin edges (:class:`bnviz.train.stats.StableBins`);
 this panel only turns counts into densities, so the two networks are comparable, and draws them
-with ``stepMode="center"`` on plot items made once per (run, layer).
+with ``stepMode="center"`` on plot items made once per (run, layer). The activation and where it
+saturates come with the snapshot.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import SteadyRange, cache_axes
-from bnviz.train.snapshot import LayerStats, Snapshot
+from bnviz.train.snapshot import LayerStats, Saturation, Snapshot
 
 MAX_SHOWN_LAYERS = 6
 FILL_ALPHA = 70
@@ -39,19 +40,7 @@ KINDS = (
     ("z", "z (before BN)", "z", "z = W a_prev + b: the linear output, before batch norm."),
     ("a", "a (activation output)", "a", "a = g(z~): the activation output fed to the next layer."),
 )
-# Where sigmoid/tanh outputs count as saturated (within 0.02 of a limit), in a and in z~ units.
-SATURATED_A = {"sigmoid": (0.02, 0.98), "tanh": (-0.98, 0.98)}
-SATURATED_Z = {
-    "sigmoid": (-math.log(0.98 / 0.02), math.log(0.98 / 0.02)),
-    "tanh": (-math.atanh(0.98), math.atanh(0.98)),
-}
 FAR = 1e6  # a saturated region reaches "to infinity" in z~ units
-_CANDIDATES = {
-    "relu": lambda x: np.maximum(x, 0.0),
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0))),
-    "tanh": np.tanh,
-    "linear": lambda x: x,
-}
 
 
 def density(edges: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -61,25 +50,6 @@ def density(edges: np.ndarray, counts: np.ndarray) -> np.ndarray:
     if total <= 0:
         return np.zeros_like(counts)
     return counts / (total * np.diff(np.asarray(edges, dtype=np.float64)))
-
-
-def infer_activation(layer: LayerStats) -> str:
-    """The activation that best maps this layer's z~ histogram onto its a histogram (mean and
-    std compared), for when nobody told the panel which one the network uses."""
-    zt, a = layer.hist["z_tilde"], layer.hist["a"]
-    centers = 0.5 * (zt.edges[1:] + zt.edges[:-1])
-    p = np.asarray(zt.counts, dtype=np.float64)
-    if p.sum() <= 0 or not (math.isfinite(a.mean) and math.isfinite(a.std)):
-        return "linear"
-    p = p / p.sum()
-
-    def error(f) -> float:
-        v = f(centers)
-        m = float(p @ v)
-        s = math.sqrt(max(float(p @ (v - m) ** 2), 0.0))
-        return abs(m - a.mean) + abs(s - a.std)
-
-    return min(_CANDIDATES, key=lambda name: error(_CANDIDATES[name]))
 
 
 def _short(x: float) -> str:
@@ -184,7 +154,7 @@ class ActivationsPanel(Panel):
 
     title = "Activations"
 
-    def __init__(self, parent=None, activation: str | None = None) -> None:
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
         for kind, text, _, tip in KINDS:
@@ -215,8 +185,8 @@ class ActivationsPanel(Panel):
         box.addWidget(self.view, 1)
         self.plots: list[_LayerPlot] = []
         self.legend: pg.LabelItem | None = None
-        self._fixed_activation = activation
-        self.activation = activation
+        self.activation: str | None = None  # as the snapshots say
+        self.saturation: Saturation | None = None
         self._last: Frame | None = None
         self._n_layers: int | None = None
         self._kind_shown: str | None = None
@@ -228,13 +198,8 @@ class ActivationsPanel(Panel):
     def kind(self) -> str:
         return self.combo.currentData()
 
-    def set_activation(self, activation: str | None) -> None:
-        """Tell the panel the activation ("relu", "tanh", "sigmoid", "linear"); None = infer."""
-        self._fixed_activation = self.activation = activation
-        self._kind_shown = None
-
     def set_dataset(self, data: Dataset) -> None:
-        self.activation = self._fixed_activation
+        self.activation, self.saturation = None, None
         self._last = None
         self._n_layers = None
         self.layout_item.clear()
@@ -250,9 +215,11 @@ class ActivationsPanel(Panel):
             self._build(n)
         if not self.plots:
             return
-        alive = [s for s in frame.snapshots if not s.diverged and s.layers]
-        if self.activation is None and alive:
-            self.activation = infer_activation(alive[0].layers[0])
+        if frame.snapshots:
+            snap = frame.snapshots[0]  # every network of a run has the same activation
+            if (snap.activation, snap.saturation) != (self.activation, self.saturation):
+                self.activation, self.saturation = snap.activation, snap.saturation
+                self._kind_shown = None  # the saturated zones move
         if self._kind_shown != self.kind:
             self._kind_changed_axes()
         self._update_legend(frame.snapshots)
@@ -309,7 +276,7 @@ class ActivationsPanel(Panel):
         """``mu sigma`` of the shown quantity, saturated/dead %, and gamma/beta over the units."""
         sp = "&nbsp;"  # compact: three layers share a row at 1500 px
         text = f"\u03bc {_short(h.mean)}{sp}\u03c3 {_short(h.std)}"
-        if self.activation in SATURATED_A:
+        if self.saturation is not None:
             text += f"{sp}sat {100 * stats.saturated:.0f}%"
         elif self.activation == "relu":
             text += f"{sp}dead {100 * stats.saturated:.0f}%"
@@ -328,7 +295,7 @@ class ActivationsPanel(Panel):
         )
         what = next(k[1] for k in KINDS if k[0] == self.kind)
         text = f"{entries} &nbsp;&nbsp; density of {what}"
-        if self.kind != "z" and self.activation in SATURATED_A:
+        if self.kind != "z" and self.saturation is not None:
             text += f" &nbsp;&nbsp;<span style='color:{_hex(SATURATED_BRUSH[:3])}'>\u25a0</span>"
             text += f" {self.activation} saturates"
         if self.legend is not None and self.legend.text != text:
@@ -343,15 +310,13 @@ class ActivationsPanel(Panel):
         kind = self.kind
         self._kind_shown = kind
         axis = next(k[2] for k in KINDS if k[0] == kind)
-        if kind == "a":
-            regions = SATURATED_A.get(self.activation)
-            lo, hi = (-1.0 if self.activation == "tanh" else 0.0, 1.0)
-            regions = regions and ((lo - FAR, regions[0]), (regions[1], hi + FAR))
-        elif kind == "z_tilde":
-            regions = SATURATED_Z.get(self.activation)
-            regions = regions and ((-FAR, regions[0]), (regions[1], FAR))
-        else:
+        sat = self.saturation
+        if sat is None or kind == "z":
             regions = None
+        elif kind == "a":
+            regions = ((sat.limits[0] - FAR, sat.a[0]), (sat.a[1], sat.limits[1] + FAR))
+        else:
+            regions = ((-FAR, sat.z_tilde[0]), (sat.z_tilde[1], FAR))
         for lp in self.plots:
             lp.plot.setLabel("bottom", axis)
             lp.set_saturation(regions)

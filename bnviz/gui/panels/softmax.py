@@ -18,8 +18,9 @@ from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
+from bnviz.train import probes
+from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
-from bnviz.train.trainer import SHOWN_EXAMPLES
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
 # so the class-coloured training points stay visible on top of their own region.
@@ -31,6 +32,8 @@ LEFT_STRETCH = 3  # the regions/image column against the bars' 2
 TRUE_PEN = pg.mkPen("k", width=3)
 OTHER_PEN = pg.mkPen((90, 90, 90), width=0.5)
 GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
+GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
+REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 
 
 def softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +76,9 @@ class SoftmaxPanel(Panel):
         self.index = 0
         self._frame: Frame | None = None
         self._grids: dict[str, GridResult] = {}
+        self._grids_seen: object = None
         self._shown_grid: GridResult | None = None
+        self._shown_examples = 0
         self._shown_bars: tuple | None = None
         self._build_controls()
         self.view = pg.GraphicsLayoutWidget()
@@ -170,6 +175,7 @@ class SoftmaxPanel(Panel):
         """New data: new points, class ticks and bar colours; forget regions and selection."""
         self.data = data
         self._grids.clear()
+        self._grids_seen = None
         self._shown_grid = None
         self._shown_bars = None
         self._frame = None
@@ -209,20 +215,38 @@ class SoftmaxPanel(Panel):
             raw = data.raw(data.X_train)
             self._digit_levels = (float(raw.min()), float(raw.max()))
         self.probe.blockSignals(True)
-        self.probe.setRange(0, max(0, min(len(data.X_val), SHOWN_EXAMPLES) - 1))
-        self.probe.setValue(0)
+        self.probe.setRange(0, 0)  # until a snapshot says how many examples have logits
         self.probe.blockSignals(False)
+        self._shown_examples = 0
         self.source, self.index = "val", 0
         self._update_selection_view()
         self.status.setText("waiting for the first evaluation")
 
+    def probe_requests(self) -> tuple[ProbeRequest, ...]:
+        """The decision regions, for 2-D data."""
+        planar = self.data is not None and self.data.n_features == 2
+        return (REGIONS,) if planar else ()
+
     def render(self, frame: Frame) -> None:
         self._frame = frame
         self.net_combo.sync(frame.snapshots)
-        for snap in frame.snapshots:
-            if snap.grid is not None:
-                self._grids[snap.run] = snap.grid
+        grids = frame.probes.get(REGIONS)
+        if grids is not None and grids is not self._grids_seen:  # new regions; else keep the last
+            self._grids_seen = grids
+            for grid in grids:
+                self._grids[grid.run] = grid
+        if frame.snapshots and frame.snapshots[0].shown_examples != self._shown_examples:
+            self._set_shown_examples(frame.snapshots[0].shown_examples)
         self._redraw()
+
+    def _set_shown_examples(self, n: int) -> None:
+        """The probe spin box reaches the examples whose logits the evaluations keep."""
+        self._shown_examples = n
+        self.probe.blockSignals(True)
+        self.probe.setRange(0, max(0, n - 1))
+        self.probe.blockSignals(False)
+        if self.source == "val" and self.probe.value() != self.index:
+            self.select_validation_example(self.probe.value())
 
     def export_items(self) -> list:
         items = [self.z_plot, self.t_plot, self.a_plot]

@@ -9,10 +9,11 @@ trainer (panda).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QSplitter, QWidget
 
 from bnviz.gui.search.controls import SweepControls
@@ -34,11 +35,31 @@ STUDY_FILTER = "bnviz study (*.sqlite);;All files (*)"
 
 
 class HparamExplorer(QWidget):
-    """The tab. ``win`` is the MainWindow: its live trainer is where a trial is babysat."""
+    """The tab.
 
-    def __init__(self, win, study_path: str | Path | None = None) -> None:
+    Parameters
+    ----------
+    live_config : the live trainer's settings, the fixed settings of a round when neither the
+        round nor the study stores them.
+    babysit : ``babysit(config, description) -> bool`` trains a trial's configuration live and
+        shows it (the panda approach); False when it was refused (it says why).
+    show_message : ``show_message(text, error)``, where errors are also reported (a status bar).
+    study_path : a study to open at once.
+
+    Call :meth:`shutdown` when the window closes.
+    """
+
+    def __init__(
+        self,
+        live_config: Callable[[], TrainConfig],
+        babysit: Callable[[TrainConfig, str], bool],
+        show_message: Callable[[str, bool], None] | None = None,
+        study_path: str | Path | None = None,
+    ) -> None:
         super().__init__()
-        self.win = win
+        self._live_config = live_config
+        self._babysit = babysit
+        self._show_message = show_message
         self.study: Study | None = None
         self.trials: list[TrialRecord] = []
         self.rounds: list[dict] = []
@@ -59,7 +80,6 @@ class HparamExplorer(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self._layout()
         self._wire()
-        win.installEventFilter(self)  # shut the workers down when the window closes
         if study_path is not None:
             self.open_study(study_path)
         self.refresh()
@@ -117,11 +137,6 @@ class HparamExplorer(QWidget):
                 self.open_study(default_study_dir() / DEFAULT_STUDY)
             self._prepare()
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if obj is self.win and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     def shutdown(self) -> None:
         """Cancel a running round, stop the threads, close the executor and the study."""
         self.runner.shutdown()
@@ -171,7 +186,7 @@ class HparamExplorer(QWidget):
             stored = self.study.get_meta(BASE_KEY)
         if stored is not None:
             return TrainConfig.from_dict(stored)
-        return replace(self.win.controls.config(), compare=False)
+        return replace(self._live_config(), compare=False)
 
     # -- rounds --------------------------------------------------------------------------------
     def start_round(self, in_box: bool = False, n: int | None = None) -> bool:
@@ -290,17 +305,10 @@ class HparamExplorer(QWidget):
             config = apply_params(self.base_config(t.round), t.params)
         except (SweepError, ConfigError) as e:
             return self._error(str(e))
-        if not self.win.reset(config):
-            return False
-        tabs = self.win.tabs
-        tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Training"))
-        self.win.show_message(
-            f"babysitting trial {t.id}: "
-            + ", ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
-            )
+        params = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
         )
-        return True
+        return self._babysit(config, f"babysitting trial {t.id}: {params}")
 
     def _trial(self, trial_id: int) -> TrialRecord | None:
         return next((t for t in self.trials if t.id == trial_id), None)
@@ -310,5 +318,6 @@ class HparamExplorer(QWidget):
 
     def _error(self, text: str) -> bool:
         self.controls.say(text, error=True)
-        self.win.show_message(text, error=True)
+        if self._show_message is not None:
+            self._show_message(text, True)
         return False

@@ -1,0 +1,163 @@
+"""The messages between the app and its training process, one frozen dataclass each.
+
+The app (:class:`bnviz.gui.worker.TrainingWorker`) sends a :data:`Command` down one pipe; the
+training process (:class:`bnviz.train.session.Session`) sends :data:`SessionEvent` s up the
+other. Both ends match on the type (``match cmd: case Play(on=on): ...``). Every message is
+picklable; a :class:`SnapshotTaken` holds only immutable snapshots and probe results.
+
+Snapshots are pulled, not pushed: the app sends :class:`WantSnapshot` when it has drawn the
+last one and the session answers with one :class:`SnapshotTaken`, so they never pile up and no
+loss value between two of them is dropped. :class:`Replace` starts a new run under a new
+generation number; every :class:`SnapshotTaken` carries the generation it belongs to, so the
+app drops one from a trainer it has since replaced.
+
+Probes (:mod:`bnviz.train.probes`) ride on the same two messages: a view that is shown adds a
+:class:`ProbeRequest` to every :class:`WantSnapshot`, and the probe's result comes back in
+``SnapshotTaken.probes`` whenever its rate says it is due. :class:`RunProbe` runs one at once
+and answers with :class:`Replied` (the app's metrics export and model save do this). A new
+probe needs no new message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bnviz.data import Dataset
+from bnviz.train.config import TrainConfig
+from bnviz.train.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """A probe asked for by name, with its keyword arguments.
+
+    Make one with :func:`bnviz.train.probes.request`. ``args`` are (name, value) pairs sorted by
+    name, values hashable (numbers, strings, tuples), so a request is a dictionary key: the key
+    of its result in :attr:`SnapshotTaken.probes`. ``module`` registers the probe; the training
+    process imports it if it has not yet (a lesson's or a test's probe).
+    """
+
+    name: str
+    args: tuple[tuple[str, Hashable], ...] = ()
+    module: str = ""
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.args)
+
+
+# -- commands: app -> training process ---------------------------------------------------------
+@dataclass(frozen=True)
+class Play:
+    """Train continuously (``on``) or pause; answered by :class:`StateChanged`."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """Train one mini-batch (while paused: the single-step button)."""
+
+
+@dataclass(frozen=True)
+class SetHparams:
+    """Change live hyperparameters (:meth:`Trainer.set_hparams`) from the next step on; a
+    refused change comes back as :class:`ErrorRaised`."""
+
+    changes: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class SetBatchnorm:
+    """Switch batch norm on or off in the live network(s), without a jump in the loss."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """Train at most ``max_steps_per_s`` steps a second; None = as fast as it goes."""
+
+    max_steps_per_s: float | None
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Start a new run on ``config`` and ``data``; its snapshots carry ``generation``. The
+    session sends the new run's first snapshot unasked."""
+
+    config: TrainConfig
+    data: Dataset
+    generation: int
+
+
+@dataclass(frozen=True)
+class WantSnapshot:
+    """Send the next :class:`SnapshotTaken`, with the results of those ``probes`` that are due."""
+
+    probes: tuple[ProbeRequest, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunProbe:
+    """Run ``probe`` now, whatever its rate, and answer with :class:`Replied` (``call_id``)."""
+
+    call_id: int
+    probe: ProbeRequest
+
+
+@dataclass(frozen=True)
+class Stop:
+    """End the session; answered by :class:`Stopped`."""
+
+
+Command = (
+    Play | Step | SetHparams | SetBatchnorm | SetSpeed | Replace | WantSnapshot | RunProbe | Stop
+)
+
+
+# -- events: training process -> app -----------------------------------------------------------
+@dataclass(frozen=True)
+class SnapshotTaken:
+    """One snapshot per network (BN first in compare mode), the training speed, and the
+    results of the requested probes that ran for it (a probe not due is absent)."""
+
+    generation: int
+    snapshots: tuple[Snapshot, ...]
+    steps_per_s: float
+    probes: Mapping[ProbeRequest, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorRaised:
+    """Something went wrong that the user should read (a refused setting, a training error,
+    a probe that raised); the session goes on."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    """Training is now playing or paused (also when the session paused itself: divergence)."""
+
+    playing: bool
+
+
+@dataclass(frozen=True)
+class Replied:
+    """The answer to :class:`RunProbe` ``call_id``: the probe's result when ``ok``, else the
+    error's message."""
+
+    call_id: int
+    ok: bool
+    value: object
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The session has ended; nothing follows."""
+
+
+SessionEvent = SnapshotTaken | ErrorRaised | StateChanged | Replied | Stopped

@@ -1,0 +1,54 @@
+"""Probes registered by the tests, Qt-free, so a spawned training process imports them cheaply
+when a test asks for one (:func:`bnviz.train.probes.resolve`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bnviz.train.probes import ProbeContext, probe
+
+
+@probe("test_step_count")
+def step_count(ctx: ProbeContext) -> int:
+    return ctx.step
+
+
+@probe("test_hyper")
+def hyper(ctx: ProbeContext) -> dict[str, Any]:
+    """The live optimizer settings of the first network, and the batch size."""
+    h = ctx.runs[0].opt.hyper
+    return {"lr": h.lr, "momentum": h.beta, "beta2": h.beta2, "batch_size": ctx.config.batch_size}
+
+
+@probe("test_batchnorm_flags")
+def batchnorm_flags(ctx: ProbeContext) -> tuple[bool, ...]:
+    return tuple(r.net.batchnorm for r in ctx.runs)
+
+
+@probe("test_last_batch_output")
+def last_batch_output(ctx: ProbeContext) -> tuple[np.ndarray, ...]:
+    """Train-mode logits of every network on the last mini-batch (checks the BN flip)."""
+    X, _ = ctx.last_batch
+    return tuple(r.net.trace(X, mode="train")[1] for r in ctx.runs)
+
+
+@probe("test_every_5_steps", steps=5)
+def every_5_steps(ctx: ProbeContext, offset: int = 0) -> int:
+    return ctx.step + offset
+
+
+@probe("test_once_a_minute", seconds=60.0)
+def once_a_minute(ctx: ProbeContext) -> int:
+    return ctx.step
+
+
+@probe("test_raises")
+def raises(ctx: ProbeContext) -> None:
+    raise ValueError("broken on purpose")
+
+
+@probe("test_unpicklable")
+def unpicklable(ctx: ProbeContext) -> object:
+    return lambda: ctx.step
