@@ -75,7 +75,8 @@ def test_compare_mode_saves_both_networks(tmp_path, capsys):
 
 
 def test_divergence_is_reported_not_raised(capsys):
-    rc = main(["train", "--no-bn", "--optimizer", "sgd", "--lr", "20", "--steps", "200", "--quiet"])
+    rc = main(["train", "--no-bn", "--optimizer", "sgd", "--lr", "20", "--activation", "relu",
+               "--hidden", "64,64", "--steps", "200", "--quiet"])  # fmt: skip
     assert rc == 0
     assert "DIVERGED at step" in capsys.readouterr().out
 

@@ -2,7 +2,8 @@
 
 Prints a table (``--json``: one JSON object); ``--quick`` is a smoke run in this process;
 ``--blas-compare`` adds 1 BLAS thread vs the library default, ``--snapshots`` the cost of taking
-snapshots 30 times a second; ``--gui`` runs the GUI benchmark when it is installed.
+snapshots 30 times a second; ``--gui`` runs the GUI benchmark when it is installed;
+``--first-minute`` how many steps the default setting needs with and without BN.
 """
 
 from __future__ import annotations
@@ -58,12 +59,23 @@ def add_parser(sub) -> None:
     p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--gui", action="store_true", help="benchmark the GUI (bnviz.bench.gui_bench)")
+    p.add_argument(
+        "--first-minute",
+        action="store_true",
+        help="steps the default setting needs to learn, with BN and without (3 seeds)",
+    )
     p.set_defaults(run=run, subparser=p)
 
 
 def run(args: argparse.Namespace, parser) -> int:
     if args.gui:
         return run_gui(args)
+    if args.first_minute:
+        from bnviz.bench.first_minute import format_first_minute, measure
+
+        found = measure(seeds=(0,) if args.quick else (0, 1, 2))
+        print(json.dumps(found, indent=1) if args.json else format_first_minute(found))
+        return 0
     from bnviz.bench.bench import BY_NAME, BenchOptions, run_bench
 
     names = tuple(n.strip().upper() for n in args.workloads.split(",") if n.strip())

@@ -32,9 +32,12 @@ from bnviz.train.config import (
     TrainConfig,
     idle_settings,
 )
+from bnviz.train.stopping import DEFAULT_MAX_EPOCHS, DEFAULT_PATIENCE, StopRule
 
 OPEN_FILE = "Open file..."
-SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible
+SPEEDS = (1, 3, 10, 20, 50, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible
+# 20 steps/s: the default network learns in about 15 s with BN, so the eye can follow it.
+DEFAULT_SPEED = 20
 LR_SLIDER_LOW = 1e-5  # the slider's left end; the field takes any valid rate
 QT_INT_MAX = 2**31 - 1  # a QSpinBox holds a C int
 
@@ -60,6 +63,9 @@ TIPS = {
     "eps": "eps in sqrt(sigma^2 + eps): keeps the division safe when a variance is ~0.",
     "seed": "Seed of the initial weights, the data and the order of mini-batches.",
     "speed": "At most this many training steps per second (max = as fast as it goes).",
+    "max_epochs": "Pause once this many epochs (passes over the training set) are trained.",
+    "patience": "Pause once the validation loss has not improved for this many evaluations\n"
+    "(about 4 a second while training): the run has plateaued.",
 }
 
 
@@ -75,6 +81,7 @@ class ControlPanel(QWidget):
     step_clicked = Signal()
     reset_clicked = Signal()
     speed_changed = Signal(object)  # float | None
+    stop_rule_changed = Signal(object)  # StopRule
 
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(parent)
@@ -106,13 +113,36 @@ class ControlPanel(QWidget):
         self.speed = QSlider()
         self.speed.setOrientation(self.speed.orientation().Horizontal)
         self.speed.setRange(0, len(SPEEDS) - 1)
-        self.speed.setValue(len(SPEEDS) - 1)
-        self.speed.setToolTip(TIPS["speed"])
+        self.speed.setValue(SPEEDS.index(DEFAULT_SPEED))
+        self._speed_tip()
         self.speed.valueChanged.connect(self._speed_moved)
+        self.max_epochs = self._spin(0, 1_000_000, "max_epochs")
+        self.max_epochs.setValue(DEFAULT_MAX_EPOCHS)
+        self.max_epochs.setSpecialValueText("never")
+        self.patience = self._spin(0, 100_000, "patience")
+        self.patience.setValue(DEFAULT_PATIENCE)
+        self.patience.setSpecialValueText("off")
+        self.patience.setSuffix(" evaluations")
+        for spin in (self.max_epochs, self.patience):
+            spin.valueChanged.connect(self._stop_rule_changed)
         form = QFormLayout(box)
         form.addRow(row)
         form.addRow("Speed", self.speed)
+        form.addRow("Stop after epochs", self.max_epochs)
+        form.addRow("Pause at plateau", self.patience)
         return box
+
+    def stop_rule(self) -> StopRule:
+        """When a run left alone pauses (0 turns either part off)."""
+        return StopRule(self.max_epochs.value(), self.patience.value())
+
+    def _stop_rule_changed(self, *_) -> None:
+        self.stop_rule_changed.emit(self.stop_rule())
+
+    def max_speed(self) -> float | None:
+        """The speed the slider shows: max steps/s, None for as fast as it goes."""
+        v = SPEEDS[self.speed.value()]
+        return float(v) if v else None
 
     def _data_box(self) -> QGroupBox:
         box = QGroupBox("Data")
@@ -328,9 +358,12 @@ class ControlPanel(QWidget):
             self._structure()
 
     def _speed_moved(self, pos: int) -> None:
-        v = SPEEDS[pos]
+        self._speed_tip()
+        self.speed_changed.emit(self.max_speed())
+
+    def _speed_tip(self) -> None:
+        v = SPEEDS[self.speed.value()]
         self.speed.setToolTip(f"{TIPS['speed']}\nnow: {v or 'max'} steps/s")
-        self.speed_changed.emit(float(v) if v else None)
 
     def toggle_bn(self) -> None:
         """The B key: flip BN on a single network (compare mode shows both already)."""

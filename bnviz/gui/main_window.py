@@ -20,17 +20,22 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from bnviz.data import DataError, Dataset, load_dataset
 from bnviz.gui import menus
+from bnviz.gui.autopause import AutoPause
 from bnviz.gui.controls import ControlPanel
+from bnviz.gui.hint import HintBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.protocol import ProbeRequest, SnapshotTaken
+from bnviz.train.stopping import StopRule
 from bnviz.train.trainer import load_data
 
 # A frame is drawn when a new snapshot is in and at least this long after the last one: ~33 Hz
@@ -41,6 +46,11 @@ REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
 # ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
+HINT = (
+    "Try: <b>B</b> switches batch norm off and on (watch the pace of the loss change), "
+    "<b>Space</b> pauses, <b>Compare</b> trains with and without BN side by side, and the "
+    "<b>Hyperparameters</b> tab searches alpha and beta on log scales."
+)
 
 
 def make_panels() -> dict[str, Panel]:
@@ -74,6 +84,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}
+        self.autopause = AutoPause()
         self._rendered_at: dict[str, float] = {}
         self.frame: Frame | None = None
         self._pending: SnapshotTaken | None = None
@@ -152,7 +163,14 @@ class MainWindow(QMainWindow):
         self.training_tab = outer
         self.tabs.addTab(outer, "Training")
         menus.add_optional_tabs(self)
-        self.setCentralWidget(self.tabs)
+        self.hint = HintBar(HINT, self.settings)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.hint)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         # Every view that may ask for probes, in whichever tab it sits.
         self.probe_views: list[Panel] = self.findChildren(Panel)
         self.status_counts = QLabel()
@@ -174,6 +192,8 @@ class MainWindow(QMainWindow):
         c.play_clicked.connect(self.toggle_play)
         c.step_clicked.connect(self.step_once)
         c.speed_changed.connect(w.set_speed)
+        w.set_speed(c.max_speed())
+        c.stop_rule_changed.connect(self._set_stop_rule)
         w.snapshot_ready.connect(self._snapshot_arrived)
         w.error_raised.connect(lambda m: self.show_message(m, error=True))
         w.state_changed.connect(self._state_changed)
@@ -201,6 +221,7 @@ class MainWindow(QMainWindow):
             return False
         self.config, self.data = config, data
         self.histories, self.frame, self._pending = {}, None, None
+        self.autopause.rearm()
         self._rendered_at, self._probe_results = {}, {}
         self.generation = self.worker.replace_trainer(config, data)
         for p in self.panels.values():
@@ -245,8 +266,20 @@ class MainWindow(QMainWindow):
 
     def toggle_play(self) -> None:
         self.playing = not self.playing
+        if self.playing:
+            self.autopause.rearm()  # the user goes on: count the budget and plateau anew
         (self.worker.play if self.playing else self.worker.pause)()
         self.controls.set_playing(self.playing)
+
+    def _set_stop_rule(self, rule: StopRule) -> None:
+        self.autopause.rule = rule
+        self.autopause.rearm()
+
+    def _check_autopause(self, snaps) -> None:
+        why = self.autopause.feed(snaps)
+        if why and self.playing:
+            self.toggle_play()
+            self.show_message(why)
 
     def step_once(self) -> None:
         if self.playing:
@@ -294,6 +327,7 @@ class MainWindow(QMainWindow):
             if name not in {s.run for s in snaps}:
                 del self.histories[name]
         self.frame = Frame(snaps, dict(self.histories), dict(self._probe_results))
+        self._check_autopause(snaps)
         if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
             self._show_counts(snaps)
             return

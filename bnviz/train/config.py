@@ -29,7 +29,11 @@ class TrainConfig:
     """Settings of one training run (two networks in compare mode).
 
     Each field carries its :class:`~bnviz.train.params.Param` (``PARAMS[name]``): the one
-    description that flags, controls, sweeps and validation are generated from."""
+    description that flags, controls, sweeps and validation are generated from.
+
+    The defaults are what a newcomer sees first: a deep sigmoid network with plain SGD on the
+    spirals, where batch norm learns in a few hundred steps and the plain network needs about
+    five times as many (README, "The first minute")."""
 
     dataset: str = param(
         "spirals",
@@ -82,7 +86,7 @@ class TrainConfig:
         help="share held out for validation",
     )
     hidden: tuple[int, ...] = param(
-        (64, 64),
+        (32, 32, 32, 32),
         kind="widths",
         label="hidden layers",
         help="hidden widths, e.g. 64,64 (0: none)",
@@ -92,7 +96,7 @@ class TrainConfig:
         ),
     )
     activation: str = param(
-        "relu",
+        "sigmoid",
         kind="str",
         label="activation",
         choices=ACTIVATIONS,
@@ -119,7 +123,7 @@ class TrainConfig:
         help="train BN and plain side by side (same start, same batches)",
     )
     optimizer: str = param(
-        "adam",
+        "sgd",
         kind="str",
         label="optimizer",
         group=OPTIMIZATION,
@@ -130,7 +134,7 @@ class TrainConfig:
         ),
     )
     lr: float = param(
-        0.01,
+        0.5,
         kind="float",
         label="learning rate",
         group=OPTIMIZATION,
@@ -203,7 +207,7 @@ class TrainConfig:
         ),
     )
     batch_size: int = param(
-        64,
+        32,
         kind="int",
         label="batch size",
         group=OPTIMIZATION,

@@ -66,3 +66,13 @@ def test_sweep_speedup_measures_both_ways():
     assert r["serial_s"] > 0 and r["pool_trials_s"] > 0 and r["pool_startup_s"] > 0
     assert abs(r["speedup_trials"] - r["serial_s"] / r["pool_trials_s"]) < 0.01
     assert r["speedup_wall"] < r["speedup_trials"]  # the pool's start-up is never free
+
+
+def test_first_minute_default_plain_needs_twice_the_steps_of_bn(capsys):
+    """The claim README makes of the default setting (deterministic for a seed)."""
+    assert main(["bench", "--first-minute", "--quick", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["config"]["activation"] == "sigmoid" and report["config"]["optimizer"] == "sgd"
+    for row in report["rows"]:
+        assert row["bn"] is not None and row["plain"] is not None
+        assert row["plain"] >= 2 * row["bn"], row

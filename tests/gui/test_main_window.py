@@ -17,7 +17,7 @@ from bnviz.gui.panels.softmax import REGIONS
 from bnviz.train.config import TrainConfig
 from tests import session_probes  # noqa: F401 (the probes trainer_value asks for)
 
-SMALL = TrainConfig(n_samples=200, hidden=(16, 16))
+SMALL = TrainConfig(n_samples=200, hidden=(16, 16), activation="relu", optimizer="adam", lr=0.01)
 
 
 @pytest.fixture
@@ -157,7 +157,9 @@ def test_good_data_file_starts_a_new_run(make_window, qtbot, tmp_path):
 
 
 def test_divergence_is_displayed_and_the_app_keeps_running(make_window, qtbot):
-    win = make_window(TrainConfig(batchnorm=False, optimizer="sgd", lr=10.0))
+    win = make_window(
+        TrainConfig(batchnorm=False, optimizer="sgd", lr=10.0, activation="relu", hidden=(64, 64))
+    )
     qtbot.waitUntil(lambda: "diverged" in win.status_message.text(), timeout=10000)
     qtbot.waitUntil(lambda: win.frame is not None and win.frame.snapshots[0].diverged)
     step = win.frame.snapshots[0].diverged_step

@@ -44,7 +44,17 @@ def frames() -> list[Frame]:
 @pytest.fixture(scope="module")
 def diverged_frame() -> Frame:
     (frame,) = make_frames(
-        TrainConfig(compare=True, optimizer="sgd", lr=5.0, n_samples=200), steps=100, frames=1
+        TrainConfig(
+            compare=True,
+            optimizer="sgd",
+            lr=5.0,
+            n_samples=200,
+            activation="relu",
+            hidden=(64, 64),
+            batch_size=64,
+        ),  # fmt: skip
+        steps=100,
+        frames=1,
     )
     assert frame.snapshots[1].diverged and not frame.snapshots[0].diverged
     return frame

@@ -17,9 +17,14 @@ from bnviz.train.history import RunHistory
 from bnviz.train.probes import ProbeContext, ProbeRunner
 from bnviz.train.trainer import Trainer
 
-# Plain SGD at this rate blows the network without BN up within ~10 steps; BN keeps the other
-# one finite (its scale-invariance absorbs the huge updates).
-DIVERGING = {"optimizer": "sgd", "lr": 20.0, "hidden": (64, 64), "n_samples": 600}
+# Plain SGD with ReLU at this rate blows the network without BN up within ~10 steps; BN keeps
+# the other one finite (its scale-invariance absorbs the huge updates).
+
+
+DIVERGING = {
+    "optimizer": "sgd", "lr": 5.0, "activation": "relu", "hidden": (64, 64), "batch_size": 64,
+    "n_samples": 600,
+}  # fmt: skip
 
 
 class Feed:
@@ -138,14 +143,14 @@ def test_an_event_gets_exactly_one_marker(qtbot):
     for _ in range(6):
         panel.render(feed.frame(steps=3))
     # Both networks log the change; it is one event on the shared step axis.
-    lines = _event_lines(panel, "lr 0.01 -> 0.02")
+    lines = _event_lines(panel, "lr 0.5 -> 0.02")
     assert len(lines) == 1
     assert lines[0].value() == step
     feed.t.set_batchnorm(False, run="bn")
     for _ in range(3):
         panel.render(feed.frame(steps=3))
     assert len(_event_lines(panel, "BN off")) == 1
-    assert len(_event_lines(panel, "lr 0.01 -> 0.02")) == 1
+    assert len(_event_lines(panel, "lr 0.5 -> 0.02")) == 1
 
 
 def test_set_dataset_clears_curves_and_markers(qtbot):

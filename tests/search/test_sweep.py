@@ -31,7 +31,9 @@ from bnviz.search.sweep import (
 from bnviz.train.config import TrainConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TINY = TrainConfig(n_samples=100, hidden=(8,), batch_size=16, optimizer="momentum")
+TINY = TrainConfig(
+    n_samples=100, hidden=(8,), batch_size=16, optimizer="momentum", activation="relu"
+)
 SPACES = [parse_space("lr", "1e-3:1:log"), parse_space("beta", "0.9:0.999:1m")]
 
 

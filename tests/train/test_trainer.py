@@ -20,9 +20,10 @@ def train(config: TrainConfig, steps: int) -> Trainer:
 
 
 def test_spirals_with_three_arms_reach_90_percent():
-    t = train(TrainConfig(dataset="spirals", n_classes=3, batchnorm=True, seed=1), 600)
+    relu = dict(activation="relu", hidden=(64, 64), optimizer="adam", lr=0.01, batch_size=64)
+    t = train(TrainConfig(dataset="spirals", n_classes=3, batchnorm=True, seed=1, **relu), 600)
     assert t.runs[0].evaluation.val_acc > 0.9
-    t = train(TrainConfig(dataset="spirals", n_classes=3, batchnorm=False, seed=1), 600)
+    t = train(TrainConfig(dataset="spirals", n_classes=3, batchnorm=False, seed=1, **relu), 600)
     assert t.runs[0].evaluation.val_acc > 0.9
 
 
@@ -88,7 +89,8 @@ def test_bn_toggle_keeps_the_loss_continuous():
 
 
 def test_divergence_is_caught_and_the_other_network_keeps_training():
-    t = Trainer(TrainConfig(compare=True, optimizer="sgd", lr=5.0, activation="relu", seed=0))
+    relu = dict(activation="relu", hidden=(64, 64), batch_size=64)
+    t = Trainer(TrainConfig(compare=True, optimizer="sgd", lr=5.0, seed=0, **relu))
     for _ in range(200):
         t.step()  # must not raise
     bn, plain = t.runs
@@ -101,7 +103,9 @@ def test_divergence_is_caught_and_the_other_network_keeps_training():
 
 
 def test_steps_stop_counting_once_every_network_diverged():
-    t = Trainer(TrainConfig(batchnorm=False, optimizer="sgd", lr=20.0))
+    t = Trainer(
+        TrainConfig(batchnorm=False, optimizer="sgd", lr=20.0, activation="relu", hidden=(64, 64))
+    )
     t.run(100)
     step = t.runs[0].diverged_step
     assert step is not None and t.step_count == step
