@@ -1,0 +1,66 @@
+"""The explorer's Qt-free rules about trial states: colour, best, ranking, placement."""
+
+from __future__ import annotations
+
+import math
+
+from bnviz.search import points
+from bnviz.search.spaces import DEFAULT_SPACES
+from bnviz.search.study import TrialRecord
+
+NAN = float("nan")
+
+
+def trial(i: int, lr: float, loss: float | None, **kw) -> TrialRecord:
+    fields = dict(
+        params={"lr": lr, "beta": 0.9 + 0.01 * i},
+        val_loss=loss,
+        val_acc=None if loss is None else 1.0 - loss,
+        best_val_loss=loss,
+        best_val_acc=None,
+        diverged=False,
+        diverged_step=None,
+        seconds=1.0,
+        steps=10,
+        id=i,
+        round=1,
+        finished_at="now",
+    )
+    return TrialRecord(**{**fields, **kw})
+
+
+TRIALS = [
+    trial(1, 0.01, 0.5),
+    trial(2, 0.1, 0.05, state="pruned"),  # partial result, better than any complete one
+    trial(3, 0.9, NAN, diverged=True, diverged_step=3),
+    trial(4, 0.001, None, state="failed", error="MemoryError"),
+    trial(5, 0.03, 0.4),
+    trial(6, 0.003, 0.7),
+]
+
+
+def test_metric_value_by_state() -> None:
+    values = [points.metric_value(t, "val_loss") for t in TRIALS]
+    assert values[:2] == [0.5, 0.05] and values[4:] == [0.4, 0.7]
+    assert math.isnan(values[2]) and math.isnan(values[3])
+
+
+def test_only_complete_trials_are_best() -> None:
+    assert points.best_id(TRIALS, "val_loss") == 5
+    assert points.best_id(TRIALS, "val_acc") == 5
+    assert points.best_id(TRIALS[1:4], "val_loss") is None
+
+
+def test_place_carries_each_state() -> None:
+    data = points.place(TRIALS, DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"], "val_loss")
+    assert list(data.ids) == [1, 2, 3, 4, 5, 6]
+    assert list(data.state) == ["complete", "pruned", "diverged", "failed", "complete", "complete"]
+
+
+def test_failed_trials_are_left_out_of_the_ranking_diverged_ones_rank_worst() -> None:
+    coords, losses = points.sampled_coords(TRIALS, rounds=[])
+    assert set(coords) == set()  # no rounds: no spaces known
+    rounds = [{"spaces": [DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"]]}]
+    coords, losses = points.sampled_coords(TRIALS, rounds)
+    assert len(coords["lr"]) == len(losses) == 5  # trial 4 (failed) is not there
+    assert list(losses) == [0.5, 0.05, math.inf, 0.4, 0.7]
