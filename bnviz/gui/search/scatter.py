@@ -3,7 +3,9 @@
 Points sit at axis coordinates (see :mod:`bnviz.gui.search.axes`), so the zoom box is in the
 same units ``narrow_spaces`` takes. Left-drag on empty space draws the box (middle-drag pans,
 the wheel zooms); dragging the box moves it, its corner handles resize it. Earlier rounds are
-faded, diverged trials are red crosses, the best trial wears a star.
+faded; complete trials are filled discs, pruned ones hollow circles (coloured by their partial
+result), diverged trials red crosses, failed ones (the worker raised) grey crosses; a legend
+names the markers present; the best complete trial wears a star.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bnviz.gui import style
 from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.search.points import METRICS, PlotPoints
 from bnviz.search.spaces import Space
+from bnviz.search.study import TrialState
 
 HOVER_PX = 10  # how close (in pixels) the mouse must be to a point to pick it
 POINT_SIZE = 10
@@ -25,6 +28,8 @@ MIN_ALPHA = 50
 ROI_PEN = pg.mkPen((20, 20, 20), width=2, style=Qt.PenStyle.DashLine)
 BEST_PEN = pg.mkPen((0, 0, 0), width=2)
 SELECTED_PEN = pg.mkPen((0, 150, 255), width=3)
+NO_METRIC_COLOR = (170, 170, 170)  # a complete or pruned trial without this metric
+PRUNED_PEN_WIDTH = 2.5
 
 
 class BoxViewBox(pg.ViewBox):
@@ -75,18 +80,36 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.addItem(self.colorbar, row=0, col=1)
         # Items made once; every update goes through setData.
         self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=POINT_SIZE)
+        self.pruned = pg.PlotDataItem(
+            pen=None, symbol="o", symbolSize=POINT_SIZE,
+            symbolPen=pg.mkPen(style.FOREGROUND, width=PRUNED_PEN_WIDTH), symbolBrush=None,
+        )  # fmt: skip
         self.diverged = pg.PlotDataItem(
             pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
             symbolPen=pg.mkPen(style.DIVERGED_COLOR, width=2), symbolBrush=style.DIVERGED_COLOR,
         )  # fmt: skip
+        self.failed = pg.PlotDataItem(
+            pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
+            symbolPen=pg.mkPen(style.FAILED_COLOR, width=2), symbolBrush=style.FAILED_COLOR,
+        )  # fmt: skip
+        # the marker items by the state they draw (complete trials are self.points)
+        self.markers = {
+            TrialState.PRUNED: self.pruned,
+            TrialState.DIVERGED: self.diverged,
+            TrialState.FAILED: self.failed,
+        }
         self.best = pg.PlotDataItem(
             pen=None, symbol="star", symbolSize=22, symbolPen=BEST_PEN, symbolBrush=None
         )
         self.selected = pg.PlotDataItem(
             pen=None, symbol="o", symbolSize=20, symbolPen=SELECTED_PEN, symbolBrush=None
         )
-        for item in (self.points, self.diverged, self.best, self.selected):
+        for item in (self.points, *self.markers.values(), self.best, self.selected):
             self.plot.addItem(item)
+        self.legend = self.plot.addLegend(
+            offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 210), pen="k", labelTextColor="k"
+        )
+        self.legend.hide()
         self.roi = pg.RectROI(
             (0, 0), (1, 1), pen=ROI_PEN, handlePen=pg.mkPen(20, 20, 20, width=2), removable=False
         )
@@ -99,7 +122,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.hover.setZValue(30)
         self.hover.hide()
         self.plot.addItem(self.hover, ignoreBounds=True)
-        self.data = PlotPoints(*(np.zeros(0),) * 6)
+        self.data = PlotPoints(*(np.zeros(0),) * 5, state=np.zeros(0, dtype=object))
         self.texts: dict[int, str] = {}
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -116,27 +139,39 @@ class HparamScatter(pg.GraphicsLayoutWidget):
                    best: int | None, selected: int | None) -> None:  # fmt: skip
         """Show ``data``: colours from ``metric`` (good = yellow), newest round opaque."""
         self.data, self.texts = data, texts
-        ok = ~data.diverged & np.isfinite(data.x) & np.isfinite(data.y)
-        values = data.metric[ok]
-        lo, hi = _levels(values)
+        shown = np.isfinite(data.x) & np.isfinite(data.y)
+        complete = shown & (data.state == TrialState.COMPLETE.value)
+        # the colour scale spans complete results only (a pruned one is partial, so worse)
+        levels = data.metric[complete][np.isfinite(data.metric[complete])]
+        lo, hi = _levels(levels)
         self.colorbar.setLevels(values=(lo, hi))
         cmap = self.cmaps[metric]
         self.colorbar.setColorMap(cmap)
         self.colorbar.axis.setLabel(METRICS[metric])
-        norm = np.clip((values - lo) / (hi - lo), 0, 1) if len(values) else values
-        colors = cmap.map(norm, mode="qcolor") if len(values) else []
-        alphas = _round_alpha(data.rounds[ok])
-        brushes = []
-        for c, a in zip(colors, alphas):
-            c = QColor(c)
-            c.setAlpha(int(a))
-            brushes.append(pg.mkBrush(c))
-        pens = [pg.mkPen(0, 0, 0, int(a)) for a in alphas]
-        self.points.setData(data.x[ok], data.y[ok], symbolBrush=brushes, symbolPen=pens)
-        bad = data.diverged & np.isfinite(data.x) & np.isfinite(data.y)
-        self.diverged.setData(data.x[bad], data.y[bad])
+        alpha = _round_alpha(data.rounds)
+        colors = _colors(cmap, data.metric, lo, hi, alpha)
+        pens = [pg.mkPen(0, 0, 0, int(a)) for a in alpha[complete]]
+        brushes = [pg.mkBrush(c) for c in colors[complete]]
+        self.points.setData(data.x[complete], data.y[complete], symbolBrush=brushes,
+                            symbolPen=pens)  # fmt: skip
+        pruned = shown & (data.state == TrialState.PRUNED.value)
+        pruned_pens = [pg.mkPen(c, width=PRUNED_PEN_WIDTH) for c in colors[pruned]]
+        self.pruned.setData(data.x[pruned], data.y[pruned], symbolPen=pruned_pens)
+        for state in (TrialState.DIVERGED, TrialState.FAILED):
+            these = shown & (data.state == state.value)
+            self.markers[state].setData(data.x[these], data.y[these])
+        self._update_legend(shown)
         self._mark(self.best, best)
         self._mark(self.selected, selected)
+
+    def _update_legend(self, shown: np.ndarray) -> None:
+        """Name the markers of the states on the plot (complete trials: the colour bar)."""
+        self.legend.clear()
+        present = set(self.data.state[shown])
+        for state, item in self.markers.items():
+            if state.value in present:
+                self.legend.addItem(item, state.value)
+        self.legend.setVisible(bool(present - {TrialState.COMPLETE.value}))
 
     def select(self, trial_id: int | None) -> None:
         self._mark(self.selected, trial_id)
@@ -219,6 +254,20 @@ def _levels(values: np.ndarray) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
 
+def _colors(cmap: pg.ColorMap, values: np.ndarray, lo: float, hi: float,
+            alpha: np.ndarray) -> np.ndarray:  # fmt: skip
+    """One QColor per value (array of objects): the colour map on [lo, hi], grey for NaN."""
+    out = np.empty(len(values), dtype=object)
+    finite = np.isfinite(values)
+    norm = np.clip((values[finite] - lo) / (hi - lo), 0, 1)
+    mapped = cmap.map(norm, mode="qcolor") if finite.any() else []
+    out[finite] = [QColor(c) for c in mapped]
+    out[~finite] = [QColor(*NO_METRIC_COLOR) for _ in range(int((~finite).sum()))]
+    for c, a in zip(out, alpha):
+        c.setAlpha(int(a))
+    return out
+
+
 def _round_alpha(rounds: np.ndarray) -> np.ndarray:
     """Opacity per point: 255 for the newest round, fading geometrically for older ones."""
     if not len(rounds):
@@ -233,9 +282,13 @@ def describe(params: dict, t, metric_names=METRICS) -> str:
     """Hover text of a trial: its values and results."""
     lines = [f"trial {t.id} (round {t.round})"]
     lines += [f"{k} = {format_value(v) if isinstance(v, float) else v}" for k, v in params.items()]
-    if t.diverged:
+    if t.state is TrialState.DIVERGED:
         lines.append("diverged" + (f" at step {t.diverged_step}" if t.diverged_step else ""))
+    elif t.state is TrialState.FAILED:
+        lines.append(f"failed: {t.error}")
     else:
+        if t.state is TrialState.PRUNED:
+            lines.append(f"pruned after {t.steps} steps")
         for key, label in metric_names.items():
             v = getattr(t, key)
             lines.append(f"{label} = {v:.4f}" if v is not None else f"{label}: -")
