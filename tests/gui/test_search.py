@@ -12,10 +12,11 @@ from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from bnviz.gui import style
 from bnviz.gui.main_window import MainWindow
 from bnviz.gui.search.explorer import BASE_KEY, HparamExplorer
+from bnviz.gui.search.scatter import PRUNED_COLOR, describe
 from bnviz.gui.search.table import LEAD, TAIL
 from bnviz.search import sweep as sweep_mod
 from bnviz.search.spaces import DEFAULT_SPACES
-from bnviz.search.study import LEGACY_FAILED_REASON, Study, TrialResult
+from bnviz.search.study import LEGACY_FAILED_REASON, Study, TrialRecord, TrialResult
 from bnviz.train.config import TrainConfig
 from tests.search.schema1 import STATES, write_schema1_study
 
@@ -279,9 +280,7 @@ def test_states_of_a_first_release_study_and_new_ones(window, tmp_path):
     assert s.diverged.opts["symbolPen"].color().getRgb()[:3] == style.DIVERGED_COLOR
     assert s.pruned.opts["symbol"] == "o" and s.pruned.opts["symbolBrush"] is None
     assert s.pruned.scatter.opts["brush"].style() == Qt.BrushStyle.NoBrush
-    # its outline has the colour of its (partial) loss: 0.01, the good (yellow) end
-    outline = s.pruned.scatter.data["pen"][0].color()
-    assert outline.red() > 200 and outline.green() > 200 and outline.blue() < 100
+    assert s.pruned.scatter.data["pen"][0].color().getRgb()[:3] == PRUNED_COLOR  # a dark ring
     assert s.legend.isVisible()
     assert [label.text for _, label in s.legend.items] == ["pruned", "diverged", "failed"]
     # the pruned trial's 0.01 is partial: the star is on the best complete trial (id 4)
@@ -289,7 +288,25 @@ def test_states_of_a_first_release_study_and_new_ones(window, tmp_path):
     i = int(np.flatnonzero(s.data.ids == 4)[0])
     assert (bx, by) == (s.data.x[i], s.data.y[i])
     assert "failed: MemoryError: out of memory" in s.texts[6]
+    ex.select(6)  # the status line has the reason on one line
+    assert "failed: MemoryError: out of memory" in ex.controls.status.text()
     assert "pruned after 20 steps" in s.texts[7]
+    # a study of complete trials only needs no legend (the colour bar says it all)
+    with Study(tmp_path / "fine.sqlite") as study:
+        r = study.new_round([DEFAULT_SPACES["lr"]], n=1, method="random", seed=9)
+        study.add_trial(r, TrialResult({"lr": 0.01, "beta": 0.9}, 0.3, 0.9, 0.3, 0.9, False,
+                                       None, 0.2, 20))  # fmt: skip
+    assert ex.open_study(tmp_path / "fine.sqlite")
+    assert n_drawn(s.points) == 1 and not s.legend.isVisible()
+
+
+def test_a_long_failure_reason_is_wrapped_in_the_hover_text():
+    t = TrialRecord({"lr": 0.1}, None, None, None, None, False, None, 0.0, 0, state="failed",
+                    error="ValueError: " + "word " * 40, id=1, round=1, finished_at="")  # fmt: skip
+    lines = describe(t.params, t).splitlines()
+    assert lines[2].startswith("failed: ValueError: word") and len(lines) > 4
+    assert max(map(len, lines)) <= 44
+    assert describe(t.params, t, wrap=None).splitlines()[2] == f"failed: {t.error}"
 
 
 def test_a_trial_whose_worker_raises_is_shown_as_failed(window, qtbot, monkeypatch):

@@ -278,7 +278,7 @@ class HparamExplorer(QWidget):
         self.table.select_trial(trial_id)
         t = self._trial(trial_id)
         if t is not None:
-            self._say(describe(t.params, t).replace("\n", ", "))
+            self._say(describe(t.params, t, wrap=None).replace("\n", ", "))
 
     def zoom_to_box(self) -> None:
         if not self.scatter.zoom_to_box():

@@ -3,12 +3,14 @@
 Points sit at axis coordinates (see :mod:`bnviz.gui.search.axes`), so the zoom box is in the
 same units ``narrow_spaces`` takes. Left-drag on empty space draws the box (middle-drag pans,
 the wheel zooms); dragging the box moves it, its corner handles resize it. Earlier rounds are
-faded; complete trials are filled discs, pruned ones hollow circles (coloured by their partial
-result), diverged trials red crosses, failed ones (the worker raised) grey crosses; a legend
-names the markers present; the best complete trial wears a star.
+faded; complete trials are discs filled by their result, pruned ones dark rings (their result
+is partial: it is in the hover text), diverged trials red crosses, failed ones (the worker
+raised) grey crosses; a legend names the markers present; the best complete trial wears a star.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,8 +30,10 @@ MIN_ALPHA = 50
 ROI_PEN = pg.mkPen((20, 20, 20), width=2, style=Qt.PenStyle.DashLine)
 BEST_PEN = pg.mkPen((0, 0, 0), width=2)
 SELECTED_PEN = pg.mkPen((0, 150, 255), width=3)
-NO_METRIC_COLOR = (170, 170, 170)  # a complete or pruned trial without this metric
-PRUNED_PEN_WIDTH = 2.5
+NO_METRIC_COLOR = (170, 170, 170)  # a complete trial without this metric
+PRUNED_COLOR = (40, 40, 40)  # a ring: dark, since a light colour map end vanishes on white
+PRUNED_PEN_WIDTH = 2
+HOVER_WRAP = 44  # characters per line of a failed trial's reason in the hover text
 
 
 class BoxViewBox(pg.ViewBox):
@@ -82,7 +86,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=POINT_SIZE)
         self.pruned = pg.PlotDataItem(
             pen=None, symbol="o", symbolSize=POINT_SIZE,
-            symbolPen=pg.mkPen(style.FOREGROUND, width=PRUNED_PEN_WIDTH), symbolBrush=None,
+            symbolPen=pg.mkPen(PRUNED_COLOR, width=PRUNED_PEN_WIDTH), symbolBrush=None,
         )  # fmt: skip
         self.diverged = pg.PlotDataItem(
             pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
@@ -106,9 +110,9 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         )
         for item in (self.points, *self.markers.values(), self.best, self.selected):
             self.plot.addItem(item)
-        self.legend = self.plot.addLegend(
-            offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 210), pen="k", labelTextColor="k"
-        )
+        # a row under the plot, not inside it: a legend there would hide the trials under it
+        self.legend = pg.LegendItem(colCount=len(self.markers), labelTextColor="k", frame=False)
+        self.addItem(self.legend, row=1, col=0)
         self.legend.hide()
         self.roi = pg.RectROI(
             (0, 0), (1, 1), pen=ROI_PEN, handlePen=pg.mkPen(20, 20, 20, width=2), removable=False
@@ -155,7 +159,8 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.points.setData(data.x[complete], data.y[complete], symbolBrush=brushes,
                             symbolPen=pens)  # fmt: skip
         pruned = shown & (data.state == TrialState.PRUNED.value)
-        pruned_pens = [pg.mkPen(c, width=PRUNED_PEN_WIDTH) for c in colors[pruned]]
+        pruned_pens = [pg.mkPen(*PRUNED_COLOR, int(a), width=PRUNED_PEN_WIDTH)
+                       for a in alpha[pruned]]  # fmt: skip
         self.pruned.setData(data.x[pruned], data.y[pruned], symbolPen=pruned_pens)
         for state in (TrialState.DIVERGED, TrialState.FAILED):
             these = shown & (data.state == state.value)
@@ -278,14 +283,16 @@ def _round_alpha(rounds: np.ndarray) -> np.ndarray:
     return np.maximum(MIN_ALPHA, 255 * FADE_PER_ROUND**age)
 
 
-def describe(params: dict, t, metric_names=METRICS) -> str:
-    """Hover text of a trial: its values and results."""
+def describe(params: dict, t, metric_names=METRICS, wrap: int | None = HOVER_WRAP) -> str:
+    """Hover text of a trial: its values and results (a failed one's reason wrapped at
+    ``wrap`` characters, so it stays inside the plot; None: one line)."""
     lines = [f"trial {t.id} (round {t.round})"]
     lines += [f"{k} = {format_value(v) if isinstance(v, float) else v}" for k, v in params.items()]
     if t.state is TrialState.DIVERGED:
         lines.append("diverged" + (f" at step {t.diverged_step}" if t.diverged_step else ""))
     elif t.state is TrialState.FAILED:
-        lines.append(f"failed: {t.error}")
+        reason = f"failed: {t.error}"
+        lines += textwrap.wrap(reason, wrap, subsequent_indent="  ") if wrap else [reason]
     else:
         if t.state is TrialState.PRUNED:
             lines.append(f"pruned after {t.steps} steps")
