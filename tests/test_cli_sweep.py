@@ -11,6 +11,9 @@ from bnviz.cli import main
 
 SMALL = ["--samples", "100", "--hidden", "8", "--epochs", "1", "--workers", "1", "--quiet"]
 TRIAL_KEYS = {"id", "round", "params", "val_loss", "val_acc", "diverged", "seconds"}
+# every key of the first release, which --json keeps; then the trial's state and failure reason
+FIRST_RELEASE_KEYS = TRIAL_KEYS | {"best_val_loss", "best_val_acc", "diverged_step", "steps"}
+STATE_KEYS = {"state", "error"}
 
 
 def sweep(capsys, *flags: str) -> dict:
@@ -25,7 +28,8 @@ def test_json_layout_and_a_second_round(tmp_path, capsys):
     assert first["study"] == path
     assert len(first["trials"]) == 3
     for t in first["trials"]:
-        assert TRIAL_KEYS <= set(t)
+        assert set(t) == FIRST_RELEASE_KEYS | STATE_KEYS
+        assert t["state"] == "complete" and t["error"] is None
         assert set(t["params"]) == {"batch_size"}  # dashes become underscores
         assert t["params"]["batch_size"] in (16, 32, 64)
         assert t["round"] == 1 and t["diverged"] is False and math.isfinite(t["val_loss"])
@@ -111,3 +115,4 @@ def test_a_round_whose_trials_all_fail_says_so_and_exits_1(tmp_path, capsys, mon
     assert captured.err.count("worker fell over") == 3
     assert "every trial of this round failed" in captured.err
     assert "(0 diverged, 3 failed of 3 trials)" in captured.out
+    assert captured.out.count("failed: RuntimeError: worker fell over") == 3

@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import warnings
+from collections import Counter
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 20  # about 140 steps on spirals: enough to tell good lr from bad
@@ -159,7 +160,7 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
         done.append(record)
         if quiet:
             return
-        ok = [r for r in done if not r.diverged and _finite(r.val_loss)]
+        ok = [r for r in done if _complete(r) and _finite(r.val_loss)]
         best = f"best val loss {min(r.val_loss for r in ok):.4f}" if ok else "no result yet"
         bar = "#" * int(20 * len(done) / total)
         end = "\r" if sys.stderr.isatty() and len(done) < total else "\n"
@@ -179,8 +180,16 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
 
 
 def _failed(t) -> bool:
-    """A trial whose worker raised (stored as diverged with no step and no training)."""
-    return t.diverged and t.diverged_step is None and t.steps == 0
+    """A trial whose worker raised: no result, only its reason (``t.error``)."""
+    from bnviz.search.study import TrialState
+
+    return t.state is TrialState.FAILED
+
+
+def _complete(t) -> bool:
+    from bnviz.search.study import TrialState
+
+    return t.state is TrialState.COMPLETE
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -192,10 +201,11 @@ def _finite(x) -> bool:
 
 
 def print_table(study) -> None:
-    """The best trials by validation loss; diverged ones at the bottom."""
+    """The best complete trials by validation loss; the others (by state) at the bottom,
+    then why each shown failed trial failed."""
     trials = study.trials()
     print(f"{study.path}: {len(trials)} trials in {len(study.rounds())} round(s)")
-    ok = sorted((t for t in trials if not t.diverged and _finite(t.val_loss)),
+    ok = sorted((t for t in trials if _complete(t) and _finite(t.val_loss)),
                 key=lambda t: (t.val_loss, t.id))  # fmt: skip
     bad = [t for t in trials if t not in ok]
     shown = ok[:TOP_SHOWN] + bad[: max(1, TOP_SHOWN - len(ok)) if bad else 0]
@@ -204,13 +214,17 @@ def print_table(study) -> None:
           + f" {'val loss':>9} {'val acc':>7} {'seconds':>7}")  # fmt: skip
     for t in shown:
         values = " ".join(f"{_cell(t.params.get(n)):>10}" for n in names)
-        bad_text = "failed" if _failed(t) else "diverged"
-        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{bad_text:>9} {'':>7}"
+        state = "no loss" if _complete(t) else t.state.value  # complete: a non-finite loss
+        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{state:>9} {'':>7}"
         print(f"{t.id:>4} {t.round:>5} {values} {loss} {t.seconds:7.2f}")
     if bad:
-        n_failed = sum(_failed(t) for t in bad)
-        parts = [f"{len(bad) - n_failed} diverged"] + ([f"{n_failed} failed"] if n_failed else [])
+        counts = Counter(t.state.value for t in bad)
+        parts = [f"{counts['diverged']} diverged"]
+        parts += [f"{counts[s]} {s}" for s in ("failed", "pruned") if counts[s]]
         print(f"({', '.join(parts)} of {len(trials)} trials)")
+    for t in shown:
+        if _failed(t):
+            print(f"trial {t.id} failed: {t.error}")
 
 
 def _cell(v) -> str:

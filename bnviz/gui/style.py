@@ -6,6 +6,7 @@ BN_COLOR = (230, 126, 34)  # orange: the network with batch norm
 PLAIN_COLOR = (52, 120, 220)  # blue: the network without
 EVENT_COLOR = (120, 120, 120)
 DIVERGED_COLOR = (200, 30, 30)
+FAILED_COLOR = (140, 140, 140)  # a trial whose worker raised: no result, not a bad one
 BACKGROUND = "w"
 FOREGROUND = "k"
 # Ten distinguishable class colours (decision regions, probability bars).

@@ -11,7 +11,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
 
 CONNECT_TIMEOUT = "3s"  # an unreachable scheduler must fail fast, not hang the GUI
 WARM_TIMEOUT_S = 60.0
@@ -27,7 +29,7 @@ class SerialExecutor(Executor):
     Exceptions go into the future as with a pool; KeyboardInterrupt still propagates.
     """
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         f: Future = Future()
         f.set_running_or_notify_cancel()
         try:
@@ -52,8 +54,12 @@ def _exit_with_parent() -> None:
     would wait for work forever; the parent's sentinel closes when the parent is gone.
     """
 
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a child process: nothing to watch
+        return
+
     def watch() -> None:
-        multiprocessing.parent_process().join()
+        parent.join()
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
@@ -67,7 +73,11 @@ class ExecutorHandle(Executor):
     """
 
     def __init__(
-        self, executor: Executor, description: str, closers: tuple = (), client=None
+        self,
+        executor: Executor,
+        description: str,
+        closers: tuple[Callable[[], object], ...] = (),
+        client: Any = None,
     ) -> None:
         self.executor = executor
         self.description = description
@@ -75,7 +85,7 @@ class ExecutorHandle(Executor):
         self._closers = closers
         self._closed = False
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         return self.executor.submit(fn, *args, **kwargs)
 
     def warm(self, workers: int) -> float:

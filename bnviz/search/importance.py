@@ -9,55 +9,61 @@ falls linearly or exponentially along the axis, and a diverged trial can simply 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 HIST_BINS = 10
 
 
-def rankdata(a: Sequence[float]) -> np.ndarray:
+def rankdata(a: ArrayLike) -> np.ndarray:
     """Ranks 1..n of ``a`` (shape (n,)), ties sharing their average rank (as scipy's default).
 
     ``inf`` is a value like any other, so diverged trials given ``inf`` tie for the worst rank.
     """
-    a = np.asarray(a, dtype=float)
-    order = np.argsort(a, kind="mergesort")
-    sorted_a = a[order]
-    ranks = np.empty(len(a))
+    values = np.asarray(a, dtype=float)
+    order = np.argsort(values, kind="mergesort")
+    sorted_a = values[order]
+    n = len(values)
+    ranks = np.empty(n)
     start = 0
-    for i in range(1, len(a) + 1):
-        if i == len(a) or sorted_a[i] != sorted_a[start]:
+    for i in range(1, n + 1):
+        if i == n or sorted_a[i] != sorted_a[start]:
             ranks[order[start:i]] = (start + i + 1) / 2.0  # mean of ranks start+1..i
             start = i
     return ranks
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+def spearman(x: ArrayLike, y: ArrayLike) -> float:
     """Spearman rank correlation of ``x`` and ``y`` (shape (n,) each); NaN if undefined.
 
     Undefined means fewer than 3 points or a constant input (a fixed parameter, or every trial
     diverged): there is nothing to rank against.
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) != len(y):
-        raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
-    if len(x) < 3:
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(xa) != len(ya):
+        raise ValueError(f"x and y differ in length: {len(xa)} vs {len(ya)}")
+    if len(xa) < 3:
         return math.nan
-    rx, ry = rankdata(x), rankdata(y)
+    rx, ry = rankdata(xa), rankdata(ya)
     rx, ry = rx - rx.mean(), ry - ry.mean()
     denom = math.sqrt(float(rx @ rx) * float(ry @ ry))
     return float(rx @ ry / denom) if denom > 0 else math.nan
 
 
 def loss_for_ranking(val_loss: float | None, diverged: bool) -> float:
-    """A trial's loss for ranking: diverged, failed and NaN trials rank as worst (``inf``)."""
+    """A trial's loss for ranking: diverged and NaN trials rank as worst (``inf``).
+
+    A failed trial (its worker raised) has no loss and says nothing about the parameters:
+    callers leave it out rather than rank it (see ``points.sampled_coords``).
+    """
     if diverged or val_loss is None or not math.isfinite(val_loss):
         return math.inf
     return float(val_loss)
 
 
-def importance(coords: Mapping[str, Sequence[float]], losses: Sequence[float]) -> dict[str, float]:
+def importance(coords: Mapping[str, ArrayLike], losses: ArrayLike) -> dict[str, float]:
     """|Spearman| between each parameter's axis coordinate and the loss, in [0, 1].
 
     Parameters
@@ -77,7 +83,7 @@ def importance(coords: Mapping[str, Sequence[float]], losses: Sequence[float]) -
 
 
 def scale_histograms(
-    q: Sequence[float], lo: float, hi: float, bins: int = HIST_BINS
+    q: ArrayLike, lo: float, hi: float, bins: int = HIST_BINS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Counts of sampled values on a linear and on a log10 axis, on fixed edges.
 
@@ -97,14 +103,14 @@ def scale_histograms(
     log_counts (bins,) or None
         The log10 pair is None when ``lo <= 0`` (no logarithm to take).
     """
-    q = np.asarray(q, dtype=float)
-    q = q[np.isfinite(q)]
+    qa = np.asarray(q, dtype=float)
+    qa = qa[np.isfinite(qa)]
     if not lo < hi:
         lo, hi = lo - 0.5, hi + 0.5  # a single value still gets a visible bin
     lin_edges = np.linspace(lo, hi, bins + 1)
-    lin_counts = np.histogram(np.clip(q, lo, hi), lin_edges)[0]
+    lin_counts = np.histogram(np.clip(qa, lo, hi), lin_edges)[0]
     if lo <= 0:
         return lin_edges, lin_counts, None, None
     log_edges = np.linspace(math.log10(lo), math.log10(hi), bins + 1)
-    log_q = np.log10(np.clip(q[q > 0], lo, hi))
+    log_q = np.log10(np.clip(qa[qa > 0], lo, hi))
     return lin_edges, lin_counts, log_edges, np.histogram(log_q, log_edges)[0]

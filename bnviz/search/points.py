@@ -1,7 +1,8 @@
 """Qt-free bookkeeping of the explorer: which scale an axis uses and where each trial sits.
 
 Kept apart from the widgets so the rules (first round's scale wins, diverged trials rank
-worst, metric orientation) can be read, and tested, without a window.
+worst, failed ones are left out, only complete trials can be best, metric orientation) can be
+read, and tested, without a window.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from bnviz.search.importance import loss_for_ranking
 from bnviz.search.spaces import Space, parse_space
-from bnviz.search.study import TrialRecord
+from bnviz.search.study import TrialRecord, TrialState
 from bnviz.train.config import SAMPLED
 
 # What a range field holds before the user types anything, per sampled parameter: the
@@ -47,9 +48,11 @@ def default_space(name: str) -> Space | None:
 
 
 def metric_value(t: TrialRecord, metric: str) -> float:
-    """The trial's result for colouring; NaN when it diverged or has none."""
+    """The trial's result for colouring (a pruned trial's is partial); NaN when it has none:
+    diverged, failed, or never evaluated."""
     v = getattr(t, metric)
-    return math.nan if t.diverged or v is None or not math.isfinite(v) else float(v)
+    has_result = t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+    return float(v) if has_result and v is not None and math.isfinite(v) else math.nan
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class PlotPoints:
     x: np.ndarray
     y: np.ndarray
     metric: np.ndarray  # NaN for diverged/failed trials
-    diverged: np.ndarray  # bool
+    state: np.ndarray  # TrialState values (str)
 
 
 def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotPoints:
@@ -83,7 +86,7 @@ def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotP
         x=coords(xs) if kept else np.zeros(0),
         y=coords(ys) if kept else np.zeros(0),
         metric=np.array([metric_value(t, metric) for t in kept], dtype=float),
-        diverged=np.array([math.isnan(metric_value(t, "val_loss")) for t in kept], dtype=bool),
+        state=np.array([t.state.value for t in kept], dtype=object),
     )
 
 
@@ -95,9 +98,12 @@ def strip_offsets(ids: list[int]) -> np.ndarray:
 
 
 def best_id(trials: list[TrialRecord], metric: str) -> int | None:
-    """The best trial by ``metric`` (lowest loss or highest accuracy), earliest on ties."""
+    """The best complete trial by ``metric`` (lowest loss or highest accuracy), earliest on
+    ties; failed and pruned trials are never best (as in ``Study.best``)."""
     sign = -1.0 if metric == "val_acc" else 1.0
-    scored = [(sign * metric_value(t, metric), t.id) for t in trials]
+    scored = [
+        (sign * metric_value(t, metric), t.id) for t in trials if t.state is TrialState.COMPLETE
+    ]
     scored = [s for s in scored if not math.isnan(s[0])]
     return min(scored)[1] if scored else None
 
@@ -106,7 +112,9 @@ def sampled_coords(trials: list[TrialRecord], rounds: list[dict]) -> tuple[dict,
     """Axis coordinates of every numeric sampled parameter, and the losses to rank them by.
 
     Only trials that sampled every such parameter are used, so each column has one length.
+    Failed trials are left out: a worker that raised says nothing about the loss.
     """
+    trials = [t for t in trials if t.state is not TrialState.FAILED]
     names = sorted({n for t in trials for n in t.params})
     found = {n: axis_space(rounds, n) for n in names}
     spaces = {n: s for n, s in found.items() if s is not None and s.kind != "cat"}

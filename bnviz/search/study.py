@@ -3,6 +3,11 @@
 Each finished trial is committed in its own transaction the moment it is added, in WAL mode
 with ``synchronous=FULL``; killing the process loses only the trials still in flight.
 
+Every trial has a :class:`TrialState`: ``complete``, ``diverged``, ``failed`` (the worker
+raised; its one-line reason is kept) or ``pruned`` (stopped early by a scheduler such as
+successive halving). Schema 1, written by the first release, had no state; opening such a
+file migrates it in place to schema 2 (see :data:`_MIGRATIONS`).
+
 Floats: SQLite turns NaN into NULL, which would make "diverged to NaN" look like "never
 evaluated". Metric columns therefore hold NULL for ``None``, a REAL for finite values and
 +-inf, and the text ``'NaN'`` for NaN; JSON columns (params, curve) use Python's ``NaN`` /
@@ -19,6 +24,7 @@ import sqlite3
 import sys
 import threading
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +32,17 @@ import numpy as np
 
 from bnviz.search.spaces import Space
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
 APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
 METRICS = {"val_loss": min, "val_acc": max, "best_val_loss": min, "best_val_acc": max}
 _FLOAT_FIELDS = ("val_loss", "val_acc", "best_val_loss", "best_val_acc", "seconds")
+ERROR_CHARS = 300  # a failed trial's reason is one line of at most this many characters
+LEGACY_FAILED_REASON = "failed (recorded before trial states)"
 
+# Schema 1, as the first release created it. A new file gets it and then every migration,
+# so new and migrated files have one layout.
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE rounds (
@@ -45,6 +55,33 @@ CREATE TABLE trials (
     curve TEXT NOT NULL, finished_at TEXT NOT NULL);
 CREATE INDEX trials_round ON trials(round);
 """
+
+# A trial without a state (schema 1, or a row a first-release process is still inserting into
+# a migrated file) has one by its diverged flag. The first release stored a trial whose worker
+# raised as diverged with no step and no training; a run that really diverged always has its
+# step. So those rows are unambiguous and read as failed, with LEGACY_FAILED_REASON.
+_LEGACY_FAILED = "(diverged <> 0 AND diverged_step IS NULL AND steps = 0)"
+_LEGACY_STATE = (
+    f"CASE WHEN {_LEGACY_FAILED} THEN 'failed' WHEN diverged <> 0 THEN 'diverged' "
+    "ELSE 'complete' END"
+)
+_LEGACY_ERROR = f"CASE WHEN {_LEGACY_FAILED} THEN '{LEGACY_FAILED_REASON}' END"
+
+# user_version -> the statements that bring a file from user_version - 1 to it, run in the
+# transaction that sets user_version (all or nothing). Only columns are added and filled:
+# every column of schema 1 keeps its values, so no result of an old study is lost.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE trials ADD COLUMN state TEXT",
+        "ALTER TABLE trials ADD COLUMN error TEXT",
+        f"UPDATE trials SET state = {_LEGACY_STATE}, error = {_LEGACY_ERROR}",
+    ),
+}
+# How a stored trial is read: a NULL state (see above) is derived as the migration does.
+_COLUMN_SQL = {
+    "state": f"COALESCE(state, {_LEGACY_STATE})",
+    "error": f"CASE WHEN state IS NULL THEN {_LEGACY_ERROR} ELSE error END",
+}
 
 
 class StudyError(ValueError):
@@ -69,12 +106,34 @@ def default_study_dir() -> Path:
     return path
 
 
+class TrialState(str, Enum):
+    """How a trial ended. A ``str``, so it compares equal to its value and goes into JSON."""
+
+    COMPLETE = "complete"  # trained for its whole budget
+    DIVERGED = "diverged"  # its loss or parameters stopped being finite (at diverged_step)
+    FAILED = "failed"  # its worker raised: no result, only the reason (``error``)
+    PRUNED = "pruned"  # stopped early by a scheduler (successive halving): a partial result
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def one_line(text: str, limit: int = ERROR_CHARS) -> str:
+    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 @dataclasses.dataclass(frozen=True)
 class TrialResult:
     """What one trial produced; picklable, so worker processes can return it.
 
     ``val_loss``/``val_acc`` are None (or NaN) if the run diverged before any evaluation;
     ``curve`` is the validation loss per epoch, for sparklines.
+
+    ``state`` defaults to ``diverged`` or ``complete`` by ``diverged``; ``diverged`` is true
+    exactly when the state is ``diverged`` (a failed trial did not diverge: it has no result).
+    ``error`` is a failed trial's one-line reason and None for every other state.
     """
 
     params: dict
@@ -87,6 +146,25 @@ class TrialResult:
     seconds: float
     steps: int
     curve: tuple[float, ...] = ()
+    state: TrialState = None  # type: ignore[assignment]  # filled in by __post_init__
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            state = TrialState.DIVERGED if self.diverged else TrialState.COMPLETE
+        else:
+            state = TrialState(self.state)  # a plain "failed" is accepted, and checked
+        object.__setattr__(self, "state", state)
+        if bool(self.diverged) != (state is TrialState.DIVERGED):
+            raise ValueError(f"a {state} trial has diverged={self.diverged}")
+        if (state is TrialState.FAILED) != bool(self.error):
+            raise ValueError(
+                "a failed trial needs its reason (error)"
+                if state is TrialState.FAILED
+                else f"a {state} trial has no error, got {self.error!r}"
+            )
+        if self.error is not None:
+            object.__setattr__(self, "error", one_line(self.error))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -181,20 +259,43 @@ class Study:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=FULL")
         c.execute("PRAGMA foreign_keys=ON")
-        if not has_tables:
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                # Re-check inside the write lock: another process may have just created it.
-                if c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            c.execute(statement)
-                    c.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
+        if has_tables and version == SCHEMA_VERSION:
+            return
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read inside the write lock: another process may have just created or
+            # migrated it.
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                version = 1
+            elif version < 1:
+                raise StudyError(f"{self.path.name} has no study schema version: not a study")
+            self._migrate(version)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def _migrate(self, version: int) -> None:
+        """Bring the file from ``version`` to SCHEMA_VERSION inside the caller's transaction.
+
+        A file of the first release (schema 1) is upgraded in place the first time this bnviz
+        opens it, even only to read it: that bnviz then refuses it ("upgrade bnviz").
+        """
+        try:
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[v]:
+                    self._conn.execute(statement)
+            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise StudyError(
+                f"{self.path.name} has study schema {version} and cannot be upgraded to "
+                f"{SCHEMA_VERSION}: {exc}"
+            ) from exc
 
     def _insert(self, table: str, **row: Any) -> int:
         columns = ", ".join(row)
@@ -281,19 +382,26 @@ class Study:
     # -- trials ------------------------------------------------------------------------------
 
     def add_trial(self, round_id: int, result: TrialResult) -> int:
-        """Store one finished trial, committed at once; returns its id."""
+        """Store one finished trial, committed at once; returns its id.
+
+        The ``diverged`` column keeps the meaning it had in schema 1, "no result": it is set
+        for failed trials too, so a query written for the first release still skips them.
+        """
         row = {f: _float_in(getattr(result, f)) for f in _FLOAT_FIELDS}
         step = result.diverged_step
+        no_result = result.state in (TrialState.DIVERGED, TrialState.FAILED)
         try:
             return self._insert(
                 "trials",
                 round=int(round_id),
                 params=_dumps(result.params),
-                diverged=int(bool(result.diverged)),
+                diverged=int(no_result),
                 diverged_step=None if step is None else int(step),
                 steps=int(result.steps),
                 curve=_dumps([float(v) for v in result.curve]),
                 finished_at=_now(),
+                state=result.state.value,
+                error=result.error,
                 **row,
             )
         except sqlite3.IntegrityError as exc:
@@ -301,7 +409,8 @@ class Study:
 
     def trials(self, round_id: int | None = None) -> list[TrialRecord]:
         """Trials in the order they finished, of one round or of all."""
-        sql = f"SELECT {', '.join(_RECORD_FIELDS)} FROM trials"
+        columns = ", ".join(_COLUMN_SQL.get(f, f) for f in _RECORD_FIELDS)
+        sql = f"SELECT {columns} FROM trials"
         if round_id is None:
             rows = self._read(sql + " ORDER BY id")
         else:
@@ -311,20 +420,29 @@ class Study:
             d = dict(zip(_RECORD_FIELDS, row))
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
             d.update(params=json.loads(d["params"]), curve=tuple(json.loads(d["curve"])))
-            records.append(TrialRecord(**{**d, "diverged": bool(d["diverged"])}))
+            # the column's "diverged" means "no result" (see add_trial); the record's does not
+            d["diverged"] = d["state"] == TrialState.DIVERGED.value
+            try:
+                records.append(TrialRecord(**d))
+            except ValueError as exc:  # an unknown state, a failed trial without its reason
+                raise StudyError(
+                    f"{self.path.name}: trial {d['id']} is unreadable: {exc}"
+                ) from None
         return records
 
     def best(self, metric: str = "val_loss") -> TrialRecord | None:
-        """The non-diverged trial with the lowest loss (or highest accuracy), earliest on ties.
+        """The complete trial with the lowest loss (or highest accuracy), earliest on ties.
 
-        Trials whose metric is None, NaN or infinite are skipped; None if none qualify.
+        Only ``complete`` trials compete: a diverged or failed one has no result and a pruned
+        one only a partial one. Trials whose metric is None, NaN or infinite are skipped; None
+        if none qualify.
         """
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; use one of {sorted(METRICS)}")
         candidates = [
             t
             for t in self.trials()
-            if not t.diverged
+            if t.state is TrialState.COMPLETE
             and getattr(t, metric) is not None
             and math.isfinite(getattr(t, metric))
         ]

@@ -24,14 +24,14 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     make_executor,
 )
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, sample_configs
-from bnviz.search.study import Study, TrialRecord, TrialResult
+from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.train.config import SAMPLED, ConfigError, TrainConfig
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
 
 
 class TrialFailedWarning(RuntimeWarning):
-    """A worker raised instead of returning; the trial is stored as failed (diverged)."""
+    """A worker raised instead of returning; the trial is stored as failed, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,12 @@ def run_trial(spec: TrialSpec) -> TrialResult:
     )
 
 
-def failed_result(spec: TrialSpec, seconds: float = 0.0) -> TrialResult:
-    """What is stored for a trial whose worker raised: diverged, with no step and no losses."""
-    return TrialResult(spec.params, None, None, None, None, True, None, seconds, 0, ())
+def failed_result(spec: TrialSpec, error: str, seconds: float = 0.0) -> TrialResult:
+    """What is stored for a trial whose worker raised: ``failed``, its reason, no results."""
+    return TrialResult(
+        spec.params, None, None, None, None, False, None, seconds, 0, (),
+        state=TrialState.FAILED, error=error,
+    )  # fmt: skip
 
 
 # -- executors ----------------------------------------------------------------------------------
@@ -182,8 +185,8 @@ class Sweep:
 
         Cancelling (setting ``cancel``) drops the trials not yet started and returns within
         about :data:`POLL_S` without waiting for the running ones, whose results are ignored.
-        A trial whose worker raised is stored as failed (diverged, no step) with a
-        :class:`TrialFailedWarning`; the sweep goes on.
+        A trial whose worker raised is stored as ``failed`` with the exception as its reason,
+        and a :class:`TrialFailedWarning`; the sweep goes on.
         """
         specs = self.specs()
         if self.round_id is None:
@@ -210,7 +213,14 @@ class Sweep:
                 f.cancel()
         return records
 
-    def _collect(self, pending: dict, timeout: float, records: list, on_result) -> None:
+    def _collect(
+        self,
+        pending: dict[Future, TrialSpec],
+        timeout: float,
+        records: list[TrialRecord],
+        on_result: Callable[[TrialRecord], None] | None,
+    ) -> None:
+        assert self.round_id is not None, "run() opens the round before collecting"
         done, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
         for f in done:
             spec = pending.pop(f)
@@ -220,12 +230,13 @@ class Sweep:
             if exc is None:
                 result = f.result()
             else:
+                reason = f"{type(exc).__name__}: {exc}"
                 warnings.warn(
-                    f"trial {spec.index} {spec.params} failed: {type(exc).__name__}: {exc}",
+                    f"trial {spec.index} {spec.params} failed: {reason}",
                     TrialFailedWarning,
                     stacklevel=2,
                 )
-                result = failed_result(spec)
+                result = failed_result(spec, reason)
             trial_id = self.study.add_trial(self.round_id, result)
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
@@ -240,7 +251,12 @@ def _json_float(x: float | None) -> float | None:
 
 
 def sweep_json(study: Study) -> dict:
-    """The ``bnviz sweep --json`` object: every trial of every round, and the best trial's id."""
+    """The ``bnviz sweep --json`` object: every trial of every round, and the best trial's id.
+
+    ``state`` is ``complete``, ``diverged``, ``failed`` or ``pruned``; ``error`` is a failed
+    trial's reason (else null). ``diverged`` keeps the meaning it had before trial states, "no
+    result": true for diverged and for failed trials, so a script that skips them still does.
+    """
     best = study.best()
     trials = [
         {
@@ -249,12 +265,14 @@ def sweep_json(study: Study) -> dict:
             "params": t.params,
             "val_loss": _json_float(t.val_loss),
             "val_acc": _json_float(t.val_acc),
-            "diverged": t.diverged,
+            "diverged": t.state in (TrialState.DIVERGED, TrialState.FAILED),
             "seconds": _json_float(t.seconds),
             "best_val_loss": _json_float(t.best_val_loss),
             "best_val_acc": _json_float(t.best_val_acc),
             "diverged_step": t.diverged_step,
             "steps": t.steps,
+            "state": t.state.value,
+            "error": t.error,
         }
         for t in study.trials()
     ]

@@ -9,11 +9,16 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 
+from bnviz.gui import style
 from bnviz.gui.main_window import MainWindow
 from bnviz.gui.search.explorer import BASE_KEY, HparamExplorer
+from bnviz.gui.search.scatter import PRUNED_COLOR, describe
+from bnviz.gui.search.table import LEAD, TAIL
+from bnviz.search import sweep as sweep_mod
 from bnviz.search.spaces import DEFAULT_SPACES
-from bnviz.search.study import Study
+from bnviz.search.study import LEGACY_FAILED_REASON, Study, TrialRecord, TrialResult
 from bnviz.train.config import TrainConfig
+from tests.search.schema1 import STATES, write_schema1_study
 
 BASE = TrainConfig(n_samples=100, hidden=(8,), optimizer="momentum")
 ROUND_TIMEOUT_MS = 60_000
@@ -50,10 +55,26 @@ def run_round(qtbot, ex: HparamExplorer, n: int, in_box: bool = False) -> None:
     qtbot.waitUntil(lambda: not ex.busy, timeout=ROUND_TIMEOUT_MS)
 
 
+def n_drawn(item) -> int:
+    x, _ = item.getData()
+    return 0 if x is None else len(x)
+
+
 def shown_points(ex: HparamExplorer) -> int:
-    x_ok, _ = ex.scatter.points.getData()
-    x_bad, _ = ex.scatter.diverged.getData()
-    return (0 if x_ok is None else len(x_ok)) + (0 if x_bad is None else len(x_bad))
+    s = ex.scatter
+    return sum(n_drawn(item) for item in (s.points, s.pruned, s.diverged, s.failed))
+
+
+def table_states(ex: HparamExplorer) -> dict[int, tuple[str, str]]:
+    """trial id -> (state cell text, its tooltip), read from the table's model."""
+    model = ex.table.source
+    column = [*LEAD, *ex.table.params, *TAIL].index("state")
+    assert model.horizontalHeaderItem(column).text() == "state"
+    out = {}
+    for r in range(model.rowCount()):
+        cell = model.item(r, column)
+        out[int(model.item(r, 0).text())] = (cell.text(), cell.toolTip())
+    return out
 
 
 def test_round_fills_scatter_table_histograms_and_importance(window, qtbot):
@@ -207,3 +228,102 @@ def test_reopened_study_shows_every_trial(window, qtbot, study_path):
     assert shown_points(again) == 8
     assert sorted(t.round for t in again.trials) == sorted(t.round for t in ex.trials)
     again.shutdown()
+
+
+def test_states_of_a_first_release_study_and_new_ones(window, tmp_path):
+    """A schema-1 study plus a round with a failed and a pruned trial: every state is told
+    apart in the table and on the scatter, and only a complete trial is best."""
+    path = tmp_path / "old.sqlite"
+    write_schema1_study(path)
+    with Study(path) as study:
+        r = study.new_round([DEFAULT_SPACES["lr"]], n=2, method="random", seed=9)
+        no_result = (None, None, None, None, False, None, 0.0, 0)
+        study.add_trial(
+            r,
+            TrialResult(
+                {"lr": 0.003, "beta": 0.95},
+                *no_result,
+                state="failed",
+                error="MemoryError: out of memory",
+            ),
+        )
+        study.add_trial(
+            r,
+            TrialResult(
+                {"lr": 0.3, "beta": 0.95},
+                0.01,
+                0.99,
+                0.01,
+                0.99,
+                False,
+                None,
+                0.2,
+                20,
+                (0.01,),
+                state="pruned",
+            ),
+        )
+    ex = window.explorer
+    assert ex.open_study(path)
+    states = table_states(ex)
+    assert [states[i][0] for i in range(1, 8)] == [*STATES, "failed", "pruned"]
+    assert states[3][1] == f"failed: {LEGACY_FAILED_REASON}"
+    assert states[6][1] == "failed: MemoryError: out of memory"
+    assert states[2][1] == "diverged at step 17"
+    s = ex.scatter
+    assert (n_drawn(s.points), n_drawn(s.pruned), n_drawn(s.diverged), n_drawn(s.failed)) == (
+        3, 1, 1, 2,
+    )  # fmt: skip
+    # failed: grey crosses; diverged: red crosses; pruned: hollow circles
+    assert s.failed.opts["symbol"] == s.diverged.opts["symbol"] == "x"
+    assert s.failed.opts["symbolPen"].color().getRgb()[:3] == style.FAILED_COLOR
+    assert s.diverged.opts["symbolPen"].color().getRgb()[:3] == style.DIVERGED_COLOR
+    assert s.pruned.opts["symbol"] == "o" and s.pruned.opts["symbolBrush"] is None
+    assert s.pruned.scatter.opts["brush"].style() == Qt.BrushStyle.NoBrush
+    assert s.pruned.scatter.data["pen"][0].color().getRgb()[:3] == PRUNED_COLOR  # a dark ring
+    assert s.legend.isVisible()
+    assert [label.text for _, label in s.legend.items] == ["pruned", "diverged", "failed"]
+    # the pruned trial's 0.01 is partial: the star is on the best complete trial (id 4)
+    (bx,), (by,) = s.best.getData()
+    i = int(np.flatnonzero(s.data.ids == 4)[0])
+    assert (bx, by) == (s.data.x[i], s.data.y[i])
+    assert "failed: MemoryError: out of memory" in s.texts[6]
+    ex.select(6)  # the status line has the reason on one line
+    assert "failed: MemoryError: out of memory" in ex.controls.status.text()
+    assert "pruned after 20 steps" in s.texts[7]
+    # a study of complete trials only needs no legend (the colour bar says it all)
+    with Study(tmp_path / "fine.sqlite") as study:
+        r = study.new_round([DEFAULT_SPACES["lr"]], n=1, method="random", seed=9)
+        study.add_trial(r, TrialResult({"lr": 0.01, "beta": 0.9}, 0.3, 0.9, 0.3, 0.9, False,
+                                       None, 0.2, 20))  # fmt: skip
+    assert ex.open_study(tmp_path / "fine.sqlite")
+    assert n_drawn(s.points) == 1 and not s.legend.isVisible()
+
+
+def test_a_long_failure_reason_is_wrapped_in_the_hover_text():
+    t = TrialRecord({"lr": 0.1}, None, None, None, None, False, None, 0.0, 0, state="failed",
+                    error="ValueError: " + "word " * 40, id=1, round=1, finished_at="")  # fmt: skip
+    lines = describe(t.params, t).splitlines()
+    assert lines[2].startswith("failed: ValueError: word") and len(lines) > 4
+    assert max(map(len, lines)) <= 44
+    assert describe(t.params, t, wrap=None).splitlines()[2] == f"failed: {t.error}"
+
+
+def test_a_trial_whose_worker_raises_is_shown_as_failed(window, qtbot, monkeypatch):
+    real = sweep_mod.run_trial
+
+    def third_fails(spec):
+        if spec.index == 2:
+            raise RuntimeError("worker fell over")
+        return real(spec)
+
+    monkeypatch.setattr(sweep_mod, "run_trial", third_fails)  # 1 worker: trials run in-process
+    ex = window.explorer
+    with pytest.warns(sweep_mod.TrialFailedWarning):
+        run_round(qtbot, ex, 4)
+    assert [t.state for t in ex.trials].count("failed") == 1
+    failed = next(t for t in ex.trials if t.state == "failed")
+    assert table_states(ex)[failed.id] == ("failed", "failed: RuntimeError: worker fell over")
+    assert n_drawn(ex.scatter.failed) == 1 and n_drawn(ex.scatter.points) == 3
+    assert "1 failed, e.g. RuntimeError: worker fell over" in ex.controls.status.text()
+    assert ex.scatter.legend.isVisible()

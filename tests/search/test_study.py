@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from bnviz.search.spaces import DEFAULT_SPACES, parse_space
-from bnviz.search.study import Study, StudyError, TrialResult, default_study_dir
+from bnviz.search.study import (
+    ERROR_CHARS,
+    Study,
+    StudyError,
+    TrialResult,
+    TrialState,
+    default_study_dir,
+)
 
 NAN, INF = float("nan"), float("inf")
 
@@ -93,6 +100,65 @@ def test_best(tmp_path: Path) -> None:
         assert study.best("val_acc").params["lr"] == 0.01  # diverged 0.99 is skipped
         with pytest.raises(ValueError, match="unknown metric"):
             study.best("loss")
+
+
+def test_states_round_trip(tmp_path: Path) -> None:
+    added = [
+        result(0.01, 0.3),
+        result(0.5, NAN, diverged=True, diverged_step=7),
+        result(0.1, None, None, curve=(), steps=0, state="failed", error="OSError: disk\nfull"),
+        result(0.02, 0.6, state=TrialState.PRUNED, steps=30),
+    ]
+    with Study(tmp_path / "s.sqlite") as study:
+        r = study.new_round([DEFAULT_SPACES["lr"]], n=4, method="random", seed=0)
+        for a in added:
+            study.add_trial(r, a)
+    with Study(tmp_path / "s.sqlite") as study:
+        got = study.trials()
+    assert [t.state for t in got] == ["complete", "diverged", "failed", "pruned"]
+    assert [t.error for t in got] == [None, None, "OSError: disk full", None]
+    assert [t.diverged for t in got] == [False, True, False, False]
+    assert got[3].val_loss == 0.6 and got[3].steps == 30  # a pruned trial keeps its result
+
+
+def test_state_follows_diverged_and_is_checked() -> None:
+    assert result(0.01, 0.3).state is TrialState.COMPLETE
+    assert result(0.01, NAN, diverged=True, diverged_step=3).state is TrialState.DIVERGED
+    assert result(0.01, 0.3, state="pruned").state is TrialState.PRUNED
+    with pytest.raises(ValueError, match="a failed trial has diverged=True"):
+        result(0.01, None, diverged=True, state="failed", error="x")
+    with pytest.raises(ValueError, match="a complete trial has diverged=True"):
+        result(0.01, 0.3, diverged=True, state="complete")
+    with pytest.raises(ValueError, match="needs its reason"):
+        result(0.01, None, state="failed")
+    with pytest.raises(ValueError, match="a pruned trial has no error"):
+        result(0.01, 0.3, state="pruned", error="why")
+    with pytest.raises(ValueError, match="not a valid TrialState"):
+        result(0.01, 0.3, state="killed")
+    long = result(0.01, None, state="failed", error="E: " + "x" * 1000)
+    assert len(long.error) == ERROR_CHARS and long.error.endswith("...")
+
+
+def test_only_complete_trials_are_best(tmp_path: Path) -> None:
+    with Study(tmp_path / "s.sqlite") as study:
+        r = study.new_round([DEFAULT_SPACES["lr"]], n=3, method="random", seed=0)
+        study.add_trial(r, result(0.5, 0.01, 0.99, state="pruned"))  # partial, looks great
+        study.add_trial(r, result(0.1, 0.6, 0.5))
+        study.add_trial(r, result(0.2, 0.001, 1.0, state="failed", error="x"))  # cannot happen
+        assert study.best().params["lr"] == 0.1
+        assert study.best("val_acc").params["lr"] == 0.1
+
+
+def test_an_unknown_state_in_the_file_is_a_study_error(tmp_path: Path) -> None:
+    with Study(tmp_path / "s.sqlite") as study:
+        r = study.new_round([DEFAULT_SPACES["lr"]], n=1, method="random", seed=0)
+        study.add_trial(r, result(0.1, 0.6))
+    conn = sqlite3.connect(tmp_path / "s.sqlite")
+    conn.execute("UPDATE trials SET state = 'killed'")
+    conn.commit()
+    conn.close()
+    with Study(tmp_path / "s.sqlite") as study, pytest.raises(StudyError, match="trial 1"):
+        study.trials()
 
 
 def test_trial_result_is_picklable() -> None:

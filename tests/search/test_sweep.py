@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bnviz.search.spaces import Space, parse_space
-from bnviz.search.study import Study
+from bnviz.search.study import Study, TrialState
 from bnviz.search.sweep import (
     SerialExecutor,
     Sweep,
@@ -103,17 +103,32 @@ def test_process_pool_dask_and_serial_give_the_same_results(tmp_path):
 
 
 def test_a_failing_worker_is_stored_as_a_failed_trial(tmp_path):
-    class Failing(Executor):
+    class FailsSecond(SerialExecutor):
+        """Runs trials in-process, except the second, whose worker raises."""
+
         def submit(self, fn, /, *args, **kwargs):
+            if args[0].index != 1:
+                return super().submit(fn, *args, **kwargs)
             f: Future = Future()
-            f.set_exception(MemoryError("out of memory"))
+            f.set_exception(MemoryError("out of\nmemory"))
             return f
 
     sweep = tiny_sweep(tmp_path / "s.sqlite", n=3)
-    with pytest.warns(TrialFailedWarning, match="out of memory"):
-        records = sweep.run(Failing())
-    assert len(records) == 3
-    assert all(r.diverged and r.diverged_step is None and r.val_loss is None for r in records)
+    with pytest.warns(TrialFailedWarning, match="out of"):
+        records = sweep.run(FailsSecond())
+    assert [r.state for r in records] == [TrialState.COMPLETE, TrialState.FAILED, "complete"]
+    failed = records[1]
+    assert failed.error == "MemoryError: out of memory"  # one line
+    assert not failed.diverged and failed.diverged_step is None and failed.val_loss is None
+    assert records[0].error is None and math.isfinite(records[0].val_loss)
+    stored = Study(sweep.study.path).trials()
+    assert [(t.state, t.error) for t in stored] == [(r.state, r.error) for r in records]
+    d = sweep_json(sweep.study)
+    assert [t["state"] for t in d["trials"]] == ["complete", "failed", "complete"]
+    assert [t["error"] for t in d["trials"]] == [None, "MemoryError: out of memory", None]
+    # "diverged" keeps its first-release meaning in --json: no result (diverged or failed)
+    assert [t["diverged"] for t in d["trials"]] == [False, True, False]
+    assert d["best"] in (records[0].id, records[2].id)
 
 
 def test_cancel_drops_pending_trials_and_returns_promptly(tmp_path):
@@ -148,7 +163,7 @@ KILLED = textwrap.dedent(
     import os, signal, sys
     from bnviz.train.config import TrainConfig
     from bnviz.search.spaces import DEFAULT_SPACES
-    from bnviz.search.study import Study
+    from bnviz.search.study import Study, TrialState
     from bnviz.search.sweep import Sweep, make_executor
 
     def on_result(record):

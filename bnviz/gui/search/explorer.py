@@ -24,7 +24,7 @@ from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import points
 from bnviz.search.spaces import Space, SpaceError
-from bnviz.search.study import Study, StudyError, TrialRecord, default_study_dir
+from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
 from bnviz.train.config import ConfigError, TrainConfig
 
@@ -247,6 +247,10 @@ class HparamExplorer(QWidget):
         self.refresh()  # now, not in REFRESH_MS: the round is complete when it says so
         best = points.best_id(self.trials, "val_loss")
         tail = f"; best so far: trial {best}" if best is not None else ""
+        last = max((t.round for t in self.trials), default=None)
+        failed = [t for t in self.trials if t.round == last and t.state is TrialState.FAILED]
+        if failed and stored:
+            tail += f"; {len(failed)} failed, e.g. {failed[-1].error}"
         verb = "cancelled after" if cancelled else "done:"
         self._say(f"{verb} {stored} of {self.total} trials stored{tail}")
 
@@ -289,7 +293,7 @@ class HparamExplorer(QWidget):
         self.table.select_trial(trial_id)
         t = self._trial(trial_id)
         if t is not None:
-            self._say(describe(t.params, t).replace("\n", ", "))
+            self._say(describe(t.params, t, wrap=None).replace("\n", ", "))
 
     def zoom_to_box(self) -> None:
         if not self.scatter.zoom_to_box():

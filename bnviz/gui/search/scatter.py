@@ -3,10 +3,14 @@
 Points sit at axis coordinates (see :mod:`bnviz.gui.search.axes`), so the zoom box is in the
 same units ``narrow_spaces`` takes. Left-drag on empty space draws the box (middle-drag pans,
 the wheel zooms); dragging the box moves it, its corner handles resize it. Earlier rounds are
-faded, diverged trials are red crosses, the best trial wears a star.
+faded; complete trials are discs filled by their result, pruned ones dark rings (their result
+is partial: it is in the hover text), diverged trials red crosses, failed ones (the worker
+raised) grey crosses; a legend names the markers present; the best complete trial wears a star.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,6 +21,7 @@ from bnviz.gui import style
 from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.search.points import METRICS, PlotPoints
 from bnviz.search.spaces import Space
+from bnviz.search.study import TrialState
 
 HOVER_PX = 10  # how close (in pixels) the mouse must be to a point to pick it
 POINT_SIZE = 10
@@ -25,6 +30,10 @@ MIN_ALPHA = 50
 ROI_PEN = pg.mkPen((20, 20, 20), width=2, style=Qt.PenStyle.DashLine)
 BEST_PEN = pg.mkPen((0, 0, 0), width=2)
 SELECTED_PEN = pg.mkPen((0, 150, 255), width=3)
+NO_METRIC_COLOR = (170, 170, 170)  # a complete trial without this metric
+PRUNED_COLOR = (40, 40, 40)  # a ring: dark, since a light colour map end vanishes on white
+PRUNED_PEN_WIDTH = 2
+HOVER_WRAP = 44  # characters per line of a failed trial's reason in the hover text
 
 
 class BoxViewBox(pg.ViewBox):
@@ -75,18 +84,36 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.addItem(self.colorbar, row=0, col=1)
         # Items made once; every update goes through setData.
         self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=POINT_SIZE)
+        self.pruned = pg.PlotDataItem(
+            pen=None, symbol="o", symbolSize=POINT_SIZE,
+            symbolPen=pg.mkPen(PRUNED_COLOR, width=PRUNED_PEN_WIDTH), symbolBrush=None,
+        )  # fmt: skip
         self.diverged = pg.PlotDataItem(
             pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
             symbolPen=pg.mkPen(style.DIVERGED_COLOR, width=2), symbolBrush=style.DIVERGED_COLOR,
         )  # fmt: skip
+        self.failed = pg.PlotDataItem(
+            pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
+            symbolPen=pg.mkPen(style.FAILED_COLOR, width=2), symbolBrush=style.FAILED_COLOR,
+        )  # fmt: skip
+        # the marker items by the state they draw (complete trials are self.points)
+        self.markers = {
+            TrialState.PRUNED: self.pruned,
+            TrialState.DIVERGED: self.diverged,
+            TrialState.FAILED: self.failed,
+        }
         self.best = pg.PlotDataItem(
             pen=None, symbol="star", symbolSize=22, symbolPen=BEST_PEN, symbolBrush=None
         )
         self.selected = pg.PlotDataItem(
             pen=None, symbol="o", symbolSize=20, symbolPen=SELECTED_PEN, symbolBrush=None
         )
-        for item in (self.points, self.diverged, self.best, self.selected):
+        for item in (self.points, *self.markers.values(), self.best, self.selected):
             self.plot.addItem(item)
+        # a row under the plot, not inside it: a legend there would hide the trials under it
+        self.legend = pg.LegendItem(colCount=len(self.markers), labelTextColor="k", frame=False)
+        self.addItem(self.legend, row=1, col=0)
+        self.legend.hide()
         self.roi = pg.RectROI(
             (0, 0), (1, 1), pen=ROI_PEN, handlePen=pg.mkPen(20, 20, 20, width=2), removable=False
         )
@@ -99,7 +126,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.hover.setZValue(30)
         self.hover.hide()
         self.plot.addItem(self.hover, ignoreBounds=True)
-        self.data = PlotPoints(*(np.zeros(0),) * 6)
+        self.data = PlotPoints(*(np.zeros(0),) * 5, state=np.zeros(0, dtype=object))
         self.texts: dict[int, str] = {}
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -116,27 +143,40 @@ class HparamScatter(pg.GraphicsLayoutWidget):
                    best: int | None, selected: int | None) -> None:  # fmt: skip
         """Show ``data``: colours from ``metric`` (good = yellow), newest round opaque."""
         self.data, self.texts = data, texts
-        ok = ~data.diverged & np.isfinite(data.x) & np.isfinite(data.y)
-        values = data.metric[ok]
-        lo, hi = _levels(values)
+        shown = np.isfinite(data.x) & np.isfinite(data.y)
+        complete = shown & (data.state == TrialState.COMPLETE.value)
+        # the colour scale spans complete results only (a pruned one is partial, so worse)
+        levels = data.metric[complete][np.isfinite(data.metric[complete])]
+        lo, hi = _levels(levels)
         self.colorbar.setLevels(values=(lo, hi))
         cmap = self.cmaps[metric]
         self.colorbar.setColorMap(cmap)
         self.colorbar.axis.setLabel(METRICS[metric])
-        norm = np.clip((values - lo) / (hi - lo), 0, 1) if len(values) else values
-        colors = cmap.map(norm, mode="qcolor") if len(values) else []
-        alphas = _round_alpha(data.rounds[ok])
-        brushes = []
-        for c, a in zip(colors, alphas):
-            c = QColor(c)
-            c.setAlpha(int(a))
-            brushes.append(pg.mkBrush(c))
-        pens = [pg.mkPen(0, 0, 0, int(a)) for a in alphas]
-        self.points.setData(data.x[ok], data.y[ok], symbolBrush=brushes, symbolPen=pens)
-        bad = data.diverged & np.isfinite(data.x) & np.isfinite(data.y)
-        self.diverged.setData(data.x[bad], data.y[bad])
+        alpha = _round_alpha(data.rounds)
+        colors = _colors(cmap, data.metric, lo, hi, alpha)
+        pens = [pg.mkPen(0, 0, 0, int(a)) for a in alpha[complete]]
+        brushes = [pg.mkBrush(c) for c in colors[complete]]
+        self.points.setData(data.x[complete], data.y[complete], symbolBrush=brushes,
+                            symbolPen=pens)  # fmt: skip
+        pruned = shown & (data.state == TrialState.PRUNED.value)
+        pruned_pens = [pg.mkPen(*PRUNED_COLOR, int(a), width=PRUNED_PEN_WIDTH)
+                       for a in alpha[pruned]]  # fmt: skip
+        self.pruned.setData(data.x[pruned], data.y[pruned], symbolPen=pruned_pens)
+        for state in (TrialState.DIVERGED, TrialState.FAILED):
+            these = shown & (data.state == state.value)
+            self.markers[state].setData(data.x[these], data.y[these])
+        self._update_legend(shown)
         self._mark(self.best, best)
         self._mark(self.selected, selected)
+
+    def _update_legend(self, shown: np.ndarray) -> None:
+        """Name the markers of the states on the plot (complete trials: the colour bar)."""
+        self.legend.clear()
+        present = set(self.data.state[shown])
+        for state, item in self.markers.items():
+            if state.value in present:
+                self.legend.addItem(item, state.value)
+        self.legend.setVisible(bool(present - {TrialState.COMPLETE.value}))
 
     def select(self, trial_id: int | None) -> None:
         self._mark(self.selected, trial_id)
@@ -219,6 +259,20 @@ def _levels(values: np.ndarray) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
 
+def _colors(cmap: pg.ColorMap, values: np.ndarray, lo: float, hi: float,
+            alpha: np.ndarray) -> np.ndarray:  # fmt: skip
+    """One QColor per value (array of objects): the colour map on [lo, hi], grey for NaN."""
+    out = np.empty(len(values), dtype=object)
+    finite = np.isfinite(values)
+    norm = np.clip((values[finite] - lo) / (hi - lo), 0, 1)
+    mapped = cmap.map(norm, mode="qcolor") if finite.any() else []
+    out[finite] = [QColor(c) for c in mapped]
+    out[~finite] = [QColor(*NO_METRIC_COLOR) for _ in range(int((~finite).sum()))]
+    for c, a in zip(out, alpha):
+        c.setAlpha(int(a))
+    return out
+
+
 def _round_alpha(rounds: np.ndarray) -> np.ndarray:
     """Opacity per point: 255 for the newest round, fading geometrically for older ones."""
     if not len(rounds):
@@ -229,13 +283,19 @@ def _round_alpha(rounds: np.ndarray) -> np.ndarray:
     return np.maximum(MIN_ALPHA, 255 * FADE_PER_ROUND**age)
 
 
-def describe(params: dict, t, metric_names=METRICS) -> str:
-    """Hover text of a trial: its values and results."""
+def describe(params: dict, t, metric_names=METRICS, wrap: int | None = HOVER_WRAP) -> str:
+    """Hover text of a trial: its values and results (a failed one's reason wrapped at
+    ``wrap`` characters, so it stays inside the plot; None: one line)."""
     lines = [f"trial {t.id} (round {t.round})"]
     lines += [f"{k} = {format_value(v) if isinstance(v, float) else v}" for k, v in params.items()]
-    if t.diverged:
+    if t.state is TrialState.DIVERGED:
         lines.append("diverged" + (f" at step {t.diverged_step}" if t.diverged_step else ""))
+    elif t.state is TrialState.FAILED:
+        reason = f"failed: {t.error}"
+        lines += textwrap.wrap(reason, wrap, subsequent_indent="  ") if wrap else [reason]
     else:
+        if t.state is TrialState.PRUNED:
+            lines.append(f"pruned after {t.steps} steps")
         for key, label in metric_names.items():
             v = getattr(t, key)
             lines.append(f"{label} = {v:.4f}" if v is not None else f"{label}: -")

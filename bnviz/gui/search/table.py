@@ -1,7 +1,8 @@
 """Every trial of the study in a table, sortable by any column (by result, most usefully).
 
 Rows are appended as trials finish; sorting uses a numeric role so 1e-3 sorts below 0.01 and
-diverged trials (no loss) sort after every finished one.
+diverged and failed trials (no loss) sort after every finished one. The state column names
+how each trial ended (complete, pruned, diverged, failed); its tooltip says why.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from bnviz.gui import style
 from bnviz.gui.search.axes import format_value
-from bnviz.search.study import TrialRecord
+from bnviz.search.study import TrialRecord, TrialState
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LEAD = ("id", "round")
-TAIL = ("val_loss", "val_acc", "diverged", "seconds")
+TAIL = ("val_loss", "val_acc", "state", "seconds")
+# the state column sorts from the best kind of ending to the worst
+STATE_ORDER = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.DIVERGED, TrialState.FAILED)
+STATE_COLORS = {TrialState.DIVERGED: style.DIVERGED_COLOR, TrialState.FAILED: style.FAILED_COLOR}
 
 
 def _item(text: str, key: float | str, trial_id: int) -> QStandardItem:
@@ -33,6 +38,20 @@ def _metric(v: float | None) -> tuple[str, float]:
     if v is None or not math.isfinite(v):
         return "-", math.inf
     return f"{v:.4f}", float(v)
+
+
+def _state_item(t: TrialRecord) -> QStandardItem:
+    """The state cell: its name, the reason in the tooltip, red/grey for diverged/failed."""
+    it = _item(t.state.value, STATE_ORDER.index(t.state), t.id)
+    if t.state is TrialState.FAILED:
+        it.setToolTip(f"failed: {t.error}")
+    elif t.state is TrialState.DIVERGED and t.diverged_step is not None:
+        it.setToolTip(f"diverged at step {t.diverged_step}")
+    elif t.state is TrialState.PRUNED:
+        it.setToolTip(f"stopped early, after {t.steps} steps: its results are partial")
+    if t.state in STATE_COLORS:
+        it.setForeground(QBrush(QColor(*STATE_COLORS[t.state])))
+    return it
 
 
 class TrialTable(QTableView):
@@ -105,11 +124,12 @@ class TrialTable(QTableView):
                 row.append(_item(format_value(v), v, t.id))
             else:
                 row.append(_item("" if v is None else str(v), str(v), t.id))
-        loss_text, loss_key = _metric(None if t.diverged else t.val_loss)
-        acc_text, acc_key = _metric(None if t.diverged else t.val_acc)
+        has_result = t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+        loss_text, loss_key = _metric(t.val_loss if has_result else None)
+        acc_text, acc_key = _metric(t.val_acc if has_result else None)
         row.append(_item(loss_text, loss_key, t.id))
         row.append(_item(acc_text, acc_key if acc_key != math.inf else -1.0, t.id))
-        row.append(_item("yes" if t.diverged else "", int(t.diverged), t.id))
+        row.append(_state_item(t))
         row.append(_item(f"{t.seconds:.2f}", float(t.seconds or 0.0), t.id))
         self.source.appendRow(row)
 
