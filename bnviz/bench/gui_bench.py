@@ -111,6 +111,8 @@ def measure_window(seconds: float, warmup: float) -> dict:
     settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
     win = MainWindow(BENCH_CONFIG, settings=settings)
     win.controls.speed.setValue(win.controls.speed.maximum())  # as fast as it goes
+    win.controls.patience.setValue(0)  # a plateau must not pause the run being measured
+    win.controls.max_epochs.setValue(0)
     win.resize(*WINDOW_SIZE)
     win.show()
     state = {"painted": 0, "frame": None, "lags": [], "last": None, "on": False, "render": []}
