@@ -19,6 +19,7 @@ from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import SteadyRange, cache_axes
+from bnviz.nn.layers import ACTIVATIONS, activation_forward
 from bnviz.train.snapshot import LayerStats, Snapshot
 
 MAX_SHOWN_LAYERS = 6
@@ -46,12 +47,6 @@ SATURATED_Z = {
     "tanh": (-math.atanh(0.98), math.atanh(0.98)),
 }
 FAR = 1e6  # a saturated region reaches "to infinity" in z~ units
-_CANDIDATES = {
-    "relu": lambda x: np.maximum(x, 0.0),
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0))),
-    "tanh": np.tanh,
-    "linear": lambda x: x,
-}
 
 
 def density(edges: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -73,13 +68,13 @@ def infer_activation(layer: LayerStats) -> str:
         return "linear"
     p = p / p.sum()
 
-    def error(f) -> float:
-        v = f(centers)
+    def error(kind: str) -> float:
+        v = activation_forward(centers, kind)
         m = float(p @ v)
         s = math.sqrt(max(float(p @ (v - m) ** 2), 0.0))
         return abs(m - a.mean) + abs(s - a.std)
 
-    return min(_CANDIDATES, key=lambda name: error(_CANDIDATES[name]))
+    return min(ACTIVATIONS, key=error)
 
 
 def _short(x: float) -> str:
