@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import bnviz
 from bnviz.nn import layers
 from tests.nn.gradcheck import numerical_grads, rel_error
 
@@ -19,27 +20,32 @@ def rng():
 
 
 # -- softmax -------------------------------------------------------------------------------------
+def test_softmax_is_exported_at_top_level():
+    assert bnviz.softmax is layers.softmax and "softmax" in bnviz.__all__
+    assert "softmax" in bnviz.nn.__all__
+
+
 def test_small_temperature_gives_the_hardmax(rng):
     z = rng.standard_normal((50, 7))
     hardmax = np.eye(7)[z.argmax(axis=1)]
-    gaps = [np.abs(layers.softmax(z, temperature=T) - hardmax).max() for T in (1, 0.1, 0.01, 1e-3)]
+    gaps = [np.abs(bnviz.softmax(z, temperature=T) - hardmax).max() for T in (1, 0.1, 0.01, 1e-3)]
     assert np.all(np.diff(gaps) < 0)
     for T in (1e-30, 5e-324):  # the smallest positive double: (z - max z) / T is -inf
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            a = layers.softmax(z, temperature=T)
+            a = bnviz.softmax(z, temperature=T)
         np.testing.assert_array_equal(a, hardmax)
 
 
 def test_large_temperature_gives_the_uniform_distribution(rng):
     z = rng.standard_normal((20, 5)) * 100
-    np.testing.assert_allclose(layers.softmax(z, temperature=1e12), 0.2, rtol=1e-9)
-    np.testing.assert_array_equal(layers.softmax(z, temperature=1e300), 0.2)
+    np.testing.assert_allclose(bnviz.softmax(z, temperature=1e12), 0.2, rtol=1e-9)
+    np.testing.assert_array_equal(bnviz.softmax(z, temperature=1e300), 0.2)
 
 
 @pytest.mark.parametrize("T", [0.05, 0.5, 1.0, 3.0, 40.0])
 def test_temperature_divides_the_logits(rng, T):
     z = rng.standard_normal((10, 4)) * 3
-    np.testing.assert_allclose(layers.softmax(z, temperature=T), layers.softmax(z / T), rtol=1e-12)
+    np.testing.assert_allclose(bnviz.softmax(z, temperature=T), bnviz.softmax(z / T), rtol=1e-12)
     np.testing.assert_allclose(
         layers.log_softmax(z, temperature=T), layers.log_softmax(z / T), atol=1e-12
     )
@@ -48,15 +54,15 @@ def test_temperature_divides_the_logits(rng, T):
 def test_softmax_by_its_definition_and_shift_invariance(rng):
     z = rng.standard_normal((6, 3))
     e = np.exp(z)
-    np.testing.assert_allclose(layers.softmax(z), e / e.sum(axis=1, keepdims=True), rtol=1e-13)
-    np.testing.assert_allclose(layers.softmax(z + 123.0), layers.softmax(z), rtol=1e-12)
+    np.testing.assert_allclose(bnviz.softmax(z), e / e.sum(axis=1, keepdims=True), rtol=1e-13)
+    np.testing.assert_allclose(bnviz.softmax(z + 123.0), bnviz.softmax(z), rtol=1e-12)
 
 
 @pytest.mark.parametrize("T", [0.01, 1.0, 7.0])
 def test_softmax_does_not_overflow_at_logits_of_1000(T):
     z = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0, 999.0, 1000.0]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        a = layers.softmax(z, temperature=T)
+        a = bnviz.softmax(z, temperature=T)
         logp = layers.log_softmax(z, temperature=T)
     assert np.isfinite(a).all() and np.isfinite(logp).all()
     np.testing.assert_allclose(a.sum(axis=1), 1.0)
@@ -69,29 +75,29 @@ def test_softmax_does_not_overflow_at_logits_of_1000(T):
 
 def test_softmax_works_over_the_last_axis_of_any_shape(rng):
     z3 = rng.standard_normal((2, 3, 4))
-    a3 = layers.softmax(z3)
+    a3 = bnviz.softmax(z3)
     np.testing.assert_allclose(a3.sum(axis=-1), 1.0)
-    np.testing.assert_allclose(a3[1, 2], layers.softmax(z3[1, 2]))
-    np.testing.assert_allclose(layers.softmax([1, 2, 3]), layers.softmax(np.array([1.0, 2, 3])))
-    assert layers.softmax(z3.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(a3[1, 2], bnviz.softmax(z3[1, 2]))
+    np.testing.assert_allclose(bnviz.softmax([1, 2, 3]), bnviz.softmax(np.array([1.0, 2, 3])))
+    assert bnviz.softmax(z3.astype(np.float32)).dtype == np.float32
 
 
 @pytest.mark.parametrize("T", [0.0, -1.0, float("nan"), float("inf"), -float("inf")])
 def test_bad_temperatures_are_refused(T):
     with pytest.raises(ValueError, match="temperature must be finite and > 0"):
-        layers.softmax(np.zeros((2, 3)), temperature=T)
+        bnviz.softmax(np.zeros((2, 3)), temperature=T)
     with pytest.raises(ValueError, match="temperature"):
         layers.log_softmax(np.zeros((2, 3)), temperature=T)
 
 
 def test_log_softmax_is_the_log_of_softmax(rng):
     z = rng.standard_normal((8, 5)) * 4
-    np.testing.assert_allclose(layers.log_softmax(z), np.log(layers.softmax(z)), atol=1e-12)
+    np.testing.assert_allclose(layers.log_softmax(z), np.log(bnviz.softmax(z)), atol=1e-12)
 
 
 def test_cross_entropy_is_the_mean_negative_log_probability_of_the_labels(rng):
     z, y = rng.standard_normal((9, 4)), rng.integers(0, 4, 9)
-    expected = -np.mean(np.log(layers.softmax(z))[np.arange(9), y])
+    expected = -np.mean(np.log(bnviz.softmax(z))[np.arange(9), y])
     loss, _ = layers.softmax_cross_entropy(z, y)
     assert loss == pytest.approx(expected, rel=1e-12)
     assert layers.softmax_cross_entropy_loss(z, y) == pytest.approx(expected, rel=1e-12)
@@ -108,7 +114,7 @@ def test_cross_entropy_of_a_transposed_array_is_right(rng):
     # a Fortran-ordered logits array: the gradient is written through a C-ordered buffer
     z, y = np.asfortranarray(rng.standard_normal((6, 4))), rng.integers(0, 4, 6)
     _, d = layers.softmax_cross_entropy(z, y)
-    np.testing.assert_allclose(d * 6, layers.softmax(z) - np.eye(4)[y], atol=1e-12)
+    np.testing.assert_allclose(d * 6, bnviz.softmax(z) - np.eye(4)[y], atol=1e-12)
     with pytest.raises(ValueError, match="C-contiguous"):
         layers.softmax_cross_entropy(z, y, out=np.empty((4, 6)).T)
 
@@ -360,8 +366,8 @@ def test_softmax_out_arrays(rng, dtype):
 
 def test_softmax_can_write_over_its_input(rng):
     z = rng.standard_normal((4, 3))
-    a = layers.softmax(z)
-    into = layers.softmax(z, out=z)
+    a = bnviz.softmax(z)
+    into = bnviz.softmax(z, out=z)
     assert into is z
     np.testing.assert_array_equal(z, a)
 
