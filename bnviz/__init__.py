@@ -7,7 +7,7 @@ the data (``bnviz.data``) and the trainer (``bnviz.train``).
 from __future__ import annotations
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset, make_dataset
-from bnviz.nn import MLP, OPTIMIZERS, Hyper, ModelFileError, Optimizer
+from bnviz.nn import MLP, OPTIMIZERS, Hyper, ModelFileError, Optimizer, softmax
 from bnviz.train import ConfigError, RunHistory, Snapshot, TrainConfig, Trainer
 
 __version__ = "0.1.0"
@@ -28,4 +28,5 @@ __all__ = [
     "__version__",
     "load_dataset",
     "make_dataset",
+    "softmax",
 ]

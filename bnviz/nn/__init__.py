@@ -6,8 +6,9 @@ Imports no other part of bnviz.
 
 from __future__ import annotations
 
+from bnviz.nn.layers import softmax
 from bnviz.nn.model_io import ModelFileError
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import OPTIMIZERS, Hyper, Optimizer
 
-__all__ = ["MLP", "OPTIMIZERS", "Hyper", "ModelFileError", "Optimizer"]
+__all__ = ["MLP", "OPTIMIZERS", "Hyper", "ModelFileError", "Optimizer", "softmax"]

@@ -9,9 +9,13 @@ every parameter in a few NumPy calls on the flat array.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bnviz.nn import layers
 from bnviz.nn.fastnet import Workspace
@@ -29,6 +33,17 @@ class HiddenTrace:
     ``z`` is the linear output (before BN), ``z_tilde`` the activation input (after BN; equal to
     ``z`` without BN) and ``a`` the activation output."""
 
+    z: np.ndarray
+    z_tilde: np.ndarray
+    a: np.ndarray
+
+
+@dataclass(frozen=True)
+class _LayerCache:
+    """What the reference backward needs of one hidden layer's forward pass."""
+
+    affine: layers.AffineCache
+    bn: layers.BatchnormCache | None
     z: np.ndarray
     z_tilde: np.ndarray
     a: np.ndarray
@@ -53,13 +68,13 @@ class MLP:
 
     def __init__(
         self,
-        sizes,
+        sizes: Sequence[int],
         activation: str = "relu",
         batchnorm: bool = False,
         bn_momentum: float = DEFAULT_BN_MOMENTUM,
         eps: float = BN_EPS,
         seed: int = 0,
-        dtype=np.float32,
+        dtype: npt.DTypeLike = np.float32,
     ) -> None:
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
@@ -116,12 +131,12 @@ class MLP:
         self._grads = self.layout.views(self.flat_grads)
         for name, value in values.items():
             self.params[name][...] = value
-        self._workspaces: dict = {}
+        self._workspaces: dict[tuple[str, int], Workspace] = {}
 
     def _install_buffers(self, values: dict[str, np.ndarray]) -> None:
         """BN running estimates in one flat array with named views (``self.buffers``), and a
         like-shaped ``batch_stats`` that a train step fills with its batch mean and (biased)
-        variance, so all running estimates are updated in three NumPy calls."""
+        variance, so one :func:`~bnviz.nn.layers.running_average` call updates them all."""
         self.buffer_layout = ParamLayout.from_arrays(values)
         self.flat_buffers = np.zeros(self.buffer_layout.size, dtype=self.dtype)
         self.flat_batch_stats = np.zeros(self.buffer_layout.size, dtype=self.dtype)
@@ -132,7 +147,7 @@ class MLP:
         self._workspaces = {}
 
     def _reset_buffers(self) -> None:
-        values = {}
+        values: dict[str, np.ndarray] = {}
         for l in range(1, self.n_layers):
             values[f"running_mean{l}"] = np.zeros(self.sizes[l])
             values[f"running_var{l}"] = np.ones(self.sizes[l])
@@ -149,81 +164,75 @@ class MLP:
             ws = self._workspaces[key] = Workspace(self, m)
         return ws
 
-    def _as_input(self, X) -> np.ndarray:
+    def _as_input(self, X: npt.ArrayLike) -> np.ndarray:
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise ValueError(f"X must have shape (m, {self.sizes[0]}), got {X.shape}")
         return X if X.dtype == self.dtype else X.astype(self.dtype)
 
     # -- forward and backward ------------------------------------------------------------------
-    def _forward_train(self, X: np.ndarray, update_buffers: bool):
-        """Train-mode forward; returns logits and per-hidden-layer caches."""
-        P, caches, a = self.params, [], X
+    def _forward_train(
+        self, X: np.ndarray, update_buffers: bool
+    ) -> tuple[np.ndarray, list[_LayerCache], layers.AffineCache]:
+        """Train-mode forward composed from the :mod:`layers` functions, each allocating its
+        result; returns the logits (m, C), per-hidden-layer caches and the output layer's."""
+        P, a = self.params, X
+        caches: list[_LayerCache] = []
         act, L = self.activation, self.n_layers
         for l in range(1, L):
-            z = a @ P[f"W{l}"].T
+            # a layer with BN has no b (P.get gives None): beta takes its place
+            z, affine_cache = layers.affine_forward(a, P[f"W{l}"], P.get(f"b{l}"))
+            z_tilde, bn_cache = z, None
             if self.batchnorm:
                 z_tilde, bn_cache, mu, var = layers.batchnorm_forward(
                     z, P[f"gamma{l}"], P[f"beta{l}"], self.eps
                 )
                 if update_buffers:
-                    self._update_running(l, mu, var, z.shape[0])
-            else:
-                z += P[f"b{l}"]
-                z_tilde, bn_cache = z, None
-            a_next = layers.activation_forward(z_tilde, act)
-            caches.append((a, z, z_tilde, a_next, bn_cache))
-            a = a_next
-        logits = a @ P[f"W{L}"].T
-        logits += P[f"b{L}"]
-        return logits, caches, a
+                    layers.batchnorm_running_update(
+                        self.buffers[f"running_mean{l}"], self.buffers[f"running_var{l}"],
+                        mu, var, z.shape[0], self.bn_momentum,
+                    )  # fmt: skip
+            a = layers.activation_forward(z_tilde, act)
+            caches.append(_LayerCache(affine_cache, bn_cache, z, z_tilde, a))
+        logits, out_cache = layers.affine_forward(a, P[f"W{L}"], P[f"b{L}"])
+        return logits, caches, out_cache
 
-    def _update_running(self, l: int, mu: np.ndarray, var: np.ndarray, m: int) -> None:
-        # PyTorch keeps the unbiased variance in its running estimate; m/(m-1) undefined at m=1.
-        k, B = self.bn_momentum, self.buffers
-        unbiased = var * (m / (m - 1)) if m > 1 else var
-        rm, rv = B[f"running_mean{l}"], B[f"running_var{l}"]
-        rm *= k
-        rm += (1 - k) * mu
-        rv *= k
-        rv += (1 - k) * unbiased
-
-    def _backward(self, dlogits: np.ndarray, caches, a_last: np.ndarray) -> None:
+    def _backward(
+        self, dlogits: np.ndarray, caches: list[_LayerCache], out_cache: layers.AffineCache
+    ) -> None:
         """Fill ``self.flat_grads`` from dL/dlogits (already divided by m)."""
-        P, G, L = self.params, self._grads, self.n_layers
-        np.matmul(dlogits.T, a_last, out=G[f"W{L}"])
-        np.sum(dlogits, axis=0, out=G[f"b{L}"])
-        da = dlogits @ P[f"W{L}"]
+        G, L = self._grads, self.n_layers
+        da, _, _ = layers.affine_backward(
+            dlogits, out_cache, dW=G[f"W{L}"], db=G[f"b{L}"], input_grad=L > 1
+        )
         for l in range(L - 1, 0, -1):
-            a_prev, z, z_tilde, a, bn_cache = caches[l - 1]
-            dz_tilde = layers.activation_backward(da, z_tilde, a, self.activation)
-            if self.batchnorm:
-                dz, dgamma, dbeta = layers.batchnorm_backward(dz_tilde, bn_cache)
-                G[f"gamma{l}"][...] = dgamma
-                G[f"beta{l}"][...] = dbeta
-            else:
-                dz = dz_tilde
-                np.sum(dz, axis=0, out=G[f"b{l}"])
-            np.matmul(dz.T, a_prev, out=G[f"W{l}"])
-            if l > 1:
-                da = dz @ P[f"W{l}"]
+            c = caches[l - 1]
+            assert da is not None
+            dz = layers.activation_backward(da, c.a, self.activation)
+            if c.bn is not None:
+                dz, _, _ = layers.batchnorm_backward(
+                    dz, c.bn, dgamma=G[f"gamma{l}"], dbeta=G[f"beta{l}"]
+                )
+            da, _, _ = layers.affine_backward(
+                dz, c.affine, dW=G[f"W{l}"], db=G.get(f"b{l}"), input_grad=l > 1
+            )
 
-    def loss_and_flat_grads(self, X, y) -> float:
+    def loss_and_flat_grads(self, X: np.ndarray, y: np.ndarray) -> float:
         """Train-mode loss; the gradient is left in ``self.flat_grads`` (no copies: the trainer's
         hot path, computed by :mod:`bnviz.nn.fastnet`). Updates the running estimates."""
         X = self._as_input(X)
         return self._workspace(X.shape[0]).loss_and_grads(X, np.asarray(y))
 
-    def reference_loss_and_flat_grads(self, X, y) -> float:
-        """:meth:`loss_and_flat_grads` composed from the readable :mod:`layers` functions (what
-        the tests hold the fast path to)."""
+    def reference_loss_and_flat_grads(self, X: np.ndarray, y: np.ndarray) -> float:
+        """:meth:`loss_and_flat_grads` composed from the :mod:`layers` functions, each allocating
+        its result (what the tests hold the fast path to)."""
         X = self._as_input(X)
-        logits, caches, a_last = self._forward_train(X, update_buffers=True)
+        logits, caches, out_cache = self._forward_train(X, update_buffers=True)
         loss, dlogits = layers.softmax_cross_entropy(logits, np.asarray(y))
-        self._backward(dlogits, caches, a_last)
+        self._backward(dlogits, caches, out_cache)
         return loss
 
-    def loss_and_grads(self, X, y) -> tuple[float, dict[str, np.ndarray]]:
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         """Mean cross-entropy on (X, y) in train mode and its gradient for every parameter.
 
         Parameters
@@ -237,59 +246,52 @@ class MLP:
         loss = self.loss_and_flat_grads(X, y)
         return loss, {k: v.copy() for k, v in self._grads.items()}
 
-    def logits(self, X) -> np.ndarray:
+    def logits(self, X: np.ndarray) -> np.ndarray:
         """Eval-mode output-layer z, shape (m, C); BN uses the running estimates."""
         return self.trace(X, mode="eval")[1]
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Eval-mode softmax probabilities, shape (m, C); works on a single example."""
         return layers.softmax(self.logits(X))
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         """Eval-mode class labels, shape (m,)."""
         return np.argmax(self.logits(X), axis=1)
 
-    def trace(self, X, mode: str = "eval") -> tuple[list[HiddenTrace], np.ndarray]:
+    def trace(self, X: np.ndarray, mode: str = "eval") -> tuple[list[HiddenTrace], np.ndarray]:
         """Forward pass keeping every hidden layer's z, z_tilde and a (for the views).
 
         ``mode="train"`` normalizes with the batch statistics of X but leaves the running
         estimates alone; ``mode="eval"`` uses the running estimates.
         """
         X = self._as_input(X)
+        out: list[HiddenTrace] = []
         if mode == "train":
             ws = self._workspace(X.shape[0], "trace")
             logits = ws.forward(X, update_buffers=False).copy()
-            out = []
             for h in ws.layers:  # copies: the workspace is overwritten by the next call
-                z = h["z"].copy()
-                z_tilde = h["z_tilde"].copy() if self.batchnorm else z
-                a = h["out"].copy() if h["out"] is not h["z_tilde"] else z_tilde
-                out.append(HiddenTrace(z, z_tilde, a))
+                z = h.z.copy()
+                z_tilde = h.z_tilde.copy() if self.batchnorm else z
+                out.append(HiddenTrace(z, z_tilde, h.a.copy()))
             return out, logits
         if mode != "eval":
             raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
-        P, B, out, a = self.params, self.buffers, [], X
+        P, B, a = self.params, self.buffers, X
         for l in range(1, self.n_layers):
-            z = a @ P[f"W{l}"].T
+            z, _ = layers.affine_forward(a, P[f"W{l}"], P.get(f"b{l}"))
+            z_tilde = z
             if self.batchnorm:
                 z_tilde = layers.batchnorm_eval(
-                    z,
-                    P[f"gamma{l}"],
-                    P[f"beta{l}"],
-                    B[f"running_mean{l}"],
-                    B[f"running_var{l}"],
-                    self.eps,
-                )
-            else:
-                z = z + P[f"b{l}"]
-                z_tilde = z
+                    z, P[f"gamma{l}"], P[f"beta{l}"], B[f"running_mean{l}"],
+                    B[f"running_var{l}"], self.eps,
+                )  # fmt: skip
             a = layers.activation_forward(z_tilde, self.activation)
             out.append(HiddenTrace(z, z_tilde, a))
         L = self.n_layers
-        return out, a @ P[f"W{L}"].T + P[f"b{L}"]
+        return out, layers.affine_forward(a, P[f"W{L}"], P[f"b{L}"])[0]
 
     # -- the live BN toggle --------------------------------------------------------------------
-    def enable_batchnorm(self, X) -> None:
+    def enable_batchnorm(self, X: np.ndarray) -> None:
         """Insert BN into every hidden layer without changing the train-mode output on X.
 
         With ``mu_B, var_B`` the statistics of ``W a_prev`` on X, setting
@@ -299,16 +301,22 @@ class MLP:
         if self.batchnorm:
             return
         X = self._as_input(X)
-        values, running, a = dict(self.params), {}, X
+        values, a = dict(self.params), X
+        running: dict[str, np.ndarray] = {}
         for l in range(1, self.n_layers):
             W, b = self.params[f"W{l}"], values.pop(f"b{l}")
-            zw = a @ W.T
-            mu, var, m = zw.mean(axis=0), zw.var(axis=0), zw.shape[0]
-            values[f"gamma{l}"] = np.sqrt(var + self.eps)
-            values[f"beta{l}"] = mu + b
-            running[f"running_mean{l}"] = mu
-            running[f"running_var{l}"] = var * (m / (m - 1)) if m > 1 else var
-            a = layers.activation_forward(zw + b, self.activation)
+            zw, _ = layers.affine_forward(a, W, None)
+            ones, zeros = np.ones_like(b), np.zeros_like(b)
+            _, (_, std, _), mu, var = layers.batchnorm_forward(zw, ones, zeros, self.eps)
+            gamma, beta = std, mu + b
+            values[f"gamma{l}"], values[f"beta{l}"] = gamma, beta
+            rm, rv = np.zeros_like(mu), np.zeros_like(var)
+            # momentum 0: the running estimates become this batch's (the variance unbiased)
+            layers.batchnorm_running_update(rm, rv, mu, var, zw.shape[0], momentum=0.0)
+            running[f"running_mean{l}"], running[f"running_var{l}"] = rm, rv
+            # what the network with BN feeds the next layer (z_tilde = zw + b, by the identity)
+            z_tilde, *_ = layers.batchnorm_forward(zw, gamma, beta, self.eps)
+            a = layers.activation_forward(z_tilde, self.activation)
         self.batchnorm = True
         self._install(self._ordered(values))
         self._install_buffers(running)
@@ -316,22 +324,26 @@ class MLP:
     def disable_batchnorm(self) -> None:
         """Fold each BN into its linear layer with the running estimates.
 
-        ``s = gamma / sqrt(running_var + eps)``, ``W <- s W``, ``b <- beta - s running_mean``:
-        eval-mode predictions are unchanged.
+        Eval-mode BN is the affine map ``z_tilde = s z + t``
+        (:func:`~bnviz.nn.layers.batchnorm_eval_affine`), so ``W <- s W``, ``b <- t`` leaves
+        every eval-mode prediction unchanged.
         """
         if not self.batchnorm:
             return
-        values = dict(self.params)
+        values, B = dict(self.params), self.buffers
         for l in range(1, self.n_layers):
-            s = values.pop(f"gamma{l}") / np.sqrt(self.buffers[f"running_var{l}"] + self.eps)
+            s, t = layers.batchnorm_eval_affine(
+                values.pop(f"gamma{l}"), values.pop(f"beta{l}"), B[f"running_mean{l}"],
+                B[f"running_var{l}"], self.eps,
+            )  # fmt: skip
             values[f"W{l}"] = s[:, None] * values[f"W{l}"]
-            values[f"b{l}"] = values.pop(f"beta{l}") - s * self.buffers[f"running_mean{l}"]
+            values[f"b{l}"] = t
         self.batchnorm = False
         self._install(self._ordered(values))
         self._install_buffers({})
 
     def _ordered(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        names = []
+        names: list[str] = []
         for l in range(1, self.n_layers + 1):
             names.append(f"W{l}")
             if l < self.n_layers and self.batchnorm:
@@ -341,22 +353,22 @@ class MLP:
         return {n: np.array(values[n], dtype=np.float64) for n in names}
 
     # -- persistence (bnviz.nn.model_io) -----------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write params, buffers and the architecture to one .npz (no pickled objects)."""
         save_mlp(self, path)
 
     @classmethod
-    def load(cls, path) -> MLP:
+    def load(cls, path: str | os.PathLike[str]) -> MLP:
         """Read a network written by :meth:`save`; refuses anything else with a clear message."""
         return load_mlp(path, cls)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         # The named arrays are views into the flat ones; pickle only the flat arrays and
         # rebuild the views, so an unpickled network still trains through its views.
         views = ("params", "_grads", "buffers", "batch_stats", "_workspaces")
         return {k: v for k, v in self.__dict__.items() if k not in views}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.params = self.layout.views(self.flat_params)
         self._grads = self.layout.views(self.flat_grads)

@@ -18,6 +18,7 @@ import numpy as np
 
 from bnviz.data import Dataset, load_dataset
 from bnviz.nn import blas
+from bnviz.nn.layers import softmax_cross_entropy_loss
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
@@ -283,12 +284,9 @@ class Trainer:
         return out
 
     def _evaluate_run(self, r: Run, train_loss: float, outputs: bool = True) -> EvalResult:
-        from bnviz.nn.layers import log_softmax
-
         with np.errstate(all="ignore"):
             logits = r.net.logits(self._Xv)
-            logp = log_softmax(logits)
-            val_loss = -float(logp[np.arange(len(self._yv)), self._yv].mean())
+            val_loss = softmax_cross_entropy_loss(logits, self._yv)
             pred = logits.argmax(axis=1)
             C = self.data.n_classes
             confusion = np.bincount(self._yv * C + pred, minlength=C * C).reshape(C, C)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.confusion import ConfusionPanel
 from bnviz.gui.panels.loss import LossPanel, decimate
-from bnviz.gui.panels.softmax import GRID_POINTS, REGIONS, SoftmaxPanel, softmax
+from bnviz.gui.panels.softmax import GRID_POINTS, REGIONS, SoftmaxPanel, softmax_steps
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.probes import ProbeContext, ProbeRunner
@@ -229,7 +229,7 @@ def test_bars_show_softmax_of_the_probe_example(qtbot):
     for i in (0, 5):
         panel.probe.setValue(i)
         a = panel.bars["a"].opts["height"]
-        np.testing.assert_allclose(a, softmax(ev.val_logits[i])[1])
+        np.testing.assert_allclose(a, softmax_steps(ev.val_logits[i])[1])
         assert a.sum() == pytest.approx(1.0)
         np.testing.assert_allclose(panel.bars["z"].opts["height"], ev.val_logits[i])
         assert panel.bars["t"].opts["height"].max() == pytest.approx(1.0)
@@ -268,7 +268,7 @@ def test_clicking_a_training_point_selects_it(qtbot):
     assert panel.source == "train"
     i = panel.index
     z = _snap(frame, "bn").evaluation.train_logits[i]
-    np.testing.assert_allclose(panel.bars["a"].opts["height"], softmax(z)[1])
+    np.testing.assert_allclose(panel.bars["a"].opts["height"], softmax_steps(z)[1])
     assert f"training example #{i}" in panel.status.text()
     mx, my = panel.marker.getData()
     assert (mx[0], my[0]) == pytest.approx(tuple(feed.t.data.X_train[i]))

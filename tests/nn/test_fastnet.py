@@ -51,8 +51,8 @@ def test_train_trace_matches_the_reference_forward():
     traces, logits = net.trace(X, mode="train")
     ref_logits, caches, _ = net._forward_train(net._as_input(X), update_buffers=False)
     np.testing.assert_allclose(logits, ref_logits, atol=1e-12)
-    for tr, (_, z, z_tilde, a, _) in zip(traces, caches):
-        for mine, theirs in ((tr.z, z), (tr.z_tilde, z_tilde), (tr.a, a)):
+    for tr, c in zip(traces, caches):
+        for mine, theirs in ((tr.z, c.z), (tr.z_tilde, c.z_tilde), (tr.a, c.a)):
             np.testing.assert_allclose(mine, theirs, atol=1e-12)
     # the arrays are the caller's: another trace does not overwrite them
     kept = traces[0].a.copy()

@@ -18,6 +18,7 @@ from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
+from bnviz.nn.layers import softmax
 from bnviz.train import probes
 from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
@@ -36,14 +37,14 @@ GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 
 
-def softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(t, a)`` for logits ``z`` (C,): ``t = e^(z - max z)`` and ``a = t / sum(t)``.
+def softmax_steps(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, a)`` for logits ``z`` (C,): the bars ``t = e^(z - max z)`` and ``a = t / sum(t)``.
 
-    Subtracting max z changes no probability (it cancels in the ratio) but keeps e^z finite.
+    t is drawn shifted by max z, as the softmax computes it: the shift cancels in ``a`` but keeps
+    e^z finite. ``t = a / max(a)`` because the largest logit's t is e^0 = 1.
     """
-    z = np.asarray(z, dtype=np.float64)
-    t = np.exp(z - z.max())
-    return t, t / t.sum()
+    a = softmax(np.asarray(z, dtype=np.float64))
+    return a / a.max(), a
 
 
 def region_rgb(proba: np.ndarray) -> np.ndarray:
@@ -332,7 +333,7 @@ class SoftmaxPanel(Panel):
                 bars.setOpts(height=np.zeros(C), pens=[OTHER_PEN] * C)
             self.z_plot.setYRange(-1.0, 1.0)
             return
-        t, a = softmax(z)
+        t, a = softmax_steps(z)
         if not self.z_plot.getViewBox().autoRangeEnabled()[1]:
             self.z_plot.enableAutoRange(axis="y")
         true = self._true_class()
