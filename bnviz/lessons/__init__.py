@@ -3,3 +3,10 @@ network's own numbers; the views that draw them live in ``bnviz.gui.lessons``.
 
 Imports ``bnviz.nn``, ``bnviz.data`` and ``bnviz.train``.
 """
+
+from __future__ import annotations
+
+from bnviz.lessons.bn_inside import BNTrace, bn_trace, identity_gamma_beta
+from bnviz.lessons.test_time import ModeResult, eval_modes
+
+__all__ = ["BNTrace", "ModeResult", "bn_trace", "eval_modes", "identity_gamma_beta"]

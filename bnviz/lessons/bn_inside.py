@@ -1,0 +1,116 @@
+"""Batch norm inside out: one hidden layer's pipeline z -> (mu, sigma^2) -> z_norm -> z_tilde -> a
+on a mini-batch, computed with the network's own formulas (:mod:`bnviz.nn.layers`).
+
+The course's three facts about a BN unit can be read off a :class:`BNTrace`:
+
+- ``z_norm = (z - mu) / sqrt(sigma^2 + eps)`` has mean 0 and variance ~1 over the batch, and
+  ``z_tilde = gamma z_norm + beta`` gives the unit whatever mean and spread it learned;
+- a bias b is redundant: adding it moves z and mu by b and leaves z_norm and z_tilde alone
+  (``bn_trace(..., bias=b)``); beta plays its part;
+- ``gamma = sqrt(sigma^2 + eps)``, ``beta = mu`` undo the normalization: ``z_tilde = z``
+  (:func:`identity_gamma_beta`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bnviz.nn import layers
+from bnviz.nn.network import MLP
+
+
+@dataclass(frozen=True)
+class BNTrace:
+    """One hidden layer on one batch, in train mode. Arrays are (m, n) or (n,) and read-only.
+
+    ``batchnorm`` False: the layer has no BN; ``z_tilde`` is then ``z`` and ``z_norm``,
+    ``mu`` and ``var`` are what BN *would* compute (the batch statistics), for comparison.
+    """
+
+    layer: int
+    batchnorm: bool
+    z: np.ndarray
+    mu: np.ndarray
+    var: np.ndarray
+    z_norm: np.ndarray
+    z_tilde: np.ndarray
+    a: np.ndarray
+    gamma: np.ndarray | None
+    beta: np.ndarray | None
+    eps: float
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def layer_input(net: MLP, X: np.ndarray, layer: int) -> np.ndarray:
+    """What hidden layer ``layer`` (1-based) receives on X in train mode: X itself for layer 1,
+    else the previous layer's train-mode ``a`` (batch statistics of X; running estimates
+    untouched)."""
+    if not 1 <= layer < net.n_layers:
+        raise ValueError(f"layer must be a hidden layer 1..{net.n_layers - 1}, got {layer}")
+    X = np.asarray(X, dtype=net.dtype)
+    if layer == 1:
+        return X
+    hidden, _ = net.trace(X, mode="train")
+    return hidden[layer - 2].a
+
+
+def bn_trace(
+    net: MLP, X: np.ndarray, layer: int, bias: np.ndarray | float | None = None
+) -> BNTrace:
+    """The batch-norm pipeline of hidden layer ``layer`` (1-based) on the batch X, train mode.
+
+    Parameters
+    ----------
+    net : the network; it is not changed (parameters and running estimates stay bit-for-bit).
+    X : (m, n_in) the batch (m >= 1; with m = 1 the variance is 0 and z_norm is 0).
+    layer : 1 .. number of hidden layers.
+    bias : (n,) or a scalar added to z before normalization (shows that b is redundant).
+
+    Returns
+    -------
+    BNTrace with z = a_prev W^T (+ b where the layer has one, + ``bias``), mu and var (biased)
+    over the batch, z_norm, z_tilde = gamma z_norm + beta, and a = g(z_tilde).
+    """
+    a_prev = layer_input(net, X, layer)
+    P = net.params
+    z, _ = layers.affine_forward(a_prev, P[f"W{layer}"], P.get(f"b{layer}"))
+    if bias is not None:
+        z = z + np.asarray(bias, dtype=z.dtype)
+    n = z.shape[1]
+    gamma: np.ndarray | None
+    beta: np.ndarray | None
+    if net.batchnorm:
+        gamma, beta = P[f"gamma{layer}"], P[f"beta{layer}"]
+        z_tilde, cache, mu, var = layers.batchnorm_forward(z, gamma, beta, net.eps)
+    else:
+        gamma = beta = None
+        ones, zeros = np.ones(n, dtype=z.dtype), np.zeros(n, dtype=z.dtype)
+        _, cache, mu, var = layers.batchnorm_forward(z, ones, zeros, net.eps)
+        z_tilde = z
+    a = layers.activation_forward(z_tilde, net.activation)
+    return BNTrace(
+        layer=layer,
+        batchnorm=net.batchnorm,
+        z=_frozen(z),
+        mu=_frozen(mu),
+        var=_frozen(var),
+        z_norm=_frozen(cache[0]),
+        z_tilde=_frozen(z_tilde),
+        a=_frozen(a),
+        gamma=None if gamma is None else _frozen(gamma),
+        beta=None if beta is None else _frozen(beta),
+        eps=net.eps,
+    )
+
+
+def identity_gamma_beta(trace: BNTrace) -> tuple[np.ndarray, np.ndarray]:
+    """The gamma and beta that make BN the identity on this batch: ``gamma = sqrt(var + eps)``,
+    ``beta = mu`` give ``z_tilde = z`` (the course: BN can learn to undo itself)."""
+    return _frozen(layers.batchnorm_std(trace.var, trace.eps)), _frozen(trace.mu)

@@ -1,0 +1,67 @@
+"""Batch norm at test time: one example has no batch to take a mean and variance over, so the
+network normalizes with running estimates, exponentially weighted averages of the mini-batch
+statistics seen in training (``running = k running + (1 - k) batch``, k = the BN momentum).
+
+:func:`eval_modes` evaluates one network three ways so the difference can be seen: with the
+running estimates (what ``predict_proba`` does), with each chunk's own statistics (as in
+training), and with each example's own statistics, as if it arrived alone: its variance is 0,
+so z_norm = 0 and every example gets the same output. That is why the running estimates exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bnviz.nn import layers
+from bnviz.nn.network import MLP
+
+MODES = ("running", "batch", "single")
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    """One way of evaluating: mean cross-entropy, accuracy and the predicted class per row."""
+
+    loss: float
+    acc: float
+    pred: np.ndarray
+
+
+def _result(logits: np.ndarray, y: np.ndarray) -> ModeResult:
+    with np.errstate(all="ignore"):
+        logp = layers.log_softmax(logits.astype(np.float64))
+    loss = -float(logp[np.arange(len(y)), y].mean())
+    pred = logits.argmax(axis=1)
+    pred.setflags(write=False)
+    return ModeResult(loss=loss, acc=float(np.mean(pred == y)), pred=pred)
+
+
+def chunk_logits(net: MLP, X: np.ndarray, size: int) -> np.ndarray:
+    """Logits with every consecutive chunk of ``size`` rows normalized by its own batch
+    statistics (train-mode BN; the running estimates are not updated)."""
+    if size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {size}")
+    X = np.asarray(X, dtype=net.dtype)
+    parts = [net.trace(X[i : i + size], mode="train")[1] for i in range(0, len(X), size)]
+    return np.concatenate(parts) if parts else np.zeros((0, net.sizes[-1]), net.dtype)
+
+
+def eval_modes(net: MLP, X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, ModeResult]:
+    """``{"running": ..., "batch": ..., "single": ...}`` for the network on (X, y).
+
+    Parameters
+    ----------
+    net : the network; never changed (parameters and running estimates stay bit-for-bit).
+    X : (m, n_in) inputs; y : (m,) labels.
+    batch_size : rows per chunk in the ``batch`` mode.
+    """
+    y = np.asarray(y, dtype=np.intp)
+    if len(X) != len(y) or len(y) == 0:
+        raise ValueError(f"X and y need the same number of rows (at least 1): {len(X)}, {len(y)}")
+    return {
+        "running": _result(net.logits(np.asarray(X, dtype=net.dtype)), y),
+        "batch": _result(chunk_logits(net, X, batch_size), y),
+        "single": _result(chunk_logits(net, X, 1), y),
+    }
