@@ -59,6 +59,9 @@ def save_mlp(net: SavableNet, path: StrPath) -> None:
         "__eps__": np.array(net.eps),
         "__dtype__": np.array(net.dtype.name),
     }
+    mean, std = getattr(net, "input_mean", None), getattr(net, "input_std", None)
+    if mean is not None and std is not None:
+        meta["__input_mean__"], meta["__input_std__"] = np.asarray(mean), np.asarray(std)
     with open(path, "wb") as f:
         # NumPy's stub types savez(file, *args, allow_pickle: bool, **kwds: ArrayLike), and mypy
         # cannot tell that no key here is "allow_pickle" (they are W1, gamma1, __sizes__...).
@@ -100,4 +103,11 @@ def load_mlp(path: StrPath, cls: Callable[..., NetT]) -> NetT:
                 f"{name}: {key} has shape {data[key].shape}, expected {target.shape}"
             )
         target[...] = data[key]
+    if "__input_mean__" in data and "__input_std__" in data:  # files before 0.2 have none
+        set_scaling = getattr(net, "set_input_scaling", None)
+        if set_scaling is not None:
+            try:
+                set_scaling(data["__input_mean__"], data["__input_std__"])
+            except ValueError as e:
+                raise ModelFileError(f"{name}: bad input standardization ({e})") from None
     return net

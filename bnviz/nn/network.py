@@ -95,6 +95,10 @@ class MLP:
         self.bn_momentum = float(bn_momentum)
         self.eps = float(eps)
         self.dtype = np.dtype(dtype)
+        # The standardization the network was trained behind (the data set's training mean and
+        # std), when known: saved with the model so a loaded one can take raw inputs.
+        self.input_mean: np.ndarray | None = None
+        self.input_std: np.ndarray | None = None
         rng = np.random.default_rng(seed)
         values: dict[str, np.ndarray] = {}
         for l in range(1, self.n_layers + 1):
@@ -257,6 +261,37 @@ class MLP:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Eval-mode class labels, shape (m,)."""
         return np.argmax(self.logits(X), axis=1)
+
+    # -- raw inputs: the standardization the network was trained behind ------------------------
+    def set_input_scaling(self, mean: npt.ArrayLike, std: npt.ArrayLike) -> None:
+        """Record the training data's mean and std (n_in,) the inputs were standardized with;
+        :meth:`standardize` and the ``*_raw`` predictions then apply them."""
+        mean_a = np.asarray(mean, dtype=np.float64).reshape(-1)
+        std_a = np.asarray(std, dtype=np.float64).reshape(-1)
+        if mean_a.shape != (self.sizes[0],) or std_a.shape != (self.sizes[0],):
+            raise ValueError(f"mean and std must have {self.sizes[0]} values (one per input)")
+        if not (np.all(np.isfinite(mean_a)) and np.all(std_a > 0)):
+            raise ValueError("mean must be finite and std > 0")
+        self.input_mean, self.input_std = mean_a, std_a
+
+    def standardize(self, X_raw: npt.ArrayLike) -> np.ndarray:
+        """``(X_raw - mean) / std`` with the training data's statistics; raises ValueError for a
+        network that does not know them (built in Python, or saved before they were kept)."""
+        if self.input_mean is None or self.input_std is None:
+            raise ValueError(
+                "this network does not know the standardization of its inputs (it was built in "
+                "Python or saved by an older bnviz): standardize X yourself, then predict_proba"
+            )
+        X = np.asarray(X_raw, dtype=np.float64)
+        return ((X - self.input_mean) / self.input_std).astype(self.dtype)
+
+    def predict_proba_raw(self, X_raw: npt.ArrayLike) -> np.ndarray:
+        """:meth:`predict_proba` of raw inputs (in the data file's units), shape (m, C)."""
+        return self.predict_proba(self.standardize(X_raw))
+
+    def predict_raw(self, X_raw: npt.ArrayLike) -> np.ndarray:
+        """:meth:`predict` of raw inputs (in the data file's units), shape (m,)."""
+        return self.predict(self.standardize(X_raw))
 
     def trace(self, X: np.ndarray, mode: str = "eval") -> tuple[list[HiddenTrace], np.ndarray]:
         """Forward pass keeping every hidden layer's z, z_tilde and a (for the views).

@@ -173,6 +173,7 @@ class Trainer:
         c = self.config
         sizes = [self.data.n_features, *c.hidden, self.data.n_classes]
         net = MLP(sizes, c.activation, batchnorm, c.bn_momentum, c.eps, c.seed, self.dtype)
+        net.set_input_scaling(self.data.mean, self.data.std)  # saved with it: raw inputs work
         hyper = Hyper(lr=c.lr, beta=c.momentum, beta2=c.beta2, decay=c.lr_decay)
         return Run(name, net, Optimizer(c.optimizer, net.layout.size, hyper, self.dtype))
 

@@ -196,3 +196,32 @@ def test_bad_arguments_are_refused():
         MLP([2])
     with pytest.raises(ValueError, match="shape"):
         MLP([2, 3]).predict(np.zeros((4, 5)))
+
+
+def test_a_saved_model_predicts_on_raw_inputs(tmp_path):
+    """The file keeps the standardization the network was trained behind (defect 15)."""
+    from bnviz import TrainConfig, Trainer
+
+    t = Trainer(TrainConfig(dataset="blobs", n_classes=3, hidden=(8,), n_samples=120))
+    t.run(50)
+    net = t.runs[0].net
+    net.save(tmp_path / "m.npz")
+    back = MLP.load(tmp_path / "m.npz")
+    raw = t.data.raw(t.data.X_val)  # the data set's own units
+    np.testing.assert_allclose(back.predict_proba_raw(raw), net.predict_proba(t.data.X_val),
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
+    np.testing.assert_array_equal(back.predict_raw(raw), net.predict(t.data.X_val))
+    # predict_proba keeps its meaning: standardized inputs
+    np.testing.assert_array_equal(back.predict_proba(t.data.X_val), net.predict_proba(t.data.X_val))
+
+
+def test_a_network_without_its_scaling_says_so_and_old_files_still_load(tmp_path):
+    net = MLP([2, 4, 3], seed=0)
+    with pytest.raises(ValueError, match="does not know the standardization"):
+        net.predict_proba_raw(np.zeros((1, 2)))
+    net.save(tmp_path / "old.npz")  # as a file of the first release: no __input_*__ keys
+    with np.load(tmp_path / "old.npz") as f:
+        assert "__input_mean__" not in f.files
+    assert MLP.load(tmp_path / "old.npz").input_mean is None
+    with pytest.raises(ValueError, match="one per input"):
+        net.set_input_scaling([0.0], [1.0])
