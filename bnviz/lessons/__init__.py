@@ -6,7 +6,7 @@ Imports ``bnviz.nn``, ``bnviz.data`` and ``bnviz.train``.
 
 from __future__ import annotations
 
+from bnviz.lessons.bn_at_test_time import ModeResult, eval_modes
 from bnviz.lessons.bn_inside import BNTrace, bn_trace, identity_gamma_beta
-from bnviz.lessons.test_time import ModeResult, eval_modes
 
 __all__ = ["BNTrace", "ModeResult", "bn_trace", "eval_modes", "identity_gamma_beta"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from bnviz.nn import layers
 from bnviz.nn.network import MLP
+from bnviz.train.probes import ProbeContext, probe
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,66 @@ def identity_gamma_beta(trace: BNTrace) -> tuple[np.ndarray, np.ndarray]:
     """The gamma and beta that make BN the identity on this batch: ``gamma = sqrt(var + eps)``,
     ``beta = mu`` give ``z_tilde = z`` (the course: BN can learn to undo itself)."""
     return _frozen(layers.batchnorm_std(trace.var, trace.eps)), _frozen(trace.mu)
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """One unit of one network on the current mini-batch, for the neuron inspector: its column
+    of a :class:`BNTrace` (arrays (m,), scalars mu, var, gamma, beta) and the layer's gammas
+    and betas across units (n,) (None without BN)."""
+
+    run: str
+    layer: int
+    unit: int
+    batchnorm: bool
+    z: np.ndarray
+    z_norm: np.ndarray
+    z_tilde: np.ndarray
+    a: np.ndarray
+    mu: float
+    var: float
+    gamma: float | None
+    beta: float | None
+    gammas: np.ndarray | None
+    betas: np.ndarray | None
+
+
+def unit_view(run: str, trace: BNTrace, unit: int) -> UnitView:
+    """The column ``unit`` of ``trace``."""
+    if not 0 <= unit < trace.z.shape[1]:
+        raise ValueError(f"unit must be 0..{trace.z.shape[1] - 1}, got {unit}")
+    return UnitView(
+        run=run,
+        layer=trace.layer,
+        unit=unit,
+        batchnorm=trace.batchnorm,
+        z=_frozen(trace.z[:, unit]),
+        z_norm=_frozen(trace.z_norm[:, unit]),
+        z_tilde=_frozen(trace.z_tilde[:, unit]),
+        a=_frozen(trace.a[:, unit]),
+        mu=float(trace.mu[unit]),
+        var=float(trace.var[unit]),
+        gamma=None if trace.gamma is None else float(trace.gamma[unit]),
+        beta=None if trace.beta is None else float(trace.beta[unit]),
+        gammas=trace.gamma,
+        betas=trace.beta,
+    )
+
+
+@probe("bn_unit", seconds=0.1)
+def bn_unit_probe(
+    ctx: ProbeContext, layer: int = 1, unit: int = 0, bias: float = 0.0
+) -> tuple[UnitView, ...]:
+    """Every network's unit ``unit`` of hidden ``layer`` on the last mini-batch (``bias``
+    added to z, the inspector's "shift b" slider); layers or units a network lacks are clipped
+    to its last one."""
+    X, _ = ctx.last_batch
+    out = []
+    for r in ctx.runs:
+        hidden = r.net.n_layers - 1
+        if hidden < 1 or r.diverged_step is not None:
+            continue
+        lay = min(max(layer, 1), hidden)
+        t = bn_trace(r.net, X, lay, bias=bias or None)
+        out.append(unit_view(r.name, t, min(max(unit, 0), t.z.shape[1] - 1)))
+    return tuple(out)

@@ -59,3 +59,27 @@ def test_without_batch_norm_the_three_modes_agree():
     for name in ("batch", "single"):
         np.testing.assert_array_equal(modes[name].pred, modes["running"].pred)
         assert abs(modes[name].loss - modes["running"].loss) < 1e-9
+
+
+def test_the_probes_run_on_a_live_trainer():
+    """What the lesson views will ask for, run as the training process runs it."""
+    from bnviz.lessons.bn_at_test_time import MAX_EVAL_ROWS
+    from bnviz.train.config import TrainConfig
+    from bnviz.train.probes import ProbeContext, request, resolve
+    from bnviz.train.trainer import Trainer
+
+    t = Trainer(TrainConfig(compare=True, hidden=(8, 8), n_samples=200))
+    t.run(30)
+    ctx = ProbeContext(t)
+    views = resolve(request("bn_unit", layer=2, unit=3, bias=2.5)).fn(ctx, layer=2, unit=3,
+                                                                       bias=2.5)  # fmt: skip
+    assert [v.run for v in views] == ["bn", "plain"]
+    bn = views[0]
+    assert bn.batchnorm and bn.z.shape == (t.batch_size,) and bn.gammas.shape == (8,)
+    np.testing.assert_allclose(bn.z_tilde, bn.gamma * bn.z_norm + bn.beta, rtol=1e-5, atol=1e-5)
+    tt = resolve(request("bn_at_test_time", layer=1)).fn(ctx, layer=1)
+    assert {v.run for v in tt} == {"bn", "plain"}
+    bn_view = next(v for v in tt if v.run == "bn")
+    assert set(bn_view.modes) == {"running", "batch", "single"}
+    assert len(bn_view.modes["running"].pred) == min(MAX_EVAL_ROWS, len(t.data.y_val))
+    assert bn_view.running_mean.shape == bn_view.batch_mean.shape == (4,)

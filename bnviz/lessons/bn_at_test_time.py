@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bnviz.lessons.bn_inside import bn_trace
 from bnviz.nn import layers
 from bnviz.nn.network import MLP
+from bnviz.train.probes import ProbeContext, probe
 
 MODES = ("running", "batch", "single")
 
@@ -65,3 +67,55 @@ def eval_modes(net: MLP, X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[
         "batch": _result(chunk_logits(net, X, batch_size), y),
         "single": _result(chunk_logits(net, X, 1), y),
     }
+
+
+MAX_EVAL_ROWS = 500  # validation rows the live view evaluates three ways (single mode is a loop)
+SHOWN_UNITS = 4  # units whose running estimates the view follows
+
+
+@dataclass(frozen=True)
+class TestTimeView:
+    """One network at test time: the three evaluations on (part of) the validation set, and
+    for the first units of ``layer`` the running mean and variance next to the current
+    mini-batch's (what the exponentially weighted average follows)."""
+
+    run: str
+    step: int
+    layer: int
+    modes: dict[str, ModeResult]
+    running_mean: np.ndarray | None
+    running_var: np.ndarray | None
+    batch_mean: np.ndarray | None
+    batch_var: np.ndarray | None
+
+
+@probe("bn_at_test_time", seconds=1.0)
+def bn_at_test_time_probe(ctx: ProbeContext, layer: int = 1) -> tuple[TestTimeView, ...]:
+    """Every live network evaluated three ways on the first :data:`MAX_EVAL_ROWS` validation
+    rows (in chunks of the training mini-batch size), with its running estimates of ``layer``."""
+    data = ctx.data
+    X = np.asarray(data.X_val[:MAX_EVAL_ROWS], dtype=ctx.dtype)
+    y = np.asarray(data.y_val[:MAX_EVAL_ROWS])
+    Xb, _ = ctx.last_batch
+    out = []
+    for r in ctx.runs:
+        if r.diverged_step is not None:
+            continue
+        net = r.net
+        modes = eval_modes(net, X, y, ctx.config.batch_size)
+        rm = rv = bm = bv = None
+        lay = min(max(layer, 1), max(net.n_layers - 1, 1))
+        if net.batchnorm and net.n_layers > 1:
+            k = SHOWN_UNITS
+            rm = _frozen(net.buffers[f"running_mean{lay}"][:k])
+            rv = _frozen(net.buffers[f"running_var{lay}"][:k])
+            t = bn_trace(net, Xb, lay)
+            bm, bv = _frozen(t.mu[:k]), _frozen(t.var[:k])
+        out.append(TestTimeView(r.name, ctx.step, lay, modes, rm, rv, bm, bv))
+    return tuple(out)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, copy=True)
+    out.setflags(write=False)
+    return out
