@@ -107,12 +107,11 @@ class _LayerPlot:
         self._text = None
         self._message = ""
 
-    def curve(self, run: str, batchnorm: bool) -> pg.PlotCurveItem:
+    def curve(self, run: str, batchnorm: bool, color: tuple) -> pg.PlotCurveItem:
         item = self.curves.get(run)
         if item is None:
             item = self.curves[run] = pg.PlotCurveItem(fillLevel=0)
             self.plot.addItem(item)
-        color = style.run_color(batchnorm)
         if self.colors.get(run) != color:  # a run's colour follows BN being on or off
             self.colors[run] = color
             item.setPen(pg.mkPen(color, width=1))  # wider pens are stroked, slowly
@@ -242,11 +241,12 @@ class ActivationsPanel(Panel):
         lines, messages, seen = [], [], set()
         x_lo, x_hi, y_max = math.inf, -math.inf, 0.0
         compare = len(snaps) > 1
-        for s in snaps:
+        for i, s in enumerate(snaps):
             seen.add(s.run)
             name = style.run_label(s.run, s.batchnorm)
-            color = _hex(style.run_color(s.batchnorm))
-            curve = lp.curve(s.run, s.batchnorm)
+            rgb = style.run_color(s.batchnorm, s.run, i)
+            color = _hex(rgb)
+            curve = lp.curve(s.run, s.batchnorm, rgb)
             stats = s.layers[lp.layer - 1] if lp.layer <= len(s.layers) else None
             if s.diverged or stats is None:
                 curve.setVisible(False)
@@ -262,7 +262,7 @@ class ActivationsPanel(Panel):
             y_max = max(y_max, float(y.max()) if y.size else 0.0)
             if text_due:
                 text = self._stats_text(h, stats)
-                short = "BN" if s.batchnorm else "plain"  # the legend above says it in full
+                short = style.run_short(s.run, s.batchnorm)  # the legend above says it in full
                 lines.append(f"<span style='color:{color}'><b>{short}</b>&nbsp; {text}</span>")
         for run, curve in lp.curves.items():
             if run not in seen:  # compare switched off: the other network is gone
@@ -289,9 +289,9 @@ class ActivationsPanel(Panel):
 
     def _update_legend(self, snaps: tuple[Snapshot, ...]) -> None:
         entries = " &nbsp; ".join(
-            f"<span style='color:{_hex(style.run_color(s.batchnorm))}'>\u25a0 "
+            f"<span style='color:{_hex(style.run_color(s.batchnorm, s.run, i))}'>\u25a0 "
             f"{style.run_label(s.run, s.batchnorm)}</span>"
-            for s in snaps
+            for i, s in enumerate(snaps)
         )
         what = next(k[1] for k in KINDS if k[0] == self.kind)
         text = f"{entries} &nbsp;&nbsp; density of {what}"
