@@ -12,6 +12,8 @@ visible after a long run.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -116,6 +118,17 @@ def decimate(x: np.ndarray, y: np.ndarray, x_range, pixels: float) -> tuple:
     yd = np.empty(2 * (m // k))
     yd[0::2], yd[1::2] = ys.min(axis=1), ys.max(axis=1)
     return np.concatenate([xd, x[m:]]), np.concatenate([yd, y[m:]])
+
+
+class _StepAxis(pg.AxisItem):
+    """A step axis whose log mode puts the labels on the decades (1, 10, 100 ...) and leaves
+    the ticks between them bare: pyqtgraph labels 2·10^1, 3·10^1 ... too, which run together."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        decades = [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)]
+        minor = sorted({float(v) for _, values in ticks for v in values} - set(decades))
+        return [(1.0, decades), (None, minor)]
 
 
 def _step_pos(step: float, log_x: bool) -> float:
@@ -275,8 +288,8 @@ class LossPanel(Panel):
         self.first_steps.valueChanged.connect(self._set_first_steps)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
-        self.loss_plot = self.view.addPlot(row=0, col=0)
-        self.acc_plot = self.view.addPlot(row=1, col=0)
+        self.loss_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": _StepAxis("bottom")})
+        self.acc_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": _StepAxis("bottom")})
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._y = SteadyRange()
@@ -418,8 +431,10 @@ class LossPanel(Panel):
 
     def _set_log_x(self, on: bool) -> None:
         self._x = None
-        self.loss_plot.setLogMode(x=on)
-        self.acc_plot.setLogMode(x=on)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setLogMode(x=on)
+            # Labels on the decades only: the minor ones (2·10^1, 3·10^1 ...) run together.
+            plot.getAxis("bottom").setStyle(maxTextLevel=0 if on else 2)
         for curves in self.runs.values():
             for item in curves.hot():
                 item.set_log_x(on)
@@ -454,7 +469,8 @@ class LossPanel(Panel):
         if first:
             x = (-0.02 * first, float(first))
         if self.log_x.isChecked():
-            x = (0.0, float(np.log10(max(x[1], 10.0))))
+            hi = float(np.log10(max(x[1], 10.0)))
+            x = (-0.02 * hi, hi)  # a sliver left of step 1, so its tick keeps its label
         if x != self._x:
             self._x = x
             self.loss_plot.setXRange(*x, padding=0)
