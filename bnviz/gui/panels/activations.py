@@ -215,7 +215,9 @@ class ActivationsPanel(Panel):
         if not self.plots:
             return
         if frame.snapshots:
-            snap = frame.snapshots[0]  # every network of a run has the same activation
+            # The zones shaded are the first network's (twins may differ in activation; each
+            # one's own saturated or dead share is in its stats text).
+            snap = frame.snapshots[0]
             if (snap.activation, snap.saturation) != (self.activation, self.saturation):
                 self.activation, self.saturation = snap.activation, snap.saturation
                 self._kind_shown = None  # the saturated zones move
@@ -261,7 +263,7 @@ class ActivationsPanel(Panel):
             x_lo, x_hi = min(x_lo, float(h.edges[0])), max(x_hi, float(h.edges[-1]))
             y_max = max(y_max, float(y.max()) if y.size else 0.0)
             if text_due:
-                text = self._stats_text(h, stats)
+                text = self._stats_text(h, stats, s)
                 short = style.run_short(s.run, s.batchnorm)  # the legend above says it in full
                 lines.append(f"<span style='color:{color}'><b>{short}</b>&nbsp; {text}</span>")
         for run, curve in lp.curves.items():
@@ -272,13 +274,14 @@ class ActivationsPanel(Panel):
         if text_due:
             lp.set_text("<br>".join(lines))
 
-    def _stats_text(self, h, stats: LayerStats) -> str:
-        """``mu sigma`` of the shown quantity, saturated/dead %, and gamma/beta over the units."""
+    def _stats_text(self, h, stats: LayerStats, s: Snapshot) -> str:
+        """``mu sigma`` of the shown quantity, saturated/dead % (of network ``s``'s own
+        activation), and gamma/beta over the units."""
         sp = "&nbsp;"  # compact: three layers share a row at 1500 px
         text = f"\u03bc {_short(h.mean)}{sp}\u03c3 {_short(h.std)}"
-        if self.saturation is not None:
+        if s.saturation is not None:
             text += f"{sp}sat {100 * stats.saturated:.0f}%"
-        elif self.activation == "relu":
+        elif s.activation == "relu":
             text += f"{sp}dead {100 * stats.saturated:.0f}%"
         if stats.gamma_mean is not None:
             text += (
