@@ -379,8 +379,8 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 def save_models(runs: Sequence[Run], path: str | Path) -> list[str]:
-    """Save each network to ``path``; with more than one (compare mode) to NAME-bn.npz and
-    NAME-plain.npz beside it. Returns the files written."""
+    """Save each network to ``path``; with more than one (compare mode) to NAME-RUN.npz beside
+    it (NAME-bn.npz and NAME-plain.npz, or e.g. NAME-lr=0.5.npz). Returns the files written."""
     p, out = Path(path), []
     for r in runs:
         target = p if len(runs) == 1 else p.with_name(f"{p.stem}-{r.name}.npz")
