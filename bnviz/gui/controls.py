@@ -385,7 +385,7 @@ class ControlPanel(QWidget):
         setting = self.compare_setting.currentData()
         hint = ""
         if setting != "batchnorm":
-            value = default_twin(setting, getattr(self._config, setting))
+            value = default_twin(self._config, setting)
             hint = f"default: {value:g}" if isinstance(value, float) else f"default: {value}"
         self.compare_value.setPlaceholderText(hint)
 

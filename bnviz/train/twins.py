@@ -10,10 +10,14 @@ the mini-batch stream, and every later live change except to the compared settin
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
-from bnviz.train.config import PARAMS, ConfigError, TrainConfig
+from bnviz.train.params import ConfigError, Param, registry
+
+# TrainConfig.validated calls twin_configs, so this module reads the registry off the config it
+# is given (``registry(fields(config))``) rather than importing bnviz.train.config: no cycle.
+TrainConfig = Any
 
 # How a run is named after its value of the compared setting ("lr=0.5").
 RUN_KEYS = {
@@ -25,14 +29,21 @@ RUN_KEYS = {
 }
 
 
-def default_twin(setting: str, value: Any) -> Any:
-    """The second network's value when none is given: a contrast worth looking at."""
+def _params(c: TrainConfig) -> dict[str, Param]:
+    return registry(fields(c))
+
+
+def default_twin(c: TrainConfig, setting: str) -> Any:
+    """The second network's value of ``setting`` when none is given (``c`` holds the first
+    network's): a contrast worth looking at."""
+    value = getattr(c, setting)
     if setting == "optimizer":
         return "adam" if value != "adam" else "sgd"
     if setting == "lr":
         return float(f"{value / 10:.6g}")
     if setting == "batch_size":
-        return value * 4 if value * 4 <= (PARAMS["batch_size"].top or 4096) else max(2, value // 4)
+        top = _params(c)["batch_size"].top or value * 4
+        return value * 4 if value * 4 <= top else max(2, value // 4)
     if setting == "activation":
         return "relu" if value != "relu" else "sigmoid"
     if setting == "bn_momentum":
@@ -44,8 +55,8 @@ def twin_value(c: TrainConfig) -> Any:
     """The second network's value of ``c.compare_setting`` (parsed and checked)."""
     setting = c.compare_setting
     if not c.compare_value.strip():
-        return default_twin(setting, getattr(c, setting))
-    p = PARAMS[setting]
+        return default_twin(c, setting)
+    p = _params(c)[setting]
     if p.choices:  # "Adam" is adam
         return p.parse(c.compare_value.strip().lower())
     return p.parse(c.compare_value)
@@ -74,7 +85,7 @@ def twin_configs(c: TrainConfig) -> list[tuple[str, TrainConfig]]:
     except ConfigError as e:
         raise ConfigError(f"twin's value: {e}") from None
     first = getattr(c, setting)
-    label = PARAMS[setting].label
+    label = _params(c)[setting].label
     if value == first:
         raise ConfigError(f"the twins' {label} is {first} for both: give the twin another value")
     if setting == "bn_momentum" and not c.batchnorm:
