@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication
 from bnviz.gui import style
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.confusion import ConfusionPanel
-from bnviz.gui.panels.loss import LossPanel, decimate
+from bnviz.gui.panels.loss import LossPanel
+from bnviz.gui.panels.loss_curves import decimate
 from bnviz.gui.panels.percentiles import PercentilePanel
 from bnviz.gui.panels.softmax import GRID_POINTS, REGIONS, SoftmaxPanel, softmax
 from bnviz.train.config import TrainConfig
