@@ -111,3 +111,11 @@ def test_every_comparable_setting_has_a_default_twin():
     for setting in COMPARABLE:
         (_, a), (_, b) = twin_configs(TrainConfig(compare=True, compare_setting=setting))
         assert _differences(a, b) == {setting}
+
+
+def test_settings_files_keep_the_comparison(tmp_path):
+    c = TrainConfig(compare=True, compare_setting="optimizer", compare_value="adam")
+    c.save(tmp_path / "s.json")
+    assert TrainConfig.load(tmp_path / "s.json") == c
+    old = TrainConfig.from_dict({"compare": True})  # a file from before the comparison setting
+    assert (old.compare_setting, old.compare_value) == ("batchnorm", "")
