@@ -132,6 +132,9 @@ def config_from_args(args: argparse.Namespace, base=None):
     from dataclasses import replace
 
     config = replace(config, **{n: getattr(args, n) for n in names})
+    # Naming a setting to compare (or the twin's value) asks for compare mode.
+    if any(getattr(args, n, None) is not None for n in ("compare_setting", "compare_value")):
+        config = replace(config, compare=True)
     if getattr(args, "compare", None):
         config = replace(config, compare=True)
     return config.validated()

@@ -38,7 +38,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--save",
         metavar="NPZ",
-        help="save the trained model (compare mode: NAME-bn.npz and NAME-plain.npz)",
+        help="save the trained model (compare mode: NAME-bn.npz and NAME-plain.npz, or one "
+        "file per run name, e.g. NAME-lr=0.5.npz)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     p.set_defaults(run=run, subparser=p)

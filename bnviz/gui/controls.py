@@ -26,13 +26,16 @@ from PySide6.QtWidgets import (
 from bnviz.data import BUILTIN_DATASETS
 from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float
 from bnviz.train.config import (
+    COMPARABLE,
     MAX_HIDDEN_LAYERS,
     MAX_HIDDEN_UNITS,
     PARAMS,
+    ConfigError,
     TrainConfig,
     idle_settings,
 )
 from bnviz.train.stopping import DEFAULT_MAX_EPOCHS, DEFAULT_PATIENCE, StopRule
+from bnviz.train.twins import default_twin
 
 OPEN_FILE = "Open file..."
 SPEEDS = (1, 3, 10, 20, 50, 100, 300, 1000, 0)  # max steps/s; 0 = as fast as possible
@@ -51,8 +54,12 @@ TIPS = {
     "bn": "Batch norm on every hidden layer: z_norm = (z - mu)/sqrt(sigma^2 + eps),\n"
     "z~ = gamma*z_norm + beta. Flipping it on a live run keeps the output unchanged\n"
     "(gamma = sqrt(sigma^2+eps), beta = mu + b). Key: B",
-    "compare": "Train two networks side by side, with and without BN: the same initial W\n"
-    "and the same mini-batches, so any difference is batch norm's doing.",
+    "compare": "Train two networks side by side that differ in one setting (BN by default):\n"
+    "the same initial W and the same mini-batches, so any difference is that setting's doing.",
+    "compare_setting": "The one setting the twins differ in. Live changes reach both networks,\n"
+    "except a change to this setting, which reaches the first only.",
+    "compare_value": "The second network's value of the compared setting (empty: the default\n"
+    "shown greyed). The first network takes the value set in the controls.",
     "optimizer": "sgd: W -= alpha dW; momentum: v = beta v + (1-beta) dW, W -= alpha v;\n"
     "rmsprop: divides by sqrt of an average of dW^2; adam: both, with bias correction.",
     "lr": "Learning rate alpha, on a log scale (the hyperparameter that matters most).",
@@ -172,8 +179,14 @@ class ControlPanel(QWidget):
         self._tip(self.activation, "activation")
         self.bn = QCheckBox("Batch norm")
         self._tip(self.bn, "bn")
-        self.compare = QCheckBox("Compare BN vs plain")
+        self.compare = QCheckBox("Compare twins")
         self._tip(self.compare, "compare")
+        self.compare_setting = QComboBox()
+        for name in COMPARABLE:
+            self.compare_setting.addItem(PARAMS[name].label, name)
+        self._tip(self.compare_setting, "compare_setting")
+        self.compare_value = ValidatedField("", self._parse_twin)
+        self._tip(self.compare_value, "compare_value")
         self.bn_momentum = self._field("bn_momentum")
         self.eps = self._field("eps")
         self._tip(self.bn_momentum, "bn_momentum")
@@ -184,6 +197,8 @@ class ControlPanel(QWidget):
             ("Activation", self.activation),
             ("", self.bn),
             ("", self.compare),
+            ("Compare", self.compare_setting),
+            ("Twin's value", self.compare_value),
             ("BN momentum", self.bn_momentum),
             ("BN eps", self.eps),
         ]:
@@ -193,6 +208,9 @@ class ControlPanel(QWidget):
         self.width.valueChanged.connect(self._structure)
         self.activation.currentIndexChanged.connect(self._structure)
         self.compare.toggled.connect(self._compare_toggled)
+        self.compare_setting.currentIndexChanged.connect(self._compare_setting_changed)
+        self.compare_value.value_changed.connect(self._structure)
+        self.compare_value.invalid.connect(self.invalid_input)
         self.bn.toggled.connect(self._bn_toggled)
         for f, key in ((self.bn_momentum, "bn_momentum"), (self.eps, "eps")):
             f.value_changed.connect(lambda v, k=key: self._live({k: v}))
@@ -274,6 +292,8 @@ class ControlPanel(QWidget):
             self.activation.setCurrentText(c.activation)
             self.bn.setChecked(c.batchnorm)
             self.compare.setChecked(c.compare)
+            self.compare_setting.setCurrentIndex(COMPARABLE.index(c.compare_setting))
+            self.compare_value.set_value(c.compare_value)
             self._enable_bn()
             self.bn_momentum.set_value(c.bn_momentum)
             self.eps.set_value(c.eps)
@@ -315,6 +335,8 @@ class ControlPanel(QWidget):
             activation=self.activation.currentText(),
             batchnorm=self.bn.isChecked(),
             compare=self.compare.isChecked(),
+            compare_setting=self.compare_setting.currentData(),
+            compare_value=self.compare_value.value(),
             optimizer=self.optimizer.currentText(),
             lr=self.lr_field.value(),
             momentum=self.momentum.value(),
@@ -334,6 +356,7 @@ class ControlPanel(QWidget):
     def _live(self, changes: dict) -> None:
         if not self._loading:
             self._config = replace(self._config, **changes)
+            self._twin_hint()
             self.hparams_changed.emit(changes)
 
     def _bn_toggled(self, on: bool) -> None:
@@ -347,8 +370,41 @@ class ControlPanel(QWidget):
         self._structure()
 
     def _enable_bn(self) -> None:
-        """BN can be flipped on one network that has a hidden layer to normalize."""
-        self.bn.setEnabled(not self.compare.isChecked() and self.layers.value() > 0)
+        """BN can be flipped on a network that has a hidden layer to normalize, unless the
+        twins differ in BN (or in BN momentum, which needs it on)."""
+        setting = self.compare_setting.currentData()
+        comparing = self.compare.isChecked()
+        fixed = comparing and setting in ("batchnorm", "bn_momentum")
+        self.bn.setEnabled(not fixed and self.layers.value() > 0)
+        self.compare_setting.setEnabled(comparing)
+        self.compare_value.setEnabled(comparing and setting != "batchnorm")
+        self._twin_hint()
+
+    def _twin_hint(self) -> None:
+        """The default twin value, greyed in the empty field."""
+        setting = self.compare_setting.currentData()
+        hint = ""
+        if setting != "batchnorm":
+            value = default_twin(self._config, setting)
+            hint = f"default: {value:g}" if isinstance(value, float) else f"default: {value}"
+        self.compare_value.setPlaceholderText(hint)
+
+    def _parse_twin(self, text: str) -> str:
+        """The twin's value as typed, if the twins it makes can differ (else ConfigError)."""
+        from bnviz.train.twins import twin_configs
+
+        c = replace(self._from_widgets(), compare=True, compare_value=text.strip())
+        try:
+            twin_configs(c)
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        return text.strip()
+
+    def _compare_setting_changed(self, *_) -> None:
+        if not self._loading:
+            self.compare_value.set_value("")  # a learning rate is no optimizer
+        self._enable_bn()
+        self._structure()
 
     def _dataset_picked(self, index: int) -> None:
         if self.dataset.itemText(index) == OPEN_FILE:

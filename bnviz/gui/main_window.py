@@ -247,11 +247,15 @@ class MainWindow(QMainWindow):
         self.config = replace(self.config, **changes)
         self.worker.set_hparams(**changes)
         # Replaces any red message left by an earlier bad entry: this value was accepted.
-        self.show_message(", ".join(f"{k} = {v:g}" for k, v in changes.items()))
+        text = ", ".join(f"{k} = {v:g}" for k, v in changes.items())
+        if self.config.compare and self.config.compare_setting in changes:
+            text += " (the first network; the twin keeps its own)"
+        self.show_message(text)
 
     def toggle_bn(self) -> None:
-        """The B key: flip BN on the single network; compare mode already shows both."""
-        if self.config.compare:
+        """The B key: flip BN on the single network (or on both twins when they differ in
+        another setting); BN vs plain already shows both."""
+        if self.config.compare and self.config.compare_setting in ("batchnorm", "bn_momentum"):
             self.show_message("compare mode shows the network with and without BN side by "
                               "side; untick 'Compare' to flip BN on one network")  # fmt: skip
         else:

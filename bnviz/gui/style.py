@@ -24,10 +24,32 @@ CLASS_COLORS = [
 ]
 
 
-def run_color(batchnorm: bool) -> tuple[int, int, int]:
-    """The colour of a network, by whether it has batch norm now."""
-    return BN_COLOR if batchnorm else PLAIN_COLOR
+# The first and second twin when they differ in a setting other than BN: not orange and blue,
+# which mean "with BN" and "without BN" everywhere.
+TWIN_COLORS = ((46, 160, 67), (148, 103, 189))
+
+
+def run_color(batchnorm: bool, run: str = "net", index: int = 0) -> tuple[int, int, int]:
+    """The colour of a network: "bn" orange and "plain" blue; a single network ("net") by
+    whether it has batch norm; twins that differ in another setting by their order
+    (``index`` 0 or 1 in the frame)."""
+    if run == "bn" or (run == "net" and batchnorm):
+        return BN_COLOR
+    if run in ("plain", "net"):
+        return PLAIN_COLOR
+    return TWIN_COLORS[index % len(TWIN_COLORS)]
 
 
 def run_label(run: str, batchnorm: bool) -> str:
-    return {"bn": "with BN", "plain": "without BN"}.get(run, "BN" if batchnorm else "no BN")
+    """A network's name in legends: "with BN"/"without BN" in BN vs plain, "BN"/"no BN" for a
+    single network, the twin's value ("lr=0.5") when the twins differ in another setting."""
+    if run == "net":
+        return "BN" if batchnorm else "no BN"
+    return {"bn": "with BN", "plain": "without BN"}.get(run, run)
+
+
+def run_short(run: str, batchnorm: bool) -> str:
+    """The shortest name that tells the networks apart (beside a legend that says more)."""
+    if run in ("bn", "plain", "net"):
+        return "BN" if batchnorm else "plain"
+    return run

@@ -15,13 +15,23 @@ from bnviz.nn.layers import ACTIVATIONS
 from bnviz.nn.optim import OPTIMIZERS
 from bnviz.train.params import ConfigError, Param, Sampled, param, registry
 
-__all__ = ["PARAMS", "SAMPLED", "ConfigError", "Param", "TrainConfig", "parse_hidden"]
+__all__ = [
+    "COMPARABLE",
+    "PARAMS",
+    "SAMPLED",
+    "ConfigError",
+    "Param",
+    "TrainConfig",
+    "parse_hidden",
+]
 
 MAX_HIDDEN_UNITS = 4096
 MAX_HIDDEN_LAYERS = 16
 DATA, NETWORK, OPTIMIZATION = "data", "network", "optimization"
 PLANAR = ("spirals", "blobs", "rings", "moons", "xor")  # the 2-D generators and their knobs
 WITH_BN = (("batchnorm", (True,)), ("compare", (True,)))
+# The settings compare mode can set apart (compare_setting); batchnorm is BN vs plain.
+COMPARABLE = ("batchnorm", "optimizer", "lr", "batch_size", "activation", "bn_momentum")
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,23 @@ class TrainConfig:
         kind="bool",
         label="compare",
         flag="--compare",
-        help="train BN and plain side by side (same start, same batches)",
+        help="train twin networks side by side (same start, same batches); "
+        "BN vs plain unless --compare-setting names another setting",
+    )
+    compare_setting: str = param(
+        "batchnorm",
+        kind="str",
+        label="compared setting",
+        choices=COMPARABLE,
+        help="the one setting the twins differ in (implies --compare)",
+    )
+    compare_value: str = param(
+        "",
+        kind="str",
+        label="twin's value",
+        blank_ok=True,
+        help="the second network's value of the compared setting "
+        "(empty: a default, e.g. lr / 10; not used for batchnorm)",
     )
     optimizer: str = param(
         "sgd",
@@ -270,6 +296,10 @@ class TrainConfig:
             all(1 <= h <= MAX_HIDDEN_UNITS for h in c.hidden),
             f"hidden widths must be 1..{MAX_HIDDEN_UNITS}, got {','.join(map(str, c.hidden))}",
         )
+        if c.compare:
+            from bnviz.train.twins import twin_configs
+
+            twin_configs(c)  # raises ConfigError for a twin that cannot differ
         return c
 
     def to_dict(self) -> dict:

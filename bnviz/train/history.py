@@ -17,6 +17,16 @@ from bnviz.train.stats import DecimatingSeries
 CAPACITY = 4096
 
 
+@dataclass(frozen=True)
+class Segment:
+    """Steps ``start`` to ``end`` (inclusive; ``end`` inf for the last) of a run, all trained
+    with batch norm ``batchnorm``."""
+
+    start: float
+    end: float
+    batchnorm: bool
+
+
 @dataclass
 class RunHistory:
     """Series for one network (``run`` is "net", "bn" or "plain").
@@ -82,6 +92,21 @@ class RunHistory:
             bands = target[layer] = tuple(DecimatingSeries(self.capacity) for _ in values)
         for series, v in zip(bands, values):
             series.append(step, float(v))
+
+    def segments(self) -> list[Segment]:
+        """The stretches of the run trained with BN on or off, in step order, from its BN
+        events ("bn_on"/"bn_off"): a toggle after step ``s`` ends one segment at ``s`` and
+        starts the next there (the boundary belongs to both, so the curves join up)."""
+        toggles = [e for e in self.events if e.kind in ("bn_on", "bn_off")]
+        state = toggles[0].kind == "bn_off" if toggles else self.batchnorm
+        out, start = [], 0.0
+        for e in toggles:
+            on = e.kind == "bn_on"
+            if on != state:
+                out.append(Segment(start, float(e.step), state))
+                start, state = float(e.step), on
+        out.append(Segment(start, math.inf, state))
+        return out
 
     @property
     def smoothed_loss(self) -> float:

@@ -47,6 +47,7 @@ class Param:
     ``low``/``high`` bound valid values (``low_open``: strictly greater); ``soft_high`` is
     where a control's slider or spin box stops when the valid range has no top. ``live``: may
     change between two training steps. ``flag`` is the command-line flag (``""``: none).
+    ``blank_ok``: a text setting that may be empty (the twin's value: empty = a default).
     ``used_when`` lists ``(other setting, values)`` pairs, any of which makes this setting do
     something (momentum beta only with the momentum and adam optimizers); empty: always.
     """
@@ -66,6 +67,7 @@ class Param:
     flag: str | None = None
     sampled: tuple[Sampled, ...] = ()
     used_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    blank_ok: bool = False
     name: str = ""
     default: Any = None
 
@@ -94,6 +96,8 @@ class Param:
                 raise ConfigError(f"{self.name} must be true or false, got {value!r}")
             return value
         if self.kind == "str":
+            if self.blank_ok and isinstance(value, str) and not value.strip():
+                return ""
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{self.label} must be given")
             if self.choices and value not in self.choices:

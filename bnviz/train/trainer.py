@@ -1,9 +1,13 @@
-"""The trainer: one network, or a BN / plain pair in lockstep, on one mini-batch stream.
+"""The trainer: one network, or twins in lockstep, on one mini-batch stream.
 
 Compare mode builds both networks from the same seed (so the same initial W) and feeds them the
-same mini-batches, so any difference in their curves is batch norm's doing. Hyperparameters may
-change between steps; a network whose loss or parameters stop being finite is marked diverged
-and left alone while the other keeps training. Nothing raises out of :meth:`Trainer.step`.
+same mini-batches, so any difference in their curves is the compared setting's doing (batch
+norm by default; :mod:`bnviz.train.twins`). When the twins differ in mini-batch size each has a
+stream of its own with the same seed: the same shuffled order of examples every epoch, each
+taking its own batch size from it (so the twins see the same examples per epoch, not per
+step). Hyperparameters may change between steps; a network whose loss or parameters stop
+being finite is marked diverged and left alone while the other keeps training. Nothing raises
+out of :meth:`Trainer.step`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bnviz.train import snapshot
 from bnviz.train.config import PARAMS, ConfigError, TrainConfig
 from bnviz.train.snapshot import EvalResult, Event, Snapshot
 from bnviz.train.stats import Ewma, StableBins
+from bnviz.train.twins import differs, twin_configs
 
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
 SHOWN_EXAMPLES = 2000  # validation (and training) examples whose logits an evaluation keeps
@@ -80,10 +85,16 @@ class BatchStream:
 
 
 class Run:
-    """One network with its optimizer, losses and divergence state."""
+    """One network with its optimizer, losses and divergence state; ``config`` is its own
+    settings (a twin's differ from the trainer's in the compared setting) and ``stream`` the
+    mini-batch stream it draws from (shared unless the twins differ in batch size)."""
 
-    def __init__(self, name: str, net: MLP, optimizer: Optimizer) -> None:
+    def __init__(
+        self, name: str, net: MLP, optimizer: Optimizer, config: TrainConfig, stream: BatchStream
+    ) -> None:
         self.name = name
+        self.config = config
+        self.stream = stream
         self.net = net
         self.opt = optimizer
         self.diverged_step: int | None = None
@@ -162,20 +173,18 @@ class Trainer:
         self.metrics: list[dict[str, Any]] = []
         first = slice(0, min(c.batch_size, len(self._X)))
         self._last_batch = (self._X[first], self._y[first])
-        self.runs = [self._make_run(name, bn) for name, bn in self._run_specs()]
+        self.runs = [self._make_run(name, rc) for name, rc in twin_configs(c)]
 
-    def _run_specs(self) -> list[tuple[str, bool]]:
-        if self.config.compare:
-            return [("bn", True), ("plain", False)]
-        return [("net", self.config.batchnorm)]
-
-    def _make_run(self, name: str, batchnorm: bool) -> Run:
-        c = self.config
+    def _make_run(self, name: str, c: TrainConfig) -> Run:
         sizes = [self.data.n_features, *c.hidden, self.data.n_classes]
-        net = MLP(sizes, c.activation, batchnorm, c.bn_momentum, c.eps, c.seed, self.dtype)
+        net = MLP(sizes, c.activation, c.batchnorm, c.bn_momentum, c.eps, c.seed, self.dtype)
         net.set_input_scaling(self.data.mean, self.data.std)  # saved with it: raw inputs work
         hyper = Hyper(lr=c.lr, beta=c.momentum, beta2=c.beta2, decay=c.lr_decay)
-        return Run(name, net, Optimizer(c.optimizer, net.layout.size, hyper, self.dtype))
+        # Same seed, same shuffles: a twin with another batch size reads the same order.
+        own = c.batch_size != self.config.batch_size
+        stream = BatchStream(len(self._X), c.seed) if own else self.stream
+        opt = Optimizer(c.optimizer, net.layout.size, hyper, self.dtype)
+        return Run(name, net, opt, c, stream)
 
     # -- stepping ------------------------------------------------------------------------------
     @property
@@ -204,11 +213,17 @@ class Trainer:
         the step that broke them."""
         if self.all_diverged:
             return [None] * len(self.runs)
-        idx = self.stream.next(self.batch_size)
-        Xb, yb = self._X[idx], self._y[idx]
-        self._last_batch = (Xb, yb)
         self.step_count += 1
-        return [r.train_step(Xb, yb, self.step_count, self.epoch) for r in self.runs]
+        batches: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        losses = []
+        for r in self.runs:
+            batch = batches.get(id(r.stream))
+            if batch is None:
+                idx = r.stream.next(r.config.batch_size)
+                batch = batches[id(r.stream)] = (self._X[idx], self._y[idx])
+            losses.append(r.train_step(*batch, self.step_count, r.stream.epoch))
+        self._last_batch = batches[id(self.runs[0].stream)]
+        return losses
 
     def run(self, steps: int) -> None:
         for _ in range(steps):
@@ -217,7 +232,10 @@ class Trainer:
     # -- babysitting: changes between steps ----------------------------------------------------
     def set_hparams(self, **changes: Any) -> None:
         """Change a live setting (``PARAMS[name].live``: lr, momentum, beta2, lr_decay,
-        batch_size, bn_momentum, eps); applies from the next step and is logged as an event."""
+        batch_size, bn_momentum, eps); applies from the next step and is logged as an event.
+
+        In compare mode a change applies to both networks, except a change to the compared
+        setting, which applies to the first only: the twin keeps its own value."""
         if not changes:
             return
         try:
@@ -230,14 +248,26 @@ class Trainer:
         text = ", ".join(f"{k} {getattr(self.config, k):g} -> {getattr(new, k):g}" for k in changes)
         self.config = new
         self.batch_size = new.batch_size
-        for r in self.runs:
-            r.opt.set(lr=new.lr, beta=new.momentum, beta2=new.beta2, decay=new.lr_decay)
-            r.net.bn_momentum, r.net.eps = new.bn_momentum, new.eps
-            r.events.append(Event(self.step_count, "hparam", text))
+        kept = differs(new)
+        for i, r in enumerate(self.runs):
+            own = i > 0 and kept is not None
+            rc = replace(new, **{kept: getattr(r.config, kept)}) if own and kept else new
+            rc = replace(rc, batchnorm=r.net.batchnorm)
+            r.config = rc
+            r.opt.set(lr=rc.lr, beta=rc.momentum, beta2=rc.beta2, decay=rc.lr_decay)
+            r.net.bn_momentum, r.net.eps = rc.bn_momentum, rc.eps
+            if own and kept in changes:  # the twin's line says it kept its value
+                text_i = f"{text} (the twin keeps {r.name})"
+            else:
+                text_i = text
+            r.events.append(Event(self.step_count, "hparam", text_i))
 
     def set_batchnorm(self, on: bool, run: str | None = None) -> None:
         """Switch BN on or off in a live network without a jump in its loss (see
-        :meth:`MLP.enable_batchnorm`); the optimizer state follows the new layout."""
+        :meth:`MLP.enable_batchnorm`); the optimizer state follows the new layout.
+        Twins that differ in another setting switch together."""
+        if not on and differs(self.config) == "bn_momentum":
+            raise ConfigError("the twins differ in BN momentum: BN stays on (reset to change)")
         for r in self.runs:
             if (run is not None and r.name != run) or r.net.batchnorm == on:
                 continue
@@ -249,7 +279,8 @@ class Trainer:
             r.opt.remap(old, r.net.layout)
             kind = "bn_on" if on else "bn_off"
             r.events.append(Event(self.step_count, kind, "BN on" if on else "BN off"))
-        if not self.config.compare:
+            r.config = replace(r.config, batchnorm=on)
+        if differs(self.config) is not None or not self.config.compare:
             self.config = replace(self.config, batchnorm=on)
 
     # -- measuring -----------------------------------------------------------------------------
@@ -271,7 +302,7 @@ class Trainer:
             self.metrics.append(
                 {
                     "step": self.step_count,
-                    "epoch": self.epoch,
+                    "epoch": r.stream.epoch,
                     "run": r.name,
                     "train_loss": train_loss,
                     "smoothed_loss": r.ewma.corrected,
@@ -295,7 +326,7 @@ class Trainer:
             train_logits = r.net.logits(shown)
         return EvalResult(
             step=self.step_count,
-            epoch=self.epoch,
+            epoch=r.stream.epoch,
             train_loss=train_loss,
             val_loss=val_loss,
             val_acc=float(np.mean(pred == self._yv)),
@@ -310,7 +341,6 @@ class Trainer:
         Views that need more (decision regions, a lesson's measurements) ask for a probe
         (:mod:`bnviz.train.probes`)."""
         out = []
-        sat = snapshot.saturation(self.config.activation)
         shown = min(SHOWN_EXAMPLES, len(self._Xv))
         for r in self.runs:
             alive = r.diverged_step is None
@@ -320,17 +350,17 @@ class Trainer:
                     run=r.name,
                     batchnorm=r.net.batchnorm,
                     step=self.step_count,
-                    epoch=self.epoch,
+                    epoch=r.stream.epoch,
                     loss_steps=snapshot.frozen(np.array(r.pending_steps, dtype=np.int64)),
                     losses=snapshot.frozen(np.array(r.pending_losses, dtype=np.float64)),
                     smoothed_losses=snapshot.frozen(np.array(r.pending_smoothed, np.float64)),
                     smoothed_loss=r.ewma.corrected,
                     lr=r.opt.hyper.rate(self.epoch),
-                    batch_size=self.batch_size,
+                    batch_size=r.config.batch_size,
                     diverged_step=r.diverged_step,
                     layers=layers,
                     activation=r.net.activation,
-                    saturation=sat,
+                    saturation=snapshot.saturation(r.net.activation),
                     shown_examples=shown,
                     evaluation=r.evaluation,
                     events=tuple(r.events),
@@ -348,8 +378,8 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 def save_models(runs: Sequence[Run], path: str | Path) -> list[str]:
-    """Save each network to ``path``; with more than one (compare mode) to NAME-bn.npz and
-    NAME-plain.npz beside it. Returns the files written."""
+    """Save each network to ``path``; with more than one (compare mode) to NAME-RUN.npz beside
+    it (NAME-bn.npz and NAME-plain.npz, or e.g. NAME-lr=0.5.npz). Returns the files written."""
     p, out = Path(path), []
     for r in runs:
         target = p if len(runs) == 1 else p.with_name(f"{p.stem}-{r.name}.npz")

@@ -8,9 +8,12 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
+from bnviz.gui import style
 from bnviz.gui.panel import Frame
 from bnviz.gui.panels.confusion import ConfusionPanel
-from bnviz.gui.panels.loss import LossPanel, decimate
+from bnviz.gui.panels.loss import LossPanel
+from bnviz.gui.panels.loss_curves import decimate
+from bnviz.gui.panels.percentiles import PercentilePanel
 from bnviz.gui.panels.softmax import GRID_POINTS, REGIONS, SoftmaxPanel, softmax_steps
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
@@ -374,3 +377,62 @@ def test_confusion_of_a_diverged_network(qtbot):
     panel.net_combo.setCurrentIndex(panel.net_combo.findData(gone.run))
     assert f"diverged at step {gone.diverged_step}" in panel.plot.titleLabel.text
     assert all(t.toPlainText() == "" for row in panel.texts for t in row)
+
+
+# -- segments, twins, the step axis ----------------------------------------------------------------
+def _rgb(item) -> tuple:
+    return item.opts["pen"].color().getRgb()[:3]
+
+
+def test_a_bn_switch_keeps_each_segment_in_its_own_colour(qtbot):
+    feed = Feed(compare=False, batchnorm=True)
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    switched = feed.t.step_count
+    feed.t.set_batchnorm(False)
+    panel.render(feed.frame())
+    before, after = panel.runs["net"], panel.runs["net#1"]
+    assert _rgb(before.smoothed) == style.BN_COLOR and _rgb(after.smoothed) == style.PLAIN_COLOR
+    assert before.smoothed.series[0].max() == switched  # up to the switch, trained with BN
+    assert after.smoothed.series[0].min() == switched  # from it on, without (joined at it)
+    legend = [label.text for _, label in panel.legend.items]
+    assert "BN: train (smoothed)" in legend and "no BN: train (smoothed)" in legend
+    feed.t.set_batchnorm(True)
+    panel.render(feed.frame())
+    assert _rgb(panel.runs["net#2"].smoothed) == style.BN_COLOR
+    assert len(panel.legend.items) == 4  # one pair of entries per state, not per segment
+    bands = PercentilePanel()
+    qtbot.addWidget(bands)
+    bands.set_dataset(feed.t.data)
+    bands.render(feed.frame())
+    assert [b.color for b in bands.bands.values()] == [
+        style.BN_COLOR,
+        style.PLAIN_COLOR,
+        style.BN_COLOR,
+    ]
+    assert bands.bands["net"].median.xData.max() == switched
+
+
+def test_twins_of_another_setting_are_told_apart_by_their_values(qtbot):
+    feed = Feed(compare_setting="lr", compare_value="0.05")
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    assert list(panel.runs) == ["lr=0.5", "lr=0.05"]
+    legend = [label.text for _, label in panel.legend.items]
+    assert legend[0] == "lr=0.5: train (smoothed)" and "lr=0.05: validation" in legend
+    first, second = (_rgb(panel.runs[r].smoothed) for r in ("lr=0.5", "lr=0.05"))
+    assert (first, second) == style.TWIN_COLORS
+
+
+def test_log_x_and_the_first_n_steps(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame(steps=400))
+    panel.first_steps.setValue(50)
+    assert panel.loss_plot.getViewBox().viewRange()[0][1] == pytest.approx(50)
+    panel.log_x.setChecked(True)
+    assert panel.loss_plot.getAxis("bottom").logMode and panel.runs["bn"].val.opts["logMode"][0]
+    assert panel.loss_plot.getViewBox().viewRange()[0][1] == pytest.approx(np.log10(50))
+    np.testing.assert_allclose(panel.runs["bn"].smoothed.xData[:3], np.log10([1, 2, 3]))
+    panel.first_steps.setValue(0)
+    assert panel.loss_plot.getViewBox().viewRange()[0][1] >= np.log10(400)

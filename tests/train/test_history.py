@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bnviz.train import trainer as trainer_module
 from bnviz.train.config import TrainConfig
-from bnviz.train.history import RunHistory
+from bnviz.train.history import RunHistory, Segment
 from bnviz.train.trainer import Trainer
 
 
@@ -30,3 +32,21 @@ def test_smoothed_loss_is_the_trainers_even_when_it_decimates(monkeypatch):
     for loss in h.loss.y:
         again = 0.98 * again + 0.02 * loss
     assert abs(again / (1 - 0.98 ** len(h.loss)) - h.smoothed_loss) > 1e-6
+
+
+def test_segments_follow_the_bn_switches():
+    t = Trainer(TrainConfig(n_samples=200, hidden=(8,), batchnorm=False))
+    h = RunHistory("net")
+    t.run(5)
+    h.add(t.snapshot()[0])
+    assert h.segments() == [Segment(0.0, math.inf, False)]
+    t.set_batchnorm(True)
+    t.run(5)
+    t.set_batchnorm(False)
+    t.run(5)
+    h.add(t.snapshot()[0])
+    assert h.segments() == [
+        Segment(0.0, 5.0, False),
+        Segment(5.0, 10.0, True),
+        Segment(10.0, math.inf, False),
+    ]

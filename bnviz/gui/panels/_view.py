@@ -16,6 +16,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
+from bnviz.train.history import RunHistory, Segment
+
 NICE = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)  # the data fill >= 2/3 of a stepped axis
 PAD = 0.05  # of the data span, on each side
 HEADROOM = 0.15  # extra room when a range widens, so slow growth does not widen it every frame
@@ -134,3 +136,32 @@ def cache_axes(plot: pg.PlotItem) -> None:
     for name in ("left", "bottom", "right", "top"):
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def part(series, span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of ``series``' x and y with ``span[0] <= x <= span[1]`` (x ascending). Copies:
+    the history's buffers are rewritten in place when it decimates."""
+    x = series.x
+    i0, i1 = np.searchsorted(x, span[0], "left"), np.searchsorted(x, span[1], "right")
+    return np.array(x[i0:i1]), np.array(series.y[i0:i1])
+
+
+def run_pieces(run: str, history: RunHistory, compare: bool):
+    """``(curves key, segment, is last, gets a legend entry)`` for each stretch of ``run`` to
+    draw. A single network is split where B switched BN, each part in its state's colour, one
+    legend entry per state; a twin in compare mode is one piece in its own colour."""
+    segments = history.segments() if not compare else []
+    if len(segments) <= 1:
+        yield run, Segment(-np.inf, np.inf, history.batchnorm), True, True
+        return
+    seen: set[bool] = set()
+    for k, seg in enumerate(segments):
+        entry = seg.batchnorm not in seen
+        seen.add(seg.batchnorm)
+        start = seg.start if k else -np.inf
+        yield (
+            (run if k == 0 else f"{run}#{k}"),
+            Segment(start, seg.end, seg.batchnorm),
+            (k == len(segments) - 1),
+            entry,
+        )

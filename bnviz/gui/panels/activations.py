@@ -107,12 +107,11 @@ class _LayerPlot:
         self._text = None
         self._message = ""
 
-    def curve(self, run: str, batchnorm: bool) -> pg.PlotCurveItem:
+    def curve(self, run: str, batchnorm: bool, color: tuple) -> pg.PlotCurveItem:
         item = self.curves.get(run)
         if item is None:
             item = self.curves[run] = pg.PlotCurveItem(fillLevel=0)
             self.plot.addItem(item)
-        color = style.run_color(batchnorm)
         if self.colors.get(run) != color:  # a run's colour follows BN being on or off
             self.colors[run] = color
             item.setPen(pg.mkPen(color, width=1))  # wider pens are stroked, slowly
@@ -216,7 +215,9 @@ class ActivationsPanel(Panel):
         if not self.plots:
             return
         if frame.snapshots:
-            snap = frame.snapshots[0]  # every network of a run has the same activation
+            # The zones shaded are the first network's (twins may differ in activation; each
+            # one's own saturated or dead share is in its stats text).
+            snap = frame.snapshots[0]
             if (snap.activation, snap.saturation) != (self.activation, self.saturation):
                 self.activation, self.saturation = snap.activation, snap.saturation
                 self._kind_shown = None  # the saturated zones move
@@ -242,11 +243,12 @@ class ActivationsPanel(Panel):
         lines, messages, seen = [], [], set()
         x_lo, x_hi, y_max = math.inf, -math.inf, 0.0
         compare = len(snaps) > 1
-        for s in snaps:
+        for i, s in enumerate(snaps):
             seen.add(s.run)
             name = style.run_label(s.run, s.batchnorm)
-            color = _hex(style.run_color(s.batchnorm))
-            curve = lp.curve(s.run, s.batchnorm)
+            rgb = style.run_color(s.batchnorm, s.run, i)
+            color = _hex(rgb)
+            curve = lp.curve(s.run, s.batchnorm, rgb)
             stats = s.layers[lp.layer - 1] if lp.layer <= len(s.layers) else None
             if s.diverged or stats is None:
                 curve.setVisible(False)
@@ -261,8 +263,8 @@ class ActivationsPanel(Panel):
             x_lo, x_hi = min(x_lo, float(h.edges[0])), max(x_hi, float(h.edges[-1]))
             y_max = max(y_max, float(y.max()) if y.size else 0.0)
             if text_due:
-                text = self._stats_text(h, stats)
-                short = "BN" if s.batchnorm else "plain"  # the legend above says it in full
+                text = self._stats_text(h, stats, s)
+                short = style.run_short(s.run, s.batchnorm)  # the legend above says it in full
                 lines.append(f"<span style='color:{color}'><b>{short}</b>&nbsp; {text}</span>")
         for run, curve in lp.curves.items():
             if run not in seen:  # compare switched off: the other network is gone
@@ -272,13 +274,14 @@ class ActivationsPanel(Panel):
         if text_due:
             lp.set_text("<br>".join(lines))
 
-    def _stats_text(self, h, stats: LayerStats) -> str:
-        """``mu sigma`` of the shown quantity, saturated/dead %, and gamma/beta over the units."""
+    def _stats_text(self, h, stats: LayerStats, s: Snapshot) -> str:
+        """``mu sigma`` of the shown quantity, saturated/dead % (of network ``s``'s own
+        activation), and gamma/beta over the units."""
         sp = "&nbsp;"  # compact: three layers share a row at 1500 px
         text = f"\u03bc {_short(h.mean)}{sp}\u03c3 {_short(h.std)}"
-        if self.saturation is not None:
+        if s.saturation is not None:
             text += f"{sp}sat {100 * stats.saturated:.0f}%"
-        elif self.activation == "relu":
+        elif s.activation == "relu":
             text += f"{sp}dead {100 * stats.saturated:.0f}%"
         if stats.gamma_mean is not None:
             text += (
@@ -289,9 +292,9 @@ class ActivationsPanel(Panel):
 
     def _update_legend(self, snaps: tuple[Snapshot, ...]) -> None:
         entries = " &nbsp; ".join(
-            f"<span style='color:{_hex(style.run_color(s.batchnorm))}'>\u25a0 "
+            f"<span style='color:{_hex(style.run_color(s.batchnorm, s.run, i))}'>\u25a0 "
             f"{style.run_label(s.run, s.batchnorm)}</span>"
-            for s in snaps
+            for i, s in enumerate(snaps)
         )
         what = next(k[1] for k in KINDS if k[0] == self.kind)
         text = f"{entries} &nbsp;&nbsp; density of {what}"

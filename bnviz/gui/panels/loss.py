@@ -1,9 +1,13 @@
 """Training and validation loss, validation accuracy, and the events that explain their jumps.
 
 Each network gets its raw per-step loss (faint), its smoothed loss (the bias-corrected EWMA the
-history keeps) and its eval-mode validation loss/accuracy (dots), in its own colour. Vertical
-dashed lines mark what the user did (BN switched, hyperparameters changed); a red line marks
-the step where a network diverged.
+history keeps) and its eval-mode validation loss/accuracy (dots), in its own colour. A single
+network switched with B keeps each stretch in the colour and legend entry of the state it was
+trained in (:meth:`RunHistory.segments`). Vertical dashed lines mark what the user did (BN
+switched, hyperparameters changed); a red line marks the step where a network diverged.
+
+The step axis can be logarithmic and can be held to the first N steps, so the early phase stays
+visible after a long run. The plot items are in :mod:`bnviz.gui.panels.loss_curves`.
 """
 
 from __future__ import annotations
@@ -11,203 +15,29 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout
 
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import (
-    SAMPLES_PER_PIXEL,
     SteadyRange,
     UserRange,
     cache_axes,
-    clip_and_downsample,
     finite_span,
+    part,
+    run_pieces,
     step_range,
 )
+from bnviz.gui.panels.loss_curves import RunCurves, StepAxis, dark_axes, step_pos
 from bnviz.train.history import RunHistory
 
-RAW_ALPHA = 60
 AXIS_WIDTH = 64
-# Validation series get a dot per evaluation while they are short; past this many points the dots
-# would hide the line (and cost a scatter rebuild each update), so the line carries on alone.
-SYMBOL_LIMIT = 250
 LABEL_CHARS = 22  # event labels longer than this are cut; the full text is the tooltip
 # Event labels cycle through these heights (fraction of the view) so neighbours don't collide.
 LABEL_POSITIONS = (0.62, 0.48, 0.34)
 EVENT_PEN = pg.mkPen(style.EVENT_COLOR, width=1, style=Qt.PenStyle.DashLine)
-DIVERGED_PEN = pg.mkPen(style.DIVERGED_COLOR, width=2)
-
-
-def _color(run: str, batchnorm: bool) -> tuple[int, int, int]:
-    """Compare mode keeps "bn" orange and "plain" blue; a single net follows its BN state."""
-    if run == "bn":
-        return style.BN_COLOR
-    if run == "plain":
-        return style.PLAIN_COLOR
-    return style.run_color(batchnorm)
-
-
-def _long_curve(plot: pg.PlotItem, **kwargs) -> pg.PlotDataItem:
-    """A curve for a long series: drawn clipped to the view and peak-downsampled."""
-    item = pg.PlotDataItem(**kwargs)
-    plot.addItem(item)
-    # After addItem, which hands the item the plot's own (context-menu) settings.
-    clip_and_downsample(item)
-    return item
-
-
-class _HotCurve(pg.PlotCurveItem):
-    """A curve that changes every frame (raw and smoothed loss), fed by :meth:`set_series`.
-
-    It does what PlotDataItem's clip-to-view and peak downsampling do (the part of the series in
-    view, one min/max bucket per pixel column) in a few NumPy calls, without PlotDataItem's
-    per-``setData`` overhead, which was the largest cost of a frame in this panel. PlotCurveItem
-    has no log mode, so ``log_y`` is applied here."""
-
-    def __init__(self, plot: pg.PlotItem) -> None:
-        super().__init__(connect="finite")
-        self.vb = plot.getViewBox()
-        plot.addItem(self)
-        self.series = (np.empty(0), np.empty(0))
-        self.log_y = False
-
-    def set_series(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.series = (x, y)
-        self.redraw()
-
-    def set_log_y(self, on: bool) -> None:
-        if on != self.log_y:
-            self.log_y = on
-            self.redraw()
-
-    def redraw(self) -> None:
-        x, y = self.series
-        if self.log_y:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.log10(np.where(y > 0, y, np.nan))
-        x, y = decimate(x, y, self.vb.viewRange()[0], self.vb.width())
-        self.setData(x, y)
-
-
-def decimate(x: np.ndarray, y: np.ndarray, x_range, pixels: float) -> tuple:
-    """``x`` (ascending), ``y`` clipped to ``x_range`` (plus one point either side, so lines
-    run to the edges) and peak-downsampled to about :data:`SAMPLES_PER_PIXEL` buckets per pixel
-    column, each drawn as its min and max."""
-    n = len(x)
-    if n > 2:
-        i0 = max(int(np.searchsorted(x, x_range[0], "left")) - 1, 0)
-        i1 = min(int(np.searchsorted(x, x_range[1], "right")) + 1, n)
-        x, y = x[i0:i1], y[i0:i1]
-        n = len(x)
-    k = int(n // max(pixels * SAMPLES_PER_PIXEL, 1.0))  # samples per bucket
-    if k < 2:
-        return x, y
-    m = n // k * k
-    ys = y[:m].reshape(-1, k)
-    xd = np.repeat(x[:m:k], 2)
-    yd = np.empty(2 * (m // k))
-    yd[0::2], yd[1::2] = ys.min(axis=1), ys.max(axis=1)
-    return np.concatenate([xd, x[m:]]), np.concatenate([yd, y[m:]])
-
-
-def _dark_axes(plot: pg.PlotItem) -> None:
-    for name in ("left", "bottom"):
-        ax = plot.getAxis(name)
-        ax.setPen("k")
-        ax.setTextPen("k")
-
-
-class _RunCurves:
-    """The plot items of one network, made once and fed with ``setData``."""
-
-    def __init__(self, loss_plot: pg.PlotItem, acc_plot: pg.PlotItem) -> None:
-        self.raw = _HotCurve(loss_plot)
-        self.smoothed = _HotCurve(loss_plot)
-        self.val = _long_curve(loss_plot, symbol="o", symbolSize=6)
-        self.acc = _long_curve(acc_plot, symbol="o", symbolSize=6)
-        self.raw.setZValue(-1)
-        self.diverged = pg.InfiniteLine(
-            angle=90,
-            pen=DIVERGED_PEN,
-            label="",
-            labelOpts={
-                "position": 0.85,
-                "color": style.DIVERGED_COLOR,
-                "fill": (255, 255, 255, 220),
-                "anchors": [(0, 0.5), (0, 0.5)],
-            },
-        )
-        self.diverged_acc = pg.InfiniteLine(angle=90, pen=DIVERGED_PEN)
-        loss_plot.addItem(self.diverged, ignoreBounds=True)
-        acc_plot.addItem(self.diverged_acc, ignoreBounds=True)
-        self.color: tuple | None = None
-        self.keys: dict[str, tuple] = {}
-        self.clear()
-
-    def items(self) -> tuple:
-        return (self.raw, self.smoothed, self.val, self.acc)
-
-    def set_color(self, color: tuple[int, int, int]) -> None:
-        if color == self.color:
-            return
-        self.color = color
-        self.raw.setPen(pg.mkPen((*color, RAW_ALPHA), width=1))
-        self.smoothed.setPen(pg.mkPen(color, width=2))
-        for item in (self.val, self.acc):
-            item.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
-            item.setSymbolBrush(color)
-            item.setSymbolPen(pg.mkPen("k", width=0.5))
-
-    def hot(self) -> tuple:
-        return (self.raw, self.smoothed)
-
-    def clear(self) -> None:
-        for item in self.items():
-            if isinstance(item, _HotCurve):
-                item.set_series(np.empty(0), np.empty(0))
-            else:
-                item.setData([], [])
-        self.keys.clear()
-        self.diverged.setValue(0)
-        self.diverged.setVisible(False)
-        self.diverged_acc.setVisible(False)
-
-    def set_visible(self, visible: bool) -> None:
-        for item in self.items():
-            if item.isVisible() != visible:
-                item.setVisible(visible)
-        if not visible:
-            self.diverged.setVisible(False)
-            self.diverged_acc.setVisible(False)
-
-    def update(self, history: RunHistory, label: str) -> None:
-        for name, series in (
-            ("raw", history.loss),
-            ("smoothed", history.smoothed),
-            ("val", history.val_loss),
-            ("acc", history.val_acc),
-        ):
-            n = len(series)
-            # Steps only grow, so (length, last step) changes whenever the series does.
-            key = (n, float(series.x[-1]) if n else None)
-            if self.keys.get(name) != key:
-                self.keys[name] = key
-                # Copies: the history's buffers are rewritten in place when it decimates.
-                item = getattr(self, name)
-                if name in ("val", "acc"):
-                    item.setSymbol("o" if n <= SYMBOL_LIMIT else None)
-                    item.setData(np.array(series.x), np.array(series.y))
-                else:
-                    item.set_series(np.array(series.x), np.array(series.y))
-        step = history.diverged_step
-        if self.diverged.isVisible() != (step is not None):
-            self.diverged.setVisible(step is not None)
-            self.diverged_acc.setVisible(step is not None)
-        if step is not None and self.diverged.value() != step:
-            self.diverged.setValue(step)
-            self.diverged_acc.setValue(step)
-            self.diverged.label.setFormat(f"{label} diverged at step {step}")
+FIRST_STEPS_MAX = 10**9  # the "first N steps" box; 0 shows every step
 
 
 class LossPanel(Panel):
@@ -224,10 +54,28 @@ class LossPanel(Panel):
             "log scale shows late progress (and a diverging loss) that a linear axis flattens."
         )
         self.log_y.toggled.connect(self._set_log_y)
+        self.log_x = QCheckBox("log x")
+        self.log_x.setToolTip(
+            "Logarithmic step axis: the first hundred steps get as much room as the next\n"
+            "thousand, so the early phase of a long run can be seen."
+        )
+        self.log_x.toggled.connect(self._set_log_x)
+        self.first_steps = QSpinBox()
+        self.first_steps.setRange(0, FIRST_STEPS_MAX)
+        self.first_steps.setSingleStep(100)
+        self.first_steps.setKeyboardTracking(False)
+        self.first_steps.setPrefix("first ")
+        self.first_steps.setSuffix(" steps")
+        self.first_steps.setSpecialValueText("all steps")
+        self.first_steps.setToolTip(
+            "Show only the first N steps (the loss range fitted to them); 'all steps' follows\n"
+            "the whole run."
+        )
+        self.first_steps.valueChanged.connect(self._set_first_steps)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
-        self.loss_plot = self.view.addPlot(row=0, col=0)
-        self.acc_plot = self.view.addPlot(row=1, col=0)
+        self.loss_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": StepAxis("bottom")})
+        self.acc_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": StepAxis("bottom")})
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._y = SteadyRange()
@@ -236,16 +84,18 @@ class LossPanel(Panel):
         self._setup_plots()
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
+        controls.addWidget(self.log_x)
+        controls.addWidget(self.first_steps)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
         layout.addWidget(self.view)
-        self.runs: dict[str, _RunCurves] = {}
+        self.runs: dict[str, RunCurves] = {}
         self._labels: dict[str, str] = {}
         self._drawn_events: set[tuple] = set()
         # Compare mode logs one "hparam" event per network at the same step: one line for both.
-        self._event_lines: dict[tuple, tuple[pg.InfiniteLine, pg.InfiniteLine]] = {}
+        self._event_lines: dict[tuple, tuple[pg.InfiniteLine, pg.InfiniteLine, int]] = {}
 
     def _setup_plots(self) -> None:
         lp, ap = self.loss_plot, self.acc_plot
@@ -269,7 +119,7 @@ class LossPanel(Panel):
         for p in (lp, ap):
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
-            _dark_axes(p)
+            dark_axes(p)
             p.getAxis("left").setWidth(AXIS_WIDTH)  # equal widths keep the two x axes aligned
             p.getAxis("left").enableAutoSIPrefix(False)
             cache_axes(p)
@@ -299,7 +149,7 @@ class LossPanel(Panel):
         """A new run: forget every curve and marker."""
         for curves in self.runs.values():
             curves.clear()
-        for _key, lines in self._event_lines.items():
+        for lines in self._event_lines.values():
             self.loss_plot.removeItem(lines[0])
             self.acc_plot.removeItem(lines[1])
         self._event_lines.clear()
@@ -310,33 +160,41 @@ class LossPanel(Panel):
         self.chance.setVisible(True)
 
     def render(self, frame: Frame) -> None:
-        for run, curves in self.runs.items():
-            if run not in frame.histories and run in self._labels:
-                curves.set_visible(False)
-                self.legend.removeItem(curves.smoothed)
-                self.legend.removeItem(curves.val)
-                del self._labels[run]
         compare = len(frame.histories) > 1
         alive = any(h.diverged_step is None for h in frame.histories.values())
         ranged = []  # the histories the y range is fitted to
-        for run, history in frame.histories.items():
-            curves = self.runs.get(run)
-            if curves is None:
-                curves = self.runs[run] = _RunCurves(self.loss_plot, self.acc_plot)
-                for item in curves.hot():
-                    item.set_log_y(self.log_y.isChecked())
-            label = style.run_label(run, history.batchnorm)
-            curves.set_visible(True)
-            curves.set_color(_color(run, history.batchnorm))
-            curves.update(history, label)
+        shown: dict[str, str | None] = {}  # curves key -> legend label (None: no entry)
+        for i, (run, history) in enumerate(frame.histories.items()):
+            for key, seg, last, entry in run_pieces(run, history, compare):
+                curves = self._curves(key)
+                label = style.run_label(run, seg.batchnorm)
+                curves.set_visible(True)
+                curves.set_color(style.run_color(seg.batchnorm, run, i))
+                curves.update(history, label, (seg.start, seg.end), last)
+                shown[key] = label if entry else None
             # A diverging loss shoots up by many orders of magnitude on its way to inf; scaling
             # the axis to it would flatten the curves that are still learning.
             if history.diverged_step is None or not alive:
                 ranged.append(history)
-            self._update_legend(run, curves, label)
-            self._add_events(run, history, label if compare else "")
+            self._add_events(
+                run, history, style.run_label(run, history.batchnorm) if compare else ""
+            )
+        for key, curves in self.runs.items():
+            if key not in shown:  # compare switched off, or a segment of a run gone
+                curves.set_visible(False)
+            self._update_legend(key, curves, shown.get(key))
         self._fitted = (list(frame.histories.values()), ranged)
         self._fit_ranges(*self._fitted)
+
+    def _curves(self, key: str) -> RunCurves:
+        curves = self.runs.get(key)
+        if curves is None:
+            curves = self.runs[key] = RunCurves(self.loss_plot, self.acc_plot)
+            for item in curves.hot():
+                item.set_log_y(self.log_y.isChecked())
+                item.set_log_x(self.log_x.isChecked())
+            curves.place_lines(self.log_x.isChecked())
+        return curves
 
     def export_items(self) -> list:
         return [self.loss_plot, self.acc_plot]
@@ -357,20 +215,54 @@ class LossPanel(Panel):
         if self._fitted is not None:
             self._fit_ranges(*self._fitted)
 
+    def _set_log_x(self, on: bool) -> None:
+        self._x = None
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setLogMode(x=on)
+            # Labels on the decades only: the minor ones (2·10^1, 3·10^1 ...) run together.
+            plot.getAxis("bottom").setStyle(maxTextLevel=0 if on else 2)
+        for curves in self.runs.values():
+            for item in curves.hot():
+                item.set_log_x(on)
+            curves.place_lines(on)
+        for line, acc_line, step in self._event_lines.values():
+            line.setValue(step_pos(step, on))
+            acc_line.setValue(step_pos(step, on))
+        self._follow_again()
+
+    def _set_first_steps(self, _n: int) -> None:
+        self._follow_again()
+
+    def _follow_again(self) -> None:
+        """A new x view asked for in the panel's bar: the panel sets the ranges again."""
+        self.user_range.following = True
+        self._forget_ranges()
+        if self._fitted is not None:
+            self._fit_ranges(*self._fitted)
+
     def _forget_ranges(self) -> None:
         self._y.reset()
         self._x = None
 
     def _fit_ranges(self, histories, ranged: list[RunHistory]) -> None:
-        """x: 0 to the next nice step count; y: the loss curves of ``ranged``, in steps."""
+        """x: 0 (step 1 on a log axis) to the next nice step count, or to N with "first N
+        steps"; y: the loss curves of ``ranged`` within that x range, in steps."""
         if not self.user_range.follows():
             return
         last = max((float(h.loss.x[-1]) for h in histories if len(h.loss)), default=0.0)
-        x = step_range(last)
+        first = self.first_steps.value()
+        x = step_range(float(first) if first else last)
+        if first:
+            x = (-0.02 * first, float(first))
+        if self.log_x.isChecked():
+            hi = float(np.log10(max(x[1], 10.0)))
+            x = (-0.02 * hi, hi)  # a sliver left of step 1, so its tick keeps its label
         if x != self._x:
             self._x = x
             self.loss_plot.setXRange(*x, padding=0)
-        ys = [s.y for h in ranged for s in (h.loss, h.smoothed, h.val_loss) if len(s)]
+        end = float(first) if first else np.inf
+        ys = [part(s, (-np.inf, end))[1] for h in ranged for s in (h.loss, h.smoothed, h.val_loss)]
+        ys = [y for y in ys if len(y)]
         if self.log_y.isChecked():
             with np.errstate(divide="ignore", invalid="ignore"):
                 ys = [np.log10(np.where(y > 0, y, np.nan)) for y in ys]
@@ -379,15 +271,18 @@ class LossPanel(Panel):
         if y:
             self.loss_plot.setYRange(*y, padding=0)
 
-    def _update_legend(self, run: str, curves: _RunCurves, label: str) -> None:
-        if self._labels.get(run) == label:
+    def _update_legend(self, key: str, curves: RunCurves, label: str | None) -> None:
+        """One pair of legend entries per network, or per BN state of a toggled one."""
+        if self._labels.get(key) == label:
             return
-        if run in self._labels:
+        if key in self._labels:
             self.legend.removeItem(curves.smoothed)
             self.legend.removeItem(curves.val)
-        self._labels[run] = label
-        self.legend.addItem(curves.smoothed, f"{label}: train (smoothed)")
-        self.legend.addItem(curves.val, f"{label}: validation")
+            del self._labels[key]
+        if label is not None:
+            self._labels[key] = label
+            self.legend.addItem(curves.smoothed, f"{label}: train (smoothed)")
+            self.legend.addItem(curves.val, f"{label}: validation")
 
     def _add_events(self, run: str, history: RunHistory, prefix: str) -> None:
         for ev in history.events:
@@ -402,13 +297,14 @@ class LossPanel(Panel):
             if line_key in self._event_lines:
                 continue
             text = ev.text if shared or not prefix else f"{prefix}: {ev.text}"
-            self._event_lines[line_key] = self._event_line(ev.step, text)
+            self._event_lines[line_key] = (*self._event_line(ev.step, text), ev.step)
 
     def _event_line(self, step: int, text: str) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
         short = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
         pos = LABEL_POSITIONS[len(self._event_lines) % len(LABEL_POSITIONS)]
+        log_x = self.log_x.isChecked()
         line = pg.InfiniteLine(
-            pos=step,
+            pos=step_pos(step, log_x),
             angle=90,
             pen=EVENT_PEN,
             label=short,
@@ -420,7 +316,7 @@ class LossPanel(Panel):
             },
         )
         line.setToolTip(f"step {step}: {text}")
-        acc_line = pg.InfiniteLine(pos=step, angle=90, pen=EVENT_PEN)
+        acc_line = pg.InfiniteLine(pos=step_pos(step, log_x), angle=90, pen=EVENT_PEN)
         self.loss_plot.addItem(line, ignoreBounds=True)
         self.acc_plot.addItem(acc_line, ignoreBounds=True)
         return line, acc_line

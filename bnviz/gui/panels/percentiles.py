@@ -2,12 +2,12 @@
 
 For every network, the median of z~ is a line and the 15th-85th percentile band is filled
 between two thin curves. Without batch norm the band drifts and changes width as the weights
-below it change (internal covariate shift); with batch norm it stays put.
+below it change (internal covariate shift); with batch norm it stays put. A single network
+switched with B keeps each stretch in the colour of the state it was trained in.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
@@ -20,6 +20,8 @@ from bnviz.gui.panels._view import (
     cache_axes,
     clip_and_downsample,
     finite_span,
+    part,
+    run_pieces,
     step_range,
 )
 from bnviz.train.history import RunHistory
@@ -83,15 +85,16 @@ class _Band:
         if not visible:
             self.diverged.setVisible(False)
 
-    def set_series(self, bands, key: tuple) -> None:
-        """``bands``: three DecimatingSeries (15th, 50th, 85th); skipped when ``key`` is
-        unchanged. The arrays are copied: a series' views change under it as it decimates."""
+    def set_series(self, bands, key: tuple, span: tuple[float, float]) -> None:
+        """``bands``: three DecimatingSeries (15th, 50th, 85th), shown where the step is in
+        ``span``; skipped when ``key`` is unchanged. The arrays are copied: a series' views
+        change under it as it decimates."""
+        key = (*key, span)
         if key == self.key:
             return
         self.key = key
-        x = np.array(bands[0].x)
         for item, series in zip((self.lo, self.median, self.hi), bands):
-            item.setData(x, np.array(series.y))
+            item.setData(*part(series, span))
 
     def set_diverged(self, step: int | None, name: str) -> None:
         self.diverged.setVisible(step is not None)
@@ -188,16 +191,23 @@ class PercentilePanel(Panel):
             f"z~ of layer {self.layer} ({self.units.currentText()}):"
             " 15th, 50th and 85th percentiles"
         )
-        labels, shown = {}, []
-        for s in frame.snapshots:
+        labels, shown, drawn = {}, [], set()
+        compare = len(frame.snapshots) > 1
+        for i, s in enumerate(frame.snapshots):
             h = frame.histories.get(s.run)
-            if h is not None:
-                label = style.run_label(s.run, h.batchnorm)
-                labels[s.run] = label + (" (diverged)" if h.diverged_step is not None else "")
-                if self._render_run(s.run, h, n > 0):
-                    shown.append(self.bands[s.run])
-        for run, band in self.bands.items():
-            if run not in labels:  # compare switched off: the other network is gone
+            if h is None:
+                continue
+            for key, seg, last, entry in run_pieces(s.run, h, compare):
+                drawn.add(key)
+                label = style.run_label(s.run, seg.batchnorm)
+                if entry:
+                    labels[key] = label + (" (diverged)" if h.diverged_step is not None else "")
+                color = style.run_color(seg.batchnorm, s.run, i)
+                span = (seg.start, seg.end)
+                if self._render_run(key, h, n > 0, color, span, label if last else None):
+                    shown.append(self.bands[key])
+        for key, band in self.bands.items():
+            if key not in drawn:  # compare switched off: the other network is gone
                 band.set_visible(False)
         self._sync_legend(labels)
         self._fit_ranges(shown, frame)
@@ -220,9 +230,19 @@ class PercentilePanel(Panel):
         if y:
             self.plot.setYRange(*y, padding=0)
 
-    def _render_run(self, run: str, h: RunHistory, any_layer: bool) -> bool:
-        """Draw one network's band; True when it is shown."""
-        band = self._band(run, h.batchnorm)
+    def _render_run(
+        self,
+        key: str,
+        h: RunHistory,
+        any_layer: bool,
+        color: tuple,
+        span: tuple[float, float],
+        name: str | None,
+    ) -> bool:
+        """Draw one network's band (or the ``span`` of it trained in one BN state), in
+        ``color``; ``name``: the network's name on its divergence mark (None: the part
+        before a switch, which has none). True when it is shown."""
+        band = self._band(key, color)
         bands = (h.unit_percentiles if self.unit0 else h.percentiles).get(self.layer)
         # A diverged network's last values are astronomically large and would squash the other
         # band flat: hide it and mark where it diverged.
@@ -230,16 +250,16 @@ class PercentilePanel(Panel):
         band.set_visible(visible)
         if bands is not None:
             band.set_series(
-                bands, (self.layer, self.unit0, len(bands[0]), bands[0].stride, h.last_step)
+                bands, (self.layer, self.unit0, len(bands[0]), bands[0].stride, h.last_step), span
             )
-        band.set_diverged(h.diverged_step, style.run_label(run, h.batchnorm))
+        band.set_diverged(h.diverged_step if name else None, name or "")
         return visible
 
-    def _band(self, run: str, batchnorm: bool) -> _Band:
-        band = self.bands.get(run)
+    def _band(self, key: str, color: tuple) -> _Band:
+        band = self.bands.get(key)
         if band is None:
-            band = self.bands[run] = _Band(self.plot)
-        band.set_color(style.run_color(batchnorm))
+            band = self.bands[key] = _Band(self.plot)
+        band.set_color(color)
         return band
 
     def _sync_legend(self, labels: dict[str, str]) -> None:

@@ -9,11 +9,14 @@ from bnviz.train.snapshot import Snapshot
 
 
 class RunPicker(QComboBox):
-    """Lists the frame's networks ("with BN" / "without BN"); hidden when there is only one."""
+    """Lists the frame's networks ("with BN" / "without BN", or the twins' values); hidden when
+    there is only one."""
 
     def __init__(self, tooltip: str, parent=None) -> None:
         super().__init__(parent)
         self.setToolTip(tooltip)
+        # Twins are named by their values ("optimizer=adam"): show the whole name.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setVisible(False)
         self.runs: tuple[str, ...] = ()
 
