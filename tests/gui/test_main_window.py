@@ -199,6 +199,38 @@ def test_exports(make_window, qtbot, tmp_path):
     assert not menus.save_settings(win, str(tmp_path / "no" / "such" / "dir.json"))
 
 
+def menu_action(win, *texts: str):
+    """The QAction reached through the menu bar by these texts (leading words suffice)."""
+    menu = win.menuBar()
+    for text in texts:
+        action = next(a for a in menu.actions() if a.text().replace("&", "").startswith(text))
+        menu = action.menu() or action
+    return menu
+
+
+def test_export_plot_menu_writes_every_view(make_window, qtbot, tmp_path, monkeypatch):
+    """Through the menu's own actions (their ``triggered`` passes ``checked``), including the
+    Hyperparameters plots and "Export all plots" into a folder."""
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    target = tmp_path / "loss.png"
+    monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(target), ""))
+    menu_action(win, "File", "Export plot", "Loss").trigger()
+    assert sorted(p.name for p in tmp_path.glob("loss*.png")) == ["loss-1.png", "loss-2.png"]
+    assert "exported loss-1.png" in win.status_message.text()
+    target = tmp_path / "hp.png"
+    menu_action(win, "File", "Export plot", "Hyperparameters").trigger()
+    assert len(list(tmp_path.glob("hp-*.png"))) == 3
+    folder = tmp_path / "all"
+    folder.mkdir()
+    monkeypatch.setattr(menus.QFileDialog, "getExistingDirectory", lambda *a: str(folder))
+    menu_action(win, "File", "Export plot", "Export all").trigger()
+    names = {p.name for p in folder.iterdir()}
+    assert {"activations.png", "confusion.png", "hyperparameters-3.png"} <= names, names
+    assert all(QImage(str(p)).width() > 50 for p in folder.iterdir())
+    assert f"to {folder}" in win.status_message.text()
+
+
 def test_closing_mid_run_stops_the_worker(make_window, qtbot):
     win = make_window()
     wait_step(qtbot, win, 5)

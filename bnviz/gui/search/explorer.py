@@ -314,6 +314,10 @@ class HparamExplorer(QWidget):
         )
         return self._babysit(config, f"babysitting trial {t.id}: {params}")
 
+    def export_items(self) -> list:
+        """The plots File > Export writes: the scatter, the sample histograms, the importance."""
+        return [self.scatter.ci, self.histograms.view.ci, self.importance.getPlotItem()]
+
     def _trial(self, trial_id: int) -> TrialRecord | None:
         return next((t for t in self.trials if t.id == trial_id), None)
 
