@@ -18,6 +18,7 @@ from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
+SETTINGS_SUFFIX = ".json"
 
 
 def build_menus(win) -> None:
@@ -94,6 +95,8 @@ def save_settings(win, path: str | None = None) -> bool:
     path = _ask(win, True, "Save settings", "bnviz settings (*.json)", path)
     if not path:
         return False
+    if not Path(path).suffix:  # Qt's own dialog does not add the filter's suffix
+        path += SETTINGS_SUFFIX
     try:
         win.controls.config().save(path)
     except OSError as e:

@@ -199,6 +199,15 @@ def test_exports(make_window, qtbot, tmp_path):
     assert not menus.save_settings(win, str(tmp_path / "no" / "such" / "dir.json"))
 
 
+def test_save_settings_adds_json(make_window, tmp_path, monkeypatch):
+    win = make_window(autoplay=False)
+    monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "s"), ""))
+    menu_action(win, "File", "Save settings").trigger()
+    assert (tmp_path / "s.json").is_file() and not (tmp_path / "s").exists()
+    assert "s.json" in win.status_message.text()
+    assert menus.open_settings(win, str(tmp_path / "s.json"))
+
+
 def menu_action(win, *texts: str):
     """The QAction reached through the menu bar by these texts (leading words suffice)."""
     menu = win.menuBar()
