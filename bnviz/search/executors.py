@@ -166,7 +166,9 @@ def _dask_executor(scheduler: str, workers: int) -> ExecutorHandle:
         from distributed import Client, LocalCluster
     except ImportError:
         raise SweepError(
-            "--scheduler needs Dask: pip install 'bnviz[dask]' (dask[distributed])"
+            # said the same in the app's scheduler field and after bnviz sweep --scheduler
+            f"the Dask scheduler {scheduler!r} needs Dask: pip install 'bnviz[dask]' "
+            "(dask[distributed])"
         ) from None
     if scheduler == "local":
         try:

@@ -3,6 +3,7 @@ reopening a study. Trials are tiny (100 samples, one hidden layer of 8, 1-2 epoc
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -215,6 +216,16 @@ def test_unreachable_scheduler_is_a_message(window, qtbot):
     qtbot.waitUntil(lambda: not ex.busy, timeout=30_000)
     assert "cannot reach" in ex.controls.status.text()
     assert ex.table.row_count() == 0
+
+
+def test_missing_dask_is_said_without_a_command_line_flag(window, qtbot, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed: ImportError
+    ex = window.explorer
+    ex.controls.scheduler.setText("local")
+    assert ex.start_round(n=2)
+    qtbot.waitUntil(lambda: not ex.busy, timeout=30_000)
+    said = ex.controls.status.text()
+    assert "needs Dask" in said and "'local'" in said and "--" not in said, said
 
 
 def test_reopened_study_shows_every_trial(window, qtbot, study_path):
