@@ -3,6 +3,7 @@ reopening a study. Trials are tiny (100 samples, one hidden layer of 8, 1-2 epoc
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -226,6 +227,24 @@ def test_missing_dask_is_said_without_a_command_line_flag(window, qtbot, monkeyp
     qtbot.waitUntil(lambda: not ex.busy, timeout=30_000)
     said = ex.controls.status.text()
     assert "needs Dask" in said and "'local'" in said and "--" not in said, said
+
+
+def test_workers_are_capped_at_the_trials_and_warned_above_the_cores(window, qtbot):
+    ex, cores = window.explorer, os.cpu_count() or 1
+    c = ex.controls
+    c.trials.setValue(2)
+    c.workers.setValue(100)
+    assert c.executor_key() == (2, None)
+    assert "2 at most" in c.workers_note.text()
+    c.trials.setValue(200)
+    assert c.executor_key() == (100, None)
+    assert f"more than the {cores} cores" in c.workers_note.text()
+    c.workers.setValue(1)
+    assert c.workers_note.text() == "" and c.workers_note.isHidden()
+    c.workers.setValue(100)
+    run_round(qtbot, ex, 2)  # the round's own size caps it too
+    assert ex.runner.description == "2 local worker processes"
+    assert ex.table.row_count() == 2
 
 
 def test_reopened_study_shows_every_trial(window, qtbot, study_path):

@@ -71,6 +71,11 @@ class SweepControls(QWidget):
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
         self.workers = _spin(1, 512, os.cpu_count() or 1)
+        self.workers.setToolTip("Trials run at once; never more than N trials (the rest would "
+                                "idle), and more than the cores here only share them.")
+        self.workers_note = QLabel("")
+        self.workers_note.setWordWrap(True)
+        self.workers_note.setStyleSheet("color: #a05000; font-size: 11px;")
         self.scheduler = QLineEdit()
         self.scheduler.setPlaceholderText("empty: local processes; tcp://host:8786 or 'local'")
         self.start_button = QPushButton("Start round")
@@ -89,6 +94,7 @@ class SweepControls(QWidget):
         self._layout()
         self._wire()
         self._show_ranges()
+        self._note_workers()
         self.set_running(False)
 
     def _layout(self) -> None:
@@ -108,6 +114,7 @@ class SweepControls(QWidget):
         f.addRow("epochs / trial", self.epochs)
         f.addRow("method", self.method)
         f.addRow("workers", self.workers)
+        f.addRow("", self.workers_note)
         f.addRow("scheduler", self.scheduler)
         buttons = QGridLayout()
         buttons.addWidget(self.start_button, 0, 0)
@@ -134,6 +141,9 @@ class SweepControls(QWidget):
             )
         self.metric_combo.currentIndexChanged.connect(self.metric_changed)
         self.workers.editingFinished.connect(self.executor_changed)
+        for spin in (self.workers, self.trials):
+            spin.valueChanged.connect(self._note_workers)
+        self.scheduler.textChanged.connect(self._note_workers)
         self.scheduler.editingFinished.connect(self.executor_changed)
         for button, signal in (
             (self.start_button, self.start_clicked), (self.box_button, self.box_clicked),
@@ -155,7 +165,22 @@ class SweepControls(QWidget):
         return self.metric_combo.currentData()
 
     def executor_key(self) -> tuple[int, str | None]:
-        return self.workers.value(), self.scheduler.text().strip() or None
+        """(workers, scheduler): never more workers than trials, which would only idle."""
+        workers = min(self.workers.value(), self.trials.value())
+        return workers, self.scheduler.text().strip() or None
+
+    def _note_workers(self, *_) -> None:
+        """Say when the workers are capped at N trials, or outnumber the cores they run on."""
+        workers, scheduler = self.executor_key()
+        cores = os.cpu_count() or 1
+        notes = []
+        if workers < self.workers.value():
+            notes.append(f"{workers} at most: one per trial")
+        if scheduler in (None, "local") and workers > cores:
+            notes.append(f"more than the {cores} cores here: trials share them, each slower "
+                         "and none sooner")  # fmt: skip
+        self.workers_note.setText("; ".join(notes))
+        self.workers_note.setVisible(bool(notes))
 
     def spaces(self) -> list[Space]:
         """The two plotted parameters' spaces from the range fields.

@@ -218,7 +218,8 @@ class HparamExplorer(QWidget):
         self.controls.set_progress(0, total)
         self.controls.set_running(True)
         self.busy = True
-        self.runner.start(sweep, *self.controls.executor_key())
+        workers, scheduler = self.controls.executor_key()
+        self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
         where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
         self._say(f"running {total} trials {where}...")
         return True
