@@ -95,6 +95,21 @@ def test_round_fills_scatter_table_histograms_and_importance(window, qtbot):
     assert lr_ticks == ["1e-4", "0.01", "1"]
 
 
+def test_importance_after_a_round_on_other_axes(window, qtbot):
+    """x switched to batch_size for a second round: every sampled parameter keeps a bar."""
+    ex = window.explorer
+    run_round(qtbot, ex, 5)
+    ex.controls.x_combo.setCurrentText("batch_size")
+    ex.controls.x_range.setText("2:64:pow2")
+    run_round(qtbot, ex, 5)
+    values = ex.importance.values
+    assert set(values) == {"lr", "beta", "batch_size"}
+    assert not any(np.isnan(v) for v in values.values()), values
+    assert sum(values.values()) > 0, values  # all zeros was the bug
+    _, heights = ex.importance.bars.opts["x"], ex.importance.bars.opts["height"]
+    assert list(heights) == [values[n] for n in values]
+
+
 def test_box_round_samples_inside_the_box(window, qtbot):
     ex = window.explorer
     run_round(qtbot, ex, 6)

@@ -286,7 +286,7 @@ class HparamExplorer(QWidget):
             name = space.name if space is not None else ""
             values = [t.params[name] for t in self.trials if name in t.params]
             self.histograms.set_samples(axis, space, values)
-        self.importance.set_trials(*points.sampled_coords(self.trials, self.rounds))
+        self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
 
     def select(self, trial_id: int) -> None:
         self.selected = trial_id
