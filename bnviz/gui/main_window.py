@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("bnviz: batch norm, softmax and hyperparameter search, live")
+        # A click on anything that takes no focus itself (a plot, the status bar, a label)
+        # takes it from a text field, so Space and R go to the shortcuts, not into the field.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}

@@ -199,6 +199,28 @@ def test_exports(make_window, qtbot, tmp_path):
     assert not menus.save_settings(win, str(tmp_path / "no" / "such" / "dir.json"))
 
 
+def test_a_click_outside_a_field_gives_the_keys_back_to_the_shortcuts(make_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    win = make_window(autoplay=False)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    field = win.controls.lr_field
+    qtbot.mouseClick(field, Qt.LeftButton)
+    qtbot.waitUntil(field.hasFocus)
+    for target in (win.statusBar(), win.panels["loss"]):
+        qtbot.mouseClick(field, Qt.LeftButton)
+        qtbot.keyClicks(field, "0.01")
+        qtbot.mouseClick(target, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not field.hasFocus())
+        focus = QApplication.focusWidget()
+        qtbot.keyClick(focus, Qt.Key_Space)  # where a person's key goes now
+        qtbot.waitUntil(lambda: win.playing)
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Space)
+        qtbot.waitUntil(lambda: not win.playing)
+        assert " " not in field.text() and "r" not in field.text()
+
+
 def test_save_settings_adds_json(make_window, tmp_path, monkeypatch):
     win = make_window(autoplay=False)
     monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "s"), ""))
