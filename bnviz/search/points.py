@@ -47,6 +47,22 @@ def default_space(name: str) -> Space | None:
     return parse_space(name, text) if text else None
 
 
+def fixed_params(config: dict) -> dict:
+    """The sampled names' values in a config (a ``TrainConfig.to_dict()``): what a trial ran
+    with for each parameter its round did not sample (``width``/``layers`` from ``hidden``)."""
+    out = {}
+    for name, (field, _) in SAMPLED.items():
+        if field == "hidden":
+            hidden = list(config.get("hidden") or [])
+            if name == "layers":
+                out[name] = len(hidden)
+            elif hidden:
+                out[name] = hidden[0]
+        elif field in config:
+            out[name] = config[field]
+    return out
+
+
 def metric_value(t: TrialRecord, metric: str) -> float:
     """The trial's result for colouring (a pruned trial's is partial); NaN when it has none:
     diverged, failed, or never evaluated."""

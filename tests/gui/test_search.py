@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer
 
 from bnviz.gui import style
 from bnviz.gui.main_window import MainWindow
@@ -108,6 +108,34 @@ def test_importance_after_a_round_on_other_axes(window, qtbot):
     assert sum(values.values()) > 0, values  # all zeros was the bug
     _, heights = ex.importance.bars.opts["x"], ex.importance.bars.opts["height"]
     assert list(heights) == [values[n] for n in values]
+
+
+def test_switching_x_keeps_earlier_trials_and_hides_the_hover_label(window, qtbot):
+    ex = window.explorer
+    run_round(qtbot, ex, 4)
+    s = ex.scatter
+    s.hover.setText("trial 1")
+    s.hover.show()  # as when the mouse rests on a point
+    ex.controls.x_combo.setCurrentText("batch_size")
+    assert not s.hover.isVisible()
+    # they ran at the base's batch size: shown there (log2(32) = 5), not dropped
+    assert shown_points(ex) == 4
+    assert set(s.data.x) == {5.0}
+    assert "batch_size" not in s.texts[s.data.ids[0]]  # the hover says what was sampled
+
+
+def test_empty_axes_show_their_range_and_a_box_stays_inside_it(window, qtbot, tmp_path):
+    ex = window.explorer
+    assert ex.open_study(tmp_path / "empty.sqlite")
+    (x0, x1), (y0, y1) = ex.scatter.vb.viewRange()
+    assert x0 <= -4 and x1 >= 0 and y0 <= -3 and y1 >= -1  # lr 1e-4..1, 1 - beta 1e-3..0.1
+    bottom = ex.scatter.axes["bottom"]
+    labels = [s for _, vals in bottom.tickValues(x0, x1, 400)
+              for s in bottom.tickStrings(vals, 1, _) if s]  # fmt: skip
+    assert "1e-4" in labels and "1" in labels, labels
+    ex.scatter._drawn(QRectF(-1.0, -2.5, 3.0, 1.0), True)  # drawn past lr = 1 (axis 0)
+    (bx0, bx1), (by0, by1) = ex.scatter.box()
+    assert (bx0, bx1) == (-1.0, 0.0) and (by0, by1) == (-2.5, -1.5)
 
 
 def test_box_round_samples_inside_the_box(window, qtbot):

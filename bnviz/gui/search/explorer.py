@@ -273,12 +273,14 @@ class HparamExplorer(QWidget):
         """Redraw every view from ``self.trials`` (items are reused, only data changes)."""
         xs, ys = self.plotted_spaces()
         metric = self.controls.metric_key()
-        if (xs, ys) != self._axes:
+        new_axes = (xs, ys) != self._axes
+        if new_axes:
             self._axes = (xs, ys)
             self.scatter.set_axes(xs, ys)
-            self.scatter.plot.enableAutoRange()
         if xs is not None and ys is not None:
-            data = points.place(self.trials, xs, ys, metric)
+            data = points.place(self._with_fixed(self.trials), xs, ys, metric)
+            if new_axes and len(data.ids):
+                self.scatter.plot.enableAutoRange()
             texts = {t.id: describe(t.params, t) for t in self.trials}
             best = points.best_id(self.trials, metric)
             self.scatter.set_points(data, metric, texts, best, self.selected)
@@ -287,6 +289,17 @@ class HparamExplorer(QWidget):
             values = [t.params[name] for t in self.trials if name in t.params]
             self.histograms.set_samples(axis, space, values)
         self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
+
+    def _with_fixed(self, trials: list[TrialRecord]) -> list[TrialRecord]:
+        """Trials with the values they ran at filled in for what their round did not sample,
+        so switching x to batch_size still shows the lr rounds (at the batch size they used)."""
+        fixed: dict[int, dict] = {}
+        for r in self.rounds:
+            try:
+                fixed[r["id"]] = points.fixed_params(self.base_config(r["id"]).to_dict())
+            except ConfigError:
+                fixed[r["id"]] = {}
+        return [replace(t, params={**fixed.get(t.round, {}), **t.params}) for t in trials]
 
     def select(self, trial_id: int) -> None:
         self.selected = trial_id
