@@ -28,6 +28,7 @@ from bnviz.data import DataError, Dataset, load_dataset
 from bnviz.gui import menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.controls import ControlPanel
+from bnviz.gui.fold import NarrowFold
 from bnviz.gui.hint import HintBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
@@ -44,6 +45,11 @@ MIN_FRAME_S = 0.030
 STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
 REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
+# The smallest window laid out for: a 1024 x 640 screen (below it, fields and plots clip).
+MIN_WINDOW = (1024, 640)
+# Below this width the bottom row folds the percentile panel away (softmax and confusion
+# need ~400 and ~300 px to be read; the activations panel shows the same z~ in the top row).
+FOLD_BOTTOM_PX = 900
 # ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
 HINT = (
@@ -84,6 +90,7 @@ class MainWindow(QMainWindow):
         # A click on anything that takes no focus itself (a plot, the status bar, a label)
         # takes it from a text field, so Space and R go to the shortcuts, not into the field.
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumSize(*MIN_WINDOW)
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}
@@ -144,6 +151,10 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Never narrower than the fields: a short window scrolls the controls instead.
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + bar + 2)
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls_dock")
         dock.setWidget(scroll)
@@ -158,6 +169,7 @@ class MainWindow(QMainWindow):
         for name in ("percentiles", "softmax", "confusion"):
             bottom.addWidget(p[name])
         bottom.setSizes([400, 420, 320])
+        self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
         outer = QSplitter(Qt.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)

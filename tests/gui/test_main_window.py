@@ -221,6 +221,32 @@ def test_a_click_outside_a_field_gives_the_keys_back_to_the_shortcuts(make_windo
         assert " " not in field.text() and "r" not in field.text()
 
 
+def test_laid_out_for_1024_by_640(make_window, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit
+
+    win = make_window(autoplay=False)
+    assert (win.minimumWidth(), win.minimumHeight()) == (1024, 640)
+    win.resize(1024, 640)
+    qtbot.waitUntil(lambda: win.width() == 1024)
+    scroll = win.controls.parentWidget().parentWidget()  # viewport, then the scroll area
+    view = scroll.viewport()
+    fields = [f for kind in (QLineEdit, QAbstractSpinBox, QComboBox)
+              for f in win.controls.findChildren(kind) if f.isVisible()]  # fmt: skip
+    assert len(fields) > 10
+    for f in fields:
+        right = f.mapTo(view, QPoint(f.width(), 0)).x()
+        assert f.width() >= 60 and right <= view.width(), (f, f.width(), right, view.width())
+    bottom = win.splitters["bottom"]
+    qtbot.waitUntil(lambda: bottom.sizes()[0] == 0)  # the percentile panel folded away
+    assert win.panels["softmax"].width() >= 350 and win.panels["confusion"].width() >= 280
+    win.tabs.setCurrentWidget(win.explorer)
+    qtbot.waitUntil(lambda: win.explorer.scatter.width() >= 300)
+    win.resize(1500, 920)
+    win.tabs.setCurrentWidget(win.training_tab)
+    qtbot.waitUntil(lambda: bottom.sizes()[0] > 200)  # and back when there is room
+
+
 def test_save_settings_adds_json(make_window, tmp_path, monkeypatch):
     win = make_window(autoplay=False)
     monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "s"), ""))

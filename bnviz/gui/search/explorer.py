@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QSplitter, QWidget
 
+from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
@@ -32,6 +33,9 @@ DEFAULT_STUDY = "explorer.sqlite"
 BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
 REFRESH_MS = 50  # results arriving in a burst are drawn once
 STUDY_FILTER = "bnviz study (*.sqlite);;All files (*)"
+# Narrower than this, the histograms and importance column folds away: the scatter needs the
+# room more (at 1024 x 640 it was left 100 px wide).
+FOLD_HISTOGRAMS_PX = 1000
 
 
 class HparamExplorer(QWidget):
@@ -101,6 +105,7 @@ class HparamExplorer(QWidget):
         for w in (scroll, middle, right):
             outer.addWidget(w)
         outer.setSizes([290, 620, 430])
+        self.histogram_fold = NarrowFold(outer, 2, FOLD_HISTOGRAMS_PX, grow=1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
