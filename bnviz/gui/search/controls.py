@@ -19,17 +19,19 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from bnviz.gui.fields import CheckedSpinBox
 from bnviz.search.points import DEFAULT_RANGES, METRICS
 from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 10
 MAX_TRIALS = 10_000
+MAX_EPOCHS = 100_000
+MAX_WORKERS = 512
 HINT = (
     "Drag on the plot to draw a box around the good points, then 'Sample N in box'. "
     "Drag the box to move it, its corners to resize; middle-drag pans, wheel zooms. "
@@ -66,11 +68,13 @@ class SweepControls(QWidget):
         self.metric_combo = QComboBox()
         for key, label in METRICS.items():
             self.metric_combo.addItem(label, key)
-        self.trials = _spin(1, MAX_TRIALS, DEFAULT_TRIALS)
-        self.epochs = _spin(1, 1000, DEFAULT_EPOCHS)
+        self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
+        self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
-        self.workers = _spin(1, 512, os.cpu_count() or 1)
+        self.workers = _spin("workers", 1, MAX_WORKERS, os.cpu_count() or 1)
+        for spin in (self.trials, self.epochs, self.workers):
+            spin.refused.connect(lambda m: self.say(m, error=True))
         self.workers.setToolTip("Trials run at once; never more than N trials (the rest would "
                                 "idle), and more than the cores here only share them.")
         self.workers_note = QLabel("")
@@ -245,8 +249,7 @@ def short_text(space: Space) -> str:
     return space.to_text()
 
 
-def _spin(lo: int, hi: int, value: int) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
+def _spin(label: str, lo: int, hi: int, value: int) -> CheckedSpinBox:
+    s = CheckedSpinBox(label, lo, hi)
     s.setValue(value)
     return s
