@@ -247,6 +247,25 @@ def test_laid_out_for_1024_by_640(make_window, qtbot):
     qtbot.waitUntil(lambda: bottom.sizes()[0] > 200)  # and back when there is room
 
 
+def test_paused_window_does_not_redraw_until_something_changes(make_window, qtbot):
+    win = make_window(autoplay=False)
+    qtbot.waitUntil(lambda: win.frame is not None, timeout=10000)
+    drawn = []
+    loss = win.panels["loss"]
+    render = loss.render
+    loss.render = lambda frame: (drawn.append(frame.snapshots[0].step), render(frame))
+    qtbot.wait(1000)  # 30 frames a second used to be drawn here
+    assert len(drawn) <= 1, drawn
+    win.step_once()
+    qtbot.waitUntil(lambda: 1 in drawn, timeout=5000)
+    n = len(drawn)
+    win.controls.lr.set_value(0.2)
+    win.controls.lr.value_changed.emit(0.2)  # a live change is drawn although paused
+    qtbot.waitUntil(lambda: len(drawn) > n, timeout=5000)
+    win.toggle_play()
+    qtbot.waitUntil(lambda: len(drawn) > n + 10, timeout=10000)
+
+
 def test_save_settings_adds_json(make_window, tmp_path, monkeypatch):
     win = make_window(autoplay=False)
     monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "s"), ""))
