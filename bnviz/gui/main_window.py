@@ -297,6 +297,13 @@ class MainWindow(QMainWindow):
         self._wake()
         self.controls.set_playing(self.playing)
 
+    def pause_for_round(self) -> None:
+        """A search round started: live training would keep a core from its trials."""
+        if self.playing:
+            self.toggle_play()
+            self.show_message("live training paused while the search round runs, so the trials "
+                              "get every core (Space resumes it)")  # fmt: skip
+
     def _set_stop_rule(self, rule: StopRule) -> None:
         self.autopause.rule = rule
         self.autopause.rearm()

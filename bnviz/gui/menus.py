@@ -197,7 +197,9 @@ def add_optional_tabs(win) -> None:
         from bnviz.gui.search.explorer import HparamExplorer
     except ImportError:
         return
-    win.explorer = HparamExplorer(win.controls.config, win.babysit, win.show_message)
+    win.explorer = HparamExplorer(
+        win.controls.config, win.babysit, win.show_message, round_started=win.pause_for_round
+    )
     win.tabs.addTab(win.explorer, "Hyperparameters")
 
 

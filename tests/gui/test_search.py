@@ -95,6 +95,14 @@ def test_round_fills_scatter_table_histograms_and_importance(window, qtbot):
     assert lr_ticks == ["1e-4", "0.01", "1"]
 
 
+def test_a_round_pauses_live_training_and_says_so(window, qtbot):
+    assert window.playing
+    run_round(qtbot, window.explorer, 2)
+    assert not window.playing
+    assert "live training paused" in window.status_message.text()
+    assert window.controls.play_button.text() == "Play"
+
+
 def test_importance_after_a_round_on_other_axes(window, qtbot):
     """x switched to batch_size for a second round: every sampled parameter keeps a bar."""
     ex = window.explorer

@@ -49,6 +49,8 @@ class HparamExplorer(QWidget):
         shows it (the panda approach); False when it was refused (it says why).
     show_message : ``show_message(text, error)``, where errors are also reported (a status bar).
     study_path : a study to open at once.
+    round_started : called when a round starts (the window pauses live training, which would
+        otherwise keep a core from the trials).
 
     Call :meth:`shutdown` when the window closes.
     """
@@ -59,11 +61,13 @@ class HparamExplorer(QWidget):
         babysit: Callable[[TrainConfig, str], bool],
         show_message: Callable[[str, bool], None] | None = None,
         study_path: str | Path | None = None,
+        round_started: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self._live_config = live_config
         self._babysit = babysit
         self._show_message = show_message
+        self._round_started = round_started
         self.study: Study | None = None
         self.trials: list[TrialRecord] = []
         self.rounds: list[dict] = []
@@ -225,6 +229,8 @@ class HparamExplorer(QWidget):
         self.busy = True
         workers, scheduler = self.controls.executor_key()
         self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
+        if self._round_started is not None:
+            self._round_started()
         where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
         self._say(f"running {total} trials {where}...")
         return True
