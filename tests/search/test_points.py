@@ -72,8 +72,10 @@ def test_failed_trials_are_left_out_of_the_ranking_diverged_ones_rank_worst() ->
 def test_each_parameter_is_ranked_over_the_trials_that_sampled_it() -> None:
     """A round on (lr, beta), then one on (batch_size, beta): no trial has all three, yet
     each parameter gets its bar (the app once showed all zeros here)."""
-    first = [trial(i, lr, loss) for i, (lr, loss) in enumerate([(1e-3, 0.9), (1e-2, 0.5),
-                                                                 (1e-1, 0.2), (0.5, 0.1)])]
+    first = [
+        trial(i, lr, loss)
+        for i, (lr, loss) in enumerate([(1e-3, 0.9), (1e-2, 0.5), (1e-1, 0.2), (0.5, 0.1)])
+    ]
     second = [
         trial(10 + i, 0.0, loss, round=2, params={"batch_size": b, "beta": 0.9})
         for i, (b, loss) in enumerate([(16, 0.1), (64, 0.3), (256, 0.6), (512, 0.8)])

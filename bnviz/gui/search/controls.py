@@ -75,8 +75,10 @@ class SweepControls(QWidget):
         self.workers = _spin("workers", 1, MAX_WORKERS, os.cpu_count() or 1)
         for spin in (self.trials, self.epochs, self.workers):
             spin.refused.connect(lambda m: self.say(m, error=True))
-        self.workers.setToolTip("Trials run at once; never more than N trials (the rest would "
-                                "idle), and more than the cores here only share them.")
+        self.workers.setToolTip(
+            "Trials run at once; never more than N trials (the rest would "
+            "idle), and more than the cores here only share them."
+        )
         self.workers_note = QLabel("")
         self.workers_note.setWordWrap(True)
         self.workers_note.setStyleSheet("color: #a05000; font-size: 11px;")
