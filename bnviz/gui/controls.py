@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS
-from bnviz.gui.fields import LogSlider, ValidatedField, fmt_float
+from bnviz.gui.fields import CheckedSpinBox, LogSlider, ValidatedField, fmt_float
 from bnviz.train.config import (
     COMPARABLE,
     MAX_HIDDEN_LAYERS,
@@ -123,10 +123,10 @@ class ControlPanel(QWidget):
         self.speed.setValue(SPEEDS.index(DEFAULT_SPEED))
         self._speed_tip()
         self.speed.valueChanged.connect(self._speed_moved)
-        self.max_epochs = self._spin(0, 1_000_000, "max_epochs")
+        self.max_epochs = self._spin(0, 1_000_000, "max_epochs", "stop after epochs")
         self.max_epochs.setValue(DEFAULT_MAX_EPOCHS)
         self.max_epochs.setSpecialValueText("never")
-        self.patience = self._spin(0, 100_000, "patience")
+        self.patience = self._spin(0, 100_000, "patience", "pause at plateau")
         self.patience.setValue(DEFAULT_PATIENCE)
         self.patience.setSpecialValueText("off")
         self.patience.setSuffix(" evaluations")
@@ -172,8 +172,8 @@ class ControlPanel(QWidget):
     def _net_box(self) -> QGroupBox:
         box = QGroupBox("Network")
         form = QFormLayout(box)
-        self.layers = self._spin(0, MAX_HIDDEN_LAYERS, "layers")
-        self.width = self._spin(1, MAX_HIDDEN_UNITS, "width")
+        self.layers = self._spin(0, MAX_HIDDEN_LAYERS, "layers", "hidden layers")
+        self.width = self._spin(1, MAX_HIDDEN_UNITS, "width", "width")
         self.activation = QComboBox()
         self.activation.addItems(list(PARAMS["activation"].choices))
         self._tip(self.activation, "activation")
@@ -256,15 +256,16 @@ class ControlPanel(QWidget):
         return ValidatedField(p.default, p.parse, fmt_float)
 
     def _param_spin(self, name: str, tip: str) -> QSpinBox:
-        """A spin box over a registry parameter's range (its soft top where it has none)."""
+        """A spin box over a registry parameter's range (its soft top where it has none); a
+        value out of range is refused with the parameter's own message."""
         p = PARAMS[name]
         low = int(p.low or 0) + (1 if p.low_open else 0)
-        return self._spin(low, int(min(p.top or QT_INT_MAX, QT_INT_MAX)), tip)
+        return self._spin(low, int(min(p.top or QT_INT_MAX, QT_INT_MAX)), tip, p.label, p.check)
 
-    def _spin(self, lo: int, hi: int, tip: str) -> QSpinBox:
-        s = QSpinBox()
-        s.setRange(lo, hi)
+    def _spin(self, lo: int, hi: int, tip: str, label: str, check=None) -> QSpinBox:
+        s = CheckedSpinBox(label, lo, hi, check)
         s.setKeyboardTracking(False)  # typing "128" must not reset at "1" and "12"
+        s.refused.connect(self.invalid_input)
         self._tip(s, tip)
         return s
 

@@ -9,10 +9,12 @@ the course says a learning rate lives on.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSlider, QWidget
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSlider, QSpinBox, QWidget
 
 INVALID_STYLE = "QLineEdit { background: #ffd6d6; }"
 
@@ -58,6 +60,54 @@ class ValidatedField(QLineEdit):
             self._value = value
             self.setText(self._fmt(value))
             self.value_changed.emit(value)
+
+
+_WHOLE = re.compile(r"[+-]?\d+")
+_TYPING_WHOLE = re.compile(r"[+-]?\d*")  # "-" on the way to "-5"
+
+
+class CheckedSpinBox(QSpinBox):
+    """A spin box that never clamps silently: a whole number typed out of range is kept until
+    editing finishes, then refused with the reason (``refused``) and the last value restored.
+
+    ``check(value)`` raises ValueError with the message a person reads (a registry
+    parameter's own check); by default the message names the box's range.
+    """
+
+    refused = Signal(str)
+
+    def __init__(self, label: str, lo: int, hi: int,
+                 check: Callable[[int], object] | None = None, parent=None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.label, self._check = label, check
+        self.setRange(lo, hi)
+
+    def validate(self, text: str, pos: int):
+        state = super().validate(text, pos)
+        found = state[0] if isinstance(state, tuple) else state
+        if found == QValidator.State.Invalid and _TYPING_WHOLE.fullmatch(self._typed(text)):
+            return QValidator.State.Intermediate, text, pos  # refused at the end, with a reason
+        return state
+
+    def fixup(self, text: str) -> str:
+        typed = self._typed(text)
+        if _WHOLE.fullmatch(typed):
+            self.refused.emit(f"{self._why(int(typed))}; kept {self.value()}")
+        return text
+
+    def _typed(self, text: str) -> str:
+        text = text.strip()
+        for affix in (self.prefix(), self.suffix().strip()):
+            text = text.replace(affix, "").strip() if affix else text
+        return text
+
+    def _why(self, v: int) -> str:
+        if self._check is not None:
+            try:
+                self._check(v)
+            except ValueError as e:
+                return str(e)
+        return f"{self.label} must be {self.minimum()}..{self.maximum()} here, got {v}"
 
 
 def fmt_float(v: float) -> str:

@@ -28,6 +28,7 @@ from bnviz.data import DataError, Dataset, load_dataset
 from bnviz.gui import menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.controls import ControlPanel
+from bnviz.gui.fold import NarrowFold
 from bnviz.gui.hint import HintBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
@@ -43,7 +44,15 @@ from bnviz.train.trainer import load_data
 MIN_FRAME_S = 0.030
 STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
 REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
+# Paused with nothing new: ask the trainer this often (not at the frame rate), so a probe a view
+# starts asking for still arrives soon, and draw nothing (18% CPU went on redrawing a still run).
+IDLE_POLL_S = 0.2
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
+# The smallest window laid out for: a 1024 x 640 screen (below it, fields and plots clip).
+MIN_WINDOW = (1024, 640)
+# Below this width the bottom row folds the percentile panel away (softmax and confusion
+# need ~400 and ~300 px to be read; the activations panel shows the same z~ in the top row).
+FOLD_BOTTOM_PX = 900
 # ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
 HINT = (
@@ -81,6 +90,10 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("bnviz: batch norm, softmax and hyperparameter search, live")
+        # A click on anything that takes no focus itself (a plot, the status bar, a label)
+        # takes it from a text field, so Space and R go to the shortcuts, not into the field.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumSize(*MIN_WINDOW)
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}
@@ -114,6 +127,10 @@ class MainWindow(QMainWindow):
         self.timer.setSingleShot(True)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
+        self._news = True  # the user changed something since the last frame drawn
+        self._idle_timer = QTimer(self, singleShot=True, interval=round(1000 * IDLE_POLL_S))
+        self._idle_timer.timeout.connect(self._request_snapshot)
+        self.tabs.currentChanged.connect(self._wake)
         self._paint_watch = PaintWatch(self._painted, self)
         for view in self.tabs.widget(0).findChildren(QGraphicsView):
             view.viewport().installEventFilter(self._paint_watch)
@@ -141,6 +158,10 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Never narrower than the fields: a short window scrolls the controls instead.
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + bar + 2)
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls_dock")
         dock.setWidget(scroll)
@@ -155,6 +176,7 @@ class MainWindow(QMainWindow):
         for name in ("percentiles", "softmax", "confusion"):
             bottom.addWidget(p[name])
         bottom.setSizes([400, 420, 320])
+        self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
         outer = QSplitter(Qt.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)
@@ -224,6 +246,7 @@ class MainWindow(QMainWindow):
         self.autopause.rearm()
         self._rendered_at, self._probe_results = {}, {}
         self.generation = self.worker.replace_trainer(config, data)
+        self._wake()
         for p in self.panels.values():
             p.set_dataset(self.data)
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
@@ -246,6 +269,7 @@ class MainWindow(QMainWindow):
 
         self.config = replace(self.config, **changes)
         self.worker.set_hparams(**changes)
+        self._wake()
         # Replaces any red message left by an earlier bad entry: this value was accepted.
         text = ", ".join(f"{k} = {v:g}" for k, v in changes.items())
         if self.config.compare and self.config.compare_setting in changes:
@@ -266,6 +290,7 @@ class MainWindow(QMainWindow):
 
         self.config = replace(self.config, batchnorm=on)
         self.worker.set_batchnorm(on)
+        self._wake()
         self.show_message(f"batch norm {'on' if on else 'off'} (output preserved at the flip)")
 
     def toggle_play(self) -> None:
@@ -273,7 +298,15 @@ class MainWindow(QMainWindow):
         if self.playing:
             self.autopause.rearm()  # the user goes on: count the budget and plateau anew
         (self.worker.play if self.playing else self.worker.pause)()
+        self._wake()
         self.controls.set_playing(self.playing)
+
+    def pause_for_round(self) -> None:
+        """A search round started: live training would keep a core from its trials."""
+        if self.playing:
+            self.toggle_play()
+            self.show_message("live training paused while the search round runs, so the trials "
+                              "get every core (Space resumes it)")  # fmt: skip
 
     def _set_stop_rule(self, rule: StopRule) -> None:
         self.autopause.rule = rule
@@ -289,9 +322,11 @@ class MainWindow(QMainWindow):
         if self.playing:
             self.toggle_play()
         self.worker.step_once()
+        self._wake()
 
     def _state_changed(self, playing: bool) -> None:
         self.playing = playing
+        self._wake()
         self.controls.set_playing(playing)
 
     def show_message(self, text: str, error: bool = False) -> None:
@@ -320,6 +355,14 @@ class MainWindow(QMainWindow):
         if self._pending is None:
             return
         taken, self._pending = self._pending, None
+        if self._nothing_new(taken):
+            self.steps_per_s = taken.steps_per_s
+            if time.perf_counter() - self._last_render > REDRAW_WINDOW_S:
+                self.redraws_per_s = 0.0
+            self._show_counts(taken.snapshots)
+            self._idle_timer.start()
+            return
+        self._news = False
         snaps, self.steps_per_s = taken.snapshots, taken.steps_per_s
         self._probe_results.update(taken.probes)
         self._last_render = time.perf_counter()
@@ -346,6 +389,23 @@ class MainWindow(QMainWindow):
                 self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
         self._unpainted = True
         self._show_counts(snaps)
+
+    def _nothing_new(self, taken: SnapshotTaken) -> bool:
+        """Paused, the same steps as the frame on screen, no probe asked for anew (a timed
+        probe run again on unchanged weights gives what is shown), nothing changed by the
+        user: drawing it again would show the same picture."""
+        if self.playing or self._news or self.frame is None:
+            return False
+        if any(req not in self._probe_results for req in taken.probes):
+            return False
+        return [s.step for s in taken.snapshots] == [s.step for s in self.frame.snapshots]
+
+    def _wake(self, *_) -> None:
+        """Something changed: draw the next snapshot, and ask for it now if we were idle."""
+        self._news = True
+        if self._idle_timer.isActive():
+            self._idle_timer.stop()
+            self._request_snapshot()
 
     def _painted(self) -> None:
         """A panel painted: the first paint after a frame was drawn counts as a redraw."""

@@ -7,6 +7,7 @@ Every file action reports failure in the status bar and leaves the current run a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtGui import QAction
@@ -17,6 +18,7 @@ from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
+SETTINGS_SUFFIX = ".json"
 
 
 def build_menus(win) -> None:
@@ -29,8 +31,11 @@ def build_menus(win) -> None:
     _action(win, file, "Export metrics (CSV)...", lambda: export_metrics(win))
     _action(win, file, "Save model (.npz)...", lambda: save_model(win))
     export = file.addMenu("Export plot")
-    for name, panel in win.panels.items():
-        _action(win, export, f"{panel.title}...", lambda n=name: export_plot(win, n))
+    for name, (title, _) in export_sources(win).items():
+        # ``triggered`` passes ``checked`` first: it must not land in the name's default
+        _action(win, export, f"{title}...", lambda _checked=False, n=name: export_plot(win, n))
+    export.addSeparator()
+    _action(win, export, "Export all plots to a folder...", lambda: export_all(win))
     file.addSeparator()
     _action(win, file, "Quit", win.close, "Ctrl+Q")
     run = bar.addMenu("&Run")
@@ -90,6 +95,8 @@ def save_settings(win, path: str | None = None) -> bool:
     path = _ask(win, True, "Save settings", "bnviz settings (*.json)", path)
     if not path:
         return False
+    if not Path(path).suffix:  # Qt's own dialog does not add the filter's suffix
+        path += SETTINGS_SUFFIX
     try:
         win.controls.config().save(path)
     except OSError as e:
@@ -127,29 +134,61 @@ def save_model(win, path: str | None = None) -> bool:
     return True
 
 
-def export_plot(win, name: str, path: str | None = None) -> bool:
-    """Export a panel's plots as PNG or SVG (by the file's suffix), one file per plot item."""
-    from bnviz.gui.export import export_item
+def export_sources(win) -> dict[str, tuple[str, Callable[[], list]]]:
+    """What File > Export plot offers: name -> (menu title, the plot items to write)."""
+    out = {name: (p.title, p.export_items) for name, p in win.panels.items()}
+    explorer = getattr(win, "explorer", None)
+    if explorer is not None:
+        out["hyperparameters"] = ("Hyperparameters (scatter, samples, importance)",
+                                  explorer.export_items)  # fmt: skip
+    return out
 
+
+def export_plot(win, name: str, path: str | None = None) -> bool:
+    """Export a view's plots as PNG or SVG (by the file's suffix), one file per plot item."""
     path = _ask(win, True, "Export plot", "PNG (*.png);;SVG (*.svg)", path)
     if not path:
         return False
-    items = win.panels[name].export_items()
-    if not items:
-        win.show_message("nothing to export in this panel", error=True)
-        return False
-    p = Path(path)
-    written = []
     try:
-        for i, item in enumerate(items):
-            target = p if len(items) == 1 else p.with_name(f"{p.stem}-{i + 1}{p.suffix}")
-            export_item(item, target)
-            written.append(target.name)
-    except Exception as e:
+        written = _export(win, name, Path(path))
+    except Exception as e:  # OSError, a plot that cannot render: report, never crash
         win.show_message(f"could not export the plot: {e}", error=True)
+        return False
+    if not written:
+        win.show_message("nothing to export in this view", error=True)
         return False
     win.show_message(f"exported {', '.join(written)}")
     return True
+
+
+def export_all(win, folder: str | None = None, suffix: str = ".png") -> bool:
+    """Every view's plots into ``folder``, one file per plot item, named after the view."""
+    if folder is None:
+        folder = QFileDialog.getExistingDirectory(win, "Export all plots to a folder") or None
+    if not folder:
+        return False
+    written: list[str] = []
+    try:
+        for name in export_sources(win):
+            written += _export(win, name, Path(folder) / f"{name}{suffix}")
+    except Exception as e:
+        win.show_message(f"could not export the plots: {e}", error=True)
+        return False
+    win.show_message(f"exported {len(written)} plots to {folder}")
+    return bool(written)
+
+
+def _export(win, name: str, path: Path) -> list[str]:
+    """Write view ``name``'s items to ``path`` (``stem-1``, ``stem-2``... when several)."""
+    from bnviz.gui.export import export_item
+
+    items = export_sources(win)[name][1]()
+    written = []
+    for i, item in enumerate(items):
+        target = path if len(items) == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+        export_item(item, target)
+        written.append(target.name)
+    return written
 
 
 def add_optional_tabs(win) -> None:
@@ -158,7 +197,9 @@ def add_optional_tabs(win) -> None:
         from bnviz.gui.search.explorer import HparamExplorer
     except ImportError:
         return
-    win.explorer = HparamExplorer(win.controls.config, win.babysit, win.show_message)
+    win.explorer = HparamExplorer(
+        win.controls.config, win.babysit, win.show_message, round_started=win.pause_for_round
+    )
     win.tabs.addTab(win.explorer, "Hyperparameters")
 
 

@@ -47,6 +47,22 @@ def default_space(name: str) -> Space | None:
     return parse_space(name, text) if text else None
 
 
+def fixed_params(config: dict) -> dict:
+    """The sampled names' values in a config (a ``TrainConfig.to_dict()``): what a trial ran
+    with for each parameter its round did not sample (``width``/``layers`` from ``hidden``)."""
+    out = {}
+    for name, (field, _) in SAMPLED.items():
+        if field == "hidden":
+            hidden = list(config.get("hidden") or [])
+            if name == "layers":
+                out[name] = len(hidden)
+            elif hidden:
+                out[name] = hidden[0]
+        elif field in config:
+            out[name] = config[field]
+    return out
+
+
 def metric_value(t: TrialRecord, metric: str) -> float:
     """The trial's result for colouring (a pruned trial's is partial); NaN when it has none:
     diverged, failed, or never evaluated."""
@@ -108,20 +124,27 @@ def best_id(trials: list[TrialRecord], metric: str) -> int | None:
     return min(scored)[1] if scored else None
 
 
-def sampled_coords(trials: list[TrialRecord], rounds: list[dict]) -> tuple[dict, np.ndarray]:
-    """Axis coordinates of every numeric sampled parameter, and the losses to rank them by.
+def sampled_coords(
+    trials: list[TrialRecord], rounds: list[dict]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per numeric sampled parameter: its axis coordinate and the loss to rank it by, over the
+    trials that sampled it (arrays of shape (n_name,)).
 
-    Only trials that sampled every such parameter are used, so each column has one length.
-    Failed trials are left out: a worker that raised says nothing about the loss.
+    Each parameter takes the trials that sampled it, not only those that sampled every
+    parameter: after a round on (lr, beta) and one on (batch_size, beta), no trial has all
+    three, and every bar would read zero. Failed trials are left out: a worker that raised says
+    nothing about the loss.
     """
     trials = [t for t in trials if t.state is not TrialState.FAILED]
     names = sorted({n for t in trials for n in t.params})
     found = {n: axis_space(rounds, n) for n in names}
     spaces = {n: s for n, s in found.items() if s is not None and s.kind != "cat"}
-    kept = [t for t in trials if all(n in t.params for n in spaces)]
-    coords = {n: s.to_axis([t.params[n] for t in kept]) for n, s in spaces.items()}
-    losses = np.array([loss_for_ranking(t.val_loss, t.diverged) for t in kept], dtype=float)
-    return coords, losses
+    out = {}
+    for n, s in spaces.items():
+        kept = [t for t in trials if n in t.params]
+        losses = [loss_for_ranking(t.val_loss, t.diverged) for t in kept]
+        out[n] = (s.to_axis([t.params[n] for t in kept]), np.array(losses, dtype=float))
+    return out
 
 
 def plotted_quantity(space: Space, values: list) -> tuple[np.ndarray, float, float, str]:

@@ -125,7 +125,9 @@ class Param:
             return
         note = f" ({self.note})" if self.note else ""
         if self.low is not None and self.high is not None and self.kind == "int":
-            raise ConfigError(f"{self.label} must be {self.low:g}..{self.high:g}, got {v:g}{note}")
+            # whole numbers in full: a seed's top is 4294967295, not 4.29497e+09
+            whole = f"{int(self.low)}..{int(self.high)}"
+            raise ConfigError(f"{self.label} must be {whole}, got {int(v)}{note}")
         if self.low is not None and self.high is not None:
             lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
             raise ConfigError(

@@ -69,3 +69,47 @@ def test_classes_and_noise_are_off_for_the_digits(panel):
     assert not p.classes.isEnabled() and not p.noise.isEnabled()
     p.set_config(TrainConfig(dataset="spirals"))
     assert p.classes.isEnabled() and p.noise.isEnabled()
+
+
+def type_into(qtbot, spin, text: str) -> None:
+    """Select the box's text, type ``text`` and press Return, as a person would."""
+    from PySide6.QtCore import Qt
+
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    assert spin.lineEdit().text().startswith(text)  # the keys were not dropped on the way
+    qtbot.keyClick(spin.lineEdit(), Qt.Key_Return)
+
+
+@pytest.mark.parametrize(
+    ("box", "text", "said"),
+    [
+        ("width", "100000", "width must be 1..4096 here, got 100000; kept 32"),
+        ("batch", "1", "batch size must be >= 2, got 1 (batch norm needs 2); kept 32"),
+        ("seed", "99999999999999", "seed must be 0..4294967295, got 99999999999999; kept 0"),
+        ("seed", "-5", "seed must be 0..4294967295, got -5; kept 0"),
+        ("seed", "3000000000", "seed must be 0..2147483647 here, got 3000000000; kept 0"),
+    ],
+)
+def test_a_spin_box_says_why_it_refuses_instead_of_clamping(panel, qtbot, box, text, said):
+    p = panel(TrainConfig())
+    before = p.config()
+    with qtbot.waitSignal(p.invalid_input) as got:
+        type_into(qtbot, getattr(p, box), text)
+    assert got.args[0] == said
+    assert p.config() == before and getattr(p, box).text() == str(getattr(p, box).value())
+    with qtbot.waitSignal(p.reset_requested if box != "batch" else p.hparams_changed):
+        type_into(qtbot, getattr(p, box), "64")  # a valid value is taken as typed
+    assert getattr(p, box).value() == 64
+
+
+def test_explorer_boxes_say_why_they_refuse(qtbot):
+    from bnviz.gui.search.controls import SweepControls
+
+    c = SweepControls()
+    qtbot.addWidget(c)
+    type_into(qtbot, c.workers, "0")
+    assert c.status.text() == f"workers must be 1..512 here, got 0; kept {c.workers.value()}"
+    type_into(qtbot, c.epochs, "3000")
+    assert c.epochs.value() == 3000  # valid: taken as typed

@@ -199,6 +199,114 @@ def test_exports(make_window, qtbot, tmp_path):
     assert not menus.save_settings(win, str(tmp_path / "no" / "such" / "dir.json"))
 
 
+def test_a_click_outside_a_field_gives_the_keys_back_to_the_shortcuts(make_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    win = make_window(autoplay=False)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    field = win.controls.lr_field
+    qtbot.mouseClick(field, Qt.LeftButton)
+    qtbot.waitUntil(field.hasFocus)
+    for target in (win.statusBar(), win.panels["loss"]):
+        qtbot.mouseClick(field, Qt.LeftButton)
+        qtbot.keyClicks(field, "0.01")
+        qtbot.mouseClick(target, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not field.hasFocus())
+        focus = QApplication.focusWidget()
+        qtbot.keyClick(focus, Qt.Key_Space)  # where a person's key goes now
+        qtbot.waitUntil(lambda: win.playing)
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Space)
+        qtbot.waitUntil(lambda: not win.playing)
+        assert " " not in field.text() and "r" not in field.text()
+
+
+def test_laid_out_for_1024_by_640(make_window, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit
+
+    win = make_window(autoplay=False)
+    assert (win.minimumWidth(), win.minimumHeight()) == (1024, 640)
+    win.resize(1024, 640)
+    qtbot.waitUntil(lambda: win.width() == 1024)
+    scroll = win.controls.parentWidget().parentWidget()  # viewport, then the scroll area
+    view = scroll.viewport()
+    fields = [f for kind in (QLineEdit, QAbstractSpinBox, QComboBox)
+              for f in win.controls.findChildren(kind) if f.isVisible()]  # fmt: skip
+    assert len(fields) > 10
+    for f in fields:
+        right = f.mapTo(view, QPoint(f.width(), 0)).x()
+        assert f.width() >= 60 and right <= view.width(), (f, f.width(), right, view.width())
+    bottom = win.splitters["bottom"]
+    qtbot.waitUntil(lambda: bottom.sizes()[0] == 0)  # the percentile panel folded away
+    assert win.panels["softmax"].width() >= 350 and win.panels["confusion"].width() >= 280
+    win.tabs.setCurrentWidget(win.explorer)
+    qtbot.waitUntil(lambda: win.explorer.scatter.width() >= 300)
+    win.resize(1500, 920)
+    win.tabs.setCurrentWidget(win.training_tab)
+    qtbot.waitUntil(lambda: bottom.sizes()[0] > 200)  # and back when there is room
+
+
+def test_paused_window_does_not_redraw_until_something_changes(make_window, qtbot):
+    win = make_window(autoplay=False)
+    qtbot.waitUntil(lambda: win.frame is not None, timeout=10000)
+    drawn = []
+    loss = win.panels["loss"]
+    render = loss.render
+    loss.render = lambda frame: (drawn.append(frame.snapshots[0].step), render(frame))
+    qtbot.wait(1000)  # 30 frames a second used to be drawn here
+    assert len(drawn) <= 1, drawn
+    win.step_once()
+    qtbot.waitUntil(lambda: 1 in drawn, timeout=5000)
+    n = len(drawn)
+    win.controls.lr.set_value(0.2)
+    win.controls.lr.value_changed.emit(0.2)  # a live change is drawn although paused
+    qtbot.waitUntil(lambda: len(drawn) > n, timeout=5000)
+    win.toggle_play()
+    qtbot.waitUntil(lambda: len(drawn) > n + 10, timeout=10000)
+
+
+def test_save_settings_adds_json(make_window, tmp_path, monkeypatch):
+    win = make_window(autoplay=False)
+    monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "s"), ""))
+    menu_action(win, "File", "Save settings").trigger()
+    assert (tmp_path / "s.json").is_file() and not (tmp_path / "s").exists()
+    assert "s.json" in win.status_message.text()
+    assert menus.open_settings(win, str(tmp_path / "s.json"))
+
+
+def menu_action(win, *texts: str):
+    """The QAction reached through the menu bar by these texts (leading words suffice)."""
+    menu = win.menuBar()
+    for text in texts:
+        action = next(a for a in menu.actions() if a.text().replace("&", "").startswith(text))
+        menu = action.menu() or action
+    return menu
+
+
+def test_export_plot_menu_writes_every_view(make_window, qtbot, tmp_path, monkeypatch):
+    """Through the menu's own actions (their ``triggered`` passes ``checked``), including the
+    Hyperparameters plots and "Export all plots" into a folder."""
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    target = tmp_path / "loss.png"
+    monkeypatch.setattr(menus.QFileDialog, "getSaveFileName", lambda *a: (str(target), ""))
+    menu_action(win, "File", "Export plot", "Loss").trigger()
+    assert sorted(p.name for p in tmp_path.glob("loss*.png")) == ["loss-1.png", "loss-2.png"]
+    assert "exported loss-1.png" in win.status_message.text()
+    target = tmp_path / "hp.png"
+    menu_action(win, "File", "Export plot", "Hyperparameters").trigger()
+    assert len(list(tmp_path.glob("hp-*.png"))) == 3
+    folder = tmp_path / "all"
+    folder.mkdir()
+    monkeypatch.setattr(menus.QFileDialog, "getExistingDirectory", lambda *a: str(folder))
+    menu_action(win, "File", "Export plot", "Export all").trigger()
+    names = {p.name for p in folder.iterdir()}
+    assert {"activations.png", "confusion.png", "hyperparameters-3.png"} <= names, names
+    assert all(QImage(str(p)).width() > 50 for p in folder.iterdir())
+    assert f"to {folder}" in win.status_message.text()
+
+
 def test_closing_mid_run_stops_the_worker(make_window, qtbot):
     win = make_window()
     wait_step(qtbot, win, 5)

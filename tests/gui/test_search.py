@@ -3,11 +3,13 @@ reopening a study. Trials are tiny (100 samples, one hidden layer of 8, 1-2 epoc
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer
 
 from bnviz.gui import style
 from bnviz.gui.main_window import MainWindow
@@ -91,6 +93,57 @@ def test_round_fills_scatter_table_histograms_and_importance(window, qtbot):
     assert best is not None and len(best) == 1
     lr_ticks = ex.scatter.axes["bottom"].tickStrings([-4.0, -2.0, 0.0], 1, 1.0)
     assert lr_ticks == ["1e-4", "0.01", "1"]
+
+
+def test_a_round_pauses_live_training_and_says_so(window, qtbot):
+    assert window.playing
+    run_round(qtbot, window.explorer, 2)
+    assert not window.playing
+    assert "live training paused" in window.status_message.text()
+    assert window.controls.play_button.text() == "Play"
+
+
+def test_importance_after_a_round_on_other_axes(window, qtbot):
+    """x switched to batch_size for a second round: every sampled parameter keeps a bar."""
+    ex = window.explorer
+    run_round(qtbot, ex, 5)
+    ex.controls.x_combo.setCurrentText("batch_size")
+    ex.controls.x_range.setText("2:64:pow2")
+    run_round(qtbot, ex, 5)
+    values = ex.importance.values
+    assert set(values) == {"lr", "beta", "batch_size"}
+    assert not any(np.isnan(v) for v in values.values()), values
+    assert sum(values.values()) > 0, values  # all zeros was the bug
+    _, heights = ex.importance.bars.opts["x"], ex.importance.bars.opts["height"]
+    assert list(heights) == [values[n] for n in values]
+
+
+def test_switching_x_keeps_earlier_trials_and_hides_the_hover_label(window, qtbot):
+    ex = window.explorer
+    run_round(qtbot, ex, 4)
+    s = ex.scatter
+    s.hover.setText("trial 1")
+    s.hover.show()  # as when the mouse rests on a point
+    ex.controls.x_combo.setCurrentText("batch_size")
+    assert not s.hover.isVisible()
+    # they ran at the base's batch size: shown there (log2(32) = 5), not dropped
+    assert shown_points(ex) == 4
+    assert set(s.data.x) == {5.0}
+    assert "batch_size" not in s.texts[s.data.ids[0]]  # the hover says what was sampled
+
+
+def test_empty_axes_show_their_range_and_a_box_stays_inside_it(window, qtbot, tmp_path):
+    ex = window.explorer
+    assert ex.open_study(tmp_path / "empty.sqlite")
+    (x0, x1), (y0, y1) = ex.scatter.vb.viewRange()
+    assert x0 <= -4 and x1 >= 0 and y0 <= -3 and y1 >= -1  # lr 1e-4..1, 1 - beta 1e-3..0.1
+    bottom = ex.scatter.axes["bottom"]
+    labels = [s for _, vals in bottom.tickValues(x0, x1, 400)
+              for s in bottom.tickStrings(vals, 1, _) if s]  # fmt: skip
+    assert "1e-4" in labels and "1" in labels, labels
+    ex.scatter._drawn(QRectF(-1.0, -2.5, 3.0, 1.0), True)  # drawn past lr = 1 (axis 0)
+    (bx0, bx1), (by0, by1) = ex.scatter.box()
+    assert (bx0, bx1) == (-1.0, 0.0) and (by0, by1) == (-2.5, -1.5)
 
 
 def test_box_round_samples_inside_the_box(window, qtbot):
@@ -215,6 +268,34 @@ def test_unreachable_scheduler_is_a_message(window, qtbot):
     qtbot.waitUntil(lambda: not ex.busy, timeout=30_000)
     assert "cannot reach" in ex.controls.status.text()
     assert ex.table.row_count() == 0
+
+
+def test_missing_dask_is_said_without_a_command_line_flag(window, qtbot, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed: ImportError
+    ex = window.explorer
+    ex.controls.scheduler.setText("local")
+    assert ex.start_round(n=2)
+    qtbot.waitUntil(lambda: not ex.busy, timeout=30_000)
+    said = ex.controls.status.text()
+    assert "needs Dask" in said and "'local'" in said and "--" not in said, said
+
+
+def test_workers_are_capped_at_the_trials_and_warned_above_the_cores(window, qtbot):
+    ex, cores = window.explorer, os.cpu_count() or 1
+    c = ex.controls
+    c.trials.setValue(2)
+    c.workers.setValue(100)
+    assert c.executor_key() == (2, None)
+    assert "2 at most" in c.workers_note.text()
+    c.trials.setValue(200)
+    assert c.executor_key() == (100, None)
+    assert f"more than the {cores} cores" in c.workers_note.text()
+    c.workers.setValue(1)
+    assert c.workers_note.text() == "" and c.workers_note.isHidden()
+    c.workers.setValue(100)
+    run_round(qtbot, ex, 2)  # the round's own size caps it too
+    assert ex.runner.description == "2 local worker processes"
+    assert ex.table.row_count() == 2
 
 
 def test_reopened_study_shows_every_trial(window, qtbot, study_path):

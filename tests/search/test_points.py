@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from bnviz.search import points
+from bnviz.search.importance import importance
 from bnviz.search.points import STRIP_HALF_WIDTH, place, strip_offsets
 from bnviz.search.spaces import DEFAULT_SPACES, parse_space
 from bnviz.search.study import TrialRecord
@@ -61,12 +62,33 @@ def test_place_carries_each_state() -> None:
 
 
 def test_failed_trials_are_left_out_of_the_ranking_diverged_ones_rank_worst() -> None:
-    coords, losses = points.sampled_coords(TRIALS, rounds=[])
-    assert set(coords) == set()  # no rounds: no spaces known
+    assert points.sampled_coords(TRIALS, rounds=[]) == {}  # no rounds: no spaces known
     rounds = [{"spaces": [DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"]]}]
-    coords, losses = points.sampled_coords(TRIALS, rounds)
-    assert len(coords["lr"]) == len(losses) == 5  # trial 4 (failed) is not there
+    coords, losses = points.sampled_coords(TRIALS, rounds)["lr"]
+    assert len(coords) == len(losses) == 5  # trial 4 (failed) is not there
     assert list(losses) == [0.5, 0.05, math.inf, 0.4, 0.7]
+
+
+def test_each_parameter_is_ranked_over_the_trials_that_sampled_it() -> None:
+    """A round on (lr, beta), then one on (batch_size, beta): no trial has all three, yet
+    each parameter gets its bar (the app once showed all zeros here)."""
+    first = [
+        trial(i, lr, loss)
+        for i, (lr, loss) in enumerate([(1e-3, 0.9), (1e-2, 0.5), (1e-1, 0.2), (0.5, 0.1)])
+    ]
+    second = [
+        trial(10 + i, 0.0, loss, round=2, params={"batch_size": b, "beta": 0.9})
+        for i, (b, loss) in enumerate([(16, 0.1), (64, 0.3), (256, 0.6), (512, 0.8)])
+    ]
+    batch = parse_space("batch_size", "16:512:pow2")
+    rounds = [
+        {"spaces": [DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"]]},
+        {"spaces": [batch, DEFAULT_SPACES["beta"]]},
+    ]
+    columns = points.sampled_coords(first + second, rounds)
+    assert {n: len(c) for n, (c, _) in columns.items()} == {"lr": 4, "batch_size": 4, "beta": 8}
+    imp = {n: importance({n: c}, losses)[n] for n, (c, losses) in columns.items()}
+    assert imp["lr"] == imp["batch_size"] == 1.0 and 0 < imp["beta"] < 1
 
 
 def cat_trial(i: int, **params) -> TrialRecord:

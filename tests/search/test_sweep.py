@@ -150,6 +150,23 @@ def test_cancel_drops_pending_trials_and_returns_promptly(tmp_path):
     assert elapsed < 5
 
 
+def test_closing_without_waiting_ends_workers_busy_with_a_trial():
+    """Closing the app mid-round: the running trials' workers end now, not when they finish."""
+    pool = make_executor(2)
+    busy = [pool.submit(time.sleep, 60) for _ in range(2)]
+    deadline = time.monotonic() + 10
+    while not all(f.running() for f in busy) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = list(pool.executor._processes.values())
+    assert len(workers) == 2 and all(p.is_alive() for p in workers)
+    t0 = time.perf_counter()
+    pool.close(wait=False)
+    for p in workers:
+        p.join(5)
+    assert not any(p.is_alive() for p in workers)
+    assert time.perf_counter() - t0 < 2
+
+
 def test_serial_sweep_can_be_cancelled_between_trials(tmp_path):
     cancel = threading.Event()
     records = tiny_sweep(tmp_path / "s.sqlite", n=5).run(

@@ -19,17 +19,19 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from bnviz.gui.fields import CheckedSpinBox
 from bnviz.search.points import DEFAULT_RANGES, METRICS
 from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 10
 MAX_TRIALS = 10_000
+MAX_EPOCHS = 100_000
+MAX_WORKERS = 512
 HINT = (
     "Drag on the plot to draw a box around the good points, then 'Sample N in box'. "
     "Drag the box to move it, its corners to resize; middle-drag pans, wheel zooms. "
@@ -66,11 +68,20 @@ class SweepControls(QWidget):
         self.metric_combo = QComboBox()
         for key, label in METRICS.items():
             self.metric_combo.addItem(label, key)
-        self.trials = _spin(1, MAX_TRIALS, DEFAULT_TRIALS)
-        self.epochs = _spin(1, 1000, DEFAULT_EPOCHS)
+        self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
+        self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
-        self.workers = _spin(1, 512, os.cpu_count() or 1)
+        self.workers = _spin("workers", 1, MAX_WORKERS, os.cpu_count() or 1)
+        for spin in (self.trials, self.epochs, self.workers):
+            spin.refused.connect(lambda m: self.say(m, error=True))
+        self.workers.setToolTip(
+            "Trials run at once; never more than N trials (the rest would "
+            "idle), and more than the cores here only share them."
+        )
+        self.workers_note = QLabel("")
+        self.workers_note.setWordWrap(True)
+        self.workers_note.setStyleSheet("color: #a05000; font-size: 11px;")
         self.scheduler = QLineEdit()
         self.scheduler.setPlaceholderText("empty: local processes; tcp://host:8786 or 'local'")
         self.start_button = QPushButton("Start round")
@@ -89,6 +100,7 @@ class SweepControls(QWidget):
         self._layout()
         self._wire()
         self._show_ranges()
+        self._note_workers()
         self.set_running(False)
 
     def _layout(self) -> None:
@@ -108,6 +120,7 @@ class SweepControls(QWidget):
         f.addRow("epochs / trial", self.epochs)
         f.addRow("method", self.method)
         f.addRow("workers", self.workers)
+        f.addRow("", self.workers_note)
         f.addRow("scheduler", self.scheduler)
         buttons = QGridLayout()
         buttons.addWidget(self.start_button, 0, 0)
@@ -134,6 +147,9 @@ class SweepControls(QWidget):
             )
         self.metric_combo.currentIndexChanged.connect(self.metric_changed)
         self.workers.editingFinished.connect(self.executor_changed)
+        for spin in (self.workers, self.trials):
+            spin.valueChanged.connect(self._note_workers)
+        self.scheduler.textChanged.connect(self._note_workers)
         self.scheduler.editingFinished.connect(self.executor_changed)
         for button, signal in (
             (self.start_button, self.start_clicked), (self.box_button, self.box_clicked),
@@ -155,7 +171,22 @@ class SweepControls(QWidget):
         return self.metric_combo.currentData()
 
     def executor_key(self) -> tuple[int, str | None]:
-        return self.workers.value(), self.scheduler.text().strip() or None
+        """(workers, scheduler): never more workers than trials, which would only idle."""
+        workers = min(self.workers.value(), self.trials.value())
+        return workers, self.scheduler.text().strip() or None
+
+    def _note_workers(self, *_) -> None:
+        """Say when the workers are capped at N trials, or outnumber the cores they run on."""
+        workers, scheduler = self.executor_key()
+        cores = os.cpu_count() or 1
+        notes = []
+        if workers < self.workers.value():
+            notes.append(f"{workers} at most: one per trial")
+        if scheduler in (None, "local") and workers > cores:
+            notes.append(f"more than the {cores} cores here: trials share them, each slower "
+                         "and none sooner")  # fmt: skip
+        self.workers_note.setText("; ".join(notes))
+        self.workers_note.setVisible(bool(notes))
 
     def spaces(self) -> list[Space]:
         """The two plotted parameters' spaces from the range fields.
@@ -220,8 +251,7 @@ def short_text(space: Space) -> str:
     return space.to_text()
 
 
-def _spin(lo: int, hi: int, value: int) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
+def _spin(label: str, lo: int, hi: int, value: int) -> CheckedSpinBox:
+    s = CheckedSpinBox(label, lo, hi)
     s.setValue(value)
     return s

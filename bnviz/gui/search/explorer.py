@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QSplitter, QWidget
 
+from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
@@ -32,6 +33,9 @@ DEFAULT_STUDY = "explorer.sqlite"
 BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
 REFRESH_MS = 50  # results arriving in a burst are drawn once
 STUDY_FILTER = "bnviz study (*.sqlite);;All files (*)"
+# Narrower than this, the histograms and importance column folds away: the scatter needs the
+# room more (at 1024 x 640 it was left 100 px wide).
+FOLD_HISTOGRAMS_PX = 1000
 
 
 class HparamExplorer(QWidget):
@@ -45,6 +49,8 @@ class HparamExplorer(QWidget):
         shows it (the panda approach); False when it was refused (it says why).
     show_message : ``show_message(text, error)``, where errors are also reported (a status bar).
     study_path : a study to open at once.
+    round_started : called when a round starts (the window pauses live training, which would
+        otherwise keep a core from the trials).
 
     Call :meth:`shutdown` when the window closes.
     """
@@ -55,11 +61,13 @@ class HparamExplorer(QWidget):
         babysit: Callable[[TrainConfig, str], bool],
         show_message: Callable[[str, bool], None] | None = None,
         study_path: str | Path | None = None,
+        round_started: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self._live_config = live_config
         self._babysit = babysit
         self._show_message = show_message
+        self._round_started = round_started
         self.study: Study | None = None
         self.trials: list[TrialRecord] = []
         self.rounds: list[dict] = []
@@ -101,6 +109,7 @@ class HparamExplorer(QWidget):
         for w in (scroll, middle, right):
             outer.addWidget(w)
         outer.setSizes([290, 620, 430])
+        self.histogram_fold = NarrowFold(outer, 2, FOLD_HISTOGRAMS_PX, grow=1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
@@ -218,7 +227,10 @@ class HparamExplorer(QWidget):
         self.controls.set_progress(0, total)
         self.controls.set_running(True)
         self.busy = True
-        self.runner.start(sweep, *self.controls.executor_key())
+        workers, scheduler = self.controls.executor_key()
+        self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
+        if self._round_started is not None:
+            self._round_started()
         where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
         self._say(f"running {total} trials {where}...")
         return True
@@ -272,12 +284,14 @@ class HparamExplorer(QWidget):
         """Redraw every view from ``self.trials`` (items are reused, only data changes)."""
         xs, ys = self.plotted_spaces()
         metric = self.controls.metric_key()
-        if (xs, ys) != self._axes:
+        new_axes = (xs, ys) != self._axes
+        if new_axes:
             self._axes = (xs, ys)
             self.scatter.set_axes(xs, ys)
-            self.scatter.plot.enableAutoRange()
         if xs is not None and ys is not None:
-            data = points.place(self.trials, xs, ys, metric)
+            data = points.place(self._with_fixed(self.trials), xs, ys, metric)
+            if new_axes and len(data.ids):
+                self.scatter.plot.enableAutoRange()
             texts = {t.id: describe(t.params, t) for t in self.trials}
             best = points.best_id(self.trials, metric)
             self.scatter.set_points(data, metric, texts, best, self.selected)
@@ -285,7 +299,18 @@ class HparamExplorer(QWidget):
             name = space.name if space is not None else ""
             values = [t.params[name] for t in self.trials if name in t.params]
             self.histograms.set_samples(axis, space, values)
-        self.importance.set_trials(*points.sampled_coords(self.trials, self.rounds))
+        self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
+
+    def _with_fixed(self, trials: list[TrialRecord]) -> list[TrialRecord]:
+        """Trials with the values they ran at filled in for what their round did not sample,
+        so switching x to batch_size still shows the lr rounds (at the batch size they used)."""
+        fixed: dict[int, dict] = {}
+        for r in self.rounds:
+            try:
+                fixed[r["id"]] = points.fixed_params(self.base_config(r["id"]).to_dict())
+            except ConfigError:
+                fixed[r["id"]] = {}
+        return [replace(t, params={**fixed.get(t.round, {}), **t.params}) for t in trials]
 
     def select(self, trial_id: int) -> None:
         self.selected = trial_id
@@ -313,6 +338,10 @@ class HparamExplorer(QWidget):
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
         )
         return self._babysit(config, f"babysitting trial {t.id}: {params}")
+
+    def export_items(self) -> list:
+        """The plots File > Export writes: the scatter, the sample histograms, the importance."""
+        return [self.scatter.ci, self.histograms.view.ci, self.importance.getPlotItem()]
 
     def _trial(self, trial_id: int) -> TrialRecord | None:
         return next((t for t in self.trials if t.id == trial_id), None)

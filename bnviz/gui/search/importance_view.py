@@ -40,9 +40,10 @@ class ImportanceView(pg.PlotWidget):
         p.addItem(self.bars)
         self.values: dict[str, float] = {}
 
-    def set_trials(self, coords: dict[str, np.ndarray], losses: np.ndarray) -> None:
-        """Recompute from axis coordinates per parameter and the losses (inf = diverged)."""
-        self.values = importance(coords, losses)
+    def set_trials(self, columns: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Recompute from (axis coordinates, losses) per parameter (inf = diverged), each over
+        the trials that sampled that parameter (:func:`bnviz.search.points.sampled_coords`)."""
+        self.values = {n: importance({n: c}, losses)[n] for n, (c, losses) in columns.items()}
         names = list(self.values)
         heights = [0.0 if math.isnan(v) else v for v in self.values.values()]
         x = np.arange(len(names), dtype=float)

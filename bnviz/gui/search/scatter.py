@@ -128,15 +128,24 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.hover, ignoreBounds=True)
         self.data = PlotPoints(*(np.zeros(0),) * 5, state=np.zeros(0, dtype=object))
         self.texts: dict[int, str] = {}
+        self.bounds: QRectF | None = None  # the plotted ranges, in axis coordinates
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
 
     # -- data ----------------------------------------------------------------------------------
-    def set_axes(self, xs: Space, ys: Space) -> None:
-        """New plotted parameters: relabel, forget the box (it was in the old units)."""
+    def set_axes(self, xs: Space | None, ys: Space | None) -> None:
+        """New plotted parameters: relabel, show their whole ranges (an empty plot too, with
+        its ticks), forget the box and the hover label (both were in the old units)."""
         self.axes["bottom"].set_space(xs)
         self.axes["left"].set_space(ys)
+        self.bounds = None
+        if xs is not None and ys is not None:
+            (x0, x1), (y0, y1) = _view_range(xs), _view_range(ys)
+            self.bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
+            self.vb.setRange(self.bounds, padding=0.05)
+        self.roi.maxBounds = self.bounds  # a box past the range would sample nothing there
         self.roi.hide()
+        self.hover.hide()
         self.box_changed.emit()
 
     def set_points(self, data: PlotPoints, metric: str, texts: dict[int, str],
@@ -211,6 +220,8 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         return True
 
     def _drawn(self, rect: QRectF, finished: bool) -> None:
+        if self.bounds is not None:
+            rect = rect.intersected(self.bounds)
         if rect.width() > 0 and rect.height() > 0:
             self.set_box((rect.left(), rect.right()), (rect.top(), rect.bottom()))
 
@@ -248,6 +259,15 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         trial_id = int(self.data.ids[i])
         self.select(trial_id)
         (self.trial_activated if ev.double() else self.trial_clicked).emit(trial_id)
+
+
+def _view_range(space: Space) -> tuple[float, float]:
+    """What an axis spans in axis coordinates: the range, a category's strip, or a unit
+    around a single value."""
+    lo, hi = space.axis_range
+    if space.kind == "cat":
+        return lo - 0.5, hi + 0.5
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
 
 def _levels(values: np.ndarray) -> tuple[float, float]:

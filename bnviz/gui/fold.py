@@ -1,0 +1,44 @@
+"""Fold a splitter's least needed pane away while its splitter is too narrow for every pane.
+
+At 1024 x 640 the training tab cannot show five panels at readable widths, nor the explorer
+its controls, scatter and histograms: rather than squeezing every plot until none can be read,
+one pane is collapsed (the splitter handle stays, so it can be dragged back) and comes back by
+itself when the window is wide enough again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QSplitter
+
+
+class NarrowFold(QObject):
+    """Collapse pane ``index`` of ``splitter`` while the splitter is narrower than ``min_px``;
+    the other panes keep their minimum width and pane ``grow`` takes the rest."""
+
+    def __init__(self, splitter: QSplitter, index: int, min_px: int, grow: int) -> None:
+        super().__init__(splitter)
+        self.splitter, self.index, self.min_px, self.grow = splitter, index, min_px, grow
+        self.folded = False
+        self._sizes: list[int] = []
+        splitter.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if obj is self.splitter and event.type() == QEvent.Type.Resize:
+            self.fit(event.size().width())
+        return False
+
+    def fit(self, width: int) -> None:
+        narrow = width < self.min_px
+        if narrow and not self.folded:
+            self._sizes = self.splitter.sizes()
+            panes = [self.splitter.widget(i) for i in range(self.splitter.count())]
+            sizes = [max(w.minimumWidth(), w.minimumSizeHint().width()) for w in panes]
+            sizes[self.index] = 0
+            sizes[self.grow] = max(0, width - sum(sizes) + sizes[self.grow])
+            self.splitter.setSizes(sizes)
+            self.folded = True
+        elif not narrow and self.folded:
+            if self.splitter.sizes()[self.index] == 0:  # still folded: bring it back
+                self.splitter.setSizes(self._sizes)
+            self.folded = False
