@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from bnviz.data import Dataset, load_dataset
+from bnviz.data.csv_reader import Progress
 from bnviz.nn import blas
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
@@ -43,11 +44,12 @@ MAX_PENDING_LOSSES = 20000  # losses kept for the next snapshot; halved when nob
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
 
-def load_data(c: TrainConfig) -> Dataset:
-    """The data set a config names (a built-in generator with its knobs, or a file)."""
+def load_data(c: TrainConfig, progress: Progress | None = None) -> Dataset:
+    """The data set a config names (a built-in generator with its knobs, or a file);
+    ``progress`` as in :func:`bnviz.data.files.load_file`."""
     return load_dataset(
         c.dataset, n_classes=c.n_classes, noise=c.noise, n_samples=c.n_samples,
-        val_fraction=c.val_fraction, seed=c.seed,
+        val_fraction=c.val_fraction, seed=c.seed, progress=progress,
     )  # fmt: skip
 
 
