@@ -180,13 +180,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             # No training flag: None lets the window restore the last session's settings.
             config = config_from_args(args) if training_flags_given(args) else None
+            data = None
             if config is not None and config.dataset.strip().lower() not in BUILTIN_DATASETS:
-                load_data(config)  # a file named on the command line is checked like train's
+                # A file named on the command line is checked like train's, by loading it
+                # (before any window exists); the window then trains on this very Dataset.
+                data = load_data(config.validated())
         except (ConfigError, DataError) as e:
             parser.error(str(e))
         from bnviz.gui.app import run_app
 
-        return run_app(config, screenshot=args.screenshot, run_for=args.run_for)
+        return run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data)
     try:
         return args.run(args, args.subparser)
     except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours

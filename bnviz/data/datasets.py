@@ -13,6 +13,7 @@ from importlib.resources import files
 
 import numpy as np
 
+from bnviz.data.csv_reader import Progress
 from bnviz.data.dataset import DataError, Dataset, standardize_split
 from bnviz.data.files import load_file
 
@@ -182,8 +183,10 @@ def load_dataset(
     n_samples: int = DEFAULT_SAMPLES,
     val_fraction: float = 0.2,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> Dataset:
-    """A built-in name goes to `make_dataset`, anything else is a .npz/.csv path.
+    """A built-in name goes to `make_dataset`, anything else is a .npz/.csv path (``progress``
+    as in :func:`bnviz.data.files.load_file`).
 
     Raises
     ------
@@ -204,4 +207,4 @@ def load_dataset(
             f"unknown data set {str(name_or_path)!r}; choose one of "
             f"{', '.join(BUILTIN_DATASETS)} or give a .npz/.csv file"
         )
-    return load_file(name_or_path, val_fraction=val_fraction, seed=seed)
+    return load_file(name_or_path, val_fraction=val_fraction, seed=seed, progress=progress)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bnviz.data.csv_reader import Progress, read_numeric_csv
 from bnviz.data.dataset import DataError, Dataset, standardize_split
 
 SUFFIXES = (".npz", ".csv")
@@ -29,7 +30,17 @@ MIN_TRAIN, MIN_VAL = 4, 2
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, tuple[int, int] | None]
 
 
-def load_file(path: str | os.PathLike[str], *, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+class LoadCancelled(Exception):
+    """Raised by a ``progress`` callback to stop a load (the window's Cancel)."""
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Dataset:
     """Load a .npz or .csv file into a standardized `Dataset`.
 
     Parameters
@@ -39,6 +50,8 @@ def load_file(path: str | os.PathLike[str], *, val_fraction: float = 0.2, seed: 
         last column is the label.
     val_fraction : share held out for validation when the file has no test part.
     seed : seeds the shuffle/split.
+    progress : called with the share done (0..1) as a .csv is read and when the file is read;
+        it may raise (e.g. :class:`LoadCancelled`) to stop the load.
 
     Raises
     ------
@@ -49,7 +62,9 @@ def load_file(path: str | os.PathLike[str], *, val_fraction: float = 0.2, seed: 
     if p.suffix.lower() == ".npz":
         X, y, X_val, y_val, image_shape = load_npz_arrays(p)
     else:
-        (X, y), X_val, y_val, image_shape = load_csv_arrays(p), None, None, None
+        (X, y), X_val, y_val, image_shape = load_csv_arrays(p, progress), None, None, None
+    if progress is not None:
+        progress(1.0)
     labels = y if y_val is None else np.concatenate([y, y_val])
     present = np.unique(labels)
     if present.size < 2:
@@ -171,7 +186,9 @@ def _image_shape(X: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
-def load_csv_arrays(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+def load_csv_arrays(
+    path: str | os.PathLike[str], progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Read a comma-separated numeric file; the last column is the label.
 
     A first row with any non-numeric cell is taken as a header and skipped; blank lines are
@@ -182,6 +199,10 @@ def load_csv_arrays(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarra
     X : (m, n) float64; y : (m,) int64.
     """
     p = _check_path(path)
+    fast = read_numeric_csv(p, progress)
+    if fast is not None and fast.shape[1] >= 2:
+        return _check_pair(p.name, fast[:, :-1], fast[:, -1], "features", "label column")
+    # Not plainly numeric: read cell by cell to name the row and column at fault.
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:
             rows = [(i, r) for i, r in enumerate(csv.reader(fh), 1) if any(c.strip() for c in r)]

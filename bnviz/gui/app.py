@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bnviz.data import Dataset
 from bnviz.train.config import TrainConfig
 
 APP_NAME = "bnviz"
@@ -44,10 +45,14 @@ def no_display_message() -> str | None:
 
 
 def run_app(
-    config: TrainConfig | None = None, screenshot: str | None = None, run_for: float = 3.0
+    config: TrainConfig | None = None,
+    screenshot: str | None = None,
+    run_for: float = 3.0,
+    data: Dataset | None = None,
 ) -> int:
     """Open the window and train at once; with ``screenshot``, save a PNG of the whole window
-    after ``run_for`` seconds and exit (status 1 if the file could not be written)."""
+    after ``run_for`` seconds and exit (status 1 if the file could not be written). ``data``:
+    the data ``config`` names, already loaded."""
     problem = no_display_message()
     if problem:
         sys.stderr.write(problem + "\n")
@@ -64,7 +69,7 @@ def run_app(
     if screenshot:  # a screenshot must not depend on (or change) the user's saved layout
         scratch = tempfile.mkdtemp(prefix="bnviz-shot-")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(config, settings=settings)
+    win = MainWindow(config, settings=settings, data=data)
     if screenshot:
         win.resize(1600, 1000)
     win.show()

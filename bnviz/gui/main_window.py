@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bnviz.data import DataError, Dataset, load_dataset
+from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
 from bnviz.gui import menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.hint import HintBar
+from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.worker import TrainingWorker
@@ -80,13 +81,17 @@ def make_panels() -> dict[str, Panel]:
 
 
 class MainWindow(QMainWindow):
-    """bnviz's window. ``settings`` may be a QSettings for a test-only location."""
+    """bnviz's window. ``settings`` may be a QSettings for a test-only location; ``data``, the
+    data ``config`` names, already loaded (the command line checks a file by loading it). A
+    data file named by ``config`` without ``data`` is loaded in the background while the
+    built-in defaults train."""
 
     def __init__(
         self,
         config: TrainConfig | None = None,
         settings: QSettings | None = None,
         autoplay: bool = True,
+        data: Dataset | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("bnviz: batch norm, softmax and hyperparameter search, live")
@@ -109,7 +114,14 @@ class MainWindow(QMainWindow):
         self._unpainted = False  # a frame was drawn and no panel has painted it yet
         self.steps_per_s = 0.0
         self.playing = autoplay
-        self.config, self.data = self._load(config, fallback=True)
+        deferred = None
+        if data is not None:
+            self.config, self.data = config.validated(), data
+        elif is_file(config.dataset):
+            deferred, (self.config, self.data) = config, self._load(TrainConfig())
+        else:
+            self.config, self.data = self._load(config, fallback=True)
+        self.loader = DataLoader(self)
         self.generation = 0
         self.worker = TrainingWorker(self.config, self.data)
         self.worker.start()  # the training process starts while the window is built
@@ -134,6 +146,8 @@ class MainWindow(QMainWindow):
         self._paint_watch = PaintWatch(self._painted, self)
         for view in self.tabs.widget(0).findChildren(QGraphicsView):
             view.viewport().installEventFilter(self._paint_watch)
+        if deferred is not None:
+            self.reset(deferred)
         if os.environ.get(FIRST_PAINT_ENV):
             self._first_paint = FirstPaintReporter(float(os.environ[FIRST_PAINT_ENV]), self)
             self.installEventFilter(self._first_paint)
@@ -199,6 +213,8 @@ class MainWindow(QMainWindow):
         self.status_message = QLabel()
         self.statusBar().addWidget(self.status_counts)
         self.statusBar().addWidget(self.status_message, 1)
+        self.loading_bar = LoadingBar(self.loader)
+        self.statusBar().addPermanentWidget(self.loading_bar)
         menus.build_menus(self)
         if getattr(self, "_startup_error", None):
             self.show_message(f"saved settings could not be used: {self._startup_error}", True)
@@ -219,6 +235,9 @@ class MainWindow(QMainWindow):
         w.snapshot_ready.connect(self._snapshot_arrived)
         w.error_raised.connect(lambda m: self.show_message(m, error=True))
         w.state_changed.connect(self._state_changed)
+        self.loader.loaded.connect(self._data_loaded)
+        self.loader.failed.connect(self._data_failed)
+        self.loader.cancelled.connect(self._data_cancelled)
         for key, slot in (
             (Qt.Key_Space, self.toggle_play),
             (Qt.Key_B, self.toggle_bn),
@@ -231,7 +250,15 @@ class MainWindow(QMainWindow):
 
     # -- user actions --------------------------------------------------------------------------
     def reset(self, config: TrainConfig, data: Dataset | None = None) -> bool:
-        """Start a new run; on a bad setting or data file, say why and keep the current run."""
+        """Start a new run; on a bad setting or data file, say why and keep the current run.
+
+        A data file is loaded in the background first (progress and Cancel in the status bar;
+        the current run goes on meanwhile): True then means the load has started."""
+        if data is None and is_file(config.dataset):
+            self.loader.start(config)
+            self.loading_bar.begin(os.path.basename(config.dataset))
+            return True
+        self.loader.cancel()  # a run chosen now wins over a file still loading
         try:
             if data is None:
                 config, data = self._load(config)
@@ -255,6 +282,22 @@ class MainWindow(QMainWindow):
         self.controls.set_config(self.config)
         self.show_message(f"new run: {config.dataset}, hidden {config.hidden or 'none'}")
         return True
+
+    def _data_loaded(self, load_id: int, config: TrainConfig, data: Dataset) -> None:
+        if load_id == self.loader.load_id:
+            self.loading_bar.hide()
+            self.reset(config, data)
+
+    def _data_failed(self, load_id: int, message: str) -> None:
+        if load_id == self.loader.load_id:
+            self.loading_bar.hide()
+            self.show_message(message, error=True)
+            self.controls.set_config(self.config)
+
+    def _data_cancelled(self, load_id: int) -> None:
+        self.loading_bar.hide()
+        self.show_message("loading cancelled; the current run goes on")
+        self.controls.set_config(self.config)
 
     def babysit(self, config: TrainConfig, description: str) -> bool:
         """Train ``config`` live and show it (the explorer's babysit); False if refused."""
@@ -441,5 +484,12 @@ class MainWindow(QMainWindow):
         menus.save_layout(self)
         if getattr(self, "explorer", None) is not None:
             self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
+        self.loader.cancel()
+        self.loader.wait()
         self.worker.stop()
         super().closeEvent(event)
+
+
+def is_file(dataset: str) -> bool:
+    """Whether a config's ``dataset`` names a file (loaded in the background), not a generator."""
+    return dataset.strip().lower() not in BUILTIN_DATASETS

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from bnviz.data import DataError
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.trainer import write_metrics
 
@@ -69,14 +68,8 @@ def open_data_file(win, path: str | None = None) -> bool:
         return False
     from dataclasses import replace
 
-    try:
-        from bnviz.data.files import load_file
-
-        data = load_file(path, val_fraction=win.config.val_fraction, seed=win.config.seed)
-    except (DataError, OSError) as e:
-        win.show_message(f"could not open data: {e}", error=True)
-        return False
-    return win.reset(replace(win.controls.config(), dataset=str(path)), data)
+    # Loaded in the background (MainWindow.reset): a bad file's message arrives when it is read.
+    return win.reset(replace(win.controls.config(), dataset=str(path)))
 
 
 def open_settings(win, path: str | None = None) -> bool:

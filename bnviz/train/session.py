@@ -40,7 +40,7 @@ from bnviz.train.protocol import (
     Stopped,
     WantSnapshot,
 )
-from bnviz.train.trainer import Trainer
+from bnviz.train.trainer import LIVE_EVAL_ROWS, Trainer
 
 EVAL_INTERVAL_S = 0.25
 SLICE_S = 0.004  # train this long between looks at the command pipe
@@ -59,6 +59,7 @@ class Session:
     ) -> None:
         self.commands, self.events = commands, events
         self.trainer = Trainer(config, data)
+        self.trainer.limit_evaluation(LIVE_EVAL_ROWS)
         self.generation = 0
         self.playing, self.stopped = False, False
         # The probes of the pending snapshot request; None: no snapshot wanted.
@@ -120,6 +121,7 @@ class Session:
         trainer = self._safe(Trainer, config, data)
         if trainer is None:
             return
+        trainer.limit_evaluation(LIVE_EVAL_ROWS)
         self.trainer, self.generation = trainer, generation
         self.rate = _Rate()
         self.probes.reset()

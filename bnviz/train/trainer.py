@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bnviz.data import Dataset, load_dataset
+from bnviz.data.csv_reader import Progress
 from bnviz.nn import blas
 from bnviz.nn.layers import softmax_cross_entropy_loss
 from bnviz.nn.network import MLP
@@ -32,6 +33,9 @@ from bnviz.train.stats import Ewma, StableBins
 from bnviz.train.twins import differs, twin_configs
 
 PROBE_SIZE = 128  # examples in the fixed probe batch the snapshots histogram (cost scales with it)
+# The live app evaluates on a fixed random subset of at most this many validation rows (see
+# Trainer.eval_rows), so an evaluation every 0.25 s costs the same on a 200,000-row set.
+LIVE_EVAL_ROWS = 5000
 SHOWN_EXAMPLES = 2000  # validation (and training) examples whose logits an evaluation keeps
 SMOOTHING = 0.98
 # A finite loss can still have exploded. Chance, ln C, is what a network that knows nothing
@@ -46,11 +50,12 @@ MAX_PENDING_LOSSES = 20000  # losses kept for the next snapshot; halved when nob
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 
 
-def load_data(c: TrainConfig) -> Dataset:
-    """The data set a config names (a built-in generator with its knobs, or a file)."""
+def load_data(c: TrainConfig, progress: Progress | None = None) -> Dataset:
+    """The data set a config names (a built-in generator with its knobs, or a file);
+    ``progress`` as in :func:`bnviz.data.files.load_file`."""
     return load_dataset(
         c.dataset, n_classes=c.n_classes, noise=c.noise, n_samples=c.n_samples,
-        val_fraction=c.val_fraction, seed=c.seed,
+        val_fraction=c.val_fraction, seed=c.seed, progress=progress,
     )  # fmt: skip
 
 
@@ -163,6 +168,7 @@ class Trainer:
         self._y = data.y_train.astype(np.intp)
         self._Xv = data.X_val.astype(self.dtype)
         self._yv = data.y_val.astype(np.intp)
+        self._eval_rows: np.ndarray | None = None  # None: the whole validation set
         self.stream = BatchStream(len(self._X), c.seed)
         probe_rng = np.random.default_rng(c.seed + 1)
         n_probe = min(PROBE_SIZE, len(self._X))
@@ -284,9 +290,31 @@ class Trainer:
             self.config = replace(self.config, batchnorm=on)
 
     # -- measuring -----------------------------------------------------------------------------
+    def limit_evaluation(self, rows: int | None) -> None:
+        """Evaluate on a fixed random subset of at most ``rows`` validation rows (seeded by the
+        config's seed, the same rows every time) instead of the whole set; ``None`` restores the
+        whole set. The live app does this so each evaluation's cost does not grow with the data;
+        ``bnviz train`` and sweeps evaluate on everything."""
+        n = len(self._yv)
+        if rows is None or n <= rows:
+            self._eval_rows = None
+            return
+        # The first SHOWN_EXAMPLES rows come first and whole: the views index val_logits by
+        # validation row.
+        head = min(SHOWN_EXAMPLES, rows)
+        rng = np.random.default_rng(self.config.seed + 2)
+        rest = np.sort(rng.choice(np.arange(head, n), rows - head, replace=False))
+        self._eval_rows = np.concatenate([np.arange(head), rest])
+
+    @property
+    def evaluated_rows(self) -> int:
+        """How many validation rows an evaluation uses."""
+        return len(self._yv) if self._eval_rows is None else len(self._eval_rows)
+
     def evaluate(self, outputs: bool = True) -> list[EvalResult | None]:
-        """Eval-mode loss, accuracy and confusion on the validation set for every network;
-        appends one record per network to :attr:`metrics`. ``outputs=False`` skips the
+        """Eval-mode loss, accuracy and confusion on the validation set for every network (on
+        its fixed subset of rows after :meth:`limit_evaluation`, which the live app sets for a
+        large set); appends one record per network to :attr:`metrics`. ``outputs=False`` skips the
         training-set logits the views show (a sweep trial needs only the numbers)."""
         out = []
         for r in self.runs:
@@ -316,12 +344,15 @@ class Trainer:
         return out
 
     def _evaluate_run(self, r: Run, train_loss: float, outputs: bool = True) -> EvalResult:
+        Xv, yv = self._Xv, self._yv
+        if self._eval_rows is not None:
+            Xv, yv = Xv[self._eval_rows], yv[self._eval_rows]
         with np.errstate(all="ignore"):
-            logits = r.net.logits(self._Xv)
-            val_loss = softmax_cross_entropy_loss(logits, self._yv)
+            logits = r.net.logits(Xv)
+            val_loss = softmax_cross_entropy_loss(logits, yv)
             pred = logits.argmax(axis=1)
             C = self.data.n_classes
-            confusion = np.bincount(self._yv * C + pred, minlength=C * C).reshape(C, C)
+            confusion = np.bincount(yv * C + pred, minlength=C * C).reshape(C, C)
             shown = self._X[:SHOWN_EXAMPLES] if outputs else self._X[:0]
             train_logits = r.net.logits(shown)
         return EvalResult(
@@ -329,7 +360,7 @@ class Trainer:
             epoch=r.stream.epoch,
             train_loss=train_loss,
             val_loss=val_loss,
-            val_acc=float(np.mean(pred == self._yv)),
+            val_acc=float(np.mean(pred == yv)),
             confusion=snapshot.frozen(confusion),
             val_logits=snapshot.frozen(logits[:SHOWN_EXAMPLES]),
             train_logits=snapshot.frozen(train_logits),

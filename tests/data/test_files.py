@@ -256,3 +256,26 @@ def test_binary_csv(tmp_path):
     p.write_bytes(b"\xff\xfe\x00\x81garbage")
     with pytest.raises(DataError, match="data.csv: not a text file"):
         load_file(p)
+
+
+def test_a_large_csv_reads_fast_with_progress_and_can_be_cancelled(tmp_path):
+    from bnviz.data.files import LoadCancelled, load_csv_arrays
+
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(250_000, 2)), 4)
+    y = rng.integers(0, 3, len(X))
+    p = tmp_path / "big.csv"
+    with p.open("w") as fh:
+        fh.write("a,b,label\n")
+        np.savetxt(fh, np.column_stack([X, y]), fmt=["%.4f", "%.4f", "%d"], delimiter=",")
+    seen: list[float] = []
+    Xr, yr = load_csv_arrays(p, seen.append)
+    np.testing.assert_allclose(Xr, X)
+    np.testing.assert_array_equal(yr, y)
+    assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] == 1.0
+
+    def cancel(share: float) -> None:
+        raise LoadCancelled
+
+    with pytest.raises(LoadCancelled):
+        load_csv_arrays(p, cancel)

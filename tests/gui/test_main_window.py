@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from bnviz.gui import menus
 from bnviz.gui.main_window import MainWindow
@@ -139,8 +140,9 @@ def test_bad_data_file_shows_an_error_and_the_run_goes_on(make_window, qtbot, tm
     wait_step(qtbot, win, 5)
     bad = tmp_path / "bad.npz"
     np.savez(bad, X=np.zeros((10, 2)), y=np.full(10, np.nan))
-    assert not menus.open_data_file(win, str(bad))
-    assert "bad.npz" in win.status_message.text()
+    menus.open_data_file(win, str(bad))  # read in the background; the message follows
+    qtbot.waitUntil(lambda: "bad.npz" in win.status_message.text(), timeout=5000)
+    assert not win.loading_bar.isVisible()
     step = win.frame.snapshots[0].step
     wait_step(qtbot, win, step + 10)
     assert win.config.dataset == "spirals"
@@ -356,3 +358,51 @@ def test_layout_and_settings_persist_between_launches(qtbot, tmp_path):
     finally:
         again.close()
     assert not win.worker.is_running and not again.worker.is_running
+
+
+def _big_csv(path, rows: int = 600_000) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 2))
+    with path.open("w") as fh:
+        np.savetxt(fh, np.column_stack([X, X[:, 0] > 0]), fmt="%.3f,%.3f,%d")
+
+
+def test_a_large_file_loads_in_the_background_while_the_event_loop_runs(
+    make_window, qtbot, tmp_path
+):
+    from PySide6.QtCore import QTimer
+
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    path = tmp_path / "big.csv"
+    _big_csv(path)
+    ticks: list[int] = []
+    timer = QTimer(win)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    assert menus.open_data_file(win, str(path))
+    assert win.loader.busy and win.config.dataset == "spirals"  # returned at once
+    qtbot.waitUntil(lambda: win.data.n_features == 2 and win.config.dataset == str(path),
+                    timeout=30000)  # fmt: skip
+    timer.stop()
+    assert len(ticks) >= 5  # the timer kept firing while the file was read
+    assert not win.loading_bar.isVisible()
+    qtbot.waitUntil(lambda: win.frame is not None and win.frame.snapshots[0].step > 0)
+
+
+def test_loading_can_be_cancelled_and_the_run_goes_on(make_window, qtbot, tmp_path):
+    win = make_window()
+    wait_step(qtbot, win, 5)
+    path = tmp_path / "big.csv"
+    _big_csv(path)
+    menus.open_data_file(win, str(path))
+    assert win.loading_bar.isVisible() or win.loader.busy
+    win.loading_bar.cancel.click()
+    assert "cancelled" in win.status_message.text()
+    assert not win.loading_bar.isVisible()
+    step = win.frame.snapshots[0].step
+    wait_step(qtbot, win, step + 10)
+    assert win.config.dataset == "spirals"
+    win.loader.wait()
+    QApplication.processEvents()
+    assert win.config.dataset == "spirals"  # the cancelled load's result was dropped

@@ -263,7 +263,7 @@ def test_clicking_a_training_point_selects_it(qtbot):
     QApplication.processEvents()  # let the view box apply its auto-range before mapping
     i = 7
     x, y = (float(v) for v in feed.t.data.X_train[i])
-    under = {pt.index() for pt in panel.points.pointsAt(QPointF(x, y))}
+    under = {int(pt.data()) for pt in panel.points.pointsAt(QPointF(x, y))}
     vb = panel.left_plot.getViewBox()
     pos = panel.view.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
     qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
@@ -436,3 +436,22 @@ def test_log_x_and_the_first_n_steps(qtbot):
     np.testing.assert_allclose(panel.runs["bn"].smoothed.xData[:3], np.log10([1, 2, 3]))
     panel.first_steps.setValue(0)
     assert panel.loss_plot.getViewBox().viewRange()[0][1] >= np.log10(400)
+
+
+def test_the_scatter_draws_a_fixed_capped_subset_of_a_large_training_set(qtbot):
+    from bnviz.data.dataset import standardize_split
+    from bnviz.gui.panels.softmax import MAX_POINTS, plotted_indices
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50_000, 2))
+    y = (X[:, 0] > 0).astype(np.intp)
+    data = standardize_split(X, y, val_fraction=0.2, seed=0, name="big")
+    panel = SoftmaxPanel()
+    qtbot.addWidget(panel)
+    panel.set_dataset(data)
+    first = panel.points.data["data"].astype(np.intp)
+    assert len(first) == MAX_POINTS < len(data.X_train)
+    panel.set_dataset(data)  # the same points again: nothing jumps
+    np.testing.assert_array_equal(panel.points.data["data"].astype(np.intp), first)
+    np.testing.assert_array_equal(first, plotted_indices(len(data.X_train)))
+    np.testing.assert_allclose(panel.points.data["x"], data.X_train[first, 0])

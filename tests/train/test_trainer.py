@@ -177,3 +177,25 @@ def test_a_finite_loss_that_exploded_is_a_divergence():
     healthy = Trainer(TrainConfig(n_samples=200, hidden=(16,)))
     healthy.run(300)
     assert healthy.runs[0].diverged_step is None
+
+
+def test_a_limited_evaluation_uses_a_fixed_subset_that_starts_with_the_shown_rows():
+    from bnviz.train.trainer import SHOWN_EXAMPLES
+
+    t = Trainer(TrainConfig(dataset="spirals", n_samples=20_000, hidden=(8,)))
+    n_val = len(t.data.y_val)
+    full = t.evaluate()[0]
+    assert t.evaluated_rows == n_val > 3000
+    t.limit_evaluation(3000)
+    assert t.evaluated_rows == 3000
+    rows = t._eval_rows.copy()
+    np.testing.assert_array_equal(rows[:SHOWN_EXAMPLES], np.arange(SHOWN_EXAMPLES))
+    assert len(np.unique(rows)) == 3000 and rows.max() < n_val
+    part = t.evaluate()[0]
+    assert part.confusion.sum() == 3000
+    # The views index val_logits by validation row: the same rows as the full evaluation.
+    np.testing.assert_allclose(part.val_logits, full.val_logits)
+    t.limit_evaluation(3000)
+    np.testing.assert_array_equal(t._eval_rows, rows)  # fixed: the same rows every time
+    t.limit_evaluation(None)
+    assert t.evaluated_rows == n_val

@@ -33,6 +33,10 @@ LEFT_STRETCH = 3  # the regions/image column against the bars' 2
 TRUE_PEN = pg.mkPen("k", width=3)
 OTHER_PEN = pg.mkPen((90, 90, 90), width=0.5)
 GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
+# At most this many training points are drawn: a fixed random subset (seeded, so points do not
+# jump between frames or runs), which keeps the scatter's paint cost independent of the data size.
+MAX_POINTS = 3000
+POINTS_SEED = 0
 GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 
@@ -45,6 +49,14 @@ def softmax_steps(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     a = softmax(np.asarray(z, dtype=np.float64))
     return a / a.max(), a
+
+
+def plotted_indices(n: int, limit: int = MAX_POINTS) -> np.ndarray:
+    """The rows of an ``n``-row training set that are drawn: all of them up to ``limit``, else
+    a fixed random subset of ``limit`` rows (the same for every call), in ascending order."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(POINTS_SEED).choice(n, limit, replace=False))
 
 
 def region_rgb(proba: np.ndarray) -> np.ndarray:
@@ -203,11 +215,10 @@ class SoftmaxPanel(Panel):
         for name in ("left", "bottom"):
             self.left_plot.showAxis(name, not images)  # pixel numbers would mean nothing
         if planar:
-            X, y = data.X_train, data.y_train
+            idx = plotted_indices(len(data.X_train))
+            X, y = data.X_train[idx], data.y_train[idx]
             brushes = [pg.mkBrush(c) for c in colors]
-            self.points.setData(
-                x=X[:, 0], y=X[:, 1], data=np.arange(len(X)), brush=[brushes[k] for k in y]
-            )
+            self.points.setData(x=X[:, 0], y=X[:, 1], data=idx, brush=[brushes[k] for k in y])
             self.left_plot.setTitle("regions: argmax a (pale = unsure)", color="k")
             self.left_plot.invertY(False)
         else:
@@ -272,7 +283,7 @@ class SoftmaxPanel(Panel):
 
     def _on_points_clicked(self, _item, points, _ev=None) -> None:
         if len(points):
-            self.select_training_example(points[0].index())
+            self.select_training_example(int(points[0].data()))
 
     # -- drawing -------------------------------------------------------------------------------
     def _snapshot(self) -> Snapshot | None:
