@@ -368,24 +368,37 @@ def _big_csv(path, rows: int = 600_000) -> None:
 
 
 def test_a_large_file_loads_in_the_background_while_the_event_loop_runs(
-    make_window, qtbot, tmp_path
+    make_window, qtbot, tmp_path, monkeypatch
 ):
+    """The reading waits until the GUI thread's timer has fired: were it read on the GUI
+    thread, the timer could not fire and the wait would time out (no timing threshold)."""
+    import threading
+
     from PySide6.QtCore import QTimer
 
+    from bnviz.gui import loading
+
+    ticked, waited = threading.Event(), []
+    real_load = loading.load_data
+
+    def load_after_a_tick(*args, **kwargs):
+        waited.append(ticked.wait(timeout=20))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "load_data", load_after_a_tick)
     win = make_window()
     wait_step(qtbot, win, 5)
     path = tmp_path / "big.csv"
     _big_csv(path)
-    ticks: list[int] = []
     timer = QTimer(win)
-    timer.timeout.connect(lambda: ticks.append(1))
+    timer.timeout.connect(ticked.set)
     timer.start(10)
     assert menus.open_data_file(win, str(path))
     assert win.loader.busy and win.config.dataset == "spirals"  # returned at once
     qtbot.waitUntil(lambda: win.data.n_features == 2 and win.config.dataset == str(path),
                     timeout=30000)  # fmt: skip
     timer.stop()
-    assert len(ticks) >= 5  # the timer kept firing while the file was read
+    assert waited == [True]  # the event loop ran while the file was being read
     assert not win.loading_bar.isVisible()
     qtbot.waitUntil(lambda: win.frame is not None and win.frame.snapshots[0].step > 0)
 
