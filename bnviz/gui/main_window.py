@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,6 +31,7 @@ from bnviz.gui.autopause import AutoPause
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.hint import HintBar
+from bnviz.gui.lessons import LessonView, lesson_views
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
@@ -58,8 +60,9 @@ FOLD_BOTTOM_PX = 900
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
 HINT = (
     "Try: <b>B</b> switches batch norm off and on (watch the pace of the loss change), "
-    "<b>Space</b> pauses, <b>Compare</b> trains with and without BN side by side, and the "
-    "<b>Hyperparameters</b> tab searches alpha and beta on log scales."
+    "<b>Space</b> pauses, <b>Compare</b> trains with and without BN side by side, the "
+    "<b>Lessons</b> menu looks inside a BN unit, and the <b>Hyperparameters</b> tab searches "
+    "alpha and beta on log scales."
 )
 
 
@@ -127,7 +130,7 @@ class MainWindow(QMainWindow):
         self.worker.start()  # the training process starts while the window is built
         self._build_ui()
         self._wire()
-        for p in self.panels.values():
+        for p in [*self.panels.values(), *self.lessons.values()]:
             p.set_dataset(self.data)
         menus.restore_layout(self)
         if autoplay:
@@ -199,6 +202,12 @@ class MainWindow(QMainWindow):
         self.training_tab = outer
         self.tabs.addTab(outer, "Training")
         menus.add_optional_tabs(self)
+        # Lesson views: built now, shown as a tab only when opened from the Lessons menu.
+        self.lessons = lesson_views()
+        self.tabs.setTabsClosable(True)
+        for i in range(self.tabs.count()):  # the fixed tabs have no close button
+            self.tabs.tabBar().setTabButton(i, QTabBar.ButtonPosition.RightSide, None)
+        self.tabs.tabCloseRequested.connect(self._close_tab)
         self.hint = HintBar(HINT, self.settings)
         central = QWidget()
         column = QVBoxLayout(central)
@@ -208,7 +217,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         # Every view that may ask for probes, in whichever tab it sits.
-        self.probe_views: list[Panel] = self.findChildren(Panel)
+        self.probe_views: list[Panel] = self.findChildren(Panel) + list(self.lessons.values())
         self.status_counts = QLabel()
         self.status_message = QLabel()
         self.statusBar().addWidget(self.status_counts)
@@ -274,7 +283,7 @@ class MainWindow(QMainWindow):
         self._rendered_at, self._probe_results = {}, {}
         self.generation = self.worker.replace_trainer(config, data)
         self._wake()
-        for p in self.panels.values():
+        for p in [*self.panels.values(), *self.lessons.values()]:
             p.set_dataset(self.data)
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
         # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
@@ -418,7 +427,11 @@ class MainWindow(QMainWindow):
                 del self.histories[name]
         self.frame = Frame(snaps, dict(self.histories), dict(self._probe_results))
         self._check_autopause(snaps)
+        lesson = self.tabs.currentWidget()
+        if isinstance(lesson, LessonView):
+            self._render(lesson.title, lesson)
         if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
+            self._unpainted = isinstance(lesson, LessonView)
             self._show_counts(snaps)
             return
         now = time.perf_counter()
@@ -432,6 +445,28 @@ class MainWindow(QMainWindow):
                 self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
         self._unpainted = True
         self._show_counts(snaps)
+
+    def _render(self, name: str, panel: Panel) -> None:
+        try:
+            panel.render(self.frame)
+        except Exception as e:  # a drawing bug must not take the app down
+            self.show_message(f"{name}: {type(e).__name__}: {e}", error=True)
+
+    # -- lessons -------------------------------------------------------------------------------
+    def open_lesson(self, name: str) -> LessonView:
+        """Show lesson view ``name`` (a class name of :func:`lesson_views`) as a tab, adding the
+        tab if it is not open, and switch to it."""
+        view = self.lessons[name]
+        if self.tabs.indexOf(view) < 0:
+            self.tabs.addTab(view, view.title)
+        self.tabs.setCurrentWidget(view)
+        self._wake()
+        return view
+
+    def _close_tab(self, index: int) -> None:
+        """Close a lesson's tab (the view is kept, hidden, and asks for nothing)."""
+        if isinstance(self.tabs.widget(index), LessonView):
+            self.tabs.removeTab(index)
 
     def _nothing_new(self, taken: SnapshotTaken) -> bool:
         """Paused, the same steps as the frame on screen, no probe asked for anew (a timed

@@ -42,6 +42,11 @@ def build_menus(win) -> None:
     _action(win, run, "Step one mini-batch (N)", win.step_once)
     _action(win, run, "Reset (R)", lambda: win.reset(win.controls.config()))
     _action(win, run, "Toggle batch norm (B)", win.toggle_bn)
+    lessons = bar.addMenu("&Lessons")
+    for name, view in win.lessons.items():
+        _action(win, lessons, view.title, lambda _checked=False, n=name: win.open_lesson(n))
+    if not win.lessons:
+        lessons.addAction("(no lesson views installed)").setEnabled(False)
 
 
 def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
