@@ -8,5 +8,17 @@ from __future__ import annotations
 
 from bnviz.lessons.bn_at_test_time import ModeResult, eval_modes
 from bnviz.lessons.bn_inside import BNTrace, bn_trace, identity_gamma_beta
+from bnviz.lessons.covariate_shift import Shift, covariate_shift
+from bnviz.lessons.landscape import Landscape, landscape
 
-__all__ = ["BNTrace", "ModeResult", "bn_trace", "eval_modes", "identity_gamma_beta"]
+__all__ = [
+    "BNTrace",
+    "Landscape",
+    "ModeResult",
+    "Shift",
+    "bn_trace",
+    "covariate_shift",
+    "eval_modes",
+    "identity_gamma_beta",
+    "landscape",
+]
