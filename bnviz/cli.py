@@ -159,6 +159,12 @@ def build_parser() -> OneLineParser:
         metavar="SECONDS",
         help="with --screenshot: how long to train first (default 3)",
     )
+    p.add_argument(
+        "--lesson",
+        metavar="NAME",
+        help="open a lesson view at start (its title in lower case with hyphens, e.g. "
+        "loss-landscape; the Lessons menu lists them)",
+    )
     add_training_flags(p)
     sub = p.add_subparsers(dest="command", parser_class=OneLineParser)
     import importlib
@@ -187,9 +193,19 @@ def main(argv: list[str] | None = None) -> int:
                 data = load_data(config.validated())
         except (ConfigError, DataError) as e:
             parser.error(str(e))
+        lesson = None
+        if args.lesson is not None:
+            from bnviz.gui.lessons import find_lesson, lesson_classes
+
+            lesson = find_lesson(args.lesson)
+            if lesson is None:
+                names = ", ".join(c.slug() for c in lesson_classes().values())
+                parser.error(f"--lesson: no lesson view named {args.lesson!r}; choose {names}")
         from bnviz.gui.app import run_app
 
-        return run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data)
+        return run_app(
+            config, screenshot=args.screenshot, run_for=args.run_for, data=data, lesson=lesson
+        )
     try:
         return args.run(args, args.subparser)
     except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours

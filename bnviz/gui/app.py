@@ -49,10 +49,12 @@ def run_app(
     screenshot: str | None = None,
     run_for: float = 3.0,
     data: Dataset | None = None,
+    lesson: str | None = None,
 ) -> int:
     """Open the window and train at once; with ``screenshot``, save a PNG of the whole window
     after ``run_for`` seconds and exit (status 1 if the file could not be written). ``data``:
-    the data ``config`` names, already loaded."""
+    the data ``config`` names, already loaded; ``lesson``: the class name of a lesson view to
+    open (:func:`bnviz.gui.lessons.find_lesson`)."""
     problem = no_display_message()
     if problem:
         sys.stderr.write(problem + "\n")
@@ -72,6 +74,8 @@ def run_app(
     win = MainWindow(config, settings=settings, data=data)
     if screenshot:
         win.resize(1600, 1000)
+    if lesson is not None:
+        win.open_lesson(lesson)
     win.show()
     result = {"status": 0}
     if screenshot:

@@ -13,19 +13,31 @@ import logging
 from bnviz.gui.lessons.base import LessonView
 
 #: (module, class) of every lesson view, in the order of the Lessons menu.
-LESSON_VIEWS: tuple[tuple[str, str], ...] = ()
+LESSON_VIEWS: tuple[tuple[str, str], ...] = (
+    ("bnviz.gui.lessons.landscape", "LandscapeView"),
+    ("bnviz.gui.lessons.covariate_shift", "CovariateShiftView"),
+)
 
 log = logging.getLogger(__name__)
 
 
-def lesson_views() -> dict[str, LessonView]:
-    """One instance of every lesson view that imports, keyed by its class name."""
-    out: dict[str, LessonView] = {}
+def lesson_classes() -> dict[str, type[LessonView]]:
+    """Every lesson view class that imports, keyed by its class name, in menu order."""
+    out: dict[str, type[LessonView]] = {}
     for module, name in LESSON_VIEWS:
         try:
-            cls = getattr(importlib.import_module(module), name)
+            out[name] = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as e:  # a broken optional view must not stop the app
             log.warning("lesson view %s.%s left out: %s", module, name, e)
-            continue
-        out[name] = cls()
     return out
+
+
+def lesson_views() -> dict[str, LessonView]:
+    """One instance of every lesson view that imports, keyed by its class name."""
+    return {name: cls() for name, cls in lesson_classes().items()}
+
+
+def find_lesson(slug: str) -> str | None:
+    """The class name of the lesson view called ``slug`` on the command line
+    (``bnviz --lesson loss-landscape``), or None."""
+    return next((n for n, c in lesson_classes().items() if c.slug() == slug), None)

@@ -11,6 +11,8 @@ sentences from the course and the equation) and put their plots and controls int
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
@@ -26,6 +28,12 @@ class LessonView(Panel):
     explanation = ""
     #: Rich text: the formula the view illustrates.
     formula = ""
+
+    @classmethod
+    def slug(cls) -> str:
+        """The view's name on the command line: its title, lower-case, words joined by "-"
+        ("Loss landscape" -> "loss-landscape")."""
+        return re.sub(r"[^a-z0-9]+", "-", cls.title.lower()).strip("-")
 
     def __init__(self) -> None:
         super().__init__()
