@@ -7,11 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox
 
-from bnviz.data import Dataset
 from bnviz.gui import style
-from bnviz.gui.lessons.base import LessonView
-from bnviz.gui.lessons.series import ProbeSeries
-from bnviz.gui.panel import Frame
+from bnviz.gui.lessons.series import SeriesLessonView
 from bnviz.lessons.landscape import DEFAULT_ETA_FACTORS, LANDSCAPE_EVERY, LandscapePoint
 from bnviz.train.probes import request
 
@@ -24,11 +21,13 @@ def eta_factors(low: float, high: float, n: int) -> tuple[float, ...]:
     return tuple(float(f"{f:.4g}") for f in np.geomspace(low, high, n))
 
 
-class LandscapeView(LessonView):
+class LandscapeView(SeriesLessonView):
     """Three plots over training, one band or line per network: the losses reached along the
     gradient (a), the change of the gradient there (b), the effective beta-smoothness (c)."""
 
     title = "Loss landscape"
+    columns = COLUMNS
+    every = LANDSCAPE_EVERY
     explanation = (
         "Santurkar et al. (2018) argue that batch norm helps mainly by making the loss "
         f"landscape smoother. Every {LANDSCAPE_EVERY} steps, from the current weights w, "
@@ -48,9 +47,6 @@ class LandscapeView(LessonView):
 
     def __init__(self) -> None:
         super().__init__()
-        self.series = ProbeSeries(COLUMNS)
-        self._seen: object = None
-        self._items: dict[str, dict[str, pg.GraphicsObject]] = {}
         row = QHBoxLayout()
         self.low = _factor_box(DEFAULT_ETA_FACTORS[0], "smallest step size, x the learning rate")
         self.high = _factor_box(DEFAULT_ETA_FACTORS[-1], "largest step size, x the learning rate")
@@ -63,30 +59,20 @@ class LandscapeView(LessonView):
             row.addWidget(w)
         row.addStretch(1)
         self.body.addLayout(row)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
         self.body.addWidget(self.status)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
-        self.plots = {
-            "a": self._plot("(a) loss along the gradient", "L(w - eta g)", log=False),
-            "b": self._plot("(b) gradient change", "||grad L(w - eta g) - g||", log=True),
-            "c": self._plot("(c) effective beta-smoothness", "beta", log=True),
-        }
+        self.add_plot(self.view, "a", "(a) loss along the gradient", log=False)
+        self.add_plot(self.view, "b", "(b) gradient change", log=True)
+        self.add_plot(self.view, "c", "(c) effective beta-smoothness", log=True)
+        self.plots["a"].setLabel("left", "L(w - eta g)")
+        self.plots["b"].setLabel("left", "||grad L(w - eta g) - g||")
+        self.plots["c"].setLabel("left", "beta")
         self.body.addWidget(self.view, 1)
         self.factors = DEFAULT_ETA_FACTORS
         for box in (self.low, self.high):
             box.valueChanged.connect(self._factors_changed)
         self.points.valueChanged.connect(self._factors_changed)
-
-    def _plot(self, title: str, ylabel: str, log: bool) -> pg.PlotItem:
-        p = self.view.addPlot(title=title)
-        p.setLabel("bottom", "step")
-        p.setLabel("left", ylabel)
-        p.showGrid(x=True, y=True, alpha=0.2)
-        p.setLogMode(y=log)
-        p.addLegend(offset=(-5, 5))
-        return p
 
     # -- controls ------------------------------------------------------------------------------
     def _factors_changed(self) -> None:
@@ -98,9 +84,7 @@ class LandscapeView(LessonView):
             )
             return
         self.factors = eta_factors(low, high, self.points.value())
-        self.series.clear()
-        self._redraw({})
-        self.status.setText(f"measuring at {self._factor_text()}: the first point comes soon")
+        self.restart(f"measuring at {self._factor_text()}: the first point comes soon")
 
     def _factor_text(self) -> str:
         return "eta = " + ", ".join(f"{f:g}" for f in self.factors) + " x alpha"
@@ -109,80 +93,50 @@ class LandscapeView(LessonView):
         return (request("landscape", factors=self.factors),)
 
     # -- drawing -------------------------------------------------------------------------------
-    def set_dataset(self, data: Dataset) -> None:
-        self.series.clear()
-        self._seen = None
-        self._redraw({})
-
-    def render(self, frame: Frame) -> None:
-        result = frame.probes.get(self.probe_requests()[0])
-        if result is None or result is self._seen:
-            return
-        self._seen = result
-        flags = {s.run: s.batchnorm for s in frame.snapshots}
-        self.series.keep_only(list(flags))
+    def rows(self, result):
         for p in result:
             assert isinstance(p, LandscapePoint)
             ls = p.landscape
-            self.series.add(
-                p.run,
-                p.step,
-                (ls.loss.min(), ls.loss.max(), ls.grad_change.min(), ls.grad_change.max(),
-                 ls.beta_smoothness),
-            )  # fmt: skip
-        self._redraw(flags)
+            values = (ls.loss.min(), ls.loss.max(), ls.grad_change.min(), ls.grad_change.max(),
+                      ls.beta_smoothness)  # fmt: skip
+            yield p.run, p.step, values
 
-    def _redraw(self, flags: dict[str, bool]) -> None:
-        for run in [r for r in self._items if r not in flags]:
-            for item in self._items.pop(run).values():
-                for plot in self.plots.values():
-                    plot.removeItem(item)  # a no-op for the plots that do not hold it
-        lines = []
-        for i, (run, bn) in enumerate(flags.items()):
-            items = self._items.get(run) or self._make_items(run, bn, i)
-            steps, lo = self.series.column(run, "loss_lo")
-            _, hi = self.series.column(run, "loss_hi")
-            items["a_lo"].setData(steps, lo)
-            items["a_hi"].setData(steps, hi)
-            _, glo = self.series.column(run, "gc_lo")
-            _, ghi = self.series.column(run, "gc_hi")
-            ok = (glo > 0) & (ghi > 0)
-            items["b_lo"].setData(steps[ok], glo[ok])
-            items["b_hi"].setData(steps[ok], ghi[ok])
-            _, beta = self.series.column(run, "beta")
-            ok = beta > 0
-            items["c"].setData(steps[ok], beta[ok])
-            last = self.series.last(run)
-            if last is not None:
-                lines.append(
-                    f"<b>{style.run_label(run, bn)}</b>: loss band "
-                    f"{last['loss_hi'] - last['loss_lo']:.3g}, gradient change up to "
-                    f"{last['gc_hi']:.3g}, &beta; {last['beta']:.3g}"
-                )
-        if flags and not lines:
-            lines.append(f"waiting for the first measurement (every {LANDSCAPE_EVERY} steps)")
-        if lines:
-            self.status.setText("Latest: " + "; ".join(lines) + f" ({self._factor_text()})")
+    def draw_run(self, run, items) -> None:
+        steps, lo = self.series.column(run, "loss_lo")
+        items["a_lo"].setData(steps, lo)
+        items["a_hi"].setData(*self.series.column(run, "loss_hi"))
+        _, glo = self.series.column(run, "gc_lo")
+        _, ghi = self.series.column(run, "gc_hi")
+        ok = (glo > 0) & (ghi > 0)  # log axis; both ends, so the band's edges pair up
+        items["b_lo"].setData(steps[ok], glo[ok])
+        items["b_hi"].setData(steps[ok], ghi[ok])
+        items["c"].setData(*self.positive(run, "beta"))
 
-    def _make_items(self, run: str, bn: bool, index: int) -> dict[str, pg.GraphicsObject]:
-        color = style.run_color(bn, run, index)
-        pen = pg.mkPen(color, width=2)
+    def status_line(self, last) -> str:
+        return (
+            f"loss band {last['loss_hi'] - last['loss_lo']:.3g}, gradient change up to "
+            f"{last['gc_hi']:.3g}, &beta; {last['beta']:.3g}"
+        )
+
+    def status_prefix(self) -> str:
+        return f"Latest ({self._factor_text()}): "
+
+    def make_items(self, color, label):
         thin = pg.mkPen(color, width=1)
-        label = style.run_label(run, bn)
         a, b, c = self.plots["a"], self.plots["b"], self.plots["c"]
         items: dict[str, pg.GraphicsObject] = {
             "a_lo": a.plot(pen=thin, name=label),
             "a_hi": a.plot(pen=thin),
             "b_lo": b.plot(pen=thin, name=label),
             "b_hi": b.plot(pen=thin),
-            "c": c.plot(pen=pen, symbol="o", symbolSize=4, symbolBrush=color, name=label),
-        }
+            "c": c.plot(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=4,
+                        symbolBrush=color, name=label),
+        }  # fmt: skip
         fill = (*color, 70)
         items["a_fill"] = pg.FillBetweenItem(items["a_lo"], items["a_hi"], brush=fill)
         items["b_fill"] = pg.FillBetweenItem(items["b_lo"], items["b_hi"], brush=fill)
         a.addItem(items["a_fill"])
         b.addItem(items["b_fill"])
-        self._items[run] = items
         return items
 
 

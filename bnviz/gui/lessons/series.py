@@ -1,4 +1,5 @@
-"""Per-network time series that a lesson view accumulates from its probe's results.
+"""Per-network time series that a lesson view accumulates from its probe's results, and the
+base of the views that plot them.
 
 A probe answers with the measurement *now*; the view keeps the history. A new run (the step
 count going back) or a change of what is measured (:meth:`ProbeSeries.clear`) starts afresh.
@@ -6,9 +7,17 @@ count going back) or a change of what is measured (:meth:`ProbeSeries.clear`) st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from bnviz.data import Dataset
+from bnviz.gui import style
+from bnviz.gui.lessons.base import LessonView
+from bnviz.gui.panel import Frame
 
 
 class ProbeSeries:
@@ -55,3 +64,101 @@ class ProbeSeries:
     def last(self, run: str) -> dict[str, float] | None:
         rows = self._rows.get(run)
         return dict(zip(self.columns, rows[-1][1])) if rows else None
+
+
+class SeriesLessonView(LessonView):
+    """A lesson view that plots, per network, a :class:`ProbeSeries` of one probe's results
+    over training: the probe's latest answer is turned into rows (:meth:`rows`), the plots are
+    fed from the series (:meth:`draw_run`), and a status line says the latest numbers.
+
+    Subclasses set :attr:`columns` and :attr:`every` (the probe's rate in steps), build
+    :attr:`plots` (name -> PlotItem) in their ``__init__`` and implement :meth:`rows`,
+    :meth:`make_items`, :meth:`draw_run` and :meth:`status_line`."""
+
+    columns: tuple[str, ...] = ()
+    every = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.series = ProbeSeries(self.columns)
+        self._seen: object = None
+        self._items: dict[str, dict[str, pg.GraphicsObject]] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+
+    def add_plot(self, view: pg.GraphicsLayoutWidget, key: str, title: str, log: bool) -> None:
+        p = view.addPlot(title=title)
+        p.setLabel("bottom", "step")
+        p.showGrid(x=True, y=True, alpha=0.2)
+        p.setLogMode(y=log)
+        p.addLegend(offset=(-5, 5))
+        self.plots[key] = p
+
+    def restart(self, message: str = "") -> None:
+        """Forget the history (what is measured changed, or a new run began)."""
+        self.series.clear()
+        self._seen = None
+        self._redraw({})
+        if message:
+            self.status.setText(message)
+
+    def set_dataset(self, data: Dataset) -> None:
+        self.restart()
+
+    def render(self, frame: Frame) -> None:
+        result = frame.probes.get(self.probe_requests()[0])
+        if result is None or result is self._seen:
+            return
+        self._seen = result
+        flags = {s.run: s.batchnorm for s in frame.snapshots}
+        self.series.keep_only(list(flags))
+        for run, step, values in self.rows(result):
+            self.series.add(run, step, values)
+        self._redraw(flags)
+
+    def _redraw(self, flags: dict[str, bool]) -> None:
+        for run in [r for r in self._items if r not in flags]:
+            for item in self._items.pop(run).values():
+                for plot in self.plots.values():
+                    plot.removeItem(item)  # a no-op for the plots that do not hold it
+        lines = []
+        for i, (run, bn) in enumerate(flags.items()):
+            if run not in self._items:
+                self._items[run] = self.make_items(style.run_color(bn, run, i),
+                                                   style.run_label(run, bn))  # fmt: skip
+            self.draw_run(run, self._items[run])
+            last = self.series.last(run)
+            if last is not None:
+                lines.append(f"<b>{style.run_label(run, bn)}</b>: {self.status_line(last)}")
+        if flags and not lines:
+            lines.append(f"waiting for the first measurement (every {self.every} steps)")
+        if lines:
+            self.status.setText(self.status_prefix() + "; ".join(lines))
+
+    def positive(self, run: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of ``column`` where the value is > 0 (for log axes)."""
+        steps, v = self.series.column(run, column)
+        ok = v > 0
+        return steps[ok], v[ok]
+
+    # -- for subclasses --------------------------------------------------------------------------
+    def rows(self, result: object) -> Iterable[tuple[str, int, Sequence[float]]]:
+        """(run, step, values in :attr:`columns` order) for each network in ``result``."""
+        raise NotImplementedError
+
+    def make_items(self, color: tuple[int, int, int], label: str) -> dict[str, pg.GraphicsObject]:
+        """A network's plot items, added to :attr:`plots`."""
+        raise NotImplementedError
+
+    def draw_run(self, run: str, items: dict[str, pg.GraphicsObject]) -> None:
+        """Feed a network's items from :attr:`series`."""
+        raise NotImplementedError
+
+    def status_line(self, last: dict[str, float]) -> str:
+        """The latest numbers of one network, for the status line."""
+        raise NotImplementedError
+
+    def status_prefix(self) -> str:
+        return "Latest: "
