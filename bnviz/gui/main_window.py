@@ -204,6 +204,8 @@ class MainWindow(QMainWindow):
         menus.add_optional_tabs(self)
         # Lesson views: built now, shown as a tab only when opened from the Lessons menu.
         self.lessons = lesson_views()
+        for view in self.lessons.values():
+            view.attach(self.controls.config, self.pause_for_round)
         self.tabs.setTabsClosable(True)
         for i in range(self.tabs.count()):  # the fixed tabs have no close button
             self.tabs.tabBar().setTabButton(i, QTabBar.ButtonPosition.RightSide, None)
@@ -353,12 +355,13 @@ class MainWindow(QMainWindow):
         self._wake()
         self.controls.set_playing(self.playing)
 
-    def pause_for_round(self) -> None:
-        """A search round started: live training would keep a core from its trials."""
+    def pause_for_round(self, what: str = "the search round runs") -> None:
+        """A search round (or a lesson's experiment) started: live training would keep a core
+        from its trainings."""
         if self.playing:
             self.toggle_play()
-            self.show_message("live training paused while the search round runs, so the trials "
-                              "get every core (Space resumes it)")  # fmt: skip
+            self.show_message(f"live training paused while {what}, so its trainings get every "
+                              "core (Space resumes it)")  # fmt: skip
 
     def _set_stop_rule(self, rule: StopRule) -> None:
         self.autopause.rule = rule
@@ -519,6 +522,8 @@ class MainWindow(QMainWindow):
         menus.save_layout(self)
         if getattr(self, "explorer", None) is not None:
             self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
+        for view in self.lessons.values():
+            view.shutdown()
         self.loader.cancel()
         self.loader.wait()
         self.worker.stop()

@@ -16,6 +16,7 @@ from bnviz.gui.lessons.base import LessonView
 LESSON_VIEWS: tuple[tuple[str, str], ...] = (
     ("bnviz.gui.lessons.landscape", "LandscapeView"),
     ("bnviz.gui.lessons.covariate_shift", "CovariateShiftView"),
+    ("bnviz.gui.lessons.batch_noise", "BatchNoiseView"),
 )
 
 log = logging.getLogger(__name__)

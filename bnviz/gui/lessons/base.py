@@ -12,11 +12,13 @@ sentences from the course and the equation) and put their plots and controls int
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from bnviz.gui.panel import Panel
+from bnviz.train.config import TrainConfig
 
 
 class LessonView(Panel):
@@ -28,6 +30,23 @@ class LessonView(Panel):
     explanation = ""
     #: Rich text: the formula the view illustrates.
     formula = ""
+
+    #: The window's current settings (set by :meth:`attach`): for a view that runs its own
+    #: trainings (an experiment) on what the user set up.
+    config_provider: Callable[[], TrainConfig] | None = None
+    #: Pause live training, saying why (set by :meth:`attach`): an experiment's worker
+    #: processes need the cores.
+    pause_training: Callable[[str], None] | None = None
+
+    def attach(
+        self, config_provider: Callable[[], TrainConfig], pause_training: Callable[[str], None]
+    ) -> None:
+        """Called by the window once: how to read its settings and pause its training."""
+        self.config_provider = config_provider
+        self.pause_training = pause_training
+
+    def shutdown(self) -> None:
+        """The window closes: stop whatever the view runs (worker processes, timers)."""
 
     @classmethod
     def slug(cls) -> str:
