@@ -145,7 +145,8 @@ def noise_experiment(
         n_train = len(data.X_train)
     sizes = check_batch_sizes(batch_sizes, n_train)
     jobs = [(b, bn) for b in sizes for bn in (True, False)]
-    if data is not None:
+    if executor is None:
+        assert data is not None
         out = []
         for b, bn in jobs:
             f: Future = Future()
