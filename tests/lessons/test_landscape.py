@@ -92,3 +92,27 @@ def test_the_probe_runs_on_a_live_trainer_for_both_twins():
         assert np.isfinite(p.landscape.loss).all() and p.landscape.beta_smoothness > 0
     for b, r in zip(before, t.runs):
         np.testing.assert_array_equal(b, r.net.flat_params)
+
+
+def test_on_the_bn_papers_setting_bn_is_smoother():
+    """Santurkar et al.'s Fig. 4 on their setting (digits, 3 x 100 sigmoid, SGD 0.1, batch
+    60): BN's band of losses along the gradient is narrower and its gradient changes less
+    than the plain network's (measured at steps 600..1000, after the first rush)."""
+    from bnviz.lessons.landscape import landscape_probe
+    from bnviz.train.config import TrainConfig
+    from bnviz.train.probes import ProbeContext
+    from bnviz.train.trainer import Trainer
+
+    cfg = TrainConfig(dataset="digits", hidden=(100, 100, 100), activation="sigmoid",
+                      optimizer="sgd", lr=0.1, batch_size=60, compare=True)  # fmt: skip
+    t = Trainer(cfg)
+    t.run(500)
+    band = {"bn": [], "plain": []}
+    change = {"bn": [], "plain": []}
+    for _ in range(5):
+        t.run(100)
+        for p in landscape_probe(ProbeContext(t)):
+            band[p.run].append(p.landscape.loss.max() - p.landscape.loss.min())
+            change[p.run].append(p.landscape.grad_change.max())
+    assert np.mean(band["bn"]) < np.mean(band["plain"])
+    assert np.mean(change["bn"]) < np.mean(change["plain"])
