@@ -82,3 +82,16 @@ def test_a_closed_lesson_stops_measuring(make_window, qtbot):
     n = _points(view)["net"]
     qtbot.wait(1500)
     assert _points(view)["net"] == n
+
+
+@pytest.mark.parametrize("compare", [False, True])
+def test_babysitting_view_draws_every_layer_of_every_network(make_window, qtbot, compare):
+    win = make_window(replace(FAST, compare=compare))
+    view = win.open_lesson("BabysittingView")
+    runs = ["bn", "plain"] if compare else ["net"]
+    keys = [f"{r}:{layer}" for r in runs for layer in (1, 2, 3)]
+    qtbot.waitUntil(lambda: all(k in view.series.runs for k in keys), timeout=30000)
+    assert sorted(view._items) == sorted(keys)
+    assert "Update / weights now" in view.status.text() and "W3" in view.status.text()
+    win.reset(replace(FAST, compare=False, hidden=(8,)))  # fewer layers: their lines go
+    qtbot.waitUntil(lambda: sorted(view._items) == ["net:1", "net:2"], timeout=30000)

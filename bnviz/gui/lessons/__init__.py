@@ -17,6 +17,7 @@ LESSON_VIEWS: tuple[tuple[str, str], ...] = (
     ("bnviz.gui.lessons.landscape", "LandscapeView"),
     ("bnviz.gui.lessons.covariate_shift", "CovariateShiftView"),
     ("bnviz.gui.lessons.batch_noise", "BatchNoiseView"),
+    ("bnviz.gui.lessons.babysitting", "BabysittingView"),
 )
 
 log = logging.getLogger(__name__)
