@@ -43,7 +43,6 @@ class BabysittingView(LessonView):
     def __init__(self) -> None:
         super().__init__()
         self.series = ProbeSeries(("grad_norm", "ratio"))
-        self._seen: object = None
         self._items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -76,14 +75,13 @@ class BabysittingView(LessonView):
 
     def set_dataset(self, data: Dataset) -> None:
         self.series.clear()
-        self._seen = None
+        self.forget_result()
         self._drop(set())
 
     def render(self, frame: Frame) -> None:
-        result = frame.probes.get(self.probe_requests()[0])
-        if result is None or result is self._seen:
+        result = self.fresh_result(frame)
+        if result is None:
             return
-        self._seen = result
         flags = {s.run: s.batchnorm for s in frame.snapshots}
         lines = []
         keys = set()

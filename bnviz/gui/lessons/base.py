@@ -45,6 +45,23 @@ class LessonView(Panel):
         self.config_provider = config_provider
         self.pause_training = pause_training
 
+    _seen: object = None
+
+    def fresh_result(self, frame) -> object | None:
+        """The result of this view's (first) probe in ``frame`` if it is new since the last
+        call, else None: the probe runs every so many steps, the frames come 30 times a
+        second, and a view redraws only when there is something new. :meth:`forget_result`
+        makes the next one count as new."""
+        requests = self.probe_requests()
+        result = frame.probes.get(requests[0]) if requests else None
+        if result is None or result is self._seen:
+            return None
+        self._seen = result
+        return result
+
+    def forget_result(self) -> None:
+        self._seen = None
+
     def shutdown(self) -> None:
         """The window closes: stop whatever the view runs (worker processes, timers)."""
 

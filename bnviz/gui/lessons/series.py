@@ -81,7 +81,6 @@ class SeriesLessonView(LessonView):
     def __init__(self) -> None:
         super().__init__()
         self.series = ProbeSeries(self.columns)
-        self._seen: object = None
         self._items: dict[str, dict[str, pg.GraphicsObject]] = {}
         self.plots: dict[str, pg.PlotItem] = {}
         self.status = QLabel()
@@ -99,7 +98,7 @@ class SeriesLessonView(LessonView):
     def restart(self, message: str = "") -> None:
         """Forget the history (what is measured changed, or a new run began)."""
         self.series.clear()
-        self._seen = None
+        self.forget_result()
         self._redraw({})
         if message:
             self.status.setText(message)
@@ -108,10 +107,9 @@ class SeriesLessonView(LessonView):
         self.restart()
 
     def render(self, frame: Frame) -> None:
-        result = frame.probes.get(self.probe_requests()[0])
-        if result is None or result is self._seen:
+        result = self.fresh_result(frame)
+        if result is None:
             return
-        self._seen = result
         flags = {s.run: s.batchnorm for s in frame.snapshots}
         self.series.keep_only(list(flags))
         for run, step, values in self.rows(result):
