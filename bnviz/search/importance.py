@@ -114,3 +114,50 @@ def scale_histograms(
     log_edges = np.linspace(math.log10(lo), math.log10(hi), bins + 1)
     log_q = np.log10(np.clip(qa[qa > 0], lo, hi))
     return lin_edges, lin_counts, log_edges, np.histogram(log_q, log_edges)[0]
+
+
+#: The course's order of importance when tuning (1 = tune first): alpha first; then momentum
+#: beta, the mini-batch size and the hidden units; then the number of layers and learning-rate
+#: decay; Adam's beta2 (and beta1, eps) almost never. Settings not in this list: None.
+COURSE_TIERS: dict[str, int] = {
+    "lr": 1,
+    "beta": 2,
+    "batch_size": 2,
+    "width": 2,
+    "layers": 3,
+    "lr_decay": 3,
+    "beta2": 4,
+}
+COURSE_ORDER = (
+    "the course: alpha first; then momentum beta, mini-batch size, hidden units; then layers "
+    "and learning-rate decay; Adam's beta1, beta2, eps almost never"
+)
+
+
+def course_tier(name: str) -> int | None:
+    """The course's rank for tuning parameter ``name`` (1 first .. 4 almost never), or None."""
+    return COURSE_TIERS.get(name)
+
+
+def agreement(values: Mapping[str, float]) -> str:
+    """One sentence comparing a study's measured importance with the course's order: which
+    parameter came out on top, and every pair of the course's ranks the data turn round."""
+    known = {n: v for n, v in values.items() if not math.isnan(v)}
+    if not known:
+        return "not enough trials to measure importance yet"
+    ordered = sorted(known, key=lambda n: -known[n])
+    text = "measured: " + " > ".join(f"{n} {known[n]:.2f}" for n in ordered)
+    ranked = [n for n in ordered if course_tier(n) is not None]
+    flips = [
+        f"{b} above {a}"
+        for i, a in enumerate(ranked)
+        for b in ranked[i + 1 :]
+        if (course_tier(b) or 0) < (course_tier(a) or 0)
+    ]
+    if len(ranked) < 2:
+        verdict = "too few of the course's parameters sampled to compare"
+    elif not flips:
+        verdict = "agrees with the course's order"
+    else:
+        verdict = "the course ranks " + ", ".join(flips) + " (here they come out the other way)"
+    return f"{text}; {verdict}"

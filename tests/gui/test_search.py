@@ -89,6 +89,12 @@ def test_round_fills_scatter_table_histograms_and_importance(window, qtbot):
     _, counts = ex.histograms.curves["x", "log10"].getData()
     assert counts.sum() == 6
     assert set(ex.importance.values) == {"lr", "beta"}
+    ticks = ex.importance.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert sorted(label for _, label in ticks) == ["beta (2)", "lr (1)"]  # the course's ranks
+    assert (
+        ex.importance.toolTip().startswith("measured: ")
+        and "alpha first" in ex.importance.toolTip()
+    )
     best = ex.scatter.best.getData()[0]
     assert best is not None and len(best) == 1
     lr_ticks = ex.scatter.axes["bottom"].tickStrings([-4.0, -2.0, 0.0], 1, 1.0)

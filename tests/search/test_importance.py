@@ -65,3 +65,14 @@ def test_histograms_without_log_for_nonpositive_ranges():
     assert counts.sum() == 3 and log_edges is None and log_counts is None
     edges, counts, _, _ = scale_histograms([3, 3], 3.0, 3.0)
     assert edges[0] < 3 < edges[-1] and counts.sum() == 2
+
+
+def test_course_tiers_and_agreement():
+    from bnviz.search.importance import agreement, course_tier
+
+    assert course_tier("lr") == 1 and course_tier("beta2") == 4 and course_tier("bn") is None
+    assert agreement({"lr": 0.9, "beta": 0.3, "bn": 0.5}).endswith("agrees with the course's order")
+    flipped = agreement({"lr": 0.1, "width": 0.8})
+    assert "measured: width 0.80 > lr 0.10" in flipped and "ranks lr above width" in flipped
+    assert "too few" in agreement({"lr": 0.5, "bn": 0.2})
+    assert agreement({"lr": float("nan")}).startswith("not enough")

@@ -3,7 +3,9 @@
 The bar is |Spearman| between the parameter's axis coordinate and the validation loss
 (:func:`bnviz.search.importance.importance`): near 1, ordering trials by this parameter orders
 them by loss; near 0, it hardly matters over the range searched. A zoomed round narrows the
-range, so its bars shrink: that is the point of zooming.
+range, so its bars shrink: that is the point of zooming. Beside each name, the course's rank
+for it (alpha 1; momentum beta, mini-batch size, hidden units 2; layers, decay 3; Adam's beta2
+4), and the tooltip says where the study agrees with that order.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from bnviz.gui import style
-from bnviz.search.importance import importance
+from bnviz.search.importance import COURSE_ORDER, agreement, course_tier, importance
 
 BAR_BRUSH = pg.mkBrush(230, 126, 34, 200)
 
@@ -27,7 +29,8 @@ class ImportanceView(pg.PlotWidget):
         self.setBackground(style.BACKGROUND)
         p = self.getPlotItem()
         p.setTitle(
-            "<span style='color:#222;font-size:9pt'>importance: |rank corr.| with val loss</span>"
+            "<span style='color:#222;font-size:9pt'>importance: |rank corr.| with val loss; "
+            "(n): the course's rank</span>"
         )
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()
@@ -39,6 +42,8 @@ class ImportanceView(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.6, brush=BAR_BRUSH, pen="k")
         p.addItem(self.bars)
         self.values: dict[str, float] = {}
+        self.summary = agreement({})
+        self.setToolTip(f"{COURSE_ORDER}.")
 
     def set_trials(self, columns: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         """Recompute from (axis coordinates, losses) per parameter (inf = diverged), each over
@@ -48,5 +53,8 @@ class ImportanceView(pg.PlotWidget):
         heights = [0.0 if math.isnan(v) else v for v in self.values.values()]
         x = np.arange(len(names), dtype=float)
         self.bars.setOpts(x=x if names else [0], height=heights if names else [0], width=0.6)
-        self.getPlotItem().getAxis("bottom").setTicks([list(zip(x, names))])
+        labels = [n if course_tier(n) is None else f"{n} ({course_tier(n)})" for n in names]
+        self.getPlotItem().getAxis("bottom").setTicks([list(zip(x, labels))])
+        self.summary = agreement(self.values)
+        self.setToolTip(f"{self.summary}.\n{COURSE_ORDER[0].upper()}{COURSE_ORDER[1:]}.")
         self.getPlotItem().setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)
