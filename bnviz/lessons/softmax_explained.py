@@ -1,0 +1,75 @@
+"""Softmax explained: hardmax beside softmax, temperature, the cross-entropy of one example, and
+"C = 2 is logistic regression".
+
+With two classes, ``a_1 = e^{z_1} / (e^{z_0} + e^{z_1}) = 1 / (1 + e^{-(z_1 - z_0)})``: the
+softmax probability of class 1 is the sigmoid of the difference of the two logits, so a 2-class
+softmax network is logistic regression on ``z_1 - z_0`` (with no hidden layer, exactly the
+course's logistic regression). :func:`logistic_check` and :func:`curves_along` show it on a
+network's own logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bnviz.nn import layers
+from bnviz.nn.network import MLP
+
+
+def hardmax(z: np.ndarray) -> np.ndarray:
+    """One-hot at the argmax of each row of ``z`` (..., C); the first of tied maxima wins."""
+    z = np.asarray(z)
+    out = np.zeros(z.shape, dtype=np.float64)
+    np.put_along_axis(out, np.argmax(z, axis=-1)[..., None], 1.0, axis=-1)
+    return out
+
+
+def cross_entropy(a: np.ndarray, y: int) -> float:
+    """The loss of one example, ``-log a_y``, from its probabilities ``a`` (C,)."""
+    p = float(np.asarray(a, dtype=np.float64)[y])
+    return float("inf") if p <= 0 else -float(np.log(p))
+
+
+def logistic_check(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For 2-class logits ``z`` (m, 2): the softmax probability of class 1 and
+    ``sigmoid(z_1 - z_0)``, which are equal (to rounding)."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"need logits of 2 classes, shape (m, 2), got {z.shape}")
+    return layers.softmax(z)[:, 1], layers.sigmoid(z[:, 1] - z[:, 0])
+
+
+@dataclass(frozen=True)
+class LineCurves:
+    """Along a line through the data: position ``t`` (m,), the points (m, n_in), the softmax
+    probability of class 1 and sigmoid(z_1 - z_0) there (both (m,))."""
+
+    t: np.ndarray
+    points: np.ndarray
+    softmax_p1: np.ndarray
+    sigmoid_diff: np.ndarray
+
+
+def line_through(X: np.ndarray, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points on the line through the mean of X along its first principal axis, from the
+    lowest to the highest projection of the data; returns (t, points)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or len(X) < 2:
+        raise ValueError(f"need at least 2 rows of data, got shape {X.shape}")
+    mean = X.mean(axis=0)
+    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
+    axis = vt[0]
+    proj = (X - mean) @ axis
+    t = np.linspace(proj.min(), proj.max(), n)
+    return t, mean + t[:, None] * axis
+
+
+def curves_along(net: MLP, X: np.ndarray, n: int = 200) -> LineCurves:
+    """The two curves of "C = 2 is logistic regression" on a line through X (eval mode)."""
+    if net.n_classes != 2:
+        raise ValueError(f"the network has {net.n_classes} classes; this needs 2")
+    t, points = line_through(X, n)
+    p1, sig = logistic_check(net.logits(points.astype(net.dtype)))
+    return LineCurves(t=t, points=points, softmax_p1=p1, sigmoid_diff=sig)
