@@ -306,6 +306,7 @@ def test_layer_and_unit_selectors(pct, frames):
     unit = frame.histories["plain"].unit_percentiles[2][1].y
     np.testing.assert_array_equal(band.median.getData()[1], unit)
     assert "layer 2" in pct.plot.titleLabel.text and "unit 0" in pct.plot.titleLabel.text
+    assert pct.plot.titleLabel.minimumWidth() <= 40  # a long title never widens the plot
 
 
 def test_percentile_items_are_kept_and_compare_off_hides(pct, frames):
