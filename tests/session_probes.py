@@ -52,3 +52,9 @@ def raises(ctx: ProbeContext) -> None:
 @probe("test_unpicklable")
 def unpicklable(ctx: ProbeContext) -> object:
     return lambda: ctx.step
+
+
+@probe("test_widths")
+def widths(ctx: ProbeContext) -> tuple[int, ...]:
+    """The hidden widths of the first network the trainer actually built."""
+    return tuple(int(n) for n in ctx.runs[0].net.sizes[1:-1])

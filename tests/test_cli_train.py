@@ -115,7 +115,8 @@ def test_user_csv_file(tmp_path, capsys):
         (["--lr", "-1"], "--lr"),
         (["--lr", "abc"], "expected a number"),
         (["--hidden", "64,x"], "hidden"),
-        (["--batch-size", "1"], "must be >= 2"),
+        (["--batch-size", "1"], "variance over one example is 0"),  # BN is on by default
+        (["--batch-size", "0"], "must be >= 1"),
         (["--activation", "gelu"], "invalid choice"),
         (["--bn", "--no-bn"], "not allowed with"),
         (["--epochs", "3", "--steps", "5"], "not allowed with"),

@@ -26,13 +26,17 @@ from PySide6.QtWidgets import (
 from bnviz.data import BUILTIN_DATASETS
 from bnviz.gui.fields import CheckedSpinBox, LogSlider, ValidatedField, fmt_float
 from bnviz.train.config import (
+    BN_BATCH_OF_ONE,
     COMPARABLE,
     MAX_HIDDEN_LAYERS,
     MAX_HIDDEN_UNITS,
     PARAMS,
     ConfigError,
     TrainConfig,
+    check_hidden,
     idle_settings,
+    parse_hidden,
+    uses_batchnorm,
 )
 from bnviz.train.stopping import DEFAULT_MAX_EPOCHS, DEFAULT_PATIENCE, StopRule
 from bnviz.train.twins import default_twin
@@ -49,7 +53,9 @@ TIPS = {
     "classes": "C, the number of classes: the softmax layer has C units.",
     "noise": "How much the 2-D points are scattered (0 = clean shapes).",
     "layers": "Number of hidden layers (0 = softmax regression: linear decision boundaries).",
-    "width": "Hidden units per layer.",
+    "width": "Hidden units of every layer (sets all of them; Widths sets each).",
+    "widths": "The width of each hidden layer, first to last, e.g. 2000, 16\n"
+    f"(1..{MAX_HIDDEN_UNITS} units, at most {MAX_HIDDEN_LAYERS} layers; none: no hidden layer).",
     "activation": "g in a = g(z~): relu (He init), tanh or sigmoid (Xavier init), linear.",
     "bn": "Batch norm on every hidden layer: z_norm = (z - mu)/sqrt(sigma^2 + eps),\n"
     "z~ = gamma*z_norm + beta. Flipping it on a live run keeps the output unchanged\n"
@@ -174,6 +180,8 @@ class ControlPanel(QWidget):
         form = QFormLayout(box)
         self.layers = self._spin(0, MAX_HIDDEN_LAYERS, "layers", "hidden layers")
         self.width = self._spin(1, MAX_HIDDEN_UNITS, "width", "width")
+        self.widths = ValidatedField((), _parse_widths, _fmt_widths)
+        self._tip(self.widths, "widths")
         self.activation = QComboBox()
         self.activation.addItems(list(PARAMS["activation"].choices))
         self._tip(self.activation, "activation")
@@ -194,6 +202,7 @@ class ControlPanel(QWidget):
         for label, w in [
             ("Hidden layers", self.layers),
             ("Width", self.width),
+            ("Widths", self.widths),
             ("Activation", self.activation),
             ("", self.bn),
             ("", self.compare),
@@ -203,9 +212,10 @@ class ControlPanel(QWidget):
             ("BN eps", self.eps),
         ]:
             form.addRow(label, w)
-        self.layers.valueChanged.connect(self._structure)
-        self.layers.valueChanged.connect(self._enable_bn)
-        self.width.valueChanged.connect(self._structure)
+        self.layers.valueChanged.connect(self._layers_changed)
+        self.width.valueChanged.connect(self._width_changed)
+        self.widths.value_changed.connect(self._widths_changed)
+        self.widths.invalid.connect(self.invalid_input)
         self.activation.currentIndexChanged.connect(self._structure)
         self.compare.toggled.connect(self._compare_toggled)
         self.compare_setting.currentIndexChanged.connect(self._compare_setting_changed)
@@ -230,7 +240,7 @@ class ControlPanel(QWidget):
         self._tip(self.lr_field, "lr")
         self.momentum = self._field("momentum")
         self._tip(self.momentum, "momentum")
-        self.batch = self._param_spin("batch_size", "batch")
+        self.batch = self._param_spin("batch_size", "batch", self._check_batch)
         self.seed = self._param_spin("seed", "seed")
         for label, w in [
             ("Optimizer", self.optimizer),
@@ -255,12 +265,13 @@ class ControlPanel(QWidget):
         p = PARAMS[name]
         return ValidatedField(p.default, p.parse, fmt_float)
 
-    def _param_spin(self, name: str, tip: str) -> QSpinBox:
+    def _param_spin(self, name: str, tip: str, check=None) -> QSpinBox:
         """A spin box over a registry parameter's range (its soft top where it has none); a
-        value out of range is refused with the parameter's own message."""
+        value out of range is refused with the parameter's own message (or ``check``'s)."""
         p = PARAMS[name]
         low = int(p.low or 0) + (1 if p.low_open else 0)
-        return self._spin(low, int(min(p.top or QT_INT_MAX, QT_INT_MAX)), tip, p.label, p.check)
+        top = int(min(p.top or QT_INT_MAX, QT_INT_MAX))
+        return self._spin(low, top, tip, p.label, check or p.check)
 
     def _spin(self, lo: int, hi: int, tip: str, label: str, check=None) -> QSpinBox:
         s = CheckedSpinBox(label, lo, hi, check)
@@ -288,8 +299,7 @@ class ControlPanel(QWidget):
             self.dataset.setCurrentText(c.dataset)
             self.classes.setValue(c.n_classes)
             self.noise.set_value(c.noise)
-            self.layers.setValue(len(c.hidden))
-            self.width.setValue(c.hidden[0] if c.hidden else self.width.value() or 64)
+            self._show_hidden(c.hidden)
             self.activation.setCurrentText(c.activation)
             self.bn.setChecked(c.batchnorm)
             self.compare.setChecked(c.compare)
@@ -332,7 +342,7 @@ class ControlPanel(QWidget):
             dataset=ds if ds != OPEN_FILE else self._config.dataset,
             n_classes=self.classes.value(),
             noise=self.noise.value(),
-            hidden=(self.width.value(),) * self.layers.value(),
+            hidden=self.widths.value(),
             activation=self.activation.currentText(),
             batchnorm=self.bn.isChecked(),
             compare=self.compare.isChecked(),
@@ -362,9 +372,59 @@ class ControlPanel(QWidget):
 
     def _bn_toggled(self, on: bool) -> None:
         if not self._loading:
+            if on and self.batch.value() < 2:  # refused, not silently trained on beta alone
+                self._loading = True
+                self.bn.setChecked(False)
+                self._loading = False
+                self.invalid_input.emit(BN_BATCH_OF_ONE)
+                return
             self._config = replace(self._config, batchnorm=on)
             self._show_idle()
             self.batchnorm_toggled.emit(on)
+
+    def _show_hidden(self, hidden: tuple[int, ...]) -> None:
+        """Layers, Width and Widths showing ``hidden``; Width is greyed while the layers
+        differ (it would say one number for several)."""
+        loading, self._loading = self._loading, True
+        try:
+            self.widths.set_value(tuple(hidden))
+            self.layers.setValue(len(hidden))
+            if hidden:
+                self.width.setValue(hidden[0])
+            uniform = len(set(hidden)) <= 1
+            self.width.setEnabled(uniform and bool(hidden))
+            self.width.setToolTip(
+                TIPS["width"] + ("" if uniform else "\n\nNow off: the layers differ; see Widths.")
+            )
+        finally:
+            self._loading = loading
+        self._enable_bn()
+
+    def _layers_changed(self, n: int) -> None:
+        """More layers repeat the last width (or Width's), fewer drop the last ones."""
+        if self._loading:
+            return
+        old = self.widths.value()
+        last = old[-1] if old else self.width.value()
+        self._show_hidden(tuple(old[:n]) + (last,) * max(0, n - len(old)))
+        self._structure()
+
+    def _width_changed(self, w: int) -> None:
+        if not self._loading:
+            self._show_hidden((w,) * self.layers.value())
+            self._structure()
+
+    def _widths_changed(self, hidden: tuple[int, ...]) -> None:
+        if not self._loading:
+            self._show_hidden(hidden)
+            self._structure()
+
+    def _check_batch(self, value: int) -> int:
+        """The registry's check, and batch norm's need for 2 examples (BN_BATCH_OF_ONE)."""
+        value = PARAMS["batch_size"].check(value)
+        if value < 2 and uses_batchnorm(self._config):
+            raise ConfigError(BN_BATCH_OF_ONE)
+        return value
 
     def _compare_toggled(self, on: bool) -> None:
         self._enable_bn()
@@ -426,3 +486,12 @@ class ControlPanel(QWidget):
         """The B key: flip BN on a single network (compare mode shows both already)."""
         if self.bn.isEnabled():
             self.bn.setChecked(not self.bn.isChecked())
+
+
+def _parse_widths(text: str) -> tuple[int, ...]:
+    """``"2000, 16"`` -> ``(2000, 16)``, checked as a settings file's ``hidden`` is."""
+    return check_hidden(parse_hidden(text.replace(" ", "")))
+
+
+def _fmt_widths(hidden: tuple[int, ...]) -> str:
+    return ", ".join(map(str, hidden)) if hidden else "none"

@@ -87,6 +87,12 @@ class CheckedSpinBox(QSpinBox):
         found = state[0] if isinstance(state, tuple) else state
         if found == QValidator.State.Invalid and _TYPING_WHOLE.fullmatch(self._typed(text)):
             return QValidator.State.Intermediate, text, pos  # refused at the end, with a reason
+        typed = self._typed(text)
+        if found == QValidator.State.Acceptable and self._check and _WHOLE.fullmatch(typed):
+            try:  # in range but refused by the check (a batch of 1 with batch norm)
+                self._check(int(typed))
+            except ValueError:
+                return QValidator.State.Intermediate, text, pos
         return state
 
     def fixup(self, text: str) -> str:

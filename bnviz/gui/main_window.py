@@ -291,7 +291,8 @@ class MainWindow(QMainWindow):
         # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
         gc.collect()
         self.controls.set_config(self.config)
-        self.show_message(f"new run: {config.dataset}, hidden {config.hidden or 'none'}")
+        widths = ", ".join(map(str, config.hidden)) or "none"  # as the Widths field says it
+        self.show_message(f"new run: {config.dataset}, hidden {widths}")
         return True
 
     def _data_loaded(self, load_id: int, config: TrainConfig, data: Dataset) -> None:

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from bnviz.nn.layers import ACTIVATIONS
 from bnviz.nn.optim import OPTIMIZERS
-from bnviz.train.params import ConfigError, Param, Sampled, param, registry
+from bnviz.train.params import BN_BATCH_OF_ONE, ConfigError, Param, Sampled, param, registry
 
 __all__ = [
+    "BN_BATCH_OF_ONE",
     "COMPARABLE",
     "PARAMS",
     "SAMPLED",
     "ConfigError",
     "Param",
     "TrainConfig",
+    "check_hidden",
     "parse_hidden",
 ]
 
@@ -237,11 +240,10 @@ class TrainConfig:
         kind="int",
         label="batch size",
         group=OPTIMIZATION,
-        low=2,
+        low=1,
         soft_high=4096,
-        note="batch norm needs 2",
         live=True,
-        help="mini-batch size",
+        help="mini-batch size (1 = plain SGD on one example; batch norm needs 2)",
         sampled=(
             Sampled("batch_size", "16:512:pow2", "mini-batch size, e.g. 16:512:pow2", rank=3),
         ),
@@ -290,12 +292,8 @@ class TrainConfig:
     def validated(self) -> TrainConfig:
         """Return self with types normalized, or raise :class:`ConfigError`."""
         values = {name: p.check(getattr(self, name)) for name, p in PARAMS.items()}
-        c = replace(self, **{**values, "hidden": tuple(int(h) for h in self.hidden)})
-        _check(len(c.hidden) <= MAX_HIDDEN_LAYERS, f"at most {MAX_HIDDEN_LAYERS} hidden layers")
-        _check(
-            all(1 <= h <= MAX_HIDDEN_UNITS for h in c.hidden),
-            f"hidden widths must be 1..{MAX_HIDDEN_UNITS}, got {','.join(map(str, c.hidden))}",
-        )
+        c = replace(self, **{**values, "hidden": check_hidden(self.hidden)})
+        _check(c.batch_size >= 2 or not uses_batchnorm(c), BN_BATCH_OF_ONE)
         if c.compare:
             from bnviz.train.twins import twin_configs
 
@@ -363,6 +361,30 @@ def idle_settings(config: TrainConfig, varied: frozenset[str] = frozenset()) -> 
         if why:
             out[name] = why
     return out
+
+
+def uses_batchnorm(config: TrainConfig) -> bool:
+    """True if a network of ``config`` normalizes: BN on, or compare mode's BN twin."""
+    if not config.hidden:
+        return False
+    if config.batchnorm:
+        return True
+    return config.compare and config.compare_setting == "batchnorm"
+
+
+def check_hidden(widths: Iterable[int | str]) -> tuple[int, ...]:
+    """``widths`` as a tuple of ints if every width is 1..MAX_HIDDEN_UNITS and there are at
+    most MAX_HIDDEN_LAYERS of them (else :class:`ConfigError` saying which)."""
+    try:
+        hidden = tuple(int(h) for h in widths)
+    except (TypeError, ValueError):
+        raise ConfigError(f"hidden widths must be whole numbers, got {widths!r}") from None
+    _check(len(hidden) <= MAX_HIDDEN_LAYERS, f"at most {MAX_HIDDEN_LAYERS} hidden layers")
+    _check(
+        all(1 <= h <= MAX_HIDDEN_UNITS for h in hidden),
+        f"hidden widths must be 1..{MAX_HIDDEN_UNITS}, got {','.join(map(str, hidden))}",
+    )
+    return hidden
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -17,6 +17,14 @@ from typing import Any
 KINDS = ("int", "float", "bool", "str", "widths")
 
 
+# Batch norm over one example: mu = z, sigma^2 = 0, so z_norm = (z - mu)/sqrt(0 + eps) = 0 for
+# every input and the layer passes only beta on. Plain networks train on one example (true SGD).
+BN_BATCH_OF_ONE = (
+    "batch size 1 with batch norm: the variance over one example is 0, so z_norm = 0 for "
+    "every input (the layer outputs beta only); use a batch of 2 or more, or turn batch norm off"
+)
+
+
 class ConfigError(ValueError):
     """A setting that is out of range or malformed; the message names it."""
 

@@ -27,7 +27,7 @@ from bnviz.nn.layers import softmax_cross_entropy_loss
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
-from bnviz.train.config import PARAMS, ConfigError, TrainConfig
+from bnviz.train.config import BN_BATCH_OF_ONE, PARAMS, ConfigError, TrainConfig
 from bnviz.train.snapshot import EvalResult, Event, Snapshot
 from bnviz.train.stats import Ewma, StableBins
 from bnviz.train.twins import differs, twin_configs
@@ -274,6 +274,8 @@ class Trainer:
         Twins that differ in another setting switch together."""
         if not on and differs(self.config) == "bn_momentum":
             raise ConfigError("the twins differ in BN momentum: BN stays on (reset to change)")
+        if on and any(r.config.batch_size < 2 for r in self.runs if run in (None, r.name)):
+            raise ConfigError(BN_BATCH_OF_ONE)
         for r in self.runs:
             if (run is not None and r.name != run) or r.net.batchnorm == on:
                 continue

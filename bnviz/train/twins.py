@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Any
 
-from bnviz.train.params import ConfigError, Param, registry
+from bnviz.train.params import BN_BATCH_OF_ONE, ConfigError, Param, registry
 
 # TrainConfig.validated calls twin_configs, so this module reads the registry off the config it
 # is given (``registry(fields(config))``) rather than importing bnviz.train.config: no cycle.
@@ -91,6 +91,8 @@ def twin_configs(c: TrainConfig) -> list[tuple[str, TrainConfig]]:
     if setting == "bn_momentum" and not c.batchnorm:
         raise ConfigError("comparing BN momentum needs batch norm on (--bn)")
     twin = replace(c, **{setting: value})
+    if twin.batch_size < 2 and twin.batchnorm and twin.hidden:
+        raise ConfigError(f"twin's value: {BN_BATCH_OF_ONE}")
     return [(run_name(setting, first), c), (run_name(setting, value), twin)]
 
 

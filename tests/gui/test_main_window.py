@@ -3,8 +3,10 @@ learning rate, type nonsense, open a bad file, diverge, close."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -419,3 +421,24 @@ def test_loading_can_be_cancelled_and_the_run_goes_on(make_window, qtbot, tmp_pa
     win.loader.wait()
     QApplication.processEvents()
     assert win.config.dataset == "spirals"  # the cancelled load's result was dropped
+
+
+def test_a_settings_file_with_uneven_widths_is_what_trains(make_window, qtbot, tmp_path):
+    """Defect 6: hidden [2000, 16] showed Width 1024 in the controls while 2000 trained."""
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps({"bnviz_settings": 1, "n_samples": 200, "hidden": [2000, 16]}))
+    win = make_window()
+    assert menus.open_settings(win, str(path))
+    assert win.controls.widths.text() == "2000, 16"
+    assert "hidden 2000, 16" in win.status_message.text()
+    qtbot.waitUntil(lambda: trainer_value(win, "widths") == (2000, 16), timeout=10000)
+
+
+def test_batch_of_one_trains_without_bn_and_is_refused_with_it(make_window, qtbot):
+    """Defect 10: mini-batch 1 is plain SGD; with BN it would normalize over one example."""
+    win = make_window(replace(SMALL, batchnorm=False, batch_size=1))
+    wait_step(qtbot, win, 20)
+    assert trainer_value(win, "hyper")["batch_size"] == 1
+    win.controls.bn.setChecked(True)
+    assert "variance over one example is 0" in win.status_message.text()
+    assert trainer_value(win, "batchnorm_flags") == (False,)

@@ -128,7 +128,7 @@ def test_stats_text_shows_saturation_and_gamma_beta(act, frames):
     act.render(frames[-1])
     text = act.plots[0].label.text
     assert "BN" in text and "plain" in text
-    assert "sat " in text and "\u03b3" in text and "\u03b2" in text
+    assert "sat&nbsp;" in text and "\u03b3" in text and "\u03b2" in text
     assert "with BN" in act.legend.text and "without BN" in act.legend.text
 
 
@@ -161,7 +161,65 @@ def test_diverged_network_is_hidden_with_a_message(act, diverged_frame):
     lp = act.plots[0]
     assert not lp.curves["plain"].isVisible()
     assert lp.curves["bn"].isVisible()
-    assert f"diverged at step {step}" in lp.plot.titleLabel.text
+    assert f"diverged at step {step}" in lp.label.text
+    assert lp.plot.titleLabel.text == "layer 1"  # a note in the title widened the plots
+
+
+def _plot_widths(act: ActivationsPanel) -> list[float]:
+    return [lp.plot.geometry().width() for lp in act.plots]
+
+
+def test_divergence_and_reset_keep_every_plot_in_the_panel(act, qtbot):
+    """Defect 5: "layer N diverged at step 4" titles widened the plots (layer 3 went off the
+    panel), and they stayed wide after a reset."""
+    healthy = TrainConfig(compare=True, hidden=(32,) * 4, n_samples=200, activation="relu")
+    (frame,) = make_frames(healthy, 5, 1)
+    (blown,) = make_frames(replace(healthy, optimizer="sgd", lr=1e4), 30, 1)
+    assert all(s.diverged for s in blown.snapshots)
+    act.resize(520, 420)
+    act.show()
+    qtbot.waitExposed(act)
+
+    def widths(f: Frame) -> list[float]:
+        act.render(f)
+        qtbot.waitUntil(lambda: act.view.width() > 0)
+        act.view.ci.layout.activate()
+        return _plot_widths(act)
+
+    before = widths(frame)
+    assert len(before) == 4 and max(before) - min(before) < 2  # equal columns
+    after = widths(blown)
+    assert after == pytest.approx(before, abs=1)
+    assert "diverged at step" in act.plots[2].label.text
+    right = act.view.ci.geometry().right()
+    assert all(lp.plot.geometry().right() <= right + 1 for lp in act.plots)
+    assert widths(frame) == pytest.approx(before, abs=1)  # after the reset
+
+
+def test_a_wide_first_layer_keeps_the_columns_equal(act, qtbot):
+    """hidden [2000, 16] clipped the second plot like a divergence did."""
+    (frame,) = make_frames(TrainConfig(hidden=(2000, 16), n_samples=200), 5, 1)
+    act.resize(520, 420)
+    act.show()
+    qtbot.waitExposed(act)
+    act.render(frame)
+    act.view.ci.layout.activate()
+    a, b = _plot_widths(act)
+    assert abs(a - b) < 2
+    assert act.plots[1].plot.geometry().right() <= act.view.ci.geometry().right() + 1
+
+
+def test_a_short_panel_scrolls_instead_of_squashing(act, qtbot, frames):
+    """At 1024 x 640 the panel is ~220 px tall: the rows keep a readable height and scroll."""
+    (frame,) = make_frames(TrainConfig(hidden=(16,) * 4, n_samples=200), 5, 1)
+    act.resize(400, 220)
+    act.show()
+    qtbot.waitExposed(act)
+    act.render(frame)
+    qtbot.waitUntil(lambda: act.view.height() >= 2 * 150)
+    assert act.scroll.verticalScrollBar().maximum() > 0
+    act.view.ci.layout.activate()
+    assert min(lp.plot.geometry().height() for lp in act.plots) >= 90
 
 
 def test_no_hidden_layer_shows_a_message(act, pct):
@@ -204,7 +262,7 @@ def test_activation_and_its_saturation_come_from_the_snapshot(act, frames):
     assert act.plots[0].regions[1].getRegion() == pytest.approx((z, FAR))
     act.render(told("relu"))
     assert not any(r.isVisible() for r in act.plots[0].regions)
-    assert "saturates" not in act.legend.text and "dead " in act.plots[0].label.text
+    assert "saturates" not in act.legend.text and "dead&nbsp;" in act.plots[0].label.text
 
 
 def test_render_is_fast(act, qtbot):
@@ -248,6 +306,7 @@ def test_layer_and_unit_selectors(pct, frames):
     unit = frame.histories["plain"].unit_percentiles[2][1].y
     np.testing.assert_array_equal(band.median.getData()[1], unit)
     assert "layer 2" in pct.plot.titleLabel.text and "unit 0" in pct.plot.titleLabel.text
+    assert pct.plot.titleLabel.minimumWidth() <= 40  # a long title never widens the plot
 
 
 def test_percentile_items_are_kept_and_compare_off_hides(pct, frames):

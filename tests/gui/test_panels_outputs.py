@@ -273,6 +273,11 @@ def test_clicking_a_training_point_selects_it(qtbot):
     z = _snap(frame, "bn").evaluation.train_logits[i]
     np.testing.assert_allclose(panel.bars["a"].opts["height"], softmax_steps(z)[1])
     assert f"training example #{i}" in panel.status.text()
+    assert f"training #{i}" in panel.probe.text()  # not "probe example #0" beside it
+    panel.probe.setValue(2)
+    assert panel.probe.text() == "validation example #2"
+    assert "validation example #2" in panel.status.text()
+    panel.select_training_example(i)
     mx, my = panel.marker.getData()
     assert (mx[0], my[0]) == pytest.approx(tuple(feed.t.data.X_train[i]))
 
@@ -298,11 +303,16 @@ def test_diverged_network_has_no_outputs(qtbot):
 
 
 def test_digits_show_the_image(qtbot):
+    spirals = Feed(compare=False)
+    panel = _panel(qtbot, SoftmaxPanel, spirals)
+    panel.render(spirals.frame())
+    assert len(panel.marker.getData()[0]) == 1  # the ring on the spirals' probe point
     feed = Feed(dataset="digits", compare=False)
-    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.set_dataset(feed.t.data)  # switching to the digits takes the ring away
     panel.render(feed.frame())
     assert panel.net_combo.isHidden()
     assert panel.digit.isVisible() and not panel.points.isVisible()
+    assert not panel.marker.isVisible() and len(panel.marker.getData()[0]) == 0
     data = feed.t.data
     panel.probe.setValue(3)
     expected = data.raw(data.X_val[3]).reshape(8, 8)[::-1]

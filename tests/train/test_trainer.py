@@ -4,6 +4,7 @@ divergence, snapshots."""
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -145,7 +146,7 @@ def test_histogram_edges_are_stable_between_snapshots():
 
 
 def test_bad_config_is_refused_with_its_name():
-    with pytest.raises(ConfigError, match="batch size"):
+    with pytest.raises(ConfigError, match="batch size 1 with batch norm"):
         Trainer(TrainConfig(batch_size=1))
     with pytest.raises(ConfigError, match="activation"):
         Trainer(TrainConfig(activation="swish"))
@@ -199,3 +200,33 @@ def test_a_limited_evaluation_uses_a_fixed_subset_that_starts_with_the_shown_row
     np.testing.assert_array_equal(t._eval_rows, rows)  # fixed: the same rows every time
     t.limit_evaluation(None)
     assert t.evaluated_rows == n_val
+
+
+def test_batch_of_one_is_plain_sgd_and_never_batch_norm():
+    """Defect 10: m = 1 is true SGD for a plain network. With BN, mu = z and sigma^2 = 0 over
+    the one example, so z_norm = 0 for every input: refused, in every way it could come in."""
+    plain = TrainConfig(batchnorm=False, batch_size=1, n_samples=100, hidden=(8,))
+    t = Trainer(plain)
+    t.run(200)
+    assert t.step_count == 200 and t.batch_size == 1
+    with pytest.raises(ConfigError, match="variance over one example is 0"):
+        t.set_batchnorm(True)  # flipped on under a batch of one
+    assert not t.runs[0].net.batchnorm
+    t2 = Trainer(replace(plain, batch_size=8, batchnorm=True))
+    with pytest.raises(ConfigError, match="variance over one example is 0"):
+        t2.set_hparams(batch_size=1)
+    assert t2.batch_size == 8
+    for bad in (
+        replace(plain, compare=True),  # BN vs plain: the BN twin
+        replace(
+            plain,
+            batchnorm=True,
+            batch_size=8,
+            compare=True,
+            compare_setting="batch_size",
+            compare_value="1",
+        ),  # fmt: skip
+    ):
+        with pytest.raises(ConfigError, match="variance over one example is 0"):
+            bad.validated()
+    assert replace(plain, hidden=(), batchnorm=True).validated().batch_size == 1  # no BN layer

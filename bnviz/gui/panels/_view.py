@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem
 
 from bnviz.train.history import RunHistory, Segment
@@ -165,3 +166,21 @@ def run_pieces(run: str, history: RunHistory, compare: bool):
             (k == len(segments) - 1),
             entry,
         )
+
+
+def clip_title(plot: pg.PlotItem, min_width: float = 40.0) -> None:
+    """Let ``plot``'s title be narrower than its words (clipped at worst), so a long title
+    never makes the plot wider than its panel; pyqtgraph sizes a title to its text."""
+    label = plot.titleLabel
+    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+    full = label.updateMin
+
+    def update_min() -> None:
+        full()
+        for hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            label._sizeHint[hint] = (min_width, label._sizeHint[hint][1])
+        label.setMinimumWidth(min_width)
+        label.updateGeometry()
+
+    label.updateMin = update_min
+    update_min()

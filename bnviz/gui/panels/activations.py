@@ -14,7 +14,15 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+)
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -26,8 +34,12 @@ MAX_SHOWN_LAYERS = 6
 FILL_ALPHA = 70
 SATURATED_BRUSH = (150, 150, 150, 45)  # its opaque colour marks the key in the legend
 TEXT_SIZE = "8pt"
+LEGEND_SIZE = "9pt"
 TEXT_INTERVAL_S = 0.25
 MIN_LABEL_WIDTH = 60
+# A histogram (with its title and ticks) lower than this cannot be read: the panel then scrolls
+# instead of squashing it under its stats text (at 1024 x 640 the panel is ~220 px tall).
+MIN_PLOT_HEIGHT = 110
 # (kind, combo text, axis label, tooltip)
 KINDS = (
     (
@@ -63,16 +75,26 @@ def _hex(rgb) -> str:
 
 class _StatsLabel(pg.LabelItem):
     """Stats text that may be narrower than its words (then clipped at the end), so a long
-    line never pushes the grid of plots wider than the panel."""
+    line never pushes the grid of plots wider than the panel. Its preferred width is small too:
+    the plots alone share out the columns, so every plot keeps its width whatever the words
+    (a divergence note, huge numbers) and gets it back when they change back."""
 
-    def __init__(self) -> None:
-        super().__init__("", size=TEXT_SIZE, justify="left")
+    def __init__(self, size: str = TEXT_SIZE, wrap: bool = True) -> None:
+        super().__init__("", size=size, justify="left")
+        self.wrap = wrap  # break lines between groups (words joined by &nbsp; stay together)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt's name)
+        width = max(float(self.size().width()), MIN_LABEL_WIDTH)
+        if getattr(self, "wrap", False) and abs(self.item.textWidth() - width) > 0.5:
+            self.item.setTextWidth(width)  # a taller label: the grid gives it the height
+        super().resizeEvent(ev)
 
     def updateMin(self) -> None:  # noqa: N802 (pyqtgraph's name)
         super().updateMin()
         height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
-        self._sizeHint[Qt.SizeHint.MinimumSize] = (MIN_LABEL_WIDTH, height)
+        for hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            self._sizeHint[hint] = (MIN_LABEL_WIDTH, height)
         self.setMinimumWidth(MIN_LABEL_WIDTH)
 
 
@@ -84,10 +106,13 @@ class _LayerPlot:
         self.plot = layout.addPlot(row=row, col=col, title=f"layer {layer}")
         self.plot.setMenuEnabled(False)
         self.plot.getAxis("left").setWidth(38)
+        # Major tick labels only: minor labels of a wide range ran together ("-400200").
+        self.plot.getAxis("bottom").setStyle(maxTextLevel=0)
         self.plot.setMouseEnabled(x=False, y=False)
         # Ranges set by the panel in steps (see _view): the axes stay put between steps.
         self.plot.enableAutoRange(enable=False)
         self.plot.hideButtons()
+        self.plot.setMinimumHeight(MIN_PLOT_HEIGHT)
         cache_axes(self.plot)
         self.x_range: tuple[float, float] | None = None
         self.y_range = SteadyRange(floor=0.0)
@@ -104,7 +129,8 @@ class _LayerPlot:
                 line.setPen(None)
             r.setVisible(False)
             self.plot.addItem(r, ignoreBounds=True)
-        self._text = None
+        self._text: str | None = None
+        self._lines = ""
         self._message = ""
 
     def curve(self, run: str, batchnorm: bool, color: tuple) -> pg.PlotCurveItem:
@@ -120,17 +146,24 @@ class _LayerPlot:
         return item
 
     def set_message(self, message: str) -> None:
-        """A red note after the title (a diverged network), kept off the histograms."""
-        if message != self._message:
-            self._message = message
-            red = _hex(style.DIVERGED_COLOR)
-            note = f" &nbsp;<span style='color:{red}'>{message}</span>" if message else ""
-            self.plot.setTitle(f"layer {self.layer}{note}")
+        """A red note (a diverged network) at the top of the stats text: the title stays
+        "layer N", so a long note can neither widen the plot nor push its neighbours away."""
+        self._message = message
+        self._show()
 
     def set_text(self, html: str) -> None:
+        self._lines = html
+        self._show()
+
+    def _show(self) -> None:
+        red = _hex(style.DIVERGED_COLOR)
+        note = f"<span style='color:{red}'>{self._message}</span>" if self._message else ""
+        html = "<br>".join(t for t in (note, self._lines) if t)
         if html != self._text:  # relayout only when the words change
             self._text = html
             self.label.setText(html, size=TEXT_SIZE)
+            # a clipped line can still be read in full
+            self.label.setToolTip(html.replace("&nbsp;", " "))
 
     def fit(self, x: tuple[float, float] | None, y_max: float) -> None:
         """x: the span of the bin edges (stable: they only widen); y: 0 to the peak density."""
@@ -174,6 +207,12 @@ class ActivationsPanel(Panel):
             "over the units)."
         )
         self.layout_item: pg.GraphicsLayout = self.view.ci
+        self.layout_item.setContentsMargins(2, 2, 2, 2)
+        self.scroll = QScrollArea()  # scrolls only when rows would be squashed below legibility
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.view)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:"))
         bar.addWidget(self.combo)
@@ -181,9 +220,9 @@ class ActivationsPanel(Panel):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(bar)
-        box.addWidget(self.view, 1)
+        box.addWidget(self.scroll, 1)
         self.plots: list[_LayerPlot] = []
-        self.legend: pg.LabelItem | None = None
+        self.legend: _StatsLabel | None = None
         self.activation: str | None = None  # as the snapshots say
         self.saturation: Saturation | None = None
         self._last: Frame | None = None
@@ -237,6 +276,17 @@ class ActivationsPanel(Panel):
             self._text_shape, self._text_at = shape, now
         for lp in self.plots:
             self._render_layer(lp, frame.snapshots, text_due)
+        if text_due:
+            self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the plots' minimum and their (wrapped) stats need: more scrolls."""
+        grid = self.layout_item.layout
+        grid.activate()
+        need = grid.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        height = int(math.ceil(need)) + 4  # the grid's hint includes its margins
+        if height != self.view.minimumHeight():
+            self.view.setMinimumHeight(height)
 
     # -- drawing ---------------------------------------------------------------------------------
     def _render_layer(self, lp: _LayerPlot, snaps: tuple[Snapshot, ...], text_due: bool) -> None:
@@ -277,16 +327,16 @@ class ActivationsPanel(Panel):
     def _stats_text(self, h, stats: LayerStats, s: Snapshot) -> str:
         """``mu sigma`` of the shown quantity, saturated/dead % (of network ``s``'s own
         activation), and gamma/beta over the units."""
-        sp = "&nbsp;"  # compact: three layers share a row at 1500 px
-        text = f"\u03bc {_short(h.mean)}{sp}\u03c3 {_short(h.std)}"
+        sp = "&nbsp;"  # inside a group; a narrow plot wraps the text between groups
+        text = f"\u03bc{sp}{_short(h.mean)} \u03c3{sp}{_short(h.std)}"
         if s.saturation is not None:
-            text += f"{sp}sat {100 * stats.saturated:.0f}%"
+            text += f" sat{sp}{100 * stats.saturated:.0f}%"
         elif s.activation == "relu":
-            text += f"{sp}dead {100 * stats.saturated:.0f}%"
+            text += f" dead{sp}{100 * stats.saturated:.0f}%"
         if stats.gamma_mean is not None:
             text += (
-                f"<br>\u03b3 {_short(stats.gamma_mean)}\u00b1{_short(stats.gamma_std)}{sp}"
-                f"\u03b2 {_short(stats.beta_mean)}\u00b1{_short(stats.beta_std)}"
+                f"<br>\u03b3{sp}{_short(stats.gamma_mean)}\u00b1{_short(stats.gamma_std)} "
+                f"\u03b2{sp}{_short(stats.beta_mean)}\u00b1{_short(stats.beta_std)}"
             )
         return text
 
@@ -302,7 +352,8 @@ class ActivationsPanel(Panel):
             text += f" &nbsp;&nbsp;<span style='color:{_hex(SATURATED_BRUSH[:3])}'>\u25a0</span>"
             text += f" {self.activation} saturates"
         if self.legend is not None and self.legend.text != text:
-            self.legend.setText(text, size="9pt")
+            self.legend.setText(text, size=LEGEND_SIZE)
+            self.legend.setToolTip(text.replace("&nbsp;", " "))
 
     def _kind_changed(self) -> None:
         self._kind_changed_axes()
@@ -320,8 +371,10 @@ class ActivationsPanel(Panel):
             regions = ((sat.limits[0] - FAR, sat.a[0]), (sat.a[1], sat.limits[1] + FAR))
         else:
             regions = ((-FAR, sat.z_tilde[0]), (sat.z_tilde[1], FAR))
+        # The quantity is named once in the legend, not under every plot: the rows keep the
+        # height for the histograms.
         for lp in self.plots:
-            lp.plot.setLabel("bottom", axis)
+            lp.plot.setToolTip(f"density of {axis} in layer {lp.layer}")
             lp.set_saturation(regions)
 
     # -- layout ----------------------------------------------------------------------------------
@@ -332,12 +385,17 @@ class ActivationsPanel(Panel):
         self._n_layers, self._text_shape = n, ()
         self.layout_item.clear()
         self.plots, self.legend, self._kind_shown = [], None, None
+        self.view.setMinimumHeight(0)
         if n == 0:
             self.layout_item.addLabel("no hidden layer", size="14pt", color=style.EVENT_COLOR)
             return
         shown = min(n, MAX_SHOWN_LAYERS)
         cols = {1: 1, 2: 2, 4: 2}.get(shown, 3)
-        self.legend = self.layout_item.addLabel("", row=0, col=0, colspan=cols, size="9pt")
+        grid = self.layout_item.layout
+        for c in range(3):  # equal columns whatever their contents
+            grid.setColumnStretchFactor(c, 1 if c < cols else 0)
+        self.legend = _StatsLabel(LEGEND_SIZE)  # clipped, never widening
+        self.layout_item.addItem(self.legend, row=0, col=0, colspan=cols)
         for i in range(shown):
             row, col = divmod(i, cols)
             self.plots.append(_LayerPlot(self.layout_item, 1 + 2 * row, col, i + 1))

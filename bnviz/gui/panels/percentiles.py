@@ -19,6 +19,7 @@ from bnviz.gui.panels._view import (
     UserRange,
     cache_axes,
     clip_and_downsample,
+    clip_title,
     finite_span,
     part,
     run_pieces,
@@ -130,6 +131,7 @@ class PercentilePanel(Panel):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "z~")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
+        clip_title(self.plot)  # "...85th percer" pushed the plot under the next panel
         self.plot.setMenuEnabled(False)
         cache_axes(self.plot)
         self._x: tuple[float, float] | None = None
@@ -187,10 +189,9 @@ class PercentilePanel(Panel):
         self.layer_spin.setEnabled(n > 1)
         self.message.setText("" if n else "no hidden layer")
         self.legend.setVisible(n > 0)
-        self._set_title(
-            f"z~ of layer {self.layer} ({self.units.currentText()}):"
-            " 15th, 50th and 85th percentiles"
-        )
+        # Short (the selectors above say layer and units too): the long form was clipped
+        # to "...85th percer" in a narrow panel; it stays in the tooltip.
+        self._set_title(f"z~ of layer {self.layer}, {self.units.currentText()}: 15/50/85th pct")
         labels, shown, drawn = {}, [], set()
         compare = len(frame.snapshots) > 1
         for i, s in enumerate(frame.snapshots):
@@ -276,6 +277,7 @@ class PercentilePanel(Panel):
         if title != self._title:
             self._title = title
             self.plot.setTitle(title, size="10pt")
+            self.plot.titleLabel.setToolTip(title.replace("pct", "percentiles"))
 
     def _control_changed(self) -> None:
         self._y.reset()  # another layer or unit: its own range

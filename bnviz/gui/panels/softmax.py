@@ -77,6 +77,9 @@ def _dark_axes(plot: pg.PlotItem) -> None:
         ax.setTextPen("k")
 
 
+PROBE_PREFIX = "validation example #"
+
+
 class SoftmaxPanel(Panel):
     """Decision regions (or the example image) and the softmax of one chosen example."""
 
@@ -110,7 +113,9 @@ class SoftmaxPanel(Panel):
         )
         self.net_combo.currentIndexChanged.connect(self._redraw)
         self.probe = QSpinBox()
-        self.probe.setPrefix("probe example #")
+        # Named by its set, as the text under it names the example shown: a clicked training
+        # point is "training example #227", never "probe example #0".
+        self.probe.setPrefix(PROBE_PREFIX)
         self.probe.setToolTip(
             "A validation example x: its logits z = W x + b of the output layer, t = e^z and "
             "the softmax probabilities a = t / sum(t) are drawn on the right."
@@ -212,6 +217,8 @@ class SoftmaxPanel(Panel):
         self.regions.setVisible(planar)
         self.points.setVisible(planar)
         self.digit.setVisible(images)
+        self.marker.setData([], [])  # a 2-D set's ring must not stay on a digit's image
+        self.marker.setVisible(planar)
         for name in ("left", "bottom"):
             self.left_plot.showAxis(name, not images)  # pixel numbers would mean nothing
         if planar:
@@ -231,6 +238,7 @@ class SoftmaxPanel(Panel):
         self.probe.blockSignals(False)
         self._shown_examples = 0
         self.source, self.index = "val", 0
+        self._show_source()
         self._update_selection_view()
         self.status.setText("waiting for the first evaluation")
 
@@ -268,6 +276,7 @@ class SoftmaxPanel(Panel):
     def select_training_example(self, i: int) -> None:
         """Follow training example ``i`` (what clicking its point does)."""
         self.source, self.index = "train", int(i)
+        self._show_source()
         self._update_selection_view()
         self._redraw()
 
@@ -278,8 +287,16 @@ class SoftmaxPanel(Panel):
             self.probe.blockSignals(True)
             self.probe.setValue(i)
             self.probe.blockSignals(False)
+        self._show_source()
         self._update_selection_view()
         self._redraw()
+
+    def _show_source(self) -> None:
+        """The spin box picks validation examples: while a clicked training point is shown it
+        says so instead of a validation number that is not the one shown."""
+        train = self.source == "train"
+        self.probe.setPrefix(f"training #{self.index} (val #" if train else PROBE_PREFIX)
+        self.probe.setSuffix(")" if train else "")
 
     def _on_points_clicked(self, _item, points, _ev=None) -> None:
         if len(points):
