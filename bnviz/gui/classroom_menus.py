@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui.classroom import ClassroomDialog
+from bnviz.gui.file_dialog import SETTINGS_SUFFIX
+from bnviz.gui.file_dialog import ask as _ask
 from bnviz.gui.lessons import LessonView, find_lesson
 from bnviz.lessons.presets import (
     Classroom,
@@ -67,6 +69,7 @@ def add_view_menu(win, bar, action) -> None:
     win.guidance_action = action(win, view, "Lesson guidance", lambda on: show_guidance(win, on))
     win.guidance_action.setCheckable(True)
     win.guidance_action.setEnabled(False)
+    win.lesson_strip.close_button.clicked.connect(lambda: win.guidance_action.setChecked(False))
 
 
 # -- presets -----------------------------------------------------------------------------------
@@ -85,8 +88,6 @@ def open_preset(win, name_or_path: str) -> bool:
 
 
 def open_preset_file(win, path: str | None = None) -> bool:
-    from bnviz.gui.menus import _ask
-
     path = _ask(win, False, "Open lesson", "bnviz lessons (*.json);;All files (*)", path)
     return bool(path) and open_preset(win, path)
 
@@ -125,8 +126,6 @@ def save_lesson(
     """Write the current settings, the guidance text, the open lesson view and the classroom
     state as a lesson file (``bnviz --preset FILE.json`` opens it). Without ``title`` a dialog
     asks for title and guidance."""
-    from bnviz.gui.menus import SETTINGS_SUFFIX, _ask
-
     if title is None:
         dialog = LessonDialog(win, win.preset.lesson if win.preset else None)
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -226,7 +225,6 @@ def toggle_classroom(win, on: bool) -> None:
 
 # -- report ------------------------------------------------------------------------------------
 def export_report(win, path: str | None = None) -> bool:
-    from bnviz.gui.menus import _ask
     from bnviz.gui.report import write_report
 
     path = _ask(win, True, "Export report", "HTML (*.html)", path)

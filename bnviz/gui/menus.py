@@ -14,12 +14,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
 from bnviz.gui import classroom_menus
+from bnviz.gui.file_dialog import SETTINGS_SUFFIX
+from bnviz.gui.file_dialog import ask as _ask
 from bnviz.lessons.presets import write_settings_file
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
-SETTINGS_SUFFIX = ".json"
 
 
 def build_menus(win) -> None:
@@ -61,15 +62,6 @@ def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
     a.triggered.connect(slot)
     menu.addAction(a)
     return a
-
-
-def _ask(win, save: bool, caption: str, filt: str, path: str | None) -> str | None:
-    """A file dialog, unless ``path`` is given (tests and scripts pass it directly)."""
-    if path is not None:
-        return path
-    fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-    chosen, _ = fn(win, caption, "", filt)
-    return chosen or None
 
 
 def open_data_file(win, path: str | None = None) -> bool:

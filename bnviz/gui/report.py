@@ -18,9 +18,19 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from bnviz import __version__
 from bnviz.gui.lessons import LessonView
 from bnviz.gui.style import run_label
+
+
+def bnviz_version() -> str:
+    """The installed package's version (the gui may not import the package's face)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bnviz")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 24px auto; color: #222; }
@@ -123,8 +133,10 @@ def build_report(win, now: dt.datetime | None = None) -> str:
     """The report's HTML text (see the module docstring)."""
     now = now or dt.datetime.now()
     config, data = win.config, win.data
-    parts = [f"<h1>bnviz report: {html.escape(data.name)}</h1>",
-             f"<p>{now:%Y-%m-%d %H:%M} &middot; bnviz {html.escape(__version__)}</p>"]  # fmt: skip
+    parts = [
+        f"<h1>bnviz report: {html.escape(data.name)}</h1>",
+        f"<p>{now:%Y-%m-%d %H:%M} &middot; bnviz {html.escape(bnviz_version())}</p>",
+    ]
     preset = getattr(win, "preset", None)
     if preset is not None and preset.lesson is not None:
         lesson = preset.lesson
