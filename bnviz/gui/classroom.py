@@ -98,6 +98,10 @@ class ClassroomMode:
         font = QFont(self._base_font)
         font.setPointSizeF(self._base_font.pointSizeF() * self.scale)
         self.win.setFont(font)
+        # Styled strips (the hint, the guidance) take no font from their parent: set it.
+        for bar in (getattr(self.win, "hint", None), getattr(self.win, "lesson_strip", None)):
+            for label in bar.findChildren(QLabel) if bar is not None else ():
+                label.setFont(font)
         self.refresh()
         (self._timer.start if state.enabled else self._timer.stop)()
         strip = getattr(self.win, "lesson_strip", None)

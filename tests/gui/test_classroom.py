@@ -9,26 +9,18 @@ from html.parser import HTMLParser
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSettings
 
 from bnviz.gui import classroom_menus as cm
 from bnviz.gui import menus
 from bnviz.gui.classroom import control_rows
 from bnviz.gui.help_button import FORMULAS, HelpButton
-from bnviz.gui.main_window import MIN_WINDOW, MainWindow
+from bnviz.gui.main_window import MIN_WINDOW
 from bnviz.lessons.presets import Classroom, load_preset
-from bnviz.train.config import TrainConfig
-
-SMALL = TrainConfig(n_samples=200, hidden=(8, 8), activation="relu", optimizer="adam", lr=0.01)
 
 
 @pytest.fixture
-def win(qtbot, tmp_path):
-    w = MainWindow(SMALL, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
+def win(small_window):
+    return small_window
 
 
 def _small(name: str):
