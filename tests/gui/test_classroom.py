@@ -174,3 +174,40 @@ def test_every_view_has_a_help_button_with_its_formula(win, qtbot):
         box.deleteLater()
     soft = win.help_buttons["softmax"]
     assert soft.isVisible() and soft.x() + soft.width() <= win.panels["softmax"].width()
+
+
+def test_preset_flag_gives_the_app_its_settings_view_and_guidance(monkeypatch, capsys):
+    from bnviz import cli
+
+    seen = []
+    monkeypatch.setattr(
+        "bnviz.gui.app.run_app", lambda config, **kw: seen.append((config, kw)) or 0
+    )
+    assert cli.main(["--preset", "loss-landscape", "--lr", "0.2"]) == 0
+    config, kw = seen[-1]
+    assert (config.dataset, config.hidden, config.lr) == ("digits", (100, 100, 100), 0.2)
+    assert kw["preset"].lesson.title == "Loss landscape" and kw["lesson"] == "LandscapeView"
+    assert cli.main(["--preset", "no-hidden-layer", "--lesson", "covariate-shift"]) == 0
+    assert seen[-1][1]["lesson"] == "CovariateShiftView"  # --lesson wins over the preset's view
+    monkeypatch.setattr("bnviz.gui.lessons.find_lesson", lambda slug: None)
+    assert cli.main(["--preset", "mini-batch-noise"]) == 0  # its view missing: a warning only
+    assert seen[-1][1]["lesson"] is None
+    assert "'mini-batch-noise' is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_flag_trains_writes_and_exits(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bnviz", "--preset", "no-hidden-layer", "--samples", "200",
+         "--report", str(out), "--run-for", "1"],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path)),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "No hidden layer" in text and text.count("data:image/png;base64,") >= 4
