@@ -1,4 +1,5 @@
-"""Command line: ``bnviz`` (the app), ``bnviz train``, ``bnviz sweep``, ``bnviz bench``.
+"""Command line: ``bnviz`` (the app), ``bnviz train``, ``bnviz sweep``, ``bnviz bench``,
+``bnviz presets``.
 
 Qt is imported only when the app starts, so the headless commands start fast and run on
 machines without a display. Bad flags get one clear line and exit status 2.
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
-COMMANDS = ("train", "sweep", "bench")
+COMMANDS = ("train", "sweep", "bench", "presets")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -157,7 +158,18 @@ def build_parser() -> OneLineParser:
         type=nonneg_float,
         default=3.0,
         metavar="SECONDS",
-        help="with --screenshot: how long to train first (default 3)",
+        help="with --screenshot or --report: how long to train first (default 3)",
+    )
+    p.add_argument(
+        "--report",
+        metavar="FILE",
+        help="train, write a self-contained HTML report (plots, settings, metrics), exit",
+    )
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="open a lesson preset (bnviz presets lists them) or a lesson file (FILE.json); "
+        "training flags given too override its settings",
     )
     p.add_argument(
         "--lesson",
@@ -183,9 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         from bnviz.train.config import ConfigError
         from bnviz.train.trainer import load_data
 
+        preset = None
+        if args.preset is not None:
+            preset = _load_preset(args, parser)
         try:
             # No training flag: None lets the window restore the last session's settings.
-            config = config_from_args(args) if training_flags_given(args) else None
+            if preset is not None:
+                config = config_from_args(args, base=preset.config)
+            else:
+                config = config_from_args(args) if training_flags_given(args) else None
             data = None
             if config is not None and config.dataset.strip().lower() not in BUILTIN_DATASETS:
                 # A file named on the command line is checked like train's, by loading it
@@ -194,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         except (ConfigError, DataError) as e:
             parser.error(str(e))
         lesson = None
+        if args.lesson is None and preset is not None and preset.lesson and preset.lesson.view:
+            lesson = _preset_view(preset.lesson.view)
         if args.lesson is not None:
             from bnviz.gui.lessons import find_lesson, lesson_classes
 
@@ -201,11 +221,12 @@ def main(argv: list[str] | None = None) -> int:
             if lesson is None:
                 names = ", ".join(c.slug() for c in lesson_classes().values())
                 parser.error(f"--lesson: no lesson view named {args.lesson!r}; choose {names}")
+        if args.report and args.screenshot:
+            parser.error("--report and --screenshot: choose one")
         from bnviz.gui.app import run_app
 
-        return run_app(
-            config, screenshot=args.screenshot, run_for=args.run_for, data=data, lesson=lesson
-        )
+        return run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
+                       lesson=lesson, preset=preset, report=args.report)  # fmt: skip
     try:
         return args.run(args, args.subparser)
     except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours
@@ -213,6 +234,30 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _load_preset(args: argparse.Namespace, parser: OneLineParser):
+    """The preset ``--preset`` names (a shipped name or a file); a bad one exits 2, one line."""
+    from bnviz.lessons.presets import load_preset
+    from bnviz.train.config import ConfigError
+
+    if args.settings is not None:
+        parser.error("--preset and --settings: choose one (a preset is a settings file)")
+    try:
+        return load_preset(args.preset)
+    except ConfigError as e:
+        parser.error(f"--preset: {e}")
+
+
+def _preset_view(slug: str) -> str | None:
+    """The class name of a preset's lesson view; a view not installed is a warning only."""
+    from bnviz.gui.lessons import find_lesson
+
+    name = find_lesson(slug)
+    if name is None:
+        sys.stderr.write(f"bnviz: warning: lesson view {slug!r} is not installed; "
+                         "opening the preset's settings without it\n")  # fmt: skip
+    return name
 
 
 if __name__ == "__main__":  # pragma: no cover

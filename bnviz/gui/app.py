@@ -1,4 +1,5 @@
-"""Start the app: ``bnviz`` with no arguments, or ``bnviz --screenshot FILE``."""
+"""Start the app: ``bnviz`` with no arguments, ``bnviz --screenshot FILE`` or
+``bnviz --report FILE``."""
 
 from __future__ import annotations
 
@@ -50,32 +51,42 @@ def run_app(
     run_for: float = 3.0,
     data: Dataset | None = None,
     lesson: str | None = None,
+    preset=None,
+    report: str | None = None,
 ) -> int:
     """Open the window and train at once; with ``screenshot``, save a PNG of the whole window
     after ``run_for`` seconds and exit (status 1 if the file could not be written). ``data``:
     the data ``config`` names, already loaded; ``lesson``: the class name of a lesson view to
-    open (:func:`bnviz.gui.lessons.find_lesson`)."""
+    open (:func:`bnviz.gui.lessons.find_lesson`); ``preset``: a
+    :class:`~bnviz.lessons.presets.Preset` whose guidance and classroom state to show (its
+    settings are ``config``); ``report``: like ``screenshot``, but writes an HTML report."""
     problem = no_display_message()
     if problem:
         sys.stderr.write(problem + "\n")
         return 2
-    if screenshot and not Path(screenshot).resolve().parent.is_dir():
-        sys.stderr.write(f"bnviz: --screenshot: folder of {screenshot} does not exist\n")
-        return 2
+    for flag, out in (("--screenshot", screenshot), ("--report", report)):
+        if out and not Path(out).resolve().parent.is_dir():
+            sys.stderr.write(f"bnviz: {flag}: folder of {out} does not exist\n")
+            return 2
+    headless = bool(screenshot or report)
     app = make_app()
     from PySide6.QtCore import QSettings, QTimer
 
     from bnviz.gui.main_window import MainWindow
 
     settings = None
-    if screenshot:  # a screenshot must not depend on (or change) the user's saved layout
+    if headless:  # a screenshot must not depend on (or change) the user's saved layout
         scratch = tempfile.mkdtemp(prefix="bnviz-shot-")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
     win = MainWindow(config, settings=settings, data=data)
-    if screenshot:
+    if headless:
         win.resize(1600, 1000)
     if lesson is not None:
         win.open_lesson(lesson)
+    if preset is not None:
+        from bnviz.gui.classroom_menus import show_preset
+
+        show_preset(win, preset)
     win.show()
     result = {"status": 0}
     if screenshot:
@@ -90,9 +101,23 @@ def run_app(
             win.close()
 
         QTimer.singleShot(int(run_for * 1000), win, shoot)
+    elif report:
+
+        def write() -> None:
+            from bnviz.gui.report import write_report
+
+            try:
+                write_report(win, report)
+                print(f"wrote {report}")
+            except Exception as e:  # OSError, a plot that cannot render: say so, exit 1
+                sys.stderr.write(f"bnviz: could not write {report}: {e}\n")
+                result["status"] = 1
+            win.close()
+
+        QTimer.singleShot(int(run_for * 1000), win, write)
     app.exec()
     win.worker.stop()  # normally done by closeEvent; never leave the trainer thread behind
-    if screenshot:
+    if headless:
         shutil.rmtree(scratch, ignore_errors=True)
     return result["status"]
 

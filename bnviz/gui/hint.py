@@ -19,11 +19,7 @@ class HintBar(QWidget):
         self.setStyleSheet("#hint_bar { background: #fff8dc; border-bottom: 1px solid #e0d8b0; }")
         self.label = QLabel(text)
         self.label.setWordWrap(True)
-        self.close_button = QToolButton()
-        self.close_button.setText("\u2715")
-        self.close_button.setToolTip("Dismiss this hint (it will not come back)")
-        self.close_button.setAutoRaise(True)
-        self.close_button.clicked.connect(self.dismiss)
+        self.close_button = close_button("Dismiss this hint (it will not come back)", self.dismiss)
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 3, 4, 3)
         row.addWidget(self.label, 1)
@@ -37,3 +33,13 @@ class HintBar(QWidget):
     def dismiss(self) -> None:
         self.settings.setValue(DISMISSED_KEY, "true")
         self.hide()
+
+
+def close_button(tooltip: str, slot) -> QToolButton:
+    """The x that closes a strip (this hint, a lesson's guidance)."""
+    b = QToolButton()
+    b.setText("\u2715")
+    b.setToolTip(tooltip)
+    b.setAutoRaise(True)
+    b.clicked.connect(slot)
+    return b

@@ -28,9 +28,12 @@ from PySide6.QtWidgets import (
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
 from bnviz.gui import menus
 from bnviz.gui.autopause import AutoPause
+from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
+from bnviz.gui.help_button import add_help_buttons
 from bnviz.gui.hint import HintBar
+from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons import LessonView, lesson_views
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
@@ -211,11 +214,14 @@ class MainWindow(QMainWindow):
             self.tabs.tabBar().setTabButton(i, QTabBar.ButtonPosition.RightSide, None)
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.hint = HintBar(HINT, self.settings)
+        self.lesson_strip = LessonStrip()  # an open preset's guidance
+        self.preset = None  # the open lesson preset (bnviz.lessons.presets.Preset), if any
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.hint)
+        column.addWidget(self.lesson_strip)
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         # Every view that may ask for probes, in whichever tab it sits.
@@ -226,6 +232,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_message, 1)
         self.loading_bar = LoadingBar(self.loader)
         self.statusBar().addPermanentWidget(self.loading_bar)
+        self.help_buttons = add_help_buttons(self)
+        self.classroom = ClassroomMode(self)
         menus.build_menus(self)
         if getattr(self, "_startup_error", None):
             self.show_message(f"saved settings could not be used: {self._startup_error}", True)
@@ -290,6 +298,7 @@ class MainWindow(QMainWindow):
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
         # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
         gc.collect()
+        self.classroom.refresh()  # new plot items take classroom mode's line widths
         self.controls.set_config(self.config)
         widths = ", ".join(map(str, config.hidden)) or "none"  # as the Widths field says it
         self.show_message(f"new run: {config.dataset}, hidden {widths}")

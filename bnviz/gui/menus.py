@@ -13,11 +13,14 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
+from bnviz.gui import classroom_menus
+from bnviz.gui.file_dialog import SETTINGS_SUFFIX
+from bnviz.gui.file_dialog import ask as _ask
+from bnviz.lessons.presets import write_settings_file
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
-SETTINGS_SUFFIX = ".json"
 
 
 def build_menus(win) -> None:
@@ -35,6 +38,7 @@ def build_menus(win) -> None:
         _action(win, export, f"{title}...", lambda _checked=False, n=name: export_plot(win, n))
     export.addSeparator()
     _action(win, export, "Export all plots to a folder...", lambda: export_all(win))
+    classroom_menus.add_file_actions(win, file, _action)
     file.addSeparator()
     _action(win, file, "Quit", win.close, "Ctrl+Q")
     run = bar.addMenu("&Run")
@@ -47,6 +51,8 @@ def build_menus(win) -> None:
         _action(win, lessons, view.title, lambda _checked=False, n=name: win.open_lesson(n))
     if not win.lessons:
         lessons.addAction("(no lesson views installed)").setEnabled(False)
+    classroom_menus.add_preset_menu(win, lessons, _action)
+    classroom_menus.add_view_menu(win, bar, _action)
 
 
 def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
@@ -56,15 +62,6 @@ def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
     a.triggered.connect(slot)
     menu.addAction(a)
     return a
-
-
-def _ask(win, save: bool, caption: str, filt: str, path: str | None) -> str | None:
-    """A file dialog, unless ``path`` is given (tests and scripts pass it directly)."""
-    if path is not None:
-        return path
-    fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-    chosen, _ = fn(win, caption, "", filt)
-    return chosen or None
 
 
 def open_data_file(win, path: str | None = None) -> bool:
@@ -81,12 +78,8 @@ def open_settings(win, path: str | None = None) -> bool:
     path = _ask(win, False, "Open settings", "bnviz settings (*.json);;All files (*)", path)
     if not path:
         return False
-    try:
-        config = TrainConfig.load(path)
-    except ConfigError as e:
-        win.show_message(str(e), error=True)
-        return False
-    return win.reset(config)
+    # A settings file may carry a lesson and classroom mode: opened like a preset.
+    return classroom_menus.open_preset(win, path)
 
 
 def save_settings(win, path: str | None = None) -> bool:
@@ -96,7 +89,9 @@ def save_settings(win, path: str | None = None) -> bool:
     if not Path(path).suffix:  # Qt's own dialog does not add the filter's suffix
         path += SETTINGS_SUFFIX
     try:
-        win.controls.config().save(path)
+        # Classroom mode, when on, goes into the file: a teacher hands out the file in that state.
+        write_settings_file(path, win.controls.config(),
+                            classroom=classroom_menus.classroom_state(win))  # fmt: skip
     except OSError as e:
         win.show_message(f"could not save settings: {e}", error=True)
         return False

@@ -35,6 +35,9 @@ PLANAR = ("spirals", "blobs", "rings", "moons", "xor")  # the 2-D generators and
 WITH_BN = (("batchnorm", (True,)), ("compare", (True,)))
 # The settings compare mode can set apart (compare_setting); batchnorm is BN vs plain.
 COMPARABLE = ("batchnorm", "optimizer", "lr", "batch_size", "activation", "bn_momentum")
+# Keys a settings file may carry for the app beside the settings (a lesson's title and guidance,
+# classroom mode; read by bnviz.lessons.presets): no training setting, so training skips them.
+WINDOW_KEYS = ("lesson", "classroom")
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,8 @@ class TrainConfig:
             raise ConfigError(f"{name}: not a bnviz settings file ({e})") from None
         if not isinstance(data, dict) or data.pop("bnviz_settings", None) != 1:
             raise ConfigError(f"{name}: not a bnviz settings file")
+        for key in WINDOW_KEYS:
+            data.pop(key, None)
         try:
             return cls.from_dict(data)
         except ConfigError as e:

@@ -51,3 +51,20 @@ def flush_qt_deletions(request):
         gc.collect()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()
+
+
+@pytest.fixture
+def small_window(qtbot, tmp_path):
+    """A shown main window training a small ReLU net, its QSettings in ``tmp_path`` (so no test
+    reads or changes the user's), closed after the test."""
+    from PySide6.QtCore import QSettings
+
+    from bnviz.gui.main_window import MainWindow
+    from bnviz.train.config import TrainConfig
+
+    config = TrainConfig(n_samples=200, hidden=(8, 8), activation="relu", optimizer="adam", lr=0.01)
+    win = MainWindow(config, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()

@@ -1,0 +1,44 @@
+"""``bnviz presets``: the shipped lesson presets, one line each (``NAME  Title``).
+
+``bnviz --preset NAME`` opens one; ``--check`` also reads every preset's settings and says
+what would not show (no guidance, a lesson view not installed), exiting 1 if any warns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "presets", help="list the lesson presets (bnviz --preset NAME opens one)",
+        description=__doc__.splitlines()[0],
+    )  # fmt: skip
+    p.add_argument("--check", action="store_true",
+                   help="also validate each preset against the lesson views installed")  # fmt: skip
+    p.set_defaults(run=run, subparser=p)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bnviz.lessons.presets import list_presets, validate_preset
+    from bnviz.train.config import ConfigError
+
+    try:
+        presets = list_presets()
+    except ConfigError as e:
+        sys.stderr.write(f"bnviz presets: {e}\n")
+        return 1
+    width = max((len(p.name) for p in presets), default=0)
+    for p in presets:
+        assert p.lesson is not None  # load_preset refuses a shipped preset without one
+        print(f"{p.name:<{width}}  {p.lesson.title}")
+    if not args.check:
+        return 0
+    from bnviz.gui.lessons import lesson_classes
+
+    views = [c.slug() for c in lesson_classes().values()]
+    warnings = [w for p in presets for w in validate_preset(p, views)]
+    for w in warnings:
+        sys.stderr.write(f"warning: {w}\n")
+    return 1 if warnings else 0

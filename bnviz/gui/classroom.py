@@ -1,0 +1,210 @@
+"""Classroom mode: hide chosen controls, and enlarge fonts and plot lines for a projector.
+
+The state is a Qt-free :class:`~bnviz.lessons.presets.Classroom` (saved into settings and lesson
+files); this module applies it to a window. Controls are named by the :class:`ControlPanel`
+attribute that holds their field (``noise``, ``lr``, ``seed``...), so a file keeps naming the
+same control when labels change. Plot lines and fonts are scaled from the values the panels
+set, remembered on each item, so switching the mode off restores them exactly; a panel that
+sets a new pen later (a reset, a colour change) is picked up by :meth:`ClassroomMode.refresh`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bnviz.lessons.presets import SCALE_RANGE, Classroom
+
+REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled again this often
+_PEN0, _PEN_SET, _FONT0 = "_bnviz_pen0", "_bnviz_pen_set", "_bnviz_font0"
+
+
+def control_rows(controls: QWidget) -> dict[str, tuple[str, QFormLayout, int]]:
+    """Every row of the controls dock: key -> (its label, its form, its row), in dock order."""
+    by_widget = {id(w): name for name, w in vars(controls).items() if isinstance(w, QWidget)}
+    out: dict[str, tuple[str, QFormLayout, int]] = {}
+    for form in controls.findChildren(QFormLayout):
+        for row in range(form.rowCount()):
+            widgets = _row_widgets(form, row)
+            keys = [by_widget[id(w)] for w in widgets if id(w) in by_widget]
+            if not keys:
+                continue
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            text = label.widget().text() if label and isinstance(label.widget(), QLabel) else ""
+            if not text:  # a check box or a row of buttons: their own texts
+                text = " / ".join(w.text() for w in widgets if hasattr(w, "text") and w.text())
+            out[keys[0]] = (text.replace("&", ""), form, row)
+    return out
+
+
+def _row_widgets(form: QFormLayout, row: int) -> list[QWidget]:
+    """The field widget of a form row, or the widgets of the layout in its place."""
+    for role in (QFormLayout.ItemRole.FieldRole, QFormLayout.ItemRole.SpanningRole):
+        item = form.itemAt(row, role)
+        if item is None:
+            continue
+        if item.widget() is not None:
+            return [item.widget()]
+        lay = item.layout()
+        if lay is not None:
+            return [lay.itemAt(i).widget() for i in range(lay.count()) if lay.itemAt(i).widget()]
+    return []
+
+
+class ClassroomMode:
+    """Applies a :class:`Classroom` state to ``win`` (a MainWindow)."""
+
+    def __init__(self, win) -> None:
+        self.win = win
+        self.state = Classroom()
+        self._base_font = QFont(win.font())
+        self._timer = QTimer(win, interval=REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    @property
+    def scale(self) -> float:
+        return self.state.scale if self.state.enabled else 1.0
+
+    def set_state(self, state: Classroom) -> list[str]:
+        """Apply ``state``; returns the hidden names no control has (a file's typo)."""
+        self.state = state
+        rows = control_rows(self.win.controls)
+        hidden = set(state.hidden) if state.enabled else set()
+        for key, (_, form, row) in rows.items():
+            form.setRowVisible(row, key not in hidden)
+        for box in self.win.controls.findChildren(QGroupBox):  # a box with nothing left goes too
+            form = box.layout()
+            if isinstance(form, QFormLayout):
+                keys = [k for k, (_, f, _r) in rows.items() if f is form]
+                box.setVisible(not keys or not all(k in hidden for k in keys))
+        font = QFont(self._base_font)
+        font.setPointSizeF(self._base_font.pointSizeF() * self.scale)
+        self.win.setFont(font)
+        # Styled strips (the hint, the guidance) take no font from their parent: set it.
+        for bar in (getattr(self.win, "hint", None), getattr(self.win, "lesson_strip", None)):
+            for label in bar.findChildren(QLabel) if bar is not None else ():
+                label.setFont(font)
+        self.refresh()
+        (self._timer.start if state.enabled else self._timer.stop)()
+        strip = getattr(self.win, "lesson_strip", None)
+        if strip is not None:
+            strip.fit_height()
+        return sorted(set(state.hidden) - set(rows)) if state.enabled else []
+
+    def enabled(self, on: bool) -> list[str]:
+        return self.set_state(replace(self.state, enabled=on))
+
+    def refresh(self) -> None:
+        """Scale every plot's lines and texts to the current scale (idempotent)."""
+        s = self.scale
+        for view in self.win.findChildren(QGraphicsView):
+            scene = view.scene()
+            if scene is None:
+                continue
+            for item in scene.items():
+                if isinstance(item, pg.PlotDataItem):
+                    _scale_pen(item, s)
+                elif isinstance(item, pg.PlotCurveItem) and not isinstance(
+                    item.parentItem(), pg.PlotDataItem
+                ):
+                    _scale_pen(item, s)
+                elif isinstance(item, pg.AxisItem):
+                    _scale_axis(item, s)
+                elif isinstance(item, QGraphicsTextItem):
+                    _scale_font(item, s)
+
+
+def _scale_pen(item, s: float) -> None:
+    if item.opts.get("pen") is None:  # symbols only
+        return
+    pen = pg.mkPen(item.opts["pen"])
+    if pen != getattr(item, _PEN_SET, None):  # first visit, or the panel set a new pen since
+        setattr(item, _PEN0, QPen(pen))
+    base = getattr(item, _PEN0)
+    scaled = QPen(base)
+    if s != 1.0:
+        scaled.setWidthF(max(1.0, base.widthF()) * s)
+    if scaled != pen:
+        item.setPen(scaled)
+    setattr(item, _PEN_SET, QPen(scaled))
+
+
+def _scale_axis(axis: pg.AxisItem, s: float) -> None:
+    if not hasattr(axis, _FONT0):
+        setattr(axis, _FONT0, QFont(axis.style.get("tickFont") or axis.font()))
+    base = getattr(axis, _FONT0)
+    font = QFont(base)
+    font.setPointSizeF(base.pointSizeF() * s)
+    if axis.style.get("tickFont") != font:
+        axis.setStyle(tickFont=font)
+
+
+def _scale_font(item: QGraphicsTextItem, s: float) -> None:
+    if not hasattr(item, _FONT0):
+        setattr(item, _FONT0, QFont(item.font()))
+    base = getattr(item, _FONT0)
+    font = QFont(base)
+    font.setPointSizeF(base.pointSizeF() * s)
+    if item.font() != font:
+        item.setFont(font)
+
+
+class ClassroomDialog(QDialog):
+    """The checklist: tick the controls to hide in classroom mode, and the scale."""
+
+    def __init__(self, controls: QWidget, state: Classroom, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Classroom mode")
+        self.list = QListWidget()
+        for key, (text, _, _) in control_rows(controls).items():
+            item = QListWidgetItem(text or key)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setCheckState(
+                Qt.CheckState.Checked if key in state.hidden
+                else Qt.CheckState.Unchecked
+            )  # fmt: skip
+            self.list.addItem(item)
+        self.scale = QDoubleSpinBox()
+        self.scale.setRange(*SCALE_RANGE)
+        self.scale.setSingleStep(0.25)
+        self.scale.setValue(state.scale)
+        self.scale.setSuffix(" x")
+        self.keep_fonts = QCheckBox("Enlarge fonts and plot lines by")
+        self.keep_fonts.setChecked(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Hide these controls (a projector shows what the class needs):"))
+        lay.addWidget(self.list, 1)
+        form = QFormLayout()
+        form.addRow(self.keep_fonts, self.scale)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+
+    def state(self) -> Classroom:
+        hidden = tuple(
+            self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.list.count())
+            if self.list.item(i).checkState() == Qt.CheckState.Checked
+        )
+        scale = self.scale.value() if self.keep_fonts.isChecked() else 1.0
+        return Classroom(True, hidden, scale)
