@@ -15,7 +15,7 @@ def test_presets_lists_name_and_title(capsys):
     assert len(lines) == len(presets)
     for line, p in zip(lines, presets):
         name, title = line.split("  ", 1)
-        assert (name, title.strip()) == (p.name, p.lesson.title)
+        assert (name, title) == (p.name, p.lesson.title)
     assert lines[0].startswith("deep-sigmoid-bn-vs-plain  Deep sigmoid net, BN vs plain")
 
 

@@ -29,10 +29,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ConfigError as e:
         sys.stderr.write(f"bnviz presets: {e}\n")
         return 1
-    width = max((len(p.name) for p in presets), default=0)
     for p in presets:
         assert p.lesson is not None  # load_preset refuses a shipped preset without one
-        print(f"{p.name:<{width}}  {p.lesson.title}")
+        print(f"{p.name}  {p.lesson.title}")  # exactly two spaces: scripts split on them
     if not args.check:
         return 0
     from bnviz.gui.lessons import lesson_classes
