@@ -47,9 +47,14 @@ def test_recheck_repeats_the_best_trials_values_under_todays_settings(tmp_path, 
     assert all(len(t["curve"]) == 3 for t in new)  # today's --epochs
     # today's --seed: the same values train to other losses
     assert [t["val_loss"] for t in new] != [ranked[0]["val_loss"], ranked[1]["val_loss"]]
+    # without --json, each re-check is shown beside the trial it repeats
+    assert main(["sweep", *SMALL, "--study", path, "--recheck", "1", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    best = min(d["trials"], key=lambda t: (t["val_loss"], t["id"]))  # a re-check may lead now
+    assert f"trial 7 repeats {best['id']}: {best['val_loss']:.4f} -> " in out
     # more than the study has: the ones it has, said on stderr
     assert main(["sweep", *SMALL, "--study", path, "--recheck", "50", "--epochs", "1"]) == 0
-    assert "only 6 complete trials to re-check" in capsys.readouterr().err
+    assert "only 7 complete trials to re-check" in capsys.readouterr().err
 
 
 def test_recheck_of_an_empty_study_and_contradicting_flags_exit_2(tmp_path, capsys):

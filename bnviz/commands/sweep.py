@@ -97,6 +97,8 @@ def run(args: argparse.Namespace, parser) -> int:
             if failed and len(failed) == len(sweep.specs()):
                 sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
                 status = EXIT_FAILED
+        if (args.trials > 0 or args.recheck) and sweep.recheck_of and not args.json:
+            print_rechecks(study, sweep.round_id)
         if args.export_optuna:
             status = export_optuna(study, args.export_optuna, parser) or status
         if args.json:
@@ -322,6 +324,16 @@ def print_table(study) -> None:
     for t in shown:
         if _failed(t):
             print(f"trial {t.id} failed: {t.error}")
+
+
+def print_rechecks(study, round_id: int) -> None:
+    """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
+    by_id = {t.id: t for t in study.trials()}
+    print("re-checked (val loss then -> now):")
+    for t in study.trials(round_id):
+        old = by_id[t.recheck_of]
+        now = f"{t.val_loss:.4f}" if t.state.value == "complete" else t.state.value
+        print(f"  trial {t.id} repeats {old.id}: {old.val_loss:.4f} -> {now}")
 
 
 def _cell(v) -> str:

@@ -162,14 +162,19 @@ def test_a_pruned_round_on_the_serial_executor(tmp_path):
     assert d["best"] == next(r.id for r in records if r.state is TrialState.COMPLETE)
 
 
-def test_a_pruned_round_on_worker_processes_matches_the_serial_one(tmp_path):
+def test_a_pruned_round_on_worker_processes_and_dask_matches_the_serial_one(tmp_path):
+    """Checkpoints travel between workers: through a process pool and a Dask cluster."""
     with make_executor(2) as pool:
         pooled = pruned_round(tmp_path / "pool.sqlite", pool)
     check_pruned_round(pooled)
+    with make_executor(2, scheduler="local") as dask:
+        dasked = pruned_round(tmp_path / "dask.sqlite", dask)
     serial = pruned_round(tmp_path / "serial.sqlite", SerialExecutor())
-    assert sorted((r.params["lr"], r.state, r.curve) for r in pooled) == sorted(
-        (r.params["lr"], r.state, r.curve) for r in serial
-    )
+
+    def outcome(records):
+        return sorted((r.params["lr"], r.state, r.curve) for r in records)
+
+    assert outcome(pooled) == outcome(serial) == outcome(dasked)
 
 
 def test_27_trials_of_27_epochs_take_at_most_half_the_steps_and_the_best_beats_the_median(
