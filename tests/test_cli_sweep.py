@@ -14,6 +14,7 @@ TRIAL_KEYS = {"id", "round", "params", "val_loss", "val_acc", "diverged", "secon
 # every key of the first release, which --json keeps; then the trial's state and failure reason
 FIRST_RELEASE_KEYS = TRIAL_KEYS | {"best_val_loss", "best_val_acc", "diverged_step", "steps"}
 STATE_KEYS = {"state", "error"}
+LATER_KEYS = {"curve", "recheck_of"}  # the learning curve, the trial a re-check repeats
 
 
 def sweep(capsys, *flags: str) -> dict:
@@ -28,7 +29,10 @@ def test_json_layout_and_a_second_round(tmp_path, capsys):
     assert first["study"] == path
     assert len(first["trials"]) == 3
     for t in first["trials"]:
-        assert set(t) == FIRST_RELEASE_KEYS | STATE_KEYS
+        assert set(t) == FIRST_RELEASE_KEYS | STATE_KEYS | LATER_KEYS
+        assert t["recheck_of"] is None
+        assert [step for step, _ in t["curve"]] == [t["steps"]]  # one epoch: one evaluation
+        assert t["curve"][-1][1] == t["val_loss"]
         assert t["state"] == "complete" and t["error"] is None
         assert set(t["params"]) == {"batch_size"}  # dashes become underscores
         assert t["params"]["batch_size"] in (16, 32, 64)
@@ -91,10 +95,10 @@ def test_a_file_that_is_not_a_study_is_refused(tmp_path, capsys):
 def test_a_round_whose_trials_all_fail_says_so_and_exits_1(tmp_path, capsys, monkeypatch):
     import bnviz.search.sweep as sweep_mod
 
-    def broken(spec):
+    def broken(spec, until=None, paused=None):
         raise RuntimeError("worker fell over")
 
-    monkeypatch.setattr(sweep_mod, "run_trial", broken)
+    monkeypatch.setattr(sweep_mod, "run_segment", broken)
     rc = main(
         [
             "sweep",

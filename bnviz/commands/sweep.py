@@ -3,6 +3,8 @@
 Training flags fix what is not searched; space flags (``--lr 1e-4:1:log``) say what is sampled
 and on which scale (a bare value fixes it). Running again on the same study appends a round:
 narrower ranges are the zoom box of coarse-to-fine search. ``--trials 0`` only reports.
+``--prune`` stops weak trials early (successive halving), ``--recheck K`` re-runs the best K
+trials under today's settings, ``--export-optuna URL`` writes the study into an Optuna storage.
 """
 
 from __future__ import annotations
@@ -42,8 +44,17 @@ def add_parser(sub) -> None:
         flag = "--" + name.replace("_", "-")
         g.add_argument(flag, dest=f"space_{name}", metavar="SPACE", help=sampled.help, **nargs)
     g = p.add_argument_group("sweep")
-    g.add_argument("--trials", type=int_at_least(0), default=DEFAULT_TRIALS, metavar="N",
+    g.add_argument("--trials", type=int_at_least(0), metavar="N",
                    help=f"trials (default {DEFAULT_TRIALS}; 0: report only)")  # fmt: skip
+    g.add_argument("--prune", action="store_true",
+                   help="successive halving: compare the trials at 1/9 and 1/3 of --epochs and "
+                   "stop all but the best third each time (state pruned)")  # fmt: skip
+    g.add_argument("--recheck", type=int_at_least(1), metavar="K",
+                   help="re-run the study's best K trials with their values under today's fixed "
+                   "settings (--seed, --epochs, --dataset...), as a new round")  # fmt: skip
+    g.add_argument("--export-optuna", metavar="STORAGE_URL",
+                   help="write the study into an Optuna storage (sqlite:///optuna.db) as a study "
+                   "named after the study file; needs pip install 'bnviz[optuna]'")  # fmt: skip
     g.add_argument("--grid", action="store_true", help="a grid instead of random sampling")
     g.add_argument("--epochs", type=int_at_least(1), default=DEFAULT_EPOCHS,
                    help=f"each trial's budget (default {DEFAULT_EPOCHS})")  # fmt: skip
@@ -62,8 +73,9 @@ def run(args: argparse.Namespace, parser) -> int:
     from bnviz.search.study import Study, StudyError, default_study_dir
     from bnviz.search.sweep import SweepError, make_executor, sweep_json
 
+    check_combination(args, parser)
     path = args.study or str(default_study_dir() / "sweep.sqlite")
-    if args.trials == 0 and not os.path.exists(path):
+    if args.trials == 0 and not args.recheck and not os.path.exists(path):
         parser.error(f"{path}: no such study (run a sweep first)")
     try:
         study = Study(path)
@@ -71,9 +83,9 @@ def run(args: argparse.Namespace, parser) -> int:
         parser.error(str(e))
     status = 0
     with study:
-        if args.trials > 0:
+        if args.trials > 0 or args.recheck:
             try:
-                sweep = build_sweep(args, study)
+                sweep = build_recheck(args, study) if args.recheck else build_sweep(args, study)
                 sweep.specs()  # every config validated before any worker starts
                 executor = make_executor(args.workers, args.scheduler)
             except SweepError as e:
@@ -85,32 +97,99 @@ def run(args: argparse.Namespace, parser) -> int:
             if failed and len(failed) == len(sweep.specs()):
                 sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
                 status = EXIT_FAILED
+        if (args.trials > 0 or args.recheck) and sweep.recheck_of and not args.json:
+            print_rechecks(study, sweep.round_id)
+        if args.export_optuna:
+            status = export_optuna(study, args.export_optuna, parser) or status
         if args.json:
             json.dump(sweep_json(study), sys.stdout, indent=1, allow_nan=False)
             sys.stdout.write("\n")
         else:
             print_table(study)
-    return EXIT_CANCELLED if args.trials > 0 and cancelled else status
+    return EXIT_CANCELLED if (args.trials > 0 or args.recheck) and cancelled else status
+
+
+def check_combination(args: argparse.Namespace, parser) -> None:
+    """Refuse flags that contradict each other (exit 2); fill in the default --trials.
+
+    Exporting or re-checking alone runs no sampled round unless --trials asks for one."""
+    from bnviz.search.optuna_export import OPTUNA_HINT, optuna_available
+    from bnviz.train.config import SAMPLED
+
+    if args.recheck:
+        if args.trials is not None:
+            parser.error("--recheck K runs K trials: leave out --trials")
+        spaces = [n for n in SAMPLED if getattr(args, f"space_{n}") is not None]
+        if spaces:
+            flag = "--" + spaces[0].replace("_", "-")
+            parser.error(f"--recheck repeats the trials' own values: leave out {flag}")
+        for flag, given in (("--prune", args.prune), ("--grid", args.grid)):
+            if given:
+                parser.error(f"--recheck runs every trial to the end with its values: no {flag}")
+    if args.trials is None:
+        args.trials = 0 if args.recheck or args.export_optuna else DEFAULT_TRIALS
+    if args.export_optuna and not optuna_available():
+        parser.error(OPTUNA_HINT)
+
+
+def export_optuna(study, storage: str, parser) -> int:
+    """Write the study into the Optuna storage; say where on stderr (stdout may be JSON)."""
+    from bnviz.search.optuna_export import ExportError, export_study
+
+    try:
+        name = export_study(study, storage)
+    except ExportError as e:
+        parser.error(str(e))
+    n = len(study.trials())
+    sys.stderr.write(f"exported {n} trials to the Optuna study {name!r} in {storage}\n")
+    return 0
+
+
+def base_config(args: argparse.Namespace, study):
+    """The round's fixed settings: the study's first round's (or --settings), overridden by
+    flags. Raises ConfigError."""
+    from bnviz.cli import config_from_args
+    from bnviz.train.config import TrainConfig
+
+    stored = study.get_meta("config")
+    if args.settings:
+        base = TrainConfig.load(args.settings)
+    elif stored is not None:
+        base = TrainConfig.from_dict(stored)
+    else:
+        base = TrainConfig(optimizer=DEFAULT_OPTIMIZER)
+    return config_from_args(args, base)
+
+
+def build_recheck(args: argparse.Namespace, study):
+    """The round that re-runs the study's best ``--recheck`` trials under today's settings."""
+    from dataclasses import replace
+
+    from bnviz.search.sweep import Sweep, SweepError
+    from bnviz.train.config import ConfigError
+
+    try:
+        base = replace(base_config(args, study), compare=False)
+    except ConfigError as e:
+        raise SweepError(str(e)) from None
+    sweep = Sweep.recheck(study, base, args.recheck, epochs=args.epochs, seed=base.seed)
+    n = len(sweep.specs())
+    if n < args.recheck:
+        trials = "trial" if n == 1 else "trials"
+        sys.stderr.write(f"bnviz sweep: the study has only {n} complete {trials} to re-check\n")
+    return sweep
 
 
 def build_sweep(args: argparse.Namespace, study):
     """The round's Sweep: fixed settings from the study's first round, overridden by flags."""
     from dataclasses import replace
 
-    from bnviz.cli import config_from_args
     from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, idle_axes, parse_space
     from bnviz.search.sweep import Sweep, SweepError, apply_params
-    from bnviz.train.config import SAMPLED, ConfigError, TrainConfig
+    from bnviz.train.config import SAMPLED, ConfigError
 
     try:
-        stored = study.get_meta("config")
-        if args.settings:
-            base = TrainConfig.load(args.settings)
-        elif stored is not None:
-            base = TrainConfig.from_dict(stored)
-        else:
-            base = TrainConfig(optimizer=DEFAULT_OPTIMIZER)
-        base = config_from_args(args, base)
+        base = base_config(args, study)
         spaces = []
         for name in SAMPLED:
             text = getattr(args, f"space_{name}")
@@ -136,7 +215,7 @@ def build_sweep(args: argparse.Namespace, study):
     seed = base.seed + len(study.rounds())  # a repeated round samples new points
     method = "grid" if args.grid else "random"
     return Sweep(study, base, spaces, n=args.trials, method=method, seed=seed,
-                 epochs=args.epochs, box=box)  # fmt: skip
+                 epochs=args.epochs, box=box, prune=args.prune)  # fmt: skip
 
 
 def zoom_box(study, spaces) -> dict | None:
@@ -169,7 +248,7 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
             sys.stderr.flush()
 
     if not quiet:
-        sys.stderr.write(f"{total} trials of {sweep.epochs} epochs on {executor.description}\n")
+        sys.stderr.write(f"{describe(sweep)} on {executor.description}\n")
     try:
         sweep.run(executor, on_result=show)
     except KeyboardInterrupt:
@@ -177,6 +256,26 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
         executor.close(wait=False)
         return True
     return False
+
+
+def describe(sweep) -> str:
+    """The round in one line: how many trials of how many epochs, pruned or re-checked how."""
+    from bnviz.search.halving import PRUNE_FACTOR, planned_epochs, rung_epochs
+
+    n = len(sweep.specs())
+    text = f"{n} trials of {sweep.epochs} epochs"
+    if sweep.recheck_of is not None:
+        ids = ", ".join(map(str, sweep.recheck_of))
+        return f"re-checking trial{'s' if n > 1 else ''} {ids}: {text}"
+    if not sweep.prune:
+        return text
+    rungs = rung_epochs(sweep.epochs)[:-1]
+    if not rungs:
+        return f"{text} (--prune: too few epochs for a rung, nothing is pruned)"
+    at = ", ".join(map(str, rungs))
+    most = planned_epochs(n, sweep.epochs)
+    return (f"{text}, successive halving at epochs {at} (1 in {PRUNE_FACTOR} goes on; at most "
+            f"{most} of {n * sweep.epochs} epochs)")  # fmt: skip
 
 
 def _failed(t) -> bool:
@@ -225,6 +324,16 @@ def print_table(study) -> None:
     for t in shown:
         if _failed(t):
             print(f"trial {t.id} failed: {t.error}")
+
+
+def print_rechecks(study, round_id: int) -> None:
+    """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
+    by_id = {t.id: t for t in study.trials()}
+    print("re-checked (val loss then -> now):")
+    for t in study.trials(round_id):
+        old = by_id[t.recheck_of]
+        now = f"{t.val_loss:.4f}" if t.state.value == "complete" else t.state.value
+        print(f"  trial {t.id} repeats {old.id}: {old.val_loss:.4f} -> {now}")
 
 
 def _cell(v) -> str:

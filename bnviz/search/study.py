@@ -5,8 +5,14 @@ with ``synchronous=FULL``; killing the process loses only the trials still in fl
 
 Every trial has a :class:`TrialState`: ``complete``, ``diverged``, ``failed`` (the worker
 raised; its one-line reason is kept) or ``pruned`` (stopped early by a scheduler such as
-successive halving). Schema 1, written by the first release, had no state; opening such a
-file migrates it in place to schema 2 (see :data:`_MIGRATIONS`).
+successive halving). Schema 1, written by the first release, had no state; schema 2 had no
+``recheck_of`` (the trial a re-check repeats); opening an older file migrates it in place to
+schema 3 (see :data:`_MIGRATIONS`).
+
+A trial's ``curve`` is its validation loss at every evaluation, ``[[step, val_loss], ...]``
+in the JSON column. Files written before curves had steps hold ``[val_loss, ...]``, one per
+epoch; they read back as pairs whose steps are spread evenly over the trial's ``steps``
+(exact for a trial that ran its whole budget, an estimate for one that diverged).
 
 Floats: SQLite turns NaN into NULL, which would make "diverged to NaN" look like "never
 evaluated". Metric columns therefore hold NULL for ``None``, a REAL for finite values and
@@ -32,7 +38,7 @@ import numpy as np
 
 from bnviz.search.spaces import Space
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
 APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
@@ -76,6 +82,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE trials ADD COLUMN error TEXT",
         f"UPDATE trials SET state = {_LEGACY_STATE}, error = {_LEGACY_ERROR}",
     ),
+    3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
 }
 # How a stored trial is read: a NULL state (see above) is derived as the migration does.
 _COLUMN_SQL = {
@@ -118,6 +125,9 @@ class TrialState(str, Enum):
         return self.value
 
 
+CurvePoint = tuple[int, float]  # (step, val_loss) at one evaluation
+
+
 def one_line(text: str, limit: int = ERROR_CHARS) -> str:
     """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
     line = " ".join(text.split())
@@ -129,11 +139,14 @@ class TrialResult:
     """What one trial produced; picklable, so worker processes can return it.
 
     ``val_loss``/``val_acc`` are None (or NaN) if the run diverged before any evaluation;
-    ``curve`` is the validation loss per epoch, for sparklines.
+    ``curve`` is ``(step, val_loss)`` at every evaluation (each epoch), steps ascending, its
+    last loss the trial's ``val_loss``: the learning curve, kept for pruned trials too.
 
     ``state`` defaults to ``diverged`` or ``complete`` by ``diverged``; ``diverged`` is true
     exactly when the state is ``diverged`` (a failed trial did not diverge: it has no result).
     ``error`` is a failed trial's one-line reason and None for every other state.
+    ``recheck_of`` is the id of the trial this one repeats with the same sampled values
+    (``bnviz sweep --recheck``), else None.
     """
 
     params: dict
@@ -145,9 +158,10 @@ class TrialResult:
     diverged_step: int | None
     seconds: float
     steps: int
-    curve: tuple[float, ...] = ()
+    curve: tuple[CurvePoint, ...] = ()
     state: TrialState = None  # type: ignore[assignment]  # filled in by __post_init__
     error: str | None = None
+    recheck_of: int | None = None
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -204,6 +218,16 @@ def _float_in(x: float | None) -> float | str | None:
 
 def _float_out(x: float | str | None) -> float | None:
     return None if x is None else float(x)
+
+
+def _curve_out(points: list, steps: int) -> tuple[CurvePoint, ...]:
+    """A stored curve as ``(step, val_loss)`` pairs; an old one (losses only, one per epoch)
+    gets steps spread evenly over the trial's ``steps``."""
+    n = len(points)
+    return tuple(
+        (int(p[0]), float(p[1])) if isinstance(p, list) else (round(steps * (i + 1) / n), float(p))
+        for i, p in enumerate(points)
+    )
 
 
 class Study:
@@ -398,14 +422,18 @@ class Study:
                 diverged=int(no_result),
                 diverged_step=None if step is None else int(step),
                 steps=int(result.steps),
-                curve=_dumps([float(v) for v in result.curve]),
+                curve=_dumps([[int(step), float(loss)] for step, loss in result.curve]),
                 finished_at=_now(),
                 state=result.state.value,
                 error=result.error,
+                recheck_of=result.recheck_of,
                 **row,
             )
         except sqlite3.IntegrityError as exc:
-            raise StudyError(f"{self.path.name} has no round {round_id}") from exc
+            what = f"no round {round_id}"
+            if result.recheck_of is not None:
+                what += f" or no trial {result.recheck_of}"
+            raise StudyError(f"{self.path.name} has {what}") from exc
 
     def trials(self, round_id: int | None = None) -> list[TrialRecord]:
         """Trials in the order they finished, of one round or of all."""
@@ -419,7 +447,8 @@ class Study:
         for row in rows:
             d = dict(zip(_RECORD_FIELDS, row))
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
-            d.update(params=json.loads(d["params"]), curve=tuple(json.loads(d["curve"])))
+            d["params"] = json.loads(d["params"])
+            d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
             # the column's "diverged" means "no result" (see add_trial); the record's does not
             d["diverged"] = d["state"] == TrialState.DIVERGED.value
             try:
@@ -431,11 +460,17 @@ class Study:
         return records
 
     def best(self, metric: str = "val_loss") -> TrialRecord | None:
-        """The complete trial with the lowest loss (or highest accuracy), earliest on ties.
+        """The complete trial with the lowest loss (or highest accuracy), earliest on ties;
+        None if no trial qualifies (see :meth:`ranked`)."""
+        ranked = self.ranked(metric)
+        return ranked[0] if ranked else None
+
+    def ranked(self, metric: str = "val_loss") -> list[TrialRecord]:
+        """The complete trials, best first by ``metric`` (lowest loss or highest accuracy),
+        earlier ids first on ties.
 
         Only ``complete`` trials compete: a diverged or failed one has no result and a pruned
-        one only a partial one. Trials whose metric is None, NaN or infinite are skipped; None
-        if none qualify.
+        one only a partial one. Trials whose metric is None, NaN or infinite are left out.
         """
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; use one of {sorted(METRICS)}")
@@ -446,10 +481,8 @@ class Study:
             and getattr(t, metric) is not None
             and math.isfinite(getattr(t, metric))
         ]
-        if not candidates:
-            return None
         sign = 1.0 if METRICS[metric] is min else -1.0
-        return min(candidates, key=lambda t: (sign * getattr(t, metric), t.id))
+        return sorted(candidates, key=lambda t: (sign * getattr(t, metric), t.id))
 
     # -- lifetime ----------------------------------------------------------------------------
 

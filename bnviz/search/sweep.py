@@ -1,20 +1,20 @@
 """The sweep engine: trials in parallel through one ``concurrent.futures.Executor``.
 
 A trial trains one sampled configuration for a fixed number of epochs in a worker (a spawned
-process, a Dask worker, or in-process) and returns a picklable :class:`TrialResult`; the parent
-writes each one to the study the moment it arrives, so a killed sweep loses only trials in
-flight. Qt-free: the CLI and the GUI drive the same :class:`Sweep`.
+process, a Dask worker, or in-process; :mod:`bnviz.search.trial`) and returns a picklable
+:class:`TrialResult`; the parent writes each one to the study the moment it ends, so a killed
+sweep loses only trials in flight (and, under pruning, those waiting at a rung). Qt-free: the
+CLI and the GUI drive the same :class:`Sweep`.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
@@ -23,9 +23,18 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     SweepError,
     make_executor,
 )
+from bnviz.search.halving import PRUNE_FACTOR, promote, rung_epochs
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, sample_configs
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
-from bnviz.train.config import SAMPLED, ConfigError, TrainConfig
+from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
+    Paused,
+    TrialSpec,
+    apply_params,
+    failed_result,
+    run_segment,
+    run_trial,
+)
+from bnviz.train.config import TrainConfig
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
 
@@ -34,99 +43,10 @@ class TrialFailedWarning(RuntimeWarning):
     """A worker raised instead of returning; the trial is stored as failed, with the reason."""
 
 
-@dataclass(frozen=True)
-class TrialSpec:
-    """Everything a worker needs to run one trial; picklable, holds no data arrays.
-
-    ``config`` is a :meth:`TrainConfig.to_dict` with the sampled values applied (the data set
-    is rebuilt from it in the worker, deterministically by seed); ``params`` are the sampled
-    values by flag name (``lr``, ``beta``, ``batch_size``...); ``index`` is the trial's place
-    in the round's sample.
-    """
-
-    config: dict
-    params: dict
-    epochs: int
-    index: int
-
-
-def apply_params(base: TrainConfig, params: dict) -> TrainConfig:
-    """``base`` with sampled values applied; raises SweepError for unknown or invalid ones.
-
-    ``width`` sets every hidden layer's width and ``layers`` the number of hidden layers (at
-    the current width), so ``{"width": 32, "layers": 3}`` gives ``hidden=(32, 32, 32)``.
-    """
-    unknown = sorted(set(params) - set(SAMPLED))
-    if unknown:
-        raise SweepError(f"cannot sample {', '.join(unknown)}; known: {', '.join(SAMPLED)}")
-    d = base.to_dict()
-    for name, value in params.items():
-        field = SAMPLED[name][0]
-        if field != "hidden":
-            d[field] = value
-    width = params.get("width", d["hidden"][0] if d["hidden"] else TrainConfig.hidden[0])
-    layers = params.get("layers", len(d["hidden"]))
-    if "width" in params or "layers" in params:
-        d["hidden"] = [width] * int(layers)
-    try:
-        return TrainConfig.from_dict(d)
-    except ConfigError as e:
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
-        raise SweepError(f"trial {shown}: {e}") from None
-
-
-def run_trial(spec: TrialSpec) -> TrialResult:
-    """Train ``spec.config`` for ``spec.epochs`` epochs; evaluate once per epoch.
-
-    Runs in a worker, so it only returns (never touches the study). A run whose loss or
-    parameters stop being finite ends there and comes back ``diverged`` with its step: a
-    diverged trial is a result. ``val_loss``/``val_acc`` are the last evaluation's (NaN when
-    diverged), ``best_*`` the best finite ones (None if none).
-    """
-    from bnviz.train.trainer import Trainer  # heavy; not needed to build specs in the parent
-
-    t0 = time.perf_counter()
-    trainer = Trainer(TrainConfig.from_dict(spec.config))  # limits BLAS to one thread
-    n_train = len(trainer.data.X_train)
-    steps_per_epoch = max(1, n_train // min(trainer.config.batch_size, n_train))
-    curve: list[float] = []
-    accs: list[float] = []
-    for _ in range(spec.epochs):
-        for _ in range(steps_per_epoch):
-            trainer.step()
-            if trainer.all_diverged:
-                break
-        trainer.evaluate(outputs=False)
-        m = trainer.metrics[-1]
-        curve.append(m["val_loss"])
-        accs.append(m["val_acc"])
-        if trainer.all_diverged:
-            break
-    finite = [(loss, acc) for loss, acc in zip(curve, accs) if math.isfinite(loss)]
-    step = trainer.runs[0].diverged_step
-    return TrialResult(
-        params=dict(spec.params),
-        val_loss=curve[-1] if curve else None,
-        val_acc=accs[-1] if accs else None,
-        best_val_loss=min(f[0] for f in finite) if finite else None,
-        best_val_acc=max(f[1] for f in finite) if finite else None,
-        diverged=step is not None,
-        diverged_step=step,
-        seconds=time.perf_counter() - t0,
-        steps=trainer.step_count,
-        curve=tuple(curve),
-    )
-
-
-def failed_result(spec: TrialSpec, error: str, seconds: float = 0.0) -> TrialResult:
-    """What is stored for a trial whose worker raised: ``failed``, its reason, no results."""
-    return TrialResult(
-        spec.params, None, None, None, None, False, None, seconds, 0, (),
-        state=TrialState.FAILED, error=error,
-    )  # fmt: skip
-
-
-# -- executors ----------------------------------------------------------------------------------
+Job = tuple[TrialSpec, int, Paused | None]  # a trial, the epoch to train it to, where it paused
+Outcome = tuple[TrialResult, Paused | None]  # what a segment returns: the trial so far, its pause
+# Trains a trial from where it paused (or its start) to an epoch: run_segment, or a test's fake.
+Segment = Callable[[TrialSpec, int, Paused | None], Outcome]
 
 
 class Sweep:
@@ -142,6 +62,12 @@ class Sweep:
     epochs : each trial's budget.
     box : coarse to fine: ``{name: (lo, hi)}`` in axis coordinates; ``spaces`` are narrowed to
         it (idempotent, so already-narrowed spaces may be passed) and it is recorded.
+    prune : successive halving (:mod:`bnviz.search.halving`): trials are compared at the rungs
+        ``rung_epochs(epochs)`` and the weaker two thirds stop there, stored ``pruned``.
+    segment : what trains a trial to an epoch in a worker (default :func:`run_segment`); a
+        picklable module-level function.
+
+    :meth:`recheck` builds a round that repeats given trials instead of sampling.
     """
 
     def __init__(
@@ -155,6 +81,8 @@ class Sweep:
         seed: int = 0,
         epochs: int = 5,
         box: dict | None = None,
+        prune: bool = False,
+        segment: Segment | None = None,
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
@@ -165,7 +93,40 @@ class Sweep:
             raise SweepError(str(e)) from None
         self.study, self.base, self.box = study, base.validated(), box
         self.n, self.method, self.seed, self.epochs = n, method, seed, epochs
+        self.prune, self.segment = prune, segment
         self.round_id: int | None = None
+        self._recheck_of: list[int] | None = None
+
+    @classmethod
+    def recheck(
+        cls, study: Study, base: TrainConfig, k: int, *, epochs: int, seed: int = 0
+    ) -> Sweep:
+        """A round that re-runs the best ``k`` complete trials of ``study`` (fewer if it has
+        fewer) with their sampled values under ``base``, today's fixed settings: hyperparameters
+        get stale when the data, the noise or the budget change. Each new trial records the
+        id of the one it repeats (``recheck_of``).
+
+        Raises SweepError if the study has no complete trial with a finite loss.
+        """
+        best = study.ranked()[: max(0, k)]
+        if not best:
+            raise SweepError(f"{study.path.name} has no complete trial to re-check")
+        spaces: dict[str, Space] = {}  # each parameter's space as the best trial's round had it
+        rounds = {r["id"]: r for r in study.rounds()}
+        for t in best:
+            for s in rounds[t.round]["spaces"]:
+                spaces.setdefault(s.name, s)
+        sweep = cls(study, base, list(spaces.values()), n=len(best), method="random",
+                    seed=seed, epochs=epochs)  # fmt: skip
+        sweep.method = "recheck"
+        sweep._params = [dict(t.params) for t in best]
+        sweep._recheck_of = [t.id for t in best]
+        return sweep
+
+    @property
+    def recheck_of(self) -> list[int] | None:
+        """The ids of the trials a re-check round repeats, in trial order; None otherwise."""
+        return None if self._recheck_of is None else list(self._recheck_of)
 
     def specs(self) -> list[TrialSpec]:
         """One spec per trial, every config validated: a bad one raises SweepError here,
@@ -184,65 +145,124 @@ class Sweep:
         """Run every trial; store and report each as it finishes; return them in that order.
 
         Cancelling (setting ``cancel``) drops the trials not yet started and returns within
-        about :data:`POLL_S` without waiting for the running ones, whose results are ignored.
-        A trial whose worker raised is stored as ``failed`` with the exception as its reason,
-        and a :class:`TrialFailedWarning`; the sweep goes on.
+        about :data:`POLL_S` without waiting for the running ones, whose results are ignored
+        (under pruning, so are the trials waiting at a rung). A trial whose worker raised is
+        stored as ``failed`` with the exception as its reason, and a
+        :class:`TrialFailedWarning`; the sweep goes on.
         """
         specs = self.specs()
         if self.round_id is None:
             if self.study.get_meta("config") is None:
                 self.study.set_meta("config", self.base.to_dict())
             self.round_id = self.study.new_round(
-                self.spaces, n=self.n, method=self.method, seed=self.seed,
+                self.spaces, n=len(specs), method=self.method, seed=self.seed,
                 fixed=self.base.to_dict(), box=self.box,
             )  # fmt: skip
         cancel = cancel or threading.Event()
-        pending: dict[Future, TrialSpec] = {}
         records: list[TrialRecord] = []
+
+        def store(spec: TrialSpec, result: TrialResult) -> None:
+            records.append(self._store(spec, result, on_result))
+
+        if self.prune:
+            self._run_rungs(specs, executor, cancel, store)
+        else:
+            jobs: list[Job] = [(spec, self.epochs, None) for spec in specs]
+            self._run_jobs(jobs, executor, cancel, lambda spec, outcome: store(spec, outcome[0]))
+        return records
+
+    def _run_rungs(
+        self,
+        specs: list[TrialSpec],
+        executor: Executor,
+        cancel: threading.Event,
+        store: Callable[[TrialSpec, TrialResult], None],
+    ) -> None:
+        """Successive halving, rung by rung: every live trial trains to the rung in parallel;
+        once all have reported, the parent keeps the best third and stores the rest as pruned;
+        the survivors continue from their checkpoints to the next rung."""
+        by_index = {spec.index: spec for spec in specs}
+        live: dict[int, Paused | None] = dict.fromkeys(by_index)
+        reached: dict[int, Outcome] = {}  # the trials paused at the current rung
+
+        def arrived(spec: TrialSpec, outcome: Outcome) -> None:
+            if outcome[1] is None:  # finished: diverged, failed, or at its budget
+                store(spec, outcome[0])
+            else:
+                reached[spec.index] = outcome
+
+        for until in rung_epochs(self.epochs, PRUNE_FACTOR):
+            reached.clear()
+            jobs = [(by_index[i], until, paused) for i, paused in live.items()]
+            self._run_jobs(jobs, executor, cancel, arrived)
+            if cancel.is_set():
+                return
+            go_on, pruned = promote({i: o[0].val_loss for i, o in reached.items()}, PRUNE_FACTOR)
+            for i in pruned:
+                store(by_index[i], replace(reached[i][0], state=TrialState.PRUNED))
+            live = {i: reached[i][1] for i in go_on}
+
+    def _run_jobs(
+        self,
+        jobs: list[Job],
+        executor: Executor,
+        cancel: threading.Event,
+        done: Callable[[TrialSpec, Outcome], None],
+    ) -> None:
+        """Run segments in parallel; hand each outcome to ``done`` as it arrives (in the
+        calling thread); a segment that raised arrives as a failed trial."""
+        pending: dict[Future, TrialSpec] = {}
         try:
-            for spec in specs:
+            for spec, until, paused in jobs:
                 if cancel.is_set():
                     break
-                pending[executor.submit(run_trial, spec)] = spec
+                pending[executor.submit(self.segment or run_segment, spec, until, paused)] = spec
                 # collect between submits, so an in-process executor stores trial by trial
-                self._collect(pending, 0, records, on_result)
+                self._collect(pending, 0, done)
             while pending and not cancel.is_set():
-                self._collect(pending, POLL_S, records, on_result)
+                self._collect(pending, POLL_S, done)
         finally:
             for f in pending:
                 f.cancel()
-        return records
 
     def _collect(
         self,
         pending: dict[Future, TrialSpec],
         timeout: float,
-        records: list[TrialRecord],
-        on_result: Callable[[TrialRecord], None] | None,
+        done: Callable[[TrialSpec, Outcome], None],
     ) -> None:
-        assert self.round_id is not None, "run() opens the round before collecting"
-        done, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
-        for f in done:
+        finished, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
+        for f in finished:
             spec = pending.pop(f)
             if f.cancelled():
                 continue
             exc = f.exception()
             if exc is None:
-                result = f.result()
-            else:
-                reason = f"{type(exc).__name__}: {exc}"
-                warnings.warn(
-                    f"trial {spec.index} {spec.params} failed: {reason}",
-                    TrialFailedWarning,
-                    stacklevel=2,
-                )
-                result = failed_result(spec, reason)
-            trial_id = self.study.add_trial(self.round_id, result)
-            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
-            records.append(record)
-            if on_result is not None:
-                on_result(record)
+                done(spec, f.result())
+                continue
+            reason = f"{type(exc).__name__}: {exc}"
+            warnings.warn(
+                f"trial {spec.index} {spec.params} failed: {reason}",
+                TrialFailedWarning,
+                stacklevel=2,
+            )
+            done(spec, (failed_result(spec, reason), None))
+
+    def _store(
+        self,
+        spec: TrialSpec,
+        result: TrialResult,
+        on_result: Callable[[TrialRecord], None] | None,
+    ) -> TrialRecord:
+        assert self.round_id is not None, "run() opens the round before storing"
+        if self._recheck_of is not None:
+            result = replace(result, recheck_of=self._recheck_of[spec.index])
+        trial_id = self.study.add_trial(self.round_id, result)
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
+        if on_result is not None:
+            on_result(record)
+        return record
 
 
 def _json_float(x: float | None) -> float | None:
@@ -254,8 +274,11 @@ def sweep_json(study: Study) -> dict:
     """The ``bnviz sweep --json`` object: every trial of every round, and the best trial's id.
 
     ``state`` is ``complete``, ``diverged``, ``failed`` or ``pruned``; ``error`` is a failed
-    trial's reason (else null). ``diverged`` keeps the meaning it had before trial states, "no
-    result": true for diverged and for failed trials, so a script that skips them still does.
+    trial's reason (else null); ``curve`` the ``[step, val_loss]`` of every evaluation
+    (ascending steps, the last loss the trial's ``val_loss``; NaN as null); ``recheck_of`` the
+    id of the trial a re-check repeats (else null). ``diverged`` keeps the meaning it had
+    before trial states, "no result": true for diverged and for failed trials, so a script
+    that skips them still does.
     """
     best = study.best()
     trials = [
@@ -273,6 +296,8 @@ def sweep_json(study: Study) -> dict:
             "steps": t.steps,
             "state": t.state.value,
             "error": t.error,
+            "curve": [[step, _json_float(loss)] for step, loss in t.curve],
+            "recheck_of": t.recheck_of,
         }
         for t in study.trials()
     ]

@@ -13,6 +13,7 @@ out of :meth:`Trainer.step`.
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +49,9 @@ SETTLE_STEPS = 50
 MAX_PENDING_LOSSES = 20000  # losses kept for the next snapshot; halved when nobody takes them
 # One row per evaluation and network in Trainer.metrics; the CSV layout of --metrics and the app.
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
+# What a checkpoint leaves out: the data set and the arrays made from it, which the config
+# rebuilds (deterministically, by seed) where the trainer resumes.
+_DATA_ATTRS = frozenset({"data", "_X", "_y", "_Xv", "_yv", "_probe"})
 
 
 def load_data(c: TrainConfig, progress: Progress | None = None) -> Dataset:
@@ -191,6 +195,28 @@ class Trainer:
         stream = BatchStream(len(self._X), c.seed) if own else self.stream
         opt = Optimizer(c.optimizer, net.layout.size, hyper, self.dtype)
         return Run(name, net, opt, c, stream)
+
+    # -- pausing: a checkpoint to continue from, in another process ---------------------------
+    def checkpoint(self) -> bytes:
+        """Everything but the data set, pickled: networks, optimizer state, the batch stream's
+        position and RNG, step count, metrics, events.
+
+        :meth:`resume` continues from it bit for bit, as if the run had never stopped; a sweep
+        carries it between the rungs of successive halving, from one worker to another. A few
+        kB for a small network (the parameters twice or three times over, with the optimizer's
+        moments). Pickle: only load checkpoints this program made.
+        """
+        state = {k: v for k, v in vars(self).items() if k not in _DATA_ATTRS}
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def resume(cls, checkpoint: bytes, data: Dataset | None = None) -> Trainer:
+        """The trainer a :meth:`checkpoint` was taken of; ``data`` as in the constructor
+        (loaded again from the checkpoint's config when omitted)."""
+        state = pickle.loads(checkpoint)
+        trainer = cls(state["config"], data)
+        vars(trainer).update(state)
+        return trainer
 
     # -- stepping ------------------------------------------------------------------------------
     @property

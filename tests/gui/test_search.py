@@ -346,7 +346,7 @@ def test_states_of_a_first_release_study_and_new_ones(window, tmp_path):
                 None,
                 0.2,
                 20,
-                (0.01,),
+                ((20, 0.01),),
                 state="pruned",
             ),
         )
@@ -397,14 +397,14 @@ def test_a_long_failure_reason_is_wrapped_in_the_hover_text():
 
 
 def test_a_trial_whose_worker_raises_is_shown_as_failed(window, qtbot, monkeypatch):
-    real = sweep_mod.run_trial
+    real = sweep_mod.run_segment
 
-    def third_fails(spec):
+    def third_fails(spec, until=None, paused=None):
         if spec.index == 2:
             raise RuntimeError("worker fell over")
-        return real(spec)
+        return real(spec, until, paused)
 
-    monkeypatch.setattr(sweep_mod, "run_trial", third_fails)  # 1 worker: trials run in-process
+    monkeypatch.setattr(sweep_mod, "run_segment", third_fails)  # 1 worker: trials run in-process
     ex = window.explorer
     with pytest.warns(sweep_mod.TrialFailedWarning):
         run_round(qtbot, ex, 4)

@@ -94,8 +94,8 @@ def test_each_parameter_is_ranked_over_the_trials_that_sampled_it() -> None:
 def cat_trial(i: int, **params) -> TrialRecord:
     return TrialRecord(
         params=params, val_loss=0.5, val_acc=0.8, best_val_loss=0.5, best_val_acc=0.8,
-        diverged=False, diverged_step=None, seconds=1.0, steps=10, curve=(0.5,), id=i, round=1,
-        finished_at="",
+        diverged=False, diverged_step=None, seconds=1.0, steps=10, curve=((10, 0.5),), id=i,
+        round=1, finished_at="",
     )  # fmt: skip
 
 

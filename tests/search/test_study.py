@@ -36,7 +36,7 @@ def result(lr: float, loss: float | None, acc: float | None = 0.5, **kw) -> Tria
         diverged_step=None,
         seconds=1.5,
         steps=100,
-        curve=(2.0, 1.0) if loss is None else (2.0, loss),
+        curve=((50, 2.0), (100, 1.0 if loss is None else loss)),
     )
     fields.update(kw)
     return TrialResult(**fields)
@@ -53,7 +53,9 @@ def test_round_trip_and_reopen(tmp_path: Path) -> None:
     spaces = [*DEFAULT_SPACES.values(), parse_space("activation", "relu,tanh:cat")]
     added = [
         result(0.01, 0.3, 0.9),
-        result(0.5, NAN, None, diverged=True, diverged_step=7, curve=(2.0, NAN, INF)),
+        result(
+            0.5, NAN, None, diverged=True, diverged_step=7, curve=((3, 2.0), (6, NAN), (7, INF))
+        ),  # fmt: skip
         result(0.001, INF, 0.1, best_val_loss=-INF),
         result(0.02, None, None, best_val_acc=None),
     ]
@@ -80,7 +82,8 @@ def test_round_trip_and_reopen(tmp_path: Path) -> None:
             assert t.diverged_step == r.diverged_step and t.steps == r.steps
             for f in ("val_loss", "val_acc", "best_val_loss", "best_val_acc", "seconds"):
                 assert same(getattr(t, f), getattr(r, f)), f
-            assert len(t.curve) == len(r.curve) and all(map(same, t.curve, r.curve))
+            assert [step for step, _ in t.curve] == [step for step, _ in r.curve]
+            assert all(same(a[1], b[1]) for a, b in zip(t.curve, r.curve, strict=True))
             assert t.finished_at
         # NaN and None stay apart: one diverged to NaN, the other never evaluated.
         assert math.isnan(got[1].val_loss) and got[3].val_loss is None
@@ -179,7 +182,7 @@ study = Study(sys.argv[1])
 r = study.new_round(list(DEFAULT_SPACES.values()), n=4, method="random", seed=0)
 for i in range(3):
     study.add_trial(r, TrialResult({"lr": 10.0 ** -i}, 0.1 * i, 0.9, 0.1, 0.9, False, None,
-                                   1.0, 10, (1.0, 0.5)))
+                                   1.0, 10, ((5, 1.0), (10, 0.5))))
 # A 4th trial is in flight: half-written inside an open transaction when the process dies.
 conn = study._conn
 conn.execute("BEGIN IMMEDIATE")

@@ -81,7 +81,10 @@ def test_a_first_release_study_keeps_every_trial_and_result(old: Path) -> None:
         assert t.finished_at == row["finished_at"]
         for f in ("val_loss", "val_acc", "best_val_loss", "best_val_acc", "seconds"):
             assert same(getattr(t, f), row[f]), (t.id, f)
-        assert json.dumps(list(t.curve)) == row["curve"]  # NaN included
+        # the losses as stored (NaN included), with their steps spread over the trial's
+        assert json.dumps([loss for _, loss in t.curve]) == row["curve"]
+        n = len(t.curve)
+        assert [step for step, _ in t.curve] == [round(t.steps * k / n) for k in range(1, n + 1)]
 
 
 def test_a_first_release_study_reads_as_complete_diverged_and_failed(old: Path) -> None:
@@ -102,7 +105,8 @@ def test_a_first_release_study_reads_as_complete_diverged_and_failed(old: Path) 
 
 def test_the_migration_is_in_place_once_and_gives_the_new_layout(old: Path, tmp_path: Path):
     Study(old).close()
-    assert raw(old, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == 2
+    assert raw(old, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == 3
+    assert raw(old, "SELECT DISTINCT recheck_of FROM trials") == [(None,)]  # no trial repeats
     # the states are in the file itself, for anyone who reads it with SQL
     assert raw(old, "SELECT state, error FROM trials ORDER BY id") == [
         (s, LEGACY_FAILED_REASON if s == "failed" else None) for s in STATES
@@ -127,8 +131,8 @@ def test_a_first_release_study_takes_new_rounds(old: Path) -> None:
         r = study.new_round([DEFAULT_SPACES["lr"]], n=2, method="random", seed=6)
         no_result = (None, None, None, None, False, None, 0.0, 0)
         failed = TrialResult({"lr": 0.1}, *no_result, state="failed", error="RuntimeError: died")
-        pruned = TrialResult({"lr": 0.2}, 0.01, 0.99, 0.01, 0.99, False, None, 0.5, 30, (0.01,),
-                             state=TrialState.PRUNED)  # fmt: skip
+        pruned = TrialResult({"lr": 0.2}, 0.01, 0.99, 0.01, 0.99, False, None, 0.5, 30,
+                             ((30, 0.01),), state=TrialState.PRUNED)  # fmt: skip
         study.add_trial(r, failed)
         study.add_trial(r, pruned)
     with Study(old) as study:
@@ -143,9 +147,13 @@ def test_a_first_release_study_takes_new_rounds(old: Path) -> None:
 
 
 def test_a_failed_migration_leaves_the_file_as_it_was(old: Path, monkeypatch) -> None:
-    broken = {2: (*study_mod._MIGRATIONS[2], "UPDATE no_such_table SET x = 1")}
+    broken = {
+        **study_mod._MIGRATIONS,
+        2: (*study_mod._MIGRATIONS[2], "UPDATE no_such_table SET x = 1"),
+    }
     monkeypatch.setattr(study_mod, "_MIGRATIONS", broken)
-    with pytest.raises(StudyError, match="has study schema 1 and cannot be upgraded to 2"):
+    said = f"has study schema 1 and cannot be upgraded to {SCHEMA_VERSION}"
+    with pytest.raises(StudyError, match=said):
         Study(old)
     assert raw(old, "PRAGMA user_version") == [(1,)]
     assert "state" not in {c[1] for c in columns(old)}  # the ALTER TABLEs were rolled back
@@ -189,7 +197,7 @@ def test_openers_racing_on_a_first_release_study_all_succeed(old: Path) -> None:
     for t in threads:
         t.join(30)
     assert not errors and states == [STATES] * 4
-    assert len(columns(old)) == 13 + 2  # the two columns were added once
+    assert len(columns(old)) == 13 + 3  # the three columns were added once
 
 
 def test_a_study_newer_than_this_bnviz_is_refused(old: Path) -> None:

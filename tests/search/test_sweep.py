@@ -52,8 +52,9 @@ def test_run_trial_on_a_tiny_config():
     assert r.params == {"lr": 0.01}
     assert not r.diverged and r.diverged_step is None
     assert r.steps == 2 * (80 // 16)  # 100 samples, 20% held out
-    assert len(r.curve) == 2 and all(math.isfinite(v) for v in r.curve)
-    assert r.val_loss == r.curve[-1] and r.best_val_loss == min(r.curve)
+    assert [step for step, _ in r.curve] == [5, 10]  # one evaluation per epoch of 5 steps
+    assert all(math.isfinite(loss) for _, loss in r.curve)
+    assert r.val_loss == r.curve[-1][1] and r.best_val_loss == min(loss for _, loss in r.curve)
     assert 0 <= r.val_acc <= 1 and r.seconds > 0
 
 
