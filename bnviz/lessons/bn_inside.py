@@ -122,8 +122,9 @@ def identity_gamma_beta(trace: BNTrace) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class UnitView:
     """One unit of one network on the current mini-batch, for the neuron inspector: its column
-    of a :class:`BNTrace` (arrays (m,), scalars mu, var, gamma, beta) and the layer's gammas
-    and betas across units (n,) (None without BN)."""
+    of a :class:`BNTrace` (arrays (m,), scalars mu, var, gamma, beta), the layer's gammas
+    and betas across units (n,) (None without BN), its width ``n_units`` and the network's
+    number of hidden layers ``n_hidden`` (what the inspector may pick)."""
 
     run: str
     layer: int
@@ -139,10 +140,12 @@ class UnitView:
     beta: float | None
     gammas: np.ndarray | None
     betas: np.ndarray | None
+    n_units: int = 0
+    n_hidden: int = 0
 
 
-def unit_view(run: str, trace: BNTrace, unit: int) -> UnitView:
-    """The column ``unit`` of ``trace``."""
+def unit_view(run: str, trace: BNTrace, unit: int, n_hidden: int = 0) -> UnitView:
+    """The column ``unit`` of ``trace`` (``n_hidden``: the network's hidden layers, if known)."""
     if not 0 <= unit < trace.z.shape[1]:
         raise ValueError(f"unit must be 0..{trace.z.shape[1] - 1}, got {unit}")
     return UnitView(
@@ -160,6 +163,8 @@ def unit_view(run: str, trace: BNTrace, unit: int) -> UnitView:
         beta=None if trace.beta is None else float(trace.beta[unit]),
         gammas=trace.gamma,
         betas=trace.beta,
+        n_units=trace.z.shape[1],
+        n_hidden=n_hidden,
     )
 
 
@@ -178,7 +183,7 @@ def bn_unit_probe(
             continue
         lay = min(max(layer, 1), hidden)
         t = bn_trace(r.net, X, lay, bias=bias or None)
-        out.append(unit_view(r.name, t, min(max(unit, 0), t.z.shape[1] - 1)))
+        out.append(unit_view(r.name, t, min(max(unit, 0), t.z.shape[1] - 1), hidden))
     return tuple(out)
 
 

@@ -11,6 +11,8 @@ sentences from the course and the equation) and put their plots and controls int
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
@@ -52,3 +54,8 @@ class LessonView(Panel):
         self.body = QVBoxLayout(content)
         self.body.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(content, 1)
+
+    def connect_window(self, window: Any) -> None:
+        """Called once by the main window when it is built: a view that acts on the training
+        process (``window.worker``) or follows another panel connects here. Nothing by
+        default."""

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
 from bnviz.data import Dataset
@@ -152,6 +152,7 @@ class ActivationsPanel(Panel):
     """Histograms of z~ (or z, or a) per hidden layer, live, BN and plain overlaid."""
 
     title = "Activations"
+    layer_double_clicked = Signal(int)  # a hidden layer's plot (1-based): look inside it
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -171,8 +172,9 @@ class ActivationsPanel(Panel):
             "Grey bands: where sigmoid/tanh saturate (output within 0.02 of a limit), so the\n"
             "gradient g'(z~) nearly vanishes. Under each plot: mean and std, the saturated\n"
             "(sigmoid/tanh) or dead (ReLU) fraction, and with BN gamma and beta (mean \u00b1 std\n"
-            "over the units)."
+            "over the units).\nDouble-click a layer to look inside one of its units."
         )
+        self.view.scene().sigMouseClicked.connect(self._clicked)
         self.layout_item: pg.GraphicsLayout = self.view.ci
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:"))
@@ -237,6 +239,14 @@ class ActivationsPanel(Panel):
             self._text_shape, self._text_at = shape, now
         for lp in self.plots:
             self._render_layer(lp, frame.snapshots, text_due)
+
+    def _clicked(self, ev) -> None:
+        if not ev.double():
+            return
+        for lp in self.plots:
+            if lp.plot.sceneBoundingRect().contains(ev.scenePos()):
+                self.layer_double_clicked.emit(lp.layer)
+                return
 
     # -- drawing ---------------------------------------------------------------------------------
     def _render_layer(self, lp: _LayerPlot, snaps: tuple[Snapshot, ...], text_due: bool) -> None:
