@@ -23,7 +23,7 @@ def _plot(layout: pg.GraphicsLayout, col: int, title: str, bottom: str) -> pg.Pl
     plot.setMenuEnabled(False)
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=False, y=True, alpha=0.2)
-    plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+    plot.addLegend(offset=(-5, 5), labelTextSize="8pt")  # top right, off the points at unit 0
     for y in (0.0, 1.0):  # where gamma and beta start
         plot.addItem(pg.InfiniteLine(y, angle=0, pen=REFERENCE_PEN), ignoreBounds=True)
     cache_axes(plot)

@@ -29,6 +29,8 @@ SIGMA_PEN = pg.mkPen((40, 40, 40), width=1, style=Qt.PenStyle.DashLine)
 
 
 def _num(x: float) -> str:
+    if abs(x) < 5e-6:  # float32 rounding of a zero mean
+        return "0"
     return f"{x:.3g}" if math.isfinite(x) and abs(x) < 1e4 else f"{x:.2e}"
 
 
@@ -91,6 +93,7 @@ class UnitStrips(QWidget):
             plot.setLabel("left", label)
             plot.showAxis("left")
             plot.getAxis("left").setStyle(showValues=False)
+            plot.getAxis("left").enableAutoSIPrefix(False)
             plot.getAxis("left").setWidth(52)
             cache_axes(plot)
             self.plots[name] = plot
