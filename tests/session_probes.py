@@ -1,5 +1,5 @@
-"""Probes registered by the tests, Qt-free, so a spawned training process imports them cheaply
-when a test asks for one (:func:`bnviz.train.probes.resolve`)."""
+"""Probes and actions registered by the tests, Qt-free, so a spawned training process imports
+them cheaply when a test asks for one (:func:`bnviz.train.probes.resolve`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bnviz.train.actions import ActionContext, action
 from bnviz.train.probes import ProbeContext, probe
 
 
@@ -58,3 +59,22 @@ def unpicklable(ctx: ProbeContext) -> object:
 def widths(ctx: ProbeContext) -> tuple[int, ...]:
     """The hidden widths of the first network the trainer actually built."""
     return tuple(int(n) for n in ctx.runs[0].net.sizes[1:-1])
+
+
+@probe("test_first_weight")
+def first_weight(ctx: ProbeContext) -> float:
+    return float(ctx.runs[0].net.params["W1"][0, 0])
+
+
+@action("test_add_to_first_weight")
+def add_to_first_weight(ctx: ActionContext, value: float) -> float:
+    """Add ``value`` to W1[0, 0] of the first network; returns the old weight."""
+    W = ctx.runs[0].net.params["W1"]
+    old = float(W[0, 0])
+    W[0, 0] += value
+    return old
+
+
+@action("test_action_raises")
+def action_raises(ctx: ActionContext) -> None:
+    raise ValueError("refused on purpose")

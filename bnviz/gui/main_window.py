@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self._news = True  # the user changed something since the last frame drawn
+        self._changed = False  # an action changed the networks; no snapshot since
         self._idle_timer = QTimer(self, singleShot=True, interval=round(1000 * IDLE_POLL_S))
         self._idle_timer.timeout.connect(self._request_snapshot)
         self.tabs.currentChanged.connect(self._wake)
@@ -207,8 +208,6 @@ class MainWindow(QMainWindow):
         menus.add_optional_tabs(self)
         # Lesson views: built now, shown as a tab only when opened from the Lessons menu.
         self.lessons = lesson_views()
-        for view in self.lessons.values():
-            view.attach(self.controls.config, self.pause_for_round)
         self.tabs.setTabsClosable(True)
         for i in range(self.tabs.count()):  # the fixed tabs have no close button
             self.tabs.tabBar().setTabButton(i, QTabBar.ButtonPosition.RightSide, None)
@@ -254,6 +253,9 @@ class MainWindow(QMainWindow):
         w.snapshot_ready.connect(self._snapshot_arrived)
         w.error_raised.connect(lambda m: self.show_message(m, error=True))
         w.state_changed.connect(self._state_changed)
+        w.networks_changed.connect(self._networks_changed)
+        for view in self.lessons.values():
+            view.connect_window(self)
         self.loader.loaded.connect(self._data_loaded)
         self.loader.failed.connect(self._data_failed)
         self.loader.cancelled.connect(self._data_cancelled)
@@ -412,6 +414,8 @@ class MainWindow(QMainWindow):
             self._request_snapshot()
             return
         self._pending = taken
+        if self._changed:  # the first snapshot taken after an action: draw what it did
+            self._changed, self._news = False, True
         if not self.timer.isActive():
             wait = max(0.0, self._last_render + MIN_FRAME_S - time.perf_counter())
             self.timer.start(math.ceil(1000 * wait))
@@ -490,6 +494,12 @@ class MainWindow(QMainWindow):
         if any(req not in self._probe_results for req in taken.probes):
             return False
         return [s.step for s in taken.snapshots] == [s.step for s in self.frame.snapshots]
+
+    def _networks_changed(self) -> None:
+        """An action changed the networks between two steps: the next snapshot (the first
+        taken after it, events keep their order) is drawn even when paused."""
+        self._changed = True
+        self._wake()
 
     def _wake(self, *_) -> None:
         """Something changed: draw the next snapshot, and ask for it now if we were idle."""

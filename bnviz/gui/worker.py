@@ -18,15 +18,17 @@ from concurrent.futures import Future
 from PySide6.QtCore import QObject, Signal
 
 from bnviz.data import Dataset
-from bnviz.train import probes, session
+from bnviz.train import actions, probes, session
 from bnviz.train.config import TrainConfig
 from bnviz.train.protocol import (
+    ActionRequest,
     Command,
     ErrorRaised,
     Play,
     ProbeRequest,
     Replace,
     Replied,
+    RunAction,
     RunProbe,
     SetBatchnorm,
     SetHparams,
@@ -49,6 +51,7 @@ class TrainingWorker(QObject):
     snapshot_ready = Signal(object)  # a protocol.SnapshotTaken
     error_raised = Signal(str)
     state_changed = Signal(bool)  # playing or not
+    networks_changed = Signal()  # an action succeeded: what is shown of the networks is stale
 
     def __init__(self, config: TrainConfig, data: Dataset, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +66,7 @@ class TrainingWorker(QObject):
         )
         self._reader = threading.Thread(target=self._read, name="bnviz-events")
         self._replies: dict[int, Future] = {}
+        self._actions: set[int] = set()  # call ids of actions not yet answered
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stopping = False
@@ -115,18 +119,33 @@ class TrainingWorker(QObject):
     def run_probe(self, req: ProbeRequest) -> Future:
         """Run a probe now, between two steps; the Future holds its result or a RuntimeError
         with the training process's message."""
-        future: Future = Future()
         call_id = next(self._ids)
-        self._replies[call_id] = future
-        self._send(RunProbe(call_id, req))
-        if self._stopping:
-            self._replies.pop(call_id, None)
-            future.set_exception(RuntimeError(STOPPED))
-        return future
+        return self._call(call_id, RunProbe(call_id, req))
 
     def call(self, name: str, **args: Hashable) -> Future:
         """:meth:`run_probe` of the probe registered as ``name`` with ``args``."""
         return self.run_probe(probes.request(name, **args))
+
+    def run_action(self, req: ActionRequest) -> Future:
+        """Run an action (it may change the networks) between two steps; the Future holds its
+        result or a RuntimeError with the training process's message. On success
+        :attr:`networks_changed` is emitted (before the Future is done)."""
+        call_id = next(self._ids)
+        self._actions.add(call_id)
+        return self._call(call_id, RunAction(call_id, req))
+
+    def act(self, name: str, **args: Hashable) -> Future:
+        """:meth:`run_action` of the action registered as ``name`` with ``args``."""
+        return self.run_action(actions.request(name, **args))
+
+    def _call(self, call_id: int, cmd: Command) -> Future:
+        future: Future = Future()
+        self._replies[call_id] = future
+        self._send(cmd)
+        if self._stopping:
+            self._replies.pop(call_id, None)
+            future.set_exception(RuntimeError(STOPPED))
+        return future
 
     # -- events --------------------------------------------------------------------------------
     def _read(self) -> None:
@@ -144,6 +163,10 @@ class TrainingWorker(QObject):
                     self.state_changed.emit(playing)
                 case Replied(call_id=call_id, ok=ok, value=value):
                     future = self._replies.pop(call_id, None)
+                    if call_id in self._actions:
+                        self._actions.discard(call_id)
+                        if ok:
+                            self.networks_changed.emit()
                     if future is not None:
                         if ok:
                             future.set_result(value)

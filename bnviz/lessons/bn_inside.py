@@ -8,7 +8,8 @@ The course's three facts about a BN unit can be read off a :class:`BNTrace`:
 - a bias b is redundant: adding it moves z and mu by b and leaves z_norm and z_tilde alone
   (``bn_trace(..., bias=b)``); beta plays its part;
 - ``gamma = sqrt(sigma^2 + eps)``, ``beta = mu`` undo the normalization: ``z_tilde = z``
-  (:func:`identity_gamma_beta`).
+  (:func:`identity_gamma_beta`); the actions ``bn_identity`` and ``bn_set_gamma_beta`` set
+  them in a live network and put the old ones back (the inspector's button).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from bnviz.nn import layers
 from bnviz.nn.network import MLP
+from bnviz.train.actions import ActionContext, action
 from bnviz.train.probes import ProbeContext, probe
 
 
@@ -120,8 +122,9 @@ def identity_gamma_beta(trace: BNTrace) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class UnitView:
     """One unit of one network on the current mini-batch, for the neuron inspector: its column
-    of a :class:`BNTrace` (arrays (m,), scalars mu, var, gamma, beta) and the layer's gammas
-    and betas across units (n,) (None without BN)."""
+    of a :class:`BNTrace` (arrays (m,), scalars mu, var, gamma, beta), the layer's gammas
+    and betas across units (n,) (None without BN), its width ``n_units`` and the network's
+    number of hidden layers ``n_hidden`` (what the inspector may pick)."""
 
     run: str
     layer: int
@@ -137,10 +140,12 @@ class UnitView:
     beta: float | None
     gammas: np.ndarray | None
     betas: np.ndarray | None
+    n_units: int = 0
+    n_hidden: int = 0
 
 
-def unit_view(run: str, trace: BNTrace, unit: int) -> UnitView:
-    """The column ``unit`` of ``trace``."""
+def unit_view(run: str, trace: BNTrace, unit: int, n_hidden: int = 0) -> UnitView:
+    """The column ``unit`` of ``trace`` (``n_hidden``: the network's hidden layers, if known)."""
     if not 0 <= unit < trace.z.shape[1]:
         raise ValueError(f"unit must be 0..{trace.z.shape[1] - 1}, got {unit}")
     return UnitView(
@@ -158,6 +163,8 @@ def unit_view(run: str, trace: BNTrace, unit: int) -> UnitView:
         beta=None if trace.beta is None else float(trace.beta[unit]),
         gammas=trace.gamma,
         betas=trace.beta,
+        n_units=trace.z.shape[1],
+        n_hidden=n_hidden,
     )
 
 
@@ -176,5 +183,60 @@ def bn_unit_probe(
             continue
         lay = min(max(layer, 1), hidden)
         t = bn_trace(r.net, X, lay, bias=bias or None)
-        out.append(unit_view(r.name, t, min(max(unit, 0), t.z.shape[1] - 1)))
+        out.append(unit_view(r.name, t, min(max(unit, 0), t.z.shape[1] - 1), hidden))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class GammaBeta:
+    """What a gamma/beta action did to unit ``unit`` of hidden ``layer`` of network ``run``:
+    its gamma and beta before (``old_*``: what undoes it) and after."""
+
+    run: str
+    layer: int
+    unit: int
+    old_gamma: float
+    old_beta: float
+    gamma: float
+    beta: float
+
+
+def _bn_params(ctx: ActionContext, run: str, layer: int, unit: int) -> tuple[MLP, str, str]:
+    """The network ``run`` and the names of its gamma and beta of hidden ``layer``, checked."""
+    net = ctx.run(run).net
+    if not net.batchnorm:
+        raise ValueError(f"network {run!r} has no batch norm: it has no gamma or beta to set")
+    if not 1 <= layer < net.n_layers:
+        raise ValueError(f"layer must be a hidden layer 1..{net.n_layers - 1}, got {layer}")
+    if not 0 <= unit < net.sizes[layer]:
+        raise ValueError(f"unit must be 0..{net.sizes[layer] - 1}, got {unit}")
+    return net, f"gamma{layer}", f"beta{layer}"
+
+
+@action("bn_set_gamma_beta")
+def bn_set_gamma_beta(
+    ctx: ActionContext, run: str, layer: int, unit: int, gamma: float, beta: float
+) -> GammaBeta:
+    """Set gamma and beta of one unit of a live network (the undo of ``bn_identity``).
+
+    Written in place into the network's parameter arrays, which the training step's workspace
+    and the optimizer share; nothing else of the network changes."""
+    if not (np.isfinite(gamma) and np.isfinite(beta)):
+        raise ValueError(f"gamma and beta must be finite, got {gamma} and {beta}")
+    net, g, b = _bn_params(ctx, run, layer, unit)
+    old_gamma, old_beta = float(net.params[g][unit]), float(net.params[b][unit])
+    net.params[g][unit] = gamma
+    net.params[b][unit] = beta
+    new_gamma, new_beta = float(net.params[g][unit]), float(net.params[b][unit])
+    return GammaBeta(run, layer, unit, old_gamma, old_beta, new_gamma, new_beta)
+
+
+@action("bn_identity")
+def bn_identity(ctx: ActionContext, run: str, layer: int, unit: int) -> GammaBeta:
+    """Set one unit's ``gamma = sqrt(sigma^2 + eps)`` and ``beta = mu``, with mu and sigma^2 of
+    the last mini-batch, so that on it ``z_tilde = z``: BN undoes itself (the course). Returns
+    the old values, for ``bn_set_gamma_beta`` to put back."""
+    net, _, _ = _bn_params(ctx, run, layer, unit)
+    X, _ = ctx.last_batch
+    gamma, beta = identity_gamma_beta(bn_trace(net, X, layer))
+    return bn_set_gamma_beta(ctx, run, layer, unit, float(gamma[unit]), float(beta[unit]))

@@ -22,13 +22,13 @@ dataclasses, read-only arrays from :func:`bnviz.train.snapshot.frozen`).
 A probe that raises is reported (an :class:`~bnviz.train.protocol.ErrorRaised`, once per
 message) and training goes on. A lesson adds a probe in its ``bnviz/lessons`` module and a view
 in ``bnviz/gui/lessons``; the protocol and the session loop stay as they are (the training
-process imports the probe's module when first asked).
+process imports the probe's module when first asked). The registry and the requests are
+:mod:`bnviz.train.registry`'s, shared with the actions (:mod:`bnviz.train.actions`), which may
+change the networks.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ from bnviz.data import Dataset
 from bnviz.nn.network import MLP
 from bnviz.train.config import TrainConfig
 from bnviz.train.protocol import ProbeRequest
+from bnviz.train.registry import Registry, describe_error
 from bnviz.train.snapshot import GridResult, frozen
 from bnviz.train.trainer import Run, Trainer, save_models
 
@@ -82,12 +83,9 @@ class Probe:
     fn: Callable[..., object]
     rate: Rate
 
-    @property
-    def module(self) -> str:
-        return str(self.fn.__module__)
 
-
-PROBES: dict[str, Probe] = {}
+REGISTRY: Registry[Probe, ProbeRequest] = Registry("probe", ProbeError, ProbeRequest)
+PROBES: dict[str, Probe] = REGISTRY.entries
 
 
 def register(
@@ -101,11 +99,7 @@ def register(
         raise ValueError("steps must be >= 1")
     if seconds is not None and not seconds >= 0:
         raise ValueError("seconds must be >= 0")
-    old = PROBES.get(name)
-    if old is not None and _qualified(old.fn) != _qualified(fn):
-        raise ValueError(f"probe {name!r} is already registered by {_qualified(old.fn)}")
-    PROBES[name] = p = Probe(name, fn, Rate(steps, seconds))
-    return p
+    return REGISTRY.add(Probe(name, fn, Rate(steps, seconds)))
 
 
 def probe(name: str, *, steps: int | None = None, seconds: float | None = None) -> Callable[[F], F]:
@@ -120,27 +114,12 @@ def probe(name: str, *, steps: int | None = None, seconds: float | None = None) 
 
 def request(name: str, **args: Hashable) -> ProbeRequest:
     """What a view sends to ask for probe ``name`` with keyword ``args`` (hashable values)."""
-    p = PROBES.get(name)
-    if p is None:
-        raise ProbeError(f"no probe named {name!r}; registered: {', '.join(sorted(PROBES))}")
-    items = tuple(sorted(args.items()))
-    hash(items)  # a TypeError here, in the caller, rather than in the training process
-    return ProbeRequest(name, items, p.module)
+    return REGISTRY.request(name, **args)
 
 
 def resolve(req: ProbeRequest) -> Probe:
     """The probe ``req`` asks for, importing the module that registers it when needed."""
-    p = PROBES.get(req.name)
-    if p is None and req.module and req.module not in sys.modules:
-        importlib.import_module(req.module)
-        p = PROBES.get(req.name)
-    if p is None:
-        raise ProbeError(f"no probe named {req.name!r} (looked in {req.module or 'nothing'})")
-    return p
-
-
-def _qualified(fn: Callable[..., object]) -> str:
-    return f"{fn.__module__}.{getattr(fn, '__qualname__', repr(fn))}"
+    return REGISTRY.resolve(req)
 
 
 class ProbeContext:
@@ -218,6 +197,11 @@ class ProbeRunner:
         self._last.clear()
         self._reported.clear()
 
+    def rerun(self) -> None:
+        """The networks changed between two steps (an action): every probe asked for is due
+        at once, so what the views show is never older than the change."""
+        self._last.clear()
+
     def collect(
         self, requests: Iterable[ProbeRequest], ctx: ProbeContext, now: float
     ) -> tuple[dict[ProbeRequest, object], list[str]]:
@@ -246,10 +230,6 @@ class ProbeRunner:
     def run(self, req: ProbeRequest, ctx: ProbeContext) -> object:
         """Run ``req`` now, whatever its rate; raises what the probe raises."""
         return resolve(req).fn(ctx, **req.kwargs)
-
-
-def describe_error(req: ProbeRequest, e: BaseException) -> str:
-    return f"probe {req.name}: {type(e).__name__}: {e}"
 
 
 # -- the app's own probes ------------------------------------------------------------------------

@@ -16,13 +16,17 @@ Probes (:mod:`bnviz.train.probes`) ride on the same two messages: a view that is
 ``SnapshotTaken.probes`` whenever its rate says it is due. :class:`RunProbe` runs one at once
 and answers with :class:`Replied` (the app's metrics export and model save do this). A new
 probe needs no new message.
+
+Actions (:mod:`bnviz.train.actions`) are the one way the app changes a network other than by
+training it (a lesson setting a unit's gamma and beta): :class:`RunAction` runs one between two
+steps and is answered with :class:`Replied` like :class:`RunProbe`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from bnviz.data import Dataset
 from bnviz.train.config import TrainConfig
@@ -30,14 +34,16 @@ from bnviz.train.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
-class ProbeRequest:
-    """A probe asked for by name, with its keyword arguments.
+class Request:
+    """A registered function asked for by name, with its keyword arguments: a
+    :class:`ProbeRequest` or an :class:`ActionRequest`.
 
-    Make one with :func:`bnviz.train.probes.request`. ``args`` are (name, value) pairs sorted by
-    name, values hashable (numbers, strings, tuples), so a request is a dictionary key: the key
-    of its result in :attr:`SnapshotTaken.probes`. ``module`` registers the probe; the training
-    process imports it if it has not yet (a lesson's or a test's probe).
+    ``args`` are (name, value) pairs sorted by name, values hashable (numbers, strings, tuples),
+    so a request is a dictionary key. ``module`` registers the function; the training process
+    imports it if it has not yet (a lesson's or a test's).
     """
+
+    kind: ClassVar[str] = "call"
 
     name: str
     args: tuple[tuple[str, Hashable], ...] = ()
@@ -46,6 +52,21 @@ class ProbeRequest:
     @property
     def kwargs(self) -> dict[str, Any]:
         return dict(self.args)
+
+
+@dataclass(frozen=True)
+class ProbeRequest(Request):
+    """A probe asked for (make one with :func:`bnviz.train.probes.request`); the key of its
+    result in :attr:`SnapshotTaken.probes`."""
+
+    kind: ClassVar[str] = "probe"
+
+
+@dataclass(frozen=True)
+class ActionRequest(Request):
+    """An action asked for (make one with :func:`bnviz.train.actions.request`)."""
+
+    kind: ClassVar[str] = "action"
 
 
 # -- commands: app -> training process ---------------------------------------------------------
@@ -109,12 +130,30 @@ class RunProbe:
 
 
 @dataclass(frozen=True)
+class RunAction:
+    """Run ``request`` (an action: it may change the networks) now, between two steps, and
+    answer with :class:`Replied` (``call_id``)."""
+
+    call_id: int
+    request: ActionRequest
+
+
+@dataclass(frozen=True)
 class Stop:
     """End the session; answered by :class:`Stopped`."""
 
 
 Command = (
-    Play | Step | SetHparams | SetBatchnorm | SetSpeed | Replace | WantSnapshot | RunProbe | Stop
+    Play
+    | Step
+    | SetHparams
+    | SetBatchnorm
+    | SetSpeed
+    | Replace
+    | WantSnapshot
+    | RunProbe
+    | RunAction
+    | Stop
 )
 
 
@@ -147,8 +186,8 @@ class StateChanged:
 
 @dataclass(frozen=True)
 class Replied:
-    """The answer to :class:`RunProbe` ``call_id``: the probe's result when ``ok``, else the
-    error's message."""
+    """The answer to :class:`RunProbe` or :class:`RunAction` ``call_id``: the probe's or the
+    action's result when ``ok``, else the error's message."""
 
     call_id: int
     ok: bool

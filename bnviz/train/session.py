@@ -19,6 +19,8 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from bnviz.data import Dataset
+from bnviz.train import actions
+from bnviz.train.actions import ActionContext
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.probes import ProbeContext, ProbeRunner, describe_error
 from bnviz.train.protocol import (
@@ -28,6 +30,8 @@ from bnviz.train.protocol import (
     ProbeRequest,
     Replace,
     Replied,
+    Request,
+    RunAction,
     RunProbe,
     SessionEvent,
     SetBatchnorm,
@@ -110,7 +114,10 @@ class Session:
             case Replace(config=config, data=data, generation=generation):
                 self._replace(config, data, generation)
             case RunProbe(call_id=call_id, probe=req):
-                self._run_probe(call_id, req)
+                self._reply(call_id, req, lambda: self.probes.run(req, ProbeContext(t)))
+            case RunAction(call_id=call_id, request=act):
+                self._reply(call_id, act, lambda: actions.run(act, ActionContext(t)))
+                self.probes.rerun()  # the views see the change in the next snapshot
             case Stop():
                 self.stopped = True
             case _:
@@ -129,9 +136,10 @@ class Session:
         self._safe(trainer.evaluate)
         self.wanted = self.asked  # show the new run at once, with what the views asked for
 
-    def _run_probe(self, call_id: int, req: ProbeRequest) -> None:
+    def _reply(self, call_id: int, req: Request, call: Callable[[], object]) -> None:
+        """Run ``call`` (``req``'s probe or action) and answer with :class:`Replied`."""
         try:
-            value = self.probes.run(req, ProbeContext(self.trainer))
+            value = call()
             self._send(Replied(call_id, True, value))  # an unpicklable value raises here
         except (EOFError, BrokenPipeError):
             raise

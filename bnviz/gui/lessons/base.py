@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
@@ -31,19 +32,12 @@ class LessonView(Panel):
     #: Rich text: the formula the view illustrates.
     formula = ""
 
-    #: The window's current settings (set by :meth:`attach`): for a view that runs its own
+    #: The window's current settings (set by :meth:`connect_window`): for a view that runs its own
     #: trainings (an experiment) on what the user set up.
     config_provider: Callable[[], TrainConfig] | None = None
-    #: Pause live training, saying why (set by :meth:`attach`): an experiment's worker
+    #: Pause live training, saying why (set by :meth:`connect_window`): an experiment's worker
     #: processes need the cores.
     pause_training: Callable[[str], None] | None = None
-
-    def attach(
-        self, config_provider: Callable[[], TrainConfig], pause_training: Callable[[str], None]
-    ) -> None:
-        """Called by the window once: how to read its settings and pause its training."""
-        self.config_provider = config_provider
-        self.pause_training = pause_training
 
     _seen: object = None
 
@@ -96,3 +90,10 @@ class LessonView(Panel):
         self.body = QVBoxLayout(content)
         self.body.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(content, 1)
+
+    def connect_window(self, window: Any) -> None:
+        """Called once by the main window when it is built: keeps how to read the window's
+        settings and pause its training; a view that acts on the training process
+        (``window.worker``) or follows another panel connects here too (call this first)."""
+        self.config_provider = window.controls.config
+        self.pause_training = window.pause_for_round

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -185,6 +185,7 @@ class ActivationsPanel(Panel):
     """Histograms of z~ (or z, or a) per hidden layer, live, BN and plain overlaid."""
 
     title = "Activations"
+    layer_double_clicked = Signal(int)  # a hidden layer's plot (1-based): look inside it
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -204,8 +205,9 @@ class ActivationsPanel(Panel):
             "Grey bands: where sigmoid/tanh saturate (output within 0.02 of a limit), so the\n"
             "gradient g'(z~) nearly vanishes. Under each plot: mean and std, the saturated\n"
             "(sigmoid/tanh) or dead (ReLU) fraction, and with BN gamma and beta (mean \u00b1 std\n"
-            "over the units)."
+            "over the units).\nDouble-click a layer to look inside one of its units."
         )
+        self.view.scene().sigMouseClicked.connect(self._clicked)
         self.layout_item: pg.GraphicsLayout = self.view.ci
         self.layout_item.setContentsMargins(2, 2, 2, 2)
         self.scroll = QScrollArea()  # scrolls only when rows would be squashed below legibility
@@ -287,6 +289,14 @@ class ActivationsPanel(Panel):
         height = int(math.ceil(need)) + 4  # the grid's hint includes its margins
         if height != self.view.minimumHeight():
             self.view.setMinimumHeight(height)
+
+    def _clicked(self, ev) -> None:
+        if not ev.double():
+            return
+        for lp in self.plots:
+            if lp.plot.sceneBoundingRect().contains(ev.scenePos()):
+                self.layer_double_clicked.emit(lp.layer)
+                return
 
     # -- drawing ---------------------------------------------------------------------------------
     def _render_layer(self, lp: _LayerPlot, snaps: tuple[Snapshot, ...], text_due: bool) -> None:
