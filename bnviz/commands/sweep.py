@@ -55,6 +55,9 @@ def add_parser(sub) -> None:
     g.add_argument("--export-optuna", metavar="STORAGE_URL",
                    help="write the study into an Optuna storage (sqlite:///optuna.db) as a study "
                    "named after the study file; needs pip install 'bnviz[optuna]'")  # fmt: skip
+    g.add_argument("--pair-bn", action="store_true",
+                   help="train every sampled point twice, with batch norm and without (same "
+                   "values, same seed): 2 x --trials trials ('bn' in params)")  # fmt: skip
     g.add_argument("--grid", action="store_true", help="a grid instead of random sampling")
     g.add_argument("--epochs", type=int_at_least(1), default=DEFAULT_EPOCHS,
                    help=f"each trial's budget (default {DEFAULT_EPOCHS})")  # fmt: skip
@@ -123,7 +126,8 @@ def check_combination(args: argparse.Namespace, parser) -> None:
         if spaces:
             flag = "--" + spaces[0].replace("_", "-")
             parser.error(f"--recheck repeats the trials' own values: leave out {flag}")
-        for flag, given in (("--prune", args.prune), ("--grid", args.grid)):
+        for flag, given in (("--prune", args.prune), ("--grid", args.grid),
+                            ("--pair-bn", args.pair_bn)):  # fmt: skip
             if given:
                 parser.error(f"--recheck runs every trial to the end with its values: no {flag}")
     if args.trials is None:
@@ -197,6 +201,9 @@ def build_sweep(args: argparse.Namespace, study):
                 spaces.append(parse_space(name, text))
         if args.batchnorm is False and args.space_bn is not None:
             raise SweepError("--no-bn and --bn contradict each other")
+        if args.pair_bn and (args.space_bn is not None or args.batchnorm is not None):
+            flag = "--bn" if args.space_bn is not None else "--no-bn"
+            raise SweepError(f"--pair-bn trains every point with and without BN: leave out {flag}")
         fixed = {s.name: s.value for s in spaces if s.kind == "fixed"}
         base = replace(apply_params(base, fixed), compare=False)
         spaces = [s for s in spaces if s.kind != "fixed"]
@@ -204,8 +211,11 @@ def build_sweep(args: argparse.Namespace, study):
         if idle:
             name, why = next(iter(idle.items()))
             raise SweepError(f"--{name.replace('_', '-')}: {why}; sample it with one that uses it")
+        if args.pair_bn:  # BN is the pairing, so its idle settings are judged with BN on
+            base = replace(base, batchnorm=True)
         if not spaces:
-            spaces = [s for n, s in DEFAULT_SPACES.items() if n not in fixed]
+            skip = {*fixed, *(("bn",) if args.pair_bn else ())}
+            spaces = [s for n, s in DEFAULT_SPACES.items() if n not in skip]
             for name, why in idle_axes(base, spaces).items():  # e.g. no beta for plain SGD
                 sys.stderr.write(f"bnviz sweep: not sampling {name}: {why}\n")
                 spaces = [s for s in spaces if s.name != name]
@@ -215,7 +225,7 @@ def build_sweep(args: argparse.Namespace, study):
     seed = base.seed + len(study.rounds())  # a repeated round samples new points
     method = "grid" if args.grid else "random"
     return Sweep(study, base, spaces, n=args.trials, method=method, seed=seed,
-                 epochs=args.epochs, box=box, prune=args.prune)  # fmt: skip
+                 epochs=args.epochs, box=box, prune=args.prune, pair_bn=args.pair_bn)  # fmt: skip
 
 
 def zoom_box(study, spaces) -> dict | None:

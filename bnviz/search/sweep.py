@@ -24,7 +24,7 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     make_executor,
 )
 from bnviz.search.halving import PRUNE_FACTOR, promote, rung_epochs
-from bnviz.search.spaces import Space, SpaceError, narrow_spaces, sample_configs
+from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
     Paused,
@@ -66,6 +66,9 @@ class Sweep:
         ``rung_epochs(epochs)`` and the weaker two thirds stop there, stored ``pruned``.
     segment : what trains a trial to an epoch in a worker (default :func:`run_segment`); a
         picklable module-level function.
+    pair_bn : train every sampled point twice, with batch norm and without (``bn`` True then
+        False in the trial's params, every other value and the seed shared): ``2 n`` trials.
+        The course's claim that BN makes the search easier, measured pair by pair.
 
     :meth:`recheck` builds a round that repeats given trials instead of sampling.
     """
@@ -83,14 +86,22 @@ class Sweep:
         box: dict | None = None,
         prune: bool = False,
         segment: Segment | None = None,
+        pair_bn: bool = False,
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
+        if pair_bn and any(s.name == "bn" for s in spaces):
+            raise SweepError("a paired round trains every point with and without BN: do not "
+                             "also sample bn")  # fmt: skip
         try:
             self.spaces = narrow_spaces(spaces, box) if box else list(spaces)
             self._params = sample_configs(self.spaces, n, seed=seed, method=method)
         except SpaceError as e:
             raise SweepError(str(e)) from None
+        if pair_bn:
+            self.spaces = [*self.spaces, parse_space("bn", "true,false:cat")]
+            self._params = [{**p, "bn": bn} for p in self._params for bn in (True, False)]
+        self.pair_bn = pair_bn
         self.study, self.base, self.box = study, base.validated(), box
         self.n, self.method, self.seed, self.epochs = n, method, seed, epochs
         self.prune, self.segment = prune, segment
