@@ -34,6 +34,7 @@ REQUIRED = {
     "softmax-4-classes": "Softmax with 4 classes",
     "no-hidden-layer": "No hidden layer",
     "c-2-logistic-regression": "C = 2 is logistic regression",
+    "bn-makes-the-search-easier": "BN makes the search easier",
 }
 
 

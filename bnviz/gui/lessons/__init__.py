@@ -18,6 +18,7 @@ LESSON_VIEWS: tuple[tuple[str, str], ...] = (
     ("bnviz.gui.lessons.landscape", "LandscapeView"),
     ("bnviz.gui.lessons.covariate_shift", "CovariateShiftView"),
     ("bnviz.gui.lessons.batch_noise", "BatchNoiseView"),
+    ("bnviz.gui.lessons.easier_search", "EasierSearchView"),
     ("bnviz.gui.lessons.babysitting", "BabysittingView"),
 )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from bnviz.gui.panel import Panel
 from bnviz.train.config import TrainConfig
@@ -55,6 +55,25 @@ class LessonView(Panel):
 
     def forget_result(self) -> None:
         self._seen = None
+
+    def add_experiment_row(self, widgets: list, run, cancel) -> None:
+        """For a view that runs its own trainings: ``widgets`` (labels and fields), then Run
+        (calls ``run``) and Cancel (``cancel``; enabled while running), in one row of
+        :attr:`body`, and under it the status line :attr:`status`."""
+        self.run_button = QPushButton("Run")
+        self.run_button.clicked.connect(run)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(cancel)
+        row = QHBoxLayout()
+        for w in [*widgets, self.run_button, self.cancel_button]:
+            row.addWidget(QLabel(w) if isinstance(w, str) else w)
+        row.addStretch(1)
+        self.body.addLayout(row)
+        self.status = QLabel("Press Run: the trainings use the settings of the Controls dock.")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.body.addWidget(self.status)
 
     def shutdown(self) -> None:
         """The window closes: stop whatever the view runs (worker processes, timers)."""

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -67,28 +67,15 @@ class BatchNoiseView(LessonView):
         self._futures: list[Future] = []
         self._executor: ExecutorHandle | None = None
         self.n_train: int | None = None
-        row = QHBoxLayout()
         self.sizes = QLineEdit(", ".join(str(b) for b in DEFAULT_BATCH_SIZES))
         self.sizes.setToolTip("Mini-batch sizes to train with, separated by commas (each >= 2)")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
         self.epochs.setValue(DEFAULT_EPOCHS)
         self.epochs.setToolTip("Epochs per training: every size sees the data as often")
-        self.run_button = QPushButton("Run")
+        self.add_experiment_row(["mini-batch sizes", self.sizes, "epochs", self.epochs],
+                                self.run_experiment, self.cancel)  # fmt: skip
         self.run_button.setToolTip("Train every size with and without BN (pauses live training)")
-        self.run_button.clicked.connect(self.run_experiment)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        for w in (QLabel("mini-batch sizes"), self.sizes, QLabel("epochs"), self.epochs,
-                  self.run_button, self.cancel_button):  # fmt: skip
-            row.addWidget(w)
-        row.addStretch(1)
-        self.body.addLayout(row)
-        self.status = QLabel("Press Run: the trainings use the settings of the Controls dock.")
-        self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.body.addWidget(self.status)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
         self.plots = {
