@@ -120,3 +120,13 @@ def test_a_round_whose_trials_all_fail_says_so_and_exits_1(tmp_path, capsys, mon
     assert "every trial of this round failed" in captured.err
     assert "(0 diverged, 3 failed of 3 trials)" in captured.out
     assert captured.out.count("failed: RuntimeError: worker fell over") == 3
+
+
+@pytest.mark.parametrize(
+    "flag", [["--compare"], ["--compare-setting", "lr"], ["--compare-value", "1"]]
+)
+def test_sweep_has_no_compare_flags(tmp_path, flag):
+    """A sweep trains single networks: compare flags would do nothing, so there are none."""
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--study", str(tmp_path / "s.sqlite"), *flag])
+    assert e.value.code == 2

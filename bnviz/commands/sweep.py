@@ -37,7 +37,10 @@ def add_parser(sub) -> None:
     # A sampled setting's flag takes a space (or a bare value) instead of a plain value;
     # --hidden stays a fixed setting beside the --width and --layers spaces.
     replaced = {field for field, _ in SAMPLED.values() if field != "hidden"}
-    add_training_flags(p, sampled=frozenset({*replaced, "compare"}))
+    # A sweep trains single networks: no compare flags (a paired round is --pair-bn).
+    add_training_flags(
+        p, sampled=frozenset({*replaced, "compare", "compare_setting", "compare_value"})
+    )
     g = p.add_argument_group("search spaces (min:max:kind with kind log, 1m, int, pow2, linear)")
     for name, (_, sampled) in SAMPLED.items():
         nargs = {"nargs": "?", "const": "true"} if name == "bn" else {}
