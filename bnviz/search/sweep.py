@@ -35,6 +35,7 @@ from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
     run_trial,
 )
 from bnviz.train.config import TrainConfig
+from bnviz.train.params import BN_BATCH_OF_ONE
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
 
@@ -90,6 +91,10 @@ class Sweep:
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
+        batch = next((s for s in spaces if s.name == "batch_size" and s.low is not None), None)
+        bn_possible = base.batchnorm or pair_bn or any(s.name == "bn" for s in spaces)
+        if batch is not None and batch.low is not None and batch.low < 2 and bn_possible:
+            raise SweepError(f"batch_size from {batch.low:g}: {BN_BATCH_OF_ONE}")
         if pair_bn and any(s.name == "bn" for s in spaces):
             raise SweepError("a paired round trains every point with and without BN: do not "
                              "also sample bn")  # fmt: skip

@@ -67,3 +67,13 @@ def test_contradicting_flags_exit_2(tmp_path, capsys, extra):
         main(["sweep", "--study", str(tmp_path / "s.sqlite"), "--pair-bn", *extra])
     assert e.value.code == 2
     assert "pair-bn" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_a_batch_of_one_with_bn_is_refused_before_any_trial(tmp_path, pair):
+    base = BASE if pair else TrainConfig(n_samples=120, hidden=(8,), batchnorm=True)
+    with Study(tmp_path / "s.sqlite") as study, pytest.raises(SweepError, match="variance"):
+        Sweep(study, base, [parse_space("batch_size", "1:8:pow2")], n=2, pair_bn=pair)
+    plain = TrainConfig(n_samples=120, hidden=(8,), batchnorm=False)
+    with Study(tmp_path / "t.sqlite") as study:
+        Sweep(study, plain, [parse_space("batch_size", "1:8:pow2")], n=2)  # true SGD: fine
