@@ -13,7 +13,7 @@ import logging
 from bnviz.gui.lessons.base import LessonView
 
 #: (module, class) of every lesson view, in the order of the Lessons menu.
-LESSON_VIEWS: tuple[tuple[str, str], ...] = ()
+LESSON_VIEWS: tuple[tuple[str, str], ...] = (("bnviz.gui.lessons.test_time", "TestTimeLesson"),)
 
 log = logging.getLogger(__name__)
 
