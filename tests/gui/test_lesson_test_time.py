@@ -8,31 +8,17 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
 from bnviz.gui.main_window import MainWindow
 from bnviz.lessons.bn_conventions import convention, last_update, written
 from bnviz.train.config import TrainConfig
-from tests.gui import time_probes  # noqa: F401 (registers test_eval_modes_now)
+from tests.gui import (
+    test_main_window,
+    time_probes,  # noqa: F401 (registers test_eval_modes_now)
+)
 
 SMALL = TrainConfig(n_samples=300, hidden=(8, 8, 8))
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path):
-    made = []
-
-    def make(config: TrainConfig) -> MainWindow:
-        settings = QSettings(str(tmp_path / f"s{len(made)}.ini"), QSettings.IniFormat)
-        win = MainWindow(config, settings=settings)
-        qtbot.addWidget(win)
-        win.show()
-        made.append(win)
-        return win
-
-    yield make
-    for win in made:
-        win.close()
+make_window = test_main_window.make_window  # the window fixture
 
 
 def open_paused(qtbot, win: MainWindow, steps: int):
