@@ -17,6 +17,7 @@ import numpy as np
 from bnviz.lessons.bn_inside import bn_trace
 from bnviz.nn import layers
 from bnviz.nn.network import MLP
+from bnviz.train.bn_record import KEEP_AT, RunningTrace
 from bnviz.train.probes import ProbeContext, probe
 
 MODES = ("running", "batch", "single")
@@ -69,6 +70,40 @@ def eval_modes(net: MLP, X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[
     }
 
 
+def eval_with_estimates(net: MLP, buffers: np.ndarray, X: np.ndarray, y: np.ndarray) -> ModeResult:
+    """The network's current weights evaluated (eval mode) with other running estimates, e.g.
+    those kept after step 10: what a network deployed with estimates taken too early predicts.
+
+    Parameters
+    ----------
+    net : the network; its running estimates are restored bit-for-bit before this returns.
+    buffers : a copy of ``net.flat_buffers`` from another moment (same layout).
+    X : (m, n_in) inputs; y : (m,) labels.
+    """
+    buffers = np.asarray(buffers)
+    if buffers.shape != net.flat_buffers.shape:
+        raise ValueError(
+            f"the kept estimates have {buffers.size} values, the network {net.flat_buffers.size}"
+        )
+    y = np.asarray(y, dtype=np.intp)
+    saved = net.flat_buffers.copy()
+    try:  # the probes run between training steps, in the training process: nothing else reads
+        net.flat_buffers[...] = buffers
+        return _result(net.logits(np.asarray(X, dtype=net.dtype)), y)
+    finally:
+        net.flat_buffers[...] = saved
+
+
+@dataclass(frozen=True)
+class EarlyEstimate:
+    """The current weights evaluated with the running estimates kept after ``step`` steps;
+    ``result`` None with ``note`` saying why ("not yet", or not kept)."""
+
+    step: int
+    result: ModeResult | None
+    note: str = ""
+
+
 MAX_EVAL_ROWS = 500  # validation rows the live view evaluates three ways (single mode is a loop)
 SHOWN_UNITS = 4  # units whose running estimates the view follows
 
@@ -87,12 +122,19 @@ class TestTimeView:
     running_var: np.ndarray | None
     batch_mean: np.ndarray | None
     batch_var: np.ndarray | None
+    batchnorm: bool = False
+    bn_momentum: float = 0.0  # k: running = k running + (1 - k) batch
+    batch_size: int = 0
+    trace: RunningTrace | None = None  # the first units of ``layer`` over the recorded steps
+    early: tuple[EarlyEstimate, ...] = ()
 
 
 @probe("bn_at_test_time", seconds=1.0)
 def bn_at_test_time_probe(ctx: ProbeContext, layer: int = 1) -> tuple[TestTimeView, ...]:
     """Every live network evaluated three ways on the first :data:`MAX_EVAL_ROWS` validation
-    rows (in chunks of the training mini-batch size), with its running estimates of ``layer``."""
+    rows (in chunks of the training mini-batch size), with its running estimates of ``layer``,
+    their recorded history and the evaluations with the estimates kept after 10, 100 and 1,000
+    steps (:mod:`bnviz.train.bn_record`)."""
     data = ctx.data
     X = np.asarray(data.X_val[:MAX_EVAL_ROWS], dtype=ctx.dtype)
     y = np.asarray(data.y_val[:MAX_EVAL_ROWS])
@@ -102,17 +144,46 @@ def bn_at_test_time_probe(ctx: ProbeContext, layer: int = 1) -> tuple[TestTimeVi
         if r.diverged_step is not None:
             continue
         net = r.net
-        modes = eval_modes(net, X, y, ctx.config.batch_size)
+        modes = eval_modes(net, X, y, r.config.batch_size)  # a twin may differ in it
         rm = rv = bm = bv = None
         lay = min(max(layer, 1), max(net.n_layers - 1, 1))
-        if net.batchnorm and net.n_layers > 1:
+        bn = net.batchnorm and net.n_layers > 1
+        if bn:
             k = SHOWN_UNITS
             rm = _frozen(net.buffers[f"running_mean{lay}"][:k])
             rv = _frozen(net.buffers[f"running_var{lay}"][:k])
             t = bn_trace(net, Xb, lay)
             bm, bv = _frozen(t.mu[:k]), _frozen(t.var[:k])
-        out.append(TestTimeView(r.name, ctx.step, lay, modes, rm, rv, bm, bv))
+        record = r.bn_record
+        early = tuple(_early(net, record.kept, s, ctx.step, X, y) for s in KEEP_AT) if bn else ()
+        out.append(
+            TestTimeView(
+                r.name,
+                ctx.step,
+                lay,
+                modes,
+                rm,
+                rv,
+                bm,
+                bv,
+                batchnorm=bn,
+                bn_momentum=net.bn_momentum,
+                batch_size=r.config.batch_size,
+                trace=record.trace(lay) if bn else None,
+                early=early,
+            )  # fmt: skip
+        )
     return tuple(out)
+
+
+def _early(
+    net: MLP, kept: dict[int, np.ndarray], step: int, now: int, X: np.ndarray, y: np.ndarray
+) -> EarlyEstimate:
+    if step in kept:
+        return EarlyEstimate(step, eval_with_estimates(net, kept[step], X, y))
+    if now < step:
+        return EarlyEstimate(step, None, "not yet")
+    return EarlyEstimate(step, None, "not kept: BN was off or switched since")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

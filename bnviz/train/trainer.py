@@ -28,6 +28,7 @@ from bnviz.nn.layers import softmax_cross_entropy_loss
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
+from bnviz.train.bn_record import RunningRecord
 from bnviz.train.config import BN_BATCH_OF_ONE, PARAMS, ConfigError, TrainConfig
 from bnviz.train.snapshot import EvalResult, Event, Snapshot
 from bnviz.train.stats import Ewma, StableBins
@@ -116,6 +117,7 @@ class Run:
         self.evaluation: EvalResult | None = None
         self.events: list[Event] = []
         self.chance = math.log(max(2, net.sizes[-1]))  # the loss of a uniform guess, ln C
+        self.bn_record = RunningRecord()  # past running estimates, for the test-time lesson
 
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int, epoch: int) -> float | None:
         if self.diverged_step is not None:
@@ -144,6 +146,7 @@ class Run:
         self.pending_losses.append(loss)
         self.pending_smoothed.append(smoothed)
         self.since_eval.append(loss)
+        self.bn_record.record(step, net, len(X))
         if len(self.pending_losses) > MAX_PENDING_LOSSES:  # nobody takes snapshots: stay bounded
             del self.pending_steps[::2], self.pending_losses[::2], self.pending_smoothed[::2]
         return loss
@@ -311,6 +314,7 @@ class Trainer:
             else:
                 r.net.disable_batchnorm()
             r.opt.remap(old, r.net.layout)
+            r.bn_record.clear()
             kind = "bn_on" if on else "bn_off"
             r.events.append(Event(self.step_count, kind, "BN on" if on else "BN off"))
             r.config = replace(r.config, batchnorm=on)

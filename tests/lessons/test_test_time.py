@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bnviz.lessons import eval_modes
 from bnviz.nn import MLP
@@ -83,3 +84,77 @@ def test_the_probes_run_on_a_live_trainer():
     assert set(bn_view.modes) == {"running", "batch", "single"}
     assert len(bn_view.modes["running"].pred) == min(MAX_EVAL_ROWS, len(t.data.y_val))
     assert bn_view.running_mean.shape == bn_view.batch_mean.shape == (4,)
+
+
+def test_estimates_kept_early_evaluate_the_current_weights_and_change_nothing():
+    from bnviz.lessons.bn_at_test_time import bn_at_test_time_probe, eval_with_estimates
+    from bnviz.train.config import TrainConfig
+    from bnviz.train.probes import ProbeContext
+    from bnviz.train.trainer import Trainer
+
+    t = Trainer(TrainConfig(hidden=(8, 8), n_samples=300))
+    t.run(10)
+    net = t.runs[0].net
+    at10 = net.flat_buffers.copy()
+    t.run(40)
+    Xv, yv = t.data.X_val, t.data.y_val
+    before = {k: v.copy() for k, v in {**net.params, **net.buffers}.items()}
+    early = eval_with_estimates(net, t.runs[0].bn_record.kept[10], Xv, yv)
+    # the same as a copy of the network holding the step-10 estimates
+    other = MLP(net.sizes, net.activation, True, net.bn_momentum, net.eps, 0, net.dtype)
+    other.flat_params[...] = net.flat_params
+    other.flat_buffers[...] = at10
+    np.testing.assert_array_equal(early.pred, other.predict(Xv.astype(net.dtype)))
+    now = eval_with_estimates(net, net.flat_buffers.copy(), Xv, yv)
+    assert now.loss == eval_modes(net, Xv, yv, 32)["running"].loss
+    assert early.loss != now.loss  # 40 steps later the estimates have moved
+    for k, v in {**net.params, **net.buffers}.items():
+        np.testing.assert_array_equal(v, before[k])
+    view = bn_at_test_time_probe(ProbeContext(t), layer=2)[0]
+    assert [e.step for e in view.early] == [10, 100, 1000]
+    assert view.early[0].result is not None and view.early[1].note == "not yet"
+    rows = len(view.modes["running"].pred)
+    assert view.early[0].result.loss == eval_with_estimates(net, at10, Xv[:rows], yv[:rows]).loss
+    assert view.trace.steps[-1] == 50 and view.trace.running_mean.shape == (50, 4)
+    np.testing.assert_array_equal(view.trace.running_mean[-1], view.running_mean)
+    assert view.bn_momentum == 0.9 and view.batchnorm
+    t.set_batchnorm(False)
+    t.set_batchnorm(True)
+    again = bn_at_test_time_probe(ProbeContext(t), layer=2)[0]
+    assert again.early[0].result is None and "not kept" in again.early[0].note
+
+
+def test_kept_estimates_of_another_layout_are_refused():
+    from bnviz.lessons.bn_at_test_time import eval_with_estimates
+
+    n = trained()
+    with pytest.raises(ValueError, match="kept estimates"):
+        eval_with_estimates(n, np.zeros(3), X, y)
+
+
+def test_the_three_conventions_write_the_number_the_network_holds():
+    from bnviz.lessons.bn_conventions import CONVENTIONS, convention, last_update, written
+    from bnviz.train.bn_record import RunningRecord
+
+    n = MLP([4, 8, 3], activation="relu", batchnorm=True, seed=0, dtype=np.float64)
+    rec = RunningRecord()
+    for step in (1, 2, 3):
+        n.loss_and_flat_grads(X[:20], y[:20])
+        rec.record(step, n, 20)
+    u = last_update(rec.trace(1), unit=2)
+    assert u.step == 3 and u.m == 20 and u.k == 0.9
+    assert u.mean_after == n.buffers["running_mean1"][2]
+    for conv in CONVENTIONS:
+        text, mean = written(conv, u.k, u.mean_before, u.batch_mean)
+        assert abs(mean - u.mean_after) < 1e-12, conv.key
+        _, var = written(conv, u.k, u.var_before, u.batch_var, m=u.m)
+        assert abs(var - u.var_after) < 1e-12, conv.key  # unbiased, as bnviz keeps it
+    _, biased = written(convention("keras"), u.k, u.var_before, u.batch_var)
+    assert abs((u.var_after - biased) - 0.1 * u.batch_var / 19) < 1e-12  # Keras 3: biased
+    torch_text, _ = written(convention("pytorch"), 0.9, 0.5, 0.25)
+    course_text, _ = written(convention("course"), 0.9, 0.5, 0.25)
+    assert torch_text == "(1 − 0.1) × 0.5 + 0.1 × 0.25 = 0.475"
+    assert course_text == "0.9 × 0.5 + (1 − 0.9) × 0.25 = 0.475"
+    assert last_update(None) is None
+    with pytest.raises(ValueError, match="course, keras, pytorch"):
+        convention("tf")

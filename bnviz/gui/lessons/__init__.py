@@ -15,6 +15,7 @@ from bnviz.gui.lessons.base import LessonView
 #: (module, class) of every lesson view, in the order of the Lessons menu.
 LESSON_VIEWS: tuple[tuple[str, str], ...] = (
     ("bnviz.gui.lessons.inspector", "InspectorView"),
+    ("bnviz.gui.lessons.test_time", "TestTimeLesson"),
     ("bnviz.gui.lessons.landscape", "LandscapeView"),
     ("bnviz.gui.lessons.covariate_shift", "CovariateShiftView"),
     ("bnviz.gui.lessons.batch_noise", "BatchNoiseView"),
