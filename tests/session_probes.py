@@ -78,3 +78,9 @@ def add_to_first_weight(ctx: ActionContext, value: float) -> float:
 @action("test_action_raises")
 def action_raises(ctx: ActionContext) -> None:
     raise ValueError("refused on purpose")
+
+
+@probe("test_step_count_every_second", seconds=1.0)
+def step_count_every_second(ctx: ProbeContext) -> int:
+    """The step count, at most once a second (a lesson's timed probe)."""
+    return ctx.step

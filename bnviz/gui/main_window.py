@@ -53,6 +53,9 @@ REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
 # Paused with nothing new: ask the trainer this often (not at the frame rate), so a probe a view
 # starts asking for still arrives soon, and draw nothing (18% CPU went on redrawing a still run).
 IDLE_POLL_S = 0.2
+# After a pause, keep drawing this long: a timed probe (a lesson's, at most once a second) run
+# before the pause would otherwise stay on screen a step or two behind the paused network.
+PAUSE_SETTLE_S = 1.5
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
 # The smallest window laid out for: a 1024 x 640 screen (below it, fields and plots clip).
 MIN_WINDOW = (1024, 640)
@@ -393,6 +396,8 @@ class MainWindow(QMainWindow):
 
     def _state_changed(self, playing: bool) -> None:
         self.playing = playing
+        if not playing:  # timed probes may still be catching up with the last steps
+            self._settle_until = time.perf_counter() + PAUSE_SETTLE_S
         self._wake()
         self.controls.set_playing(playing)
 
@@ -491,6 +496,8 @@ class MainWindow(QMainWindow):
         user: drawing it again would show the same picture."""
         if self.playing or self._news or self.frame is None:
             return False
+        if time.perf_counter() < getattr(self, "_settle_until", 0.0):
+            return False  # just paused: a timed probe's last result is still to be drawn
         if any(req not in self._probe_results for req in taken.probes):
             return False
         return [s.step for s in taken.snapshots] == [s.step for s in self.frame.snapshots]

@@ -23,3 +23,17 @@ class StepLesson(LessonView):
         for req, value in frame.probes.items():
             if req.name == "test_step_count":
                 self.rendered.append(value)
+
+
+class SlowStepLesson(StepLesson):
+    """The step count from a timed probe (once a second), as a lesson's probes run."""
+
+    title = "Slow step lesson"
+
+    def probe_requests(self):
+        return (request("test_step_count_every_second"),)
+
+    def render(self, frame) -> None:
+        for req, value in frame.probes.items():
+            if req.name == "test_step_count_every_second":
+                self.rendered.append(value)

@@ -18,7 +18,11 @@ def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(
         lessons_pkg,
         "LESSON_VIEWS",
-        (("tests.gui.lesson_stub", "StepLesson"), ("tests.gui.no_such_module", "Nothing")),
+        (
+            ("tests.gui.lesson_stub", "StepLesson"),
+            ("tests.gui.no_such_module", "Nothing"),
+            ("tests.gui.lesson_stub", "SlowStepLesson"),
+        ),
     )
     win = MainWindow(SMALL, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
     qtbot.addWidget(win)
@@ -33,9 +37,9 @@ def _menu(win, title: str):
 
 def test_lessons_menu_opens_a_view_that_draws_only_while_shown(window, qtbot):
     win = window
-    assert list(win.lessons) == ["StepLesson"]  # the broken one is left out
+    assert list(win.lessons) == ["StepLesson", "SlowStepLesson"]  # the broken one is left out
     texts = [a.text() for a in _menu(win, "&Lessons").actions() if a.text()]
-    assert texts == ["Step lesson", "Presets"]  # the views, then the presets' submenu
+    assert texts == ["Step lesson", "Slow step lesson", "Presets"]  # views, then the presets
     view = win.lessons["StepLesson"]
     qtbot.wait(300)
     assert view.rendered == [] and win.tabs.indexOf(view) < 0  # hidden: never drawn
@@ -59,3 +63,17 @@ def test_fixed_tabs_cannot_be_closed(window):
     win.tabs.tabCloseRequested.emit(0)
     assert win.tabs.widget(0) is win.training_tab
     assert win.tabs.tabBar().tabButton(0, win.tabs.tabBar().ButtonPosition.RightSide) is None
+
+
+def test_after_a_pause_a_timed_probe_catches_up_with_the_last_step(window, qtbot):
+    """A lesson's probe runs at most once a second; paused between two runs, the view must
+    still end on the paused network's step, not the one before."""
+    from tests.gui.test_main_window import trainer_value
+
+    win = window
+    view = win.open_lesson("SlowStepLesson")
+    qtbot.waitUntil(lambda: len(view.rendered) >= 2, timeout=10000)
+    win.toggle_play()
+    qtbot.waitUntil(lambda: not win.playing, timeout=5000)
+    final = trainer_value(win, "step_count")
+    qtbot.waitUntil(lambda: view.rendered and view.rendered[-1] == final, timeout=5000)
