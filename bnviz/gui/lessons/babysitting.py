@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
-from bnviz.gui.lessons.series import ProbeSeries
+from bnviz.gui.lessons.series import ProbeSeries, log_axis
 from bnviz.gui.panel import Frame
 from bnviz.lessons.babysitting import HEALTHY_RATIO, SPREAD, SignalsPoint, verdict
 from bnviz.train.probes import request
@@ -61,7 +61,7 @@ class BabysittingView(LessonView):
         self.body.addWidget(self.view, 1)
 
     def _plot(self, title: str, ylabel: str) -> pg.PlotItem:
-        p = self.view.addPlot(title=title)
+        p = self.view.addPlot(title=title, axisItems={"left": log_axis()})
         p.setLabel("bottom", "step")
         p.setLabel("left", ylabel)
         p.setLogMode(y=True)

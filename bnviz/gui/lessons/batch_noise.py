@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
+from bnviz.gui.lessons.series import log_axis
 from bnviz.lessons.batch_noise import (
     DEFAULT_BATCH_SIZES,
     DEFAULT_EPOCHS,
@@ -92,7 +93,7 @@ class BatchNoiseView(LessonView):
         self.timer.timeout.connect(self._poll)
 
     def _plot(self, title: str, ylabel: str, log_y: bool) -> pg.PlotItem:
-        p = self.view.addPlot(title=title)
+        p = self.view.addPlot(title=title, axisItems={"left": log_axis()} if log_y else None)
         p.setLabel("bottom", "mini-batch size")
         p.setLabel("left", ylabel)
         p.setLogMode(x=True, y=log_y)

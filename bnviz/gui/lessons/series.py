@@ -18,6 +18,8 @@ from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame
+from bnviz.gui.search.axes import SpaceAxis
+from bnviz.search.spaces import Space
 
 
 class ProbeSeries:
@@ -66,6 +68,15 @@ class ProbeSeries:
         return dict(zip(self.columns, rows[-1][1])) if rows else None
 
 
+def log_axis(orientation: str = "left") -> SpaceAxis:
+    """A y axis for values spanning decades: labels at 1, 10, 100 (2x and 5x between when
+    there is room) instead of pyqtgraph's label at every minor tick."""
+    axis = SpaceAxis(orientation)
+    axis.set_space(Space("value", "log", 1e-300, 1e300))
+    axis.setLabel("")
+    return axis
+
+
 class SeriesLessonView(LessonView):
     """A lesson view that plots, per network, a :class:`ProbeSeries` of one probe's results
     over training: the probe's latest answer is turned into rows (:meth:`rows`), the plots are
@@ -88,7 +99,7 @@ class SeriesLessonView(LessonView):
         self.status.setTextFormat(Qt.TextFormat.RichText)
 
     def add_plot(self, view: pg.GraphicsLayoutWidget, key: str, title: str, log: bool) -> None:
-        p = view.addPlot(title=title)
+        p = view.addPlot(title=title, axisItems={"left": log_axis()} if log else None)
         p.setLabel("bottom", "step")
         p.showGrid(x=True, y=True, alpha=0.2)
         p.setLogMode(y=log)
