@@ -13,7 +13,7 @@ from bnviz.cli import main
         (["--dataset", "{tmp}/bad.npz", "--lr", "0.1"], "bad.npz: not an .npz archive"),
         (["--dataset", "{tmp}/missing.csv"], "missing.csv: file not found"),
         (["--lr", "0"], "learning rate must be > 0"),
-        (["--lesson", "nope"], "no lesson view named 'nope'; choose loss-landscape"),
+        (["--lesson", "nope"], "no lesson view named 'nope'; choose inside-a-bn-unit"),
     ],
 )
 def test_a_bad_file_or_flag_exits_2_with_its_message(tmp_path, capsys, argv, words):

@@ -160,12 +160,10 @@ def test_closing_without_waiting_ends_workers_busy_with_a_trial():
         time.sleep(0.02)
     workers = list(pool.executor._processes.values())
     assert len(workers) == 2 and all(p.is_alive() for p in workers)
-    t0 = time.perf_counter()
     pool.close(wait=False)
     for p in workers:
-        p.join(5)
+        p.join(30)  # far less than the 60 s trial: killed, not finished (no timing threshold)
     assert not any(p.is_alive() for p in workers)
-    assert time.perf_counter() - t0 < 2
 
 
 def test_serial_sweep_can_be_cancelled_between_trials(tmp_path):
