@@ -204,8 +204,8 @@ def test_regions_image_matches_the_grid(qtbot):
     grid = next(g for g in frame.probes[REGIONS] if g.run == "bn")
     XS, YS = grid.x, grid.y
     assert img.shape == (len(YS), len(XS), 3)
-    cls = grid.proba.argmax(axis=-1)
-    sure = grid.proba.max(axis=-1) > 0.99
+    cls = grid.proba().argmax(axis=-1)
+    sure = grid.proba().max(axis=-1) > 0.99
     colors = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44)])
     # Sure pixels lean towards their class colour: the class channel order survives blending.
     for k in range(3):
