@@ -34,7 +34,7 @@ __all__ = [
 ]  # fmt: skip
 
 LEFT_STRETCH = 3  # the regions/image column against the bars' 2
-MAPS_STRETCH = 2  # the per-class maps' column
+MAPS_STRETCH = 1  # the per-class maps' column (narrow: the maps are small multiples)
 LOGISTIC_STRETCH = 1  # the C = 2 curves' row against the 3 rows above it
 GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
@@ -95,6 +95,13 @@ class SoftmaxPanel(Panel):
             "Beside the argmax map, one map per class of its probability a_c (0 to 1)."
         )
         self.per_class.toggled.connect(self._show_maps)
+        self.logistic_box = QCheckBox("C = 2 curves")
+        self.logistic_box.setChecked(True)
+        self.logistic_box.setToolTip(
+            "2 classes: softmax a_1 and sigmoid(z_1 - z_0) along a line through the data, one "
+            "on top of the other (uncheck to give the plots above more room)."
+        )
+        self.logistic_box.toggled.connect(self._toggle_curves)
         self.notes = ExampleNotes()
         self.status = self.notes.status  # the tests read the panel's status line
         self._controls = QHBoxLayout()
@@ -102,6 +109,7 @@ class SoftmaxPanel(Panel):
         self._controls.addWidget(self.probe)
         self._controls.addWidget(self.temperature, 1)
         self._controls.addWidget(self.per_class)
+        self._controls.addWidget(self.logistic_box)
 
     def _build_plots(self) -> None:
         self.left_plot = RegionsPlot()
@@ -149,6 +157,8 @@ class SoftmaxPanel(Panel):
         self.bars_view.set_classes(names, colors)
         planar = data.n_features == 2
         self.left_plot.set_dataset(data, colors)
+        if planar:
+            self.left_plot.set_temperature(self.temperature.temperature)
         if self._maps_shown:
             self.view.removeItem(self.maps)
             self._maps_shown = False
@@ -159,7 +169,8 @@ class SoftmaxPanel(Panel):
         self.notes.set_classes(C)
         self._show_left(planar or data.image_shape is not None)
         self._show_maps()
-        self._show_curves(C == 2)
+        self.logistic_box.setVisible(C == 2)
+        self._show_curves(C == 2 and self.logistic_box.isChecked())
         self.probe.blockSignals(True)
         self.probe.setRange(0, 0)  # until a snapshot says how many examples have logits
         self.probe.blockSignals(False)
@@ -232,6 +243,8 @@ class SoftmaxPanel(Panel):
 
     def _temperature_changed(self, temperature: float) -> None:
         self.bars_view.set_temperature_label(temperature)
+        if self.data is not None and self.data.n_features == 2:
+            self.left_plot.set_temperature(temperature)
         self._redraw()
 
     def _show_source(self) -> None:
@@ -368,6 +381,10 @@ class SoftmaxPanel(Panel):
                 self.view.removeItem(self.maps)
             self._shown_grid = None
         self._set_stretch()
+        self._redraw()
+
+    def _toggle_curves(self, on: bool) -> None:
+        self._show_curves(on and self.data is not None and self.data.n_classes == 2)
         self._redraw()
 
     def _show_curves(self, on: bool) -> None:

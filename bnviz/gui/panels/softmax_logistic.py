@@ -41,8 +41,7 @@ class LogisticCurves:
 
     def __init__(self) -> None:
         self.plot = pg.PlotItem()
-        self.plot.setLabel("bottom", "position along the line through the data (dashed on the map)")
-        self.plot.setLabel("left", "class 1")
+        self.plot.setLabel("bottom", "along the dashed line through the data")
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setPen("k")
             self.plot.getAxis(name).setTextPen("k")

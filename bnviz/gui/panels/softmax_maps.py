@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF, Qt
 
 from bnviz.data import Dataset
 from bnviz.gui import style
-from bnviz.gui.panels._view import cache_axes
+from bnviz.gui.panels._view import cache_axes, clip_title
 from bnviz.train.snapshot import GridResult
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
@@ -26,6 +26,8 @@ REGION_STRENGTH = 0.6
 CLASS_RGB = np.array(style.CLASS_COLORS, dtype=np.float32)
 WHITE = np.float32(255.0)
 MAP_TITLE_SIZE = "8pt"
+MAP_BACKGROUND = (215, 215, 215)
+MAP_MIN_SIZE = 24.0  # px: small multiples may get small rather than push the bars out of view
 GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
 LINE_PEN = pg.mkPen((0, 0, 0), width=1.5, style=Qt.PenStyle.DashLine)
 # At most this many training points are drawn: a fixed random subset (seeded, so points do not
@@ -68,9 +70,10 @@ def class_lut(rgb: tuple[int, int, int]) -> np.ndarray:
 
 
 def map_shape(n_classes: int) -> tuple[int, int]:
-    """(rows, cols) of the small multiples: as square as possible, wider than tall."""
-    cols = math.ceil(math.sqrt(n_classes))
-    return math.ceil(n_classes / cols), cols
+    """(rows, cols) of the small multiples in their narrow column: up to 3 rows beside the 3
+    rows of bars while that keeps it to 2 columns, else as square as possible."""
+    rows = min(n_classes, 3) if n_classes <= 6 else math.ceil(math.sqrt(n_classes))
+    return rows, math.ceil(n_classes / max(rows, 1))
 
 
 class RegionsPlot(pg.PlotItem):
@@ -101,6 +104,7 @@ class RegionsPlot(pg.PlotItem):
             self.addItem(item)
         self.digit_levels = (0.0, 1.0)
         cache_axes(self)
+        clip_title(self)  # "T = 0.05: same borders, ..." must not widen the plot past the panel
 
     def set_dataset(self, data: Dataset, colors: list[tuple[int, int, int]]) -> None:
         """New data: the points (2-D) or the image's grey levels (images); nothing drawn yet."""
@@ -119,13 +123,20 @@ class RegionsPlot(pg.PlotItem):
             X, y = data.X_train[idx], data.y_train[idx]
             brushes = [pg.mkBrush(c) for c in colors]
             self.points.setData(x=X[:, 0], y=X[:, 1], data=idx, brush=[brushes[k] for k in y])
-            self.setTitle("regions: argmax a (pale = unsure)", color="k")
+            self.set_temperature(1.0)
             self.invertY(False)
         else:
             self.points.setData([], [])
         if images:
             raw = data.raw(data.X_train)
             self.digit_levels = (float(raw.min()), float(raw.max()))
+
+    def set_temperature(self, temperature: float) -> None:
+        """The title says what T does to the regions: nothing to their borders."""
+        if temperature == 1.0:
+            self.setTitle("argmax a", color="k")
+        else:
+            self.setTitle(f"T = {temperature:.3g}: same borders", color="k")
 
     def show_regions(self, grid: GridResult | None, proba: np.ndarray | None) -> None:
         """Colour the plane by ``proba`` (ny, nx, C) of ``grid``; None clears it."""
@@ -153,7 +164,6 @@ class ClassMaps(pg.GraphicsLayout):
         super().__init__()
         self.plots: list[pg.PlotItem] = []
         self.images: list[pg.ImageItem] = []
-        self._rect: tuple[float, ...] | None = None
         self.setToolTip(
             "a_c over the plane, one map per class: white 0, the class's colour 1. At every "
             "point the maps sum to 1; the argmax map colours each point by the largest."
@@ -167,6 +177,13 @@ class ClassMaps(pg.GraphicsLayout):
             plot.setAspectLocked(True)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
+            plot.setMinimumSize(MAP_MIN_SIZE, MAP_MIN_SIZE)
+            clip_title(plot, MAP_MIN_SIZE)
+            # Auto-range on the one image (cheap) follows resizes: a range fitted once, before
+            # the layout had sized the plot, showed part of the map.
+            plot.getViewBox().setDefaultPadding(0.0)
+            plot.getViewBox().setBackgroundColor(MAP_BACKGROUND)  # so a_c = 0 (white) shows
+            plot.enableAutoRange()
             image = pg.ImageItem(axisOrder="row-major")
             image.setLookupTable(class_lut(rgb))
             plot.addItem(image)
@@ -183,8 +200,3 @@ class ClassMaps(pg.GraphicsLayout):
         for c, image in enumerate(self.images):
             image.setImage(proba[..., c], autoLevels=False, levels=(0.0, 1.0))
             image.setRect(rect)
-        key = (rect.x(), rect.y(), rect.width(), rect.height())
-        if key != self._rect:  # the data's extent: set once, not every frame
-            self._rect = key
-            for plot in self.plots:
-                plot.setRange(rect, padding=0)

@@ -4,7 +4,7 @@ cross-entropy -log a_y at the temperature shown, and (2 classes) a_1 = sigmoid(z
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from bnviz.gui.panels.softmax_logistic import logistic_numbers, logistic_text
 from bnviz.lessons.softmax_explained import logit_cross_entropy
@@ -13,22 +13,22 @@ WAITING = "waiting for the first evaluation"
 
 
 def loss_text(z: np.ndarray, y: int, temperature: float) -> str:
-    """The example's cross-entropy at T, and what T does (when it is not 1)."""
+    """The example's cross-entropy at T, and (T != 1) the one trained on, at T = 1."""
     loss = logit_cross_entropy(z, y, temperature)
     if temperature == 1.0:
-        return f"cross-entropy -log a_y = {loss:.4g} at T = 1: the loss the network trains on"
+        return f"-log a_y = {loss:.4g} at T = 1: the loss trained on"
     trained = logit_cross_entropy(z, y, 1.0)
     return (
-        f"-log a_y = {loss:.4g} at T = {temperature:.3g} (at T = 1, the loss trained on: "
-        f"{trained:.4g}). T divides z: the argmax, hence the prediction and the regions' "
-        "borders, does not move; a only sharpens (T < 1) or flattens (T > 1)"
+        f"-log a_y = {loss:.4g} at T = {temperature:.3g} ({trained:.4g} at T = 1, trained on); "
+        "argmax unchanged"
     )
 
 
-def _label(tooltip: str, wrap: bool = True) -> QLabel:
+def _label(tooltip: str) -> QLabel:
     label = QLabel()
-    label.setWordWrap(wrap)
     label.setToolTip(tooltip)
+    # One line each, clipped rather than widening a narrow panel (the tooltip says it all).
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     return label
 
 
@@ -39,12 +39,13 @@ class ExampleNotes(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.status = _label(
-            "The prediction is argmax a, the class with the largest softmax probability.",
-            wrap=False,
+            "The prediction is argmax a, the class with the largest softmax probability."
         )
         self.loss_label = _label(
-            "The example's cross-entropy -log a_y (y its true class). Training minimizes its "
-            "mean over a mini-batch at T = 1."
+            "The example's cross-entropy -log a_y (y its true class) at the temperature shown. "
+            "Training minimizes its mean over a mini-batch at T = 1. T divides every z by the "
+            "same number, so the argmax (the prediction, and the borders of the regions) does "
+            "not move: a only sharpens (T < 1) or flattens (T > 1)."
         )
         self.logistic_label = _label(
             "With 2 classes, a_1 = e^z_1 / (e^z_0 + e^z_1) = 1 / (1 + e^-(z_1 - z_0)): "
