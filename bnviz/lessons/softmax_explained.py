@@ -108,5 +108,6 @@ def softmax_line(ctx: ProbeContext, n: int = LINE_POINTS) -> tuple[tuple[str, Li
             with np.errstate(all="ignore"):
                 c = curves_along(r.net, ctx.data.X_train, n)
             parts = (c.t, c.points, c.softmax_p1, c.sigmoid_diff, c.logits)
-            out.append((r.name, LineCurves(*(frozen(a) for a in parts))))
+            t, points, p1, sig, logits = (frozen(a) for a in parts)
+            out.append((r.name, LineCurves(t, points, p1, sig, logits)))
     return tuple(out)
