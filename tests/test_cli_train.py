@@ -143,3 +143,14 @@ def test_python_dash_m_runs_the_same_cli():
         timeout=60,
     )
     assert proc.returncode == 0 and "steps/s" in proc.stdout
+
+
+@pytest.mark.parametrize("spelling", ["", "0", "none"])
+def test_no_hidden_layer_is_softmax_regression(spelling, tmp_path, capsys):
+    """``--hidden ""`` (or 0, none): no hidden layer, the input straight into the softmax."""
+    model = tmp_path / "m.npz"
+    argv = ["train", "--dataset", "blobs", "--classes", "4", "--hidden", spelling]
+    rc = main([*argv, "--steps", "50", "--quiet", "--save", str(model)])
+    assert rc == 0 and "hidden none" in capsys.readouterr().out
+    net = MLP.load(model)
+    assert sorted(net.params) == ["W1", "b1"] and net.params["W1"].shape == (4, 2)

@@ -16,6 +16,11 @@ import numpy as np
 
 from bnviz.nn import layers
 from bnviz.nn.network import MLP
+from bnviz.train.probes import ProbeContext, probe
+from bnviz.train.snapshot import frozen
+
+LINE_POINTS = 200  # points along the line of "C = 2 is logistic regression"
+LINE_INTERVAL_S = 0.25  # as often as the decision regions
 
 
 def hardmax(z: np.ndarray) -> np.ndarray:
@@ -32,24 +37,39 @@ def cross_entropy(a: np.ndarray, y: int) -> float:
     return float("inf") if p <= 0 else -float(np.log(p))
 
 
-def logistic_check(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For 2-class logits ``z`` (m, 2): the softmax probability of class 1 and
-    ``sigmoid(z_1 - z_0)``, which are equal (to rounding)."""
+def logit_cross_entropy(z: np.ndarray, y: int, temperature: float = 1.0) -> float:
+    """``-log a_y`` with ``a = softmax(z / T)`` for one example's logits ``z`` (C,), from the
+    log-softmax: finite where a_y itself underflows to 0 (a sure, wrong example at small T).
+    At T = 1 it is the example's share of the loss the network trains on."""
+    return -float(layers.log_softmax(np.asarray(z, dtype=np.float64), temperature)[y])
+
+
+def logistic_check(z: np.ndarray, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """For 2-class logits ``z`` (m, 2): the softmax probability of class 1 at temperature T and
+    ``sigmoid((z_1 - z_0) / T)``, which are equal (to rounding)."""
     z = np.asarray(z, dtype=np.float64)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"need logits of 2 classes, shape (m, 2), got {z.shape}")
-    return layers.softmax(z)[:, 1], layers.sigmoid(z[:, 1] - z[:, 0])
+    return layers.softmax(z, temperature)[:, 1], layers.sigmoid((z[:, 1] - z[:, 0]) / temperature)
 
 
 @dataclass(frozen=True)
 class LineCurves:
-    """Along a line through the data: position ``t`` (m,), the points (m, n_in), the softmax
-    probability of class 1 and sigmoid(z_1 - z_0) there (both (m,))."""
+    """Along a line through the data: position ``t`` (m,), the points (m, n_in), the network's
+    logits there (m, 2), and at temperature ``temperature`` the softmax probability of class 1
+    and sigmoid((z_1 - z_0) / T) (both (m,))."""
 
     t: np.ndarray
     points: np.ndarray
     softmax_p1: np.ndarray
     sigmoid_diff: np.ndarray
+    logits: np.ndarray
+    temperature: float = 1.0
+
+    def at(self, temperature: float) -> LineCurves:
+        """The same line at another temperature (no network needed: the logits are kept)."""
+        p1, sig = logistic_check(self.logits, temperature)
+        return LineCurves(self.t, self.points, p1, sig, self.logits, temperature)
 
 
 def line_through(X: np.ndarray, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +86,28 @@ def line_through(X: np.ndarray, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     return t, mean + t[:, None] * axis
 
 
-def curves_along(net: MLP, X: np.ndarray, n: int = 200) -> LineCurves:
+def curves_along(
+    net: MLP, X: np.ndarray, n: int = LINE_POINTS, temperature: float = 1.0
+) -> LineCurves:
     """The two curves of "C = 2 is logistic regression" on a line through X (eval mode)."""
     if net.n_classes != 2:
         raise ValueError(f"the network has {net.n_classes} classes; this needs 2")
     t, points = line_through(X, n)
-    p1, sig = logistic_check(net.logits(points.astype(net.dtype)))
-    return LineCurves(t=t, points=points, softmax_p1=p1, sigmoid_diff=sig)
+    logits = np.asarray(net.logits(points.astype(net.dtype)), dtype=np.float64)
+    p1, sig = logistic_check(logits, temperature)
+    return LineCurves(t, points, p1, sig, logits, temperature)
+
+
+@probe("softmax_line", seconds=LINE_INTERVAL_S)
+def softmax_line(ctx: ProbeContext, n: int = LINE_POINTS) -> tuple[tuple[str, LineCurves], ...]:
+    """Per live network ``(run name, curves)`` along the line through the training data (at
+    T = 1; :meth:`LineCurves.at` gives any other T). Empty unless the network has 2 classes."""
+    out = []
+    for r in ctx.runs:
+        if r.diverged_step is None and r.net.n_classes == 2:
+            with np.errstate(all="ignore"):
+                c = curves_along(r.net, ctx.data.X_train, n)
+            parts = (c.t, c.points, c.softmax_p1, c.sigmoid_diff, c.logits)
+            t, points, p1, sig, logits = (frozen(a) for a in parts)
+            out.append((r.name, LineCurves(t, points, p1, sig, logits)))
+    return tuple(out)

@@ -105,7 +105,7 @@ class TrainConfig:
         (32, 32, 32, 32),
         kind="widths",
         label="hidden layers",
-        help="hidden widths, e.g. 64,64 (0: none)",
+        help='hidden widths, e.g. 64,64 (0 or "": none, softmax regression)',
         sampled=(
             Sampled("width", "8:128:int", "width of every hidden layer, e.g. 16:128:int", rank=4),
             Sampled("layers", "1:4:int", "number of hidden layers, e.g. 1:4:int", rank=5),

@@ -237,9 +237,9 @@ class ProbeRunner:
 def decision_grid(
     ctx: ProbeContext, points: int = GRID_POINTS, margin: float = GRID_MARGIN
 ) -> tuple[GridResult, ...]:
-    """Eval-mode probabilities of every live network on a ``points`` x ``points`` grid over the
-    2-D data (training and validation, ``margin`` beyond it): the decision regions. Empty for
-    data with more than two features."""
+    """Eval-mode logits of every live network on a ``points`` x ``points`` grid over the 2-D
+    data (training and validation, ``margin`` beyond it): the decision regions, at any softmax
+    temperature (:meth:`GridResult.proba`). Empty for data with more than two features."""
     data = ctx.data
     if data.n_features != 2:
         return ()
@@ -254,8 +254,8 @@ def decision_grid(
         if r.diverged_step is not None:
             continue
         with np.errstate(all="ignore"):
-            proba = r.net.predict_proba(pts).reshape(len(ys), len(xs), -1)
-        out.append(GridResult(r.name, frozen(xs), frozen(ys), frozen(proba)))
+            logits = r.net.logits(pts).reshape(len(ys), len(xs), -1)
+        out.append(GridResult(r.name, frozen(xs), frozen(ys), frozen(logits)))
     return tuple(out)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bnviz.nn import layers
 from bnviz.nn.network import MLP
 from bnviz.train import stats
 
@@ -108,14 +109,20 @@ class EvalResult:
 
 @dataclass(frozen=True)
 class GridResult:
-    """Eval-mode probabilities of network ``run`` on a regular 2-D grid, for the decision
-    regions: ``proba`` has shape (ny, nx, C) over ``x`` (nx,) and ``y`` (ny,) in standardized
-    units."""
+    """Eval-mode logits of network ``run`` on a regular 2-D grid, for the decision regions:
+    ``logits`` has shape (ny, nx, C) over ``x`` (nx,) and ``y`` (ny,) in standardized units.
+
+    Logits rather than probabilities, so a view can apply a softmax temperature itself without
+    asking the training process again (:meth:`proba`)."""
 
     run: str
     x: np.ndarray
     y: np.ndarray
-    proba: np.ndarray
+    logits: np.ndarray
+
+    def proba(self, temperature: float = 1.0) -> np.ndarray:
+        """softmax(logits / T) over the grid, (ny, nx, C), float64; T = 1 is the network's."""
+        return layers.softmax(np.asarray(self.logits, dtype=np.float64), temperature)
 
 
 @dataclass(frozen=True)

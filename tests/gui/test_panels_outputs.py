@@ -204,8 +204,8 @@ def test_regions_image_matches_the_grid(qtbot):
     grid = next(g for g in frame.probes[REGIONS] if g.run == "bn")
     XS, YS = grid.x, grid.y
     assert img.shape == (len(YS), len(XS), 3)
-    cls = grid.proba.argmax(axis=-1)
-    sure = grid.proba.max(axis=-1) > 0.99
+    cls = grid.proba().argmax(axis=-1)
+    sure = grid.proba().max(axis=-1) > 0.99
     colors = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44)])
     # Sure pixels lean towards their class colour: the class channel order survives blending.
     for k in range(3):
@@ -465,3 +465,106 @@ def test_the_scatter_draws_a_fixed_capped_subset_of_a_large_training_set(qtbot):
     np.testing.assert_array_equal(panel.points.data["data"].astype(np.intp), first)
     np.testing.assert_array_equal(first, plotted_indices(len(data.X_train)))
     np.testing.assert_allclose(panel.points.data["x"], data.X_train[first, 0])
+
+
+# -- softmax explained: temperature, hardmax, per-class maps, C = 2, no hidden layer -----------
+def test_temperature_sharpens_or_flattens_the_bars_and_keeps_the_argmax(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    frame = feed.frame(steps=60)
+    panel.render(frame)
+    z = np.asarray(_snap(frame, "bn").evaluation.val_logits[0], dtype=np.float64)
+    a1 = panel.bars["a"].opts["height"].copy()
+    k = int(np.argmax(z))
+    np.testing.assert_array_equal(panel.bars["hardmax"].opts["height"], np.eye(len(z))[k])
+    assert "at T = 1: the loss trained on" in panel.notes.loss_label.text()
+    panel.set_temperature(0.1)
+    sharp = panel.bars["a"].opts["height"].copy()
+    panel.temperature.slider.setValue(panel.temperature.slider.maximum())  # T = 20
+    assert panel.temperature.temperature == pytest.approx(20.0)
+    flat = panel.bars["a"].opts["height"].copy()
+    assert sharp[k] > a1[k] > flat[k]  # the top probability sharpens / flattens
+    assert np.ptp(flat) < np.ptp(a1) < np.ptp(sharp)
+    for a in (sharp, flat):
+        assert int(np.argmax(a)) == k and a.sum() == pytest.approx(1.0)
+    # a = softmax(z / T), from the formula itself
+    np.testing.assert_allclose(flat, np.exp(z / 20) / np.exp(z / 20).sum(), rtol=1e-9)
+    y = int(feed.t.data.y_val[0])
+    assert f"-log a_y = {-np.log(flat[y]):.4g} at T = 20" in panel.notes.loss_label.text()
+    assert "argmax unchanged" in panel.notes.loss_label.text()
+    np.testing.assert_array_equal(panel.bars["hardmax"].opts["height"], np.eye(len(z))[k])
+
+
+def test_temperature_redraws_the_regions_but_not_their_borders(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.render(feed.frame(steps=60))
+    base = panel.region_proba.copy()
+    img = panel.regions.image.copy()
+    for T in (0.05, 0.5, 5.0, 20.0):
+        panel.set_temperature(T)
+        np.testing.assert_array_equal(panel.region_proba.argmax(-1), base.argmax(-1))
+        assert "same borders" in panel.left_plot.titleLabel.text
+    # flatter at T = 20: every pixel's top probability nearer chance, so the colours paler
+    assert (panel.region_proba.max(-1) <= base.max(-1) + 1e-12).all()
+    assert panel.regions.image.astype(int).sum() > img.astype(int).sum()
+
+
+def test_per_class_maps_hold_each_class_probability(qtbot):
+    feed = Feed(dataset="blobs", n_classes=4)
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    assert not panel.per_class.isChecked() and panel.maps not in panel.export_items()
+    panel.per_class.setChecked(True)
+    panel.render(feed.frame())
+    panel.set_temperature(3.0)
+    assert len(panel.maps.images) == 4 and panel.maps in panel.export_items()
+    maps = np.stack([im.image for im in panel.maps.images], axis=-1)
+    assert maps.shape == (GRID_POINTS, GRID_POINTS, 4)
+    np.testing.assert_allclose(maps.sum(axis=-1), 1.0, rtol=1e-9)
+    np.testing.assert_array_equal(maps.argmax(-1), panel.region_proba.argmax(-1))
+    assert all(tuple(im.levels) == (0.0, 1.0) for im in panel.maps.images)
+    panel.per_class.setChecked(False)
+    assert panel.maps not in panel.export_items()
+
+
+def test_two_classes_show_softmax_equals_the_sigmoid_of_the_logit_difference(qtbot):
+    from bnviz.gui.panels.softmax import LINE
+
+    feed = Feed(dataset="moons", n_classes=2)
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    assert LINE in panel.probe_requests()
+    frame = feed.frame()
+    frame.probes.update(feed.probes.collect([LINE], ProbeContext(feed.t), 0.0)[0])
+    panel.render(frame)
+    for T in (1.0, 0.2):
+        panel.set_temperature(T)
+        z = np.asarray(_snap(frame, "bn").evaluation.val_logits[0], dtype=np.float64)
+        a1, sig = panel.logistic
+        assert a1 == pytest.approx(sig, abs=1e-9)
+        assert a1 == pytest.approx(1 / (1 + np.exp(-(z[1] - z[0]) / T)), abs=1e-12)
+        assert f"a_1 = {a1:.10f}" in panel.notes.logistic_label.text()
+        c = panel.curves.curves
+        assert c.temperature == T and len(c.t) > 10
+        np.testing.assert_allclose(c.softmax_p1, c.sigmoid_diff, atol=1e-9)
+        np.testing.assert_allclose(panel.curves.softmax.yData, c.softmax_p1)
+    assert len(panel.line.xData) == 2  # the line the curves run along, on the map
+    assert panel.curves.plot in panel.export_items()
+    three = Feed()
+    panel.set_dataset(three.t.data)
+    panel.render(three.frame())
+    assert panel.logistic is None and not panel.notes.logistic_label.isVisible()
+    assert panel.curves.plot not in panel.export_items() and LINE not in panel.probe_requests()
+
+
+def test_no_hidden_layer_softmax_regression_on_4_blobs(qtbot):
+    feed = Feed(dataset="blobs", n_classes=4, hidden=(), compare=False)
+    panel = _panel(qtbot, SoftmaxPanel, feed)
+    panel.per_class.setChecked(True)
+    panel.render(feed.frame(steps=200))
+    grid = next(iter(feed.probes.collect([REGIONS], ProbeContext(feed.t), 0.0)[0].values()))[0]
+    # softmax regression: z is affine in x, so the logits on the grid are a plane per class
+    z = np.asarray(grid.logits, dtype=np.float64)
+    np.testing.assert_allclose(np.diff(z, 2, axis=1), 0, atol=1e-4)
+    np.testing.assert_allclose(np.diff(z, 2, axis=0), 0, atol=1e-4)
+    assert panel.regions.image.shape == (GRID_POINTS, GRID_POINTS, 3)
+    assert len(panel.bars["a"].opts["height"]) == 4 and "predicted" in panel.status.text()

@@ -11,9 +11,14 @@ from bnviz.lessons.softmax_explained import (
     hardmax,
     line_through,
     logistic_check,
+    logit_cross_entropy,
+    softmax_line,
 )
 from bnviz.nn import layers
 from bnviz.nn.network import MLP
+from bnviz.train.config import TrainConfig
+from bnviz.train.probes import ProbeContext
+from bnviz.train.trainer import Trainer
 
 
 def test_hardmax_is_the_limit_of_softmax_at_low_temperature():
@@ -59,3 +64,44 @@ def test_no_hidden_layer_and_two_classes_is_logistic_regression():
     W, b = net.params["W1"], net.params["b1"]
     w, b0 = W[1] - W[0], b[1] - b[0]
     np.testing.assert_allclose(net.predict_proba(X)[:, 1], layers.sigmoid(X @ w + b0), atol=1e-12)
+
+
+def test_cross_entropy_of_logits_at_a_temperature():
+    z = np.array([2.0, -1.0, 0.5])
+    for T in (0.3, 1.0, 4.0):
+        a = np.exp(z / T) / np.exp(z / T).sum()
+        assert logit_cross_entropy(z, 2, T) == pytest.approx(-np.log(a[2]), rel=1e-12)
+    # a sure, wrong example at a small T: a_y underflows to 0, the loss stays finite
+    z = np.array([0.0, 50.0])
+    assert cross_entropy(layers.softmax(z, 0.05), 0) == float("inf")
+    assert logit_cross_entropy(z, 0, 0.05) == pytest.approx(1000.0)
+
+
+def test_logistic_identity_holds_at_every_temperature():
+    z = np.random.default_rng(3).standard_normal((40, 2)) * 5
+    for T in (0.05, 1.0, 20.0):
+        p1, sig = logistic_check(z, T)
+        np.testing.assert_allclose(p1, sig, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(p1, 1 / (1 + np.exp(-(z[:, 1] - z[:, 0]) / T)), atol=1e-12)
+
+
+def test_curves_keep_their_logits_so_any_temperature_needs_no_network():
+    X = np.random.default_rng(1).standard_normal((30, 2))
+    net = MLP([2, 2], seed=0, dtype=np.float64)
+    c = curves_along(net, X, n=16)
+    hot = c.at(5.0)
+    np.testing.assert_allclose(hot.softmax_p1, curves_along(net, X, 16, 5.0).softmax_p1)
+    assert hot.temperature == 5.0 and np.ptp(hot.softmax_p1) < np.ptp(c.softmax_p1)
+
+
+def test_softmax_line_probe_runs_only_for_two_classes():
+    two = Trainer(
+        TrainConfig(dataset="moons", n_classes=2, n_samples=200, hidden=(8,), compare=True)
+    )
+    two.run(3)
+    (run, c), _ = softmax_line(ProbeContext(two), n=32)
+    assert run == "bn" and c.logits.shape == (32, 2) and not c.logits.flags.writeable
+    np.testing.assert_allclose(c.softmax_p1, c.sigmoid_diff, atol=1e-9)
+    np.testing.assert_allclose(c.logits, two.runs[0].net.logits(c.points), rtol=1e-5)
+    three = Trainer(TrainConfig(n_samples=200, hidden=(8,), n_classes=3))
+    assert softmax_line(ProbeContext(three)) == ()

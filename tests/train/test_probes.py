@@ -71,8 +71,12 @@ def test_decision_grid_covers_the_data_for_every_live_network():
     grids = probes.decision_grid(ProbeContext(t), points=9)
     assert [g.run for g in grids] == ["bn", "plain"]
     g = grids[0]
-    assert g.proba.shape == (9, 9, 3) and not g.proba.flags.writeable
-    np.testing.assert_allclose(g.proba.sum(axis=2), 1, rtol=1e-5)
+    assert g.logits.shape == (9, 9, 3) and not g.logits.flags.writeable
+    pts = np.column_stack([np.tile(g.x, 9), np.repeat(g.y, 9)])
+    expected = t.runs[0].net.predict_proba(pts).reshape(9, 9, 3)
+    np.testing.assert_allclose(g.proba(), expected, rtol=1e-5)
+    np.testing.assert_allclose(g.proba(0.1).sum(axis=2), 1, rtol=1e-12)
+    np.testing.assert_array_equal(g.proba(0.1).argmax(axis=2), g.proba(10.0).argmax(axis=2))
     X = np.vstack([t.data.X_train, t.data.X_val])
     assert g.x[0] < X[:, 0].min() and g.y[-1] > X[:, 1].max()
     digits = Trainer(TrainConfig(dataset="digits", hidden=(8,)))

@@ -1,82 +1,44 @@
 """The softmax layer at work: decision regions, and z -> t = e^z -> a = t / sum(t) for one example.
 
 For 2-D data the left plot shows the eval-mode decision regions (colour = argmax class, pale =
-unsure) under the training points; clicking a point selects it. For images it shows the chosen
-validation example instead, and for other data there is no left plot. The bars on the right
-follow one example through the output layer, with its true class outlined.
+unsure) under the training points; clicking a point selects it, and "per class" adds one map of
+a_c per class beside it. For images it shows the chosen validation example instead, and for
+other data there is no left plot. The bars on the right follow one example through the output
+layer, with its true class outlined, hardmax beside softmax. The temperature slider re-draws
+bars and maps with softmax(z / T): the probabilities sharpen or flatten, the argmax stays. With
+two classes, a_1 = sigmoid(z_1 - z_0) is shown for the example and along a line through the data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout
 
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
-from bnviz.gui.panels._view import cache_axes, eval_key
+from bnviz.gui.panels._view import eval_key
 from bnviz.gui.panels.run_picker import RunPicker
-from bnviz.nn.layers import softmax
+from bnviz.gui.panels.softmax_bars import SoftmaxBars, TemperatureSlider, softmax_steps
+from bnviz.gui.panels.softmax_logistic import LogisticCurves
+from bnviz.gui.panels.softmax_maps import MAX_POINTS, ClassMaps, RegionsPlot, plotted_indices
+from bnviz.gui.panels.softmax_notes import WAITING, ExampleNotes
+from bnviz.lessons import softmax_explained  # registers the "softmax_line" probe
 from bnviz.train import probes
 from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
 
-# Region colour = white blended towards the class colour by how sure the net is; capped below 1
-# so the class-coloured training points stay visible on top of their own region.
-REGION_STRENGTH = 0.6
-CLASS_RGB = np.array(style.CLASS_COLORS, dtype=np.float32)
-WHITE = np.float32(255.0)
-BAR_WIDTH = 0.7
+__all__ = [
+    "GRID_POINTS", "MAX_POINTS", "REGIONS", "SoftmaxPanel", "plotted_indices", "softmax_steps",
+]  # fmt: skip
+
 LEFT_STRETCH = 3  # the regions/image column against the bars' 2
-TRUE_PEN = pg.mkPen("k", width=3)
-OTHER_PEN = pg.mkPen((90, 90, 90), width=0.5)
-GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
-# At most this many training points are drawn: a fixed random subset (seeded, so points do not
-# jump between frames or runs), which keeps the scatter's paint cost independent of the data size.
-MAX_POINTS = 3000
-POINTS_SEED = 0
+MAPS_STRETCH = 1  # the per-class maps' column (narrow: the maps are small multiples)
+LOGISTIC_STRETCH = 1  # the C = 2 curves' row against the 3 rows above it
 GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
-
-
-def softmax_steps(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(t, a)`` for logits ``z`` (C,): the bars ``t = e^(z - max z)`` and ``a = t / sum(t)``.
-
-    t is drawn shifted by max z, as the softmax computes it: the shift cancels in ``a`` but keeps
-    e^z finite. ``t = a / max(a)`` because the largest logit's t is e^0 = 1.
-    """
-    a = softmax(np.asarray(z, dtype=np.float64))
-    return a / a.max(), a
-
-
-def plotted_indices(n: int, limit: int = MAX_POINTS) -> np.ndarray:
-    """The rows of an ``n``-row training set that are drawn: all of them up to ``limit``, else
-    a fixed random subset of ``limit`` rows (the same for every call), in ascending order."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(POINTS_SEED).choice(n, limit, replace=False))
-
-
-def region_rgb(proba: np.ndarray) -> np.ndarray:
-    """(ny, nx, C) probabilities -> (ny, nx, 3) uint8: argmax class colour, white at chance."""
-    C = proba.shape[-1]
-    cls = proba.argmax(axis=-1)
-    top = np.take_along_axis(proba, cls[..., None], axis=-1)[..., 0]
-    sure = np.clip((top - 1.0 / C) / (1.0 - 1.0 / C), 0.0, 1.0) * REGION_STRENGTH
-    sure = np.nan_to_num(sure, nan=0.0)[..., None].astype(np.float32)
-    rgb = WHITE + (CLASS_RGB[cls % len(CLASS_RGB)] - WHITE) * sure
-    return rgb.astype(np.uint8)
-
-
-def _dark_axes(plot: pg.PlotItem) -> None:
-    for name in ("left", "bottom"):
-        ax = plot.getAxis(name)
-        ax.setPen("k")
-        ax.setTextPen("k")
-
-
+LINE = probes.request("softmax_line")
 PROBE_PREFIX = "validation example #"
 
 
@@ -93,18 +55,23 @@ class SoftmaxPanel(Panel):
         self._frame: Frame | None = None
         self._grids: dict[str, GridResult] = {}
         self._grids_seen: object = None
-        self._shown_grid: GridResult | None = None
+        self._lines: dict[str, softmax_explained.LineCurves] = {}
+        self._lines_seen: object = None
+        self._shown_grid: tuple | None = None
+        self._shown_line: tuple | None = None
         self._shown_examples = 0
         self._shown_bars: tuple | None = None
+        self.region_proba: np.ndarray | None = None  # what the maps show: softmax(z / T)
         self._build_controls()
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
         self._build_plots()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addLayout(self._controls)
-        layout.addWidget(self.status)
-        layout.addWidget(self.view)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.view, 1)
 
     # -- construction --------------------------------------------------------------------------
     def _build_controls(self) -> None:
@@ -121,118 +88,89 @@ class SoftmaxPanel(Panel):
             "the softmax probabilities a = t / sum(t) are drawn on the right."
         )
         self.probe.valueChanged.connect(self.select_validation_example)
-        self.status = QLabel("waiting for the first evaluation")
-        self.status.setToolTip(
-            "The prediction is argmax a, the class with the largest softmax probability."
+        self.temperature = TemperatureSlider()
+        self.temperature.temperature_changed.connect(self._temperature_changed)
+        self.per_class = QCheckBox("per class")
+        self.per_class.setToolTip(
+            "Beside the argmax map, one map per class of its probability a_c (0 to 1)."
         )
+        self.per_class.toggled.connect(self._show_maps)
+        self.logistic_box = QCheckBox("C = 2 curves")
+        self.logistic_box.setChecked(True)
+        self.logistic_box.setToolTip(
+            "2 classes: softmax a_1 and sigmoid(z_1 - z_0) along a line through the data, one "
+            "on top of the other (uncheck to give the plots above more room)."
+        )
+        self.logistic_box.toggled.connect(self._toggle_curves)
+        self.notes = ExampleNotes()
+        self.status = self.notes.status  # the tests read the panel's status line
         self._controls = QHBoxLayout()
         self._controls.addWidget(self.net_combo)
         self._controls.addWidget(self.probe)
-        self._controls.addStretch(1)
+        self._controls.addWidget(self.temperature, 1)
+        self._controls.addWidget(self.per_class)
+        self._controls.addWidget(self.logistic_box)
 
     def _build_plots(self) -> None:
-        self.left_plot = pg.PlotItem()
-        self.left_plot.setAspectLocked(True)
-        self.left_plot.setToolTip(
-            "Decision regions in eval mode (BN uses its running mean and variance): each "
-            "pixel has the colour of argmax a, paler where the top probability is near chance."
-        )
-        _dark_axes(self.left_plot)
-        self.regions = pg.ImageItem(axisOrder="row-major")
-        self.regions.setZValue(-10)
-        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen((30, 30, 30), width=0.8))
+        self.left_plot = RegionsPlot()
+        lp = self.left_plot  # the tests and the selection code reach its items by these names
+        self.regions, self.points, self.marker, self.digit, self.line = (
+            lp.regions, lp.points, lp.marker, lp.digit, lp.line
+        )  # fmt: skip
         self.points.sigClicked.connect(self._on_points_clicked)
-        self.points.setToolTip("Click a training point to follow it through the softmax.")
-        self.marker = pg.ScatterPlotItem(
-            size=18, symbol="o", brush=None, pen=pg.mkPen("k", width=2.5)
-        )
-        self.digit = pg.ImageItem(axisOrder="row-major")
-        self.digit.setLookupTable(GREY_LUT)
-        for item in (self.regions, self.points, self.marker, self.digit):
-            self.left_plot.addItem(item)
         self.view.addItem(self.left_plot, row=0, col=0, rowspan=3)
         self._left_shown = True
+        self.maps = ClassMaps([], [])
+        self._maps_shown = False
+        self.bars_view = SoftmaxBars(self.view.ci, col=2)
+        self.bars = self.bars_view.bars
+        self.z_plot, self.t_plot, self.a_plot = (
+            self.bars_view.z_plot, self.bars_view.t_plot, self.bars_view.a_plot
+        )  # fmt: skip
+        self.curves = LogisticCurves()
+        self._curves_shown = False
+        self._set_stretch()
 
-        self.z_plot = self.view.addPlot(row=0, col=1)
-        self.t_plot = self.view.addPlot(row=1, col=1)
-        self.a_plot = self.view.addPlot(row=2, col=1)
-        self.z_plot.setLabel("left", "z (logits)")
-        self.t_plot.setLabel("left", "t = e^z (scaled)")
-        self.a_plot.setLabel("left", "a = t / sum(t)")
-        self.a_plot.setLabel("bottom", "class")
-        self.a_plot.getAxis("bottom").setToolTip("The true class's bars have a black outline.")
-        self.t_plot.getAxis("left").setToolTip(
-            "t = e^(z - max z): shifting every z by the same amount leaves a = t / sum(t) "
-            "unchanged and keeps e^z from overflowing, so the largest t is 1."
-        )
-        self.a_plot.getAxis("left").setToolTip(
-            "a = t / sum(t), t = e^z: the softmax probabilities; they sum to 1."
-        )
-        self.z_plot.getAxis("left").setToolTip("z: the output layer's scores, one per class.")
-        self.bars = {}
-        for name, plot in (("z", self.z_plot), ("t", self.t_plot), ("a", self.a_plot)):
-            _dark_axes(plot)
-            plot.getAxis("left").setWidth(48)
-            plot.getAxis("left").enableAutoSIPrefix(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
-            plot.addItem(bars)
-            self.bars[name] = bars
-        self.z_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((0, 0, 0), width=1)))
-        for plot in (self.t_plot, self.a_plot):
-            plot.setYRange(0.0, 1.08, padding=0)
-            plot.enableAutoRange(axis="y", enable=False)
-        self.view.ci.layout.setColumnStretchFactor(0, LEFT_STRETCH)
-        self.view.ci.layout.setColumnStretchFactor(1, 2)
-        for plot in (self.left_plot, self.z_plot, self.t_plot, self.a_plot):
-            cache_axes(plot)
+    def _set_stretch(self) -> None:
+        # An empty column keeps its stretch share: give it none, or the bars sit off to one side.
+        grid = self.view.ci.layout
+        grid.setColumnStretchFactor(0, LEFT_STRETCH if self._left_shown else 0)
+        grid.setColumnStretchFactor(1, MAPS_STRETCH if self._maps_shown else 0)
+        grid.setColumnStretchFactor(2, 2)
+        for row in range(3):
+            grid.setRowStretchFactor(row, 1)
+        grid.setRowStretchFactor(3, LOGISTIC_STRETCH if self._curves_shown else 0)
 
     # -- Panel ---------------------------------------------------------------------------------
     def set_dataset(self, data: Dataset) -> None:
         """New data: new points, class ticks and bar colours; forget regions and selection."""
         self.data = data
         self._grids.clear()
-        self._grids_seen = None
-        self._shown_grid = None
-        self._shown_bars = None
+        self._lines.clear()
+        self._grids_seen = self._lines_seen = None
+        self._shown_grid = self._shown_line = self._shown_bars = None
         self._frame = None
-        self.regions.clear()
+        self.region_proba = None
         C = data.n_classes
         colors = [style.CLASS_COLORS[c % len(style.CLASS_COLORS)] for c in range(C)]
-        every = max(1, -(-C // 4))  # at most ~4 labels: the bar plots are narrow
-        ticks = [
-            [(c, data.class_names[c]) for c in range(0, C, every)],
-            [(c, "") for c in range(C)],
-        ]
-        for name, bars in self.bars.items():
-            bars.setOpts(x=np.arange(C), height=np.zeros(C), brushes=colors, pens=[OTHER_PEN] * C)
-            plot = {"z": self.z_plot, "t": self.t_plot, "a": self.a_plot}[name]
-            plot.getAxis("bottom").setTicks(ticks)
-            plot.setXRange(-0.6, C - 0.4, padding=0)
+        names = list(data.class_names)
+        self.bars_view.set_classes(names, colors)
         planar = data.n_features == 2
-        self.left_plot.enableAutoRange()
-        images = data.image_shape is not None
-        self._show_left(planar or images)
-        self.regions.setVisible(planar)
-        self.points.setVisible(planar)
-        self.digit.setVisible(images)
-        self.marker.setData([], [])  # a 2-D set's ring must not stay on a digit's image
-        self.marker.setVisible(planar)
-        for name in ("left", "bottom"):
-            self.left_plot.showAxis(name, not images)  # pixel numbers would mean nothing
+        self.left_plot.set_dataset(data, colors)
         if planar:
-            idx = plotted_indices(len(data.X_train))
-            X, y = data.X_train[idx], data.y_train[idx]
-            brushes = [pg.mkBrush(c) for c in colors]
-            self.points.setData(x=X[:, 0], y=X[:, 1], data=idx, brush=[brushes[k] for k in y])
-            self.left_plot.setTitle("regions: argmax a (pale = unsure)", color="k")
-            self.left_plot.invertY(False)
-        else:
-            self.points.setData([], [])
-        if images:
-            raw = data.raw(data.X_train)
-            self._digit_levels = (float(raw.min()), float(raw.max()))
+            self.left_plot.set_temperature(self.temperature.temperature)
+        if self._maps_shown:
+            self.view.removeItem(self.maps)
+            self._maps_shown = False
+        self.maps = ClassMaps(names if planar else [], colors if planar else [])
+        self.per_class.setVisible(planar)
+        self.curves.set_color(colors[-1])
+        self.curves.show(None, 1.0)
+        self.notes.set_classes(C)
+        self._show_left(planar or data.image_shape is not None)
+        self._show_maps()
+        self.logistic_box.setVisible(C == 2)
+        self._show_curves(C == 2 and self.logistic_box.isChecked())
         self.probe.blockSignals(True)
         self.probe.setRange(0, 0)  # until a snapshot says how many examples have logits
         self.probe.blockSignals(False)
@@ -240,12 +178,13 @@ class SoftmaxPanel(Panel):
         self.source, self.index = "val", 0
         self._show_source()
         self._update_selection_view()
-        self.status.setText("waiting for the first evaluation")
 
     def probe_requests(self) -> tuple[ProbeRequest, ...]:
-        """The decision regions, for 2-D data."""
-        planar = self.data is not None and self.data.n_features == 2
-        return (REGIONS,) if planar else ()
+        """The decision regions for 2-D data; the line of "C = 2 is logistic regression"."""
+        if self.data is None:
+            return ()
+        planar = (REGIONS,) if self.data.n_features == 2 else ()
+        return planar + ((LINE,) if self.data.n_classes == 2 else ())
 
     def render(self, frame: Frame) -> None:
         self._frame = frame
@@ -255,6 +194,10 @@ class SoftmaxPanel(Panel):
             self._grids_seen = grids
             for grid in grids:
                 self._grids[grid.run] = grid
+        lines = frame.probes.get(LINE)
+        if lines is not None and lines is not self._lines_seen:
+            self._lines_seen = lines
+            self._lines.update(lines)
         if frame.snapshots and frame.snapshots[0].shown_examples != self._shown_examples:
             self._set_shown_examples(frame.snapshots[0].shown_examples)
         self._redraw()
@@ -270,9 +213,12 @@ class SoftmaxPanel(Panel):
 
     def export_items(self) -> list:
         items = [self.z_plot, self.t_plot, self.a_plot]
-        return [self.left_plot, *items] if self._left_shown else items
+        left = [self.left_plot] if self._left_shown else []
+        maps = [self.maps] if self._maps_shown else []
+        curves = [self.curves.plot] if self._curves_shown else []
+        return [*left, *maps, *items, *curves]
 
-    # -- selection (view -> model) -------------------------------------------------------------
+    # -- selection and temperature (view -> model) ---------------------------------------------
     def select_training_example(self, i: int) -> None:
         """Follow training example ``i`` (what clicking its point does)."""
         self.source, self.index = "train", int(i)
@@ -289,6 +235,16 @@ class SoftmaxPanel(Panel):
             self.probe.blockSignals(False)
         self._show_source()
         self._update_selection_view()
+        self._redraw()
+
+    def set_temperature(self, temperature: float) -> None:
+        """Show softmax(z / T) (what the slider does); T in 0.05..20."""
+        self.temperature.set_temperature(temperature)
+
+    def _temperature_changed(self, temperature: float) -> None:
+        self.bars_view.set_temperature_label(temperature)
+        if self.data is not None and self.data.n_features == 2:
+            self.left_plot.set_temperature(temperature)
         self._redraw()
 
     def _show_source(self) -> None:
@@ -310,73 +266,78 @@ class SoftmaxPanel(Panel):
         snap = self._snapshot()
         if snap is None or self.data is None:
             return
-        self._draw_regions(snap)
+        T = self.temperature.temperature
+        self._draw_regions(snap, T)
+        self._draw_line(snap, T)
         ev = snap.evaluation
         if snap.diverged:
             self._shown_bars = None
             self._set_bars(None)
-            self.status.setText(
+            self.notes.say(
                 f"{style.run_label(snap.run, snap.batchnorm)} diverged at step "
                 f"{snap.diverged_step}: its outputs are no longer finite"
             )
             return
         if ev is None:
             self._set_bars(None)
-            self.status.setText("waiting for the first evaluation")
+            self.notes.say(WAITING)
             return
-        shown = (eval_key(ev), snap.run, self.source, self.index)
+        shown = (eval_key(ev), snap.run, self.source, self.index, T)
         if shown == self._shown_bars:
             return
         self._shown_bars = shown
         logits = ev.train_logits if self.source == "train" else ev.val_logits
         if self.index >= len(logits):
             self._set_bars(None)
-            self.status.setText(
+            self.notes.say(
                 f"logits are kept for the first {len(logits)} examples only; pick another"
             )
             return
         self._set_bars(np.asarray(logits[self.index], dtype=np.float64))
 
-    def _draw_regions(self, snap: Snapshot) -> None:
+    def _draw_regions(self, snap: Snapshot, T: float) -> None:
         if not self.regions.isVisible():
             return
         grid = None if snap.diverged else self._grids.get(snap.run)
-        if grid is self._shown_grid:
+        # Identity, not ==: the grids hold arrays (and a new grid may reuse a freed one's id).
+        shown = self._shown_grid
+        if shown is not None and shown[0] is grid and shown[1:] == (T, self._maps_shown):
             return
-        self._shown_grid = grid
-        if grid is None:
-            self.regions.clear()
+        self._shown_grid = (grid, T, self._maps_shown)
+        self.region_proba = None if grid is None else grid.proba(T)
+        self.left_plot.show_regions(grid, self.region_proba)
+        if self._maps_shown:
+            self.maps.show(grid, self.region_proba)
+
+    def _draw_line(self, snap: Snapshot, T: float) -> None:
+        if not self._curves_shown:
             return
-        x, y = grid.x, grid.y
-        dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
-        dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
-        self.regions.setImage(region_rgb(grid.proba), autoLevels=False, levels=(0, 255))
-        # Pixel centres sit on the grid points, so the image reaches half a cell beyond them.
-        self.regions.setRect(QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y)))
+        curves = None if snap.diverged else self._lines.get(snap.run)
+        shown = self._shown_line
+        if shown is not None and shown[0] is curves and shown[1] == T:
+            return
+        self._shown_line = (curves, T)
+        self.curves.show(curves, T)
+        if curves is None or curves.points.shape[1] != 2:
+            self.line.setData([], [])
+        else:
+            ends = curves.points[[0, -1]]
+            self.line.setData(ends[:, 0], ends[:, 1])
 
     def _set_bars(self, z: np.ndarray | None) -> None:
-        C = self.data.n_classes
         if z is None:
-            for bars in self.bars.values():
-                bars.setOpts(height=np.zeros(C), pens=[OTHER_PEN] * C)
-            self.z_plot.setYRange(-1.0, 1.0)
+            self.bars_view.clear()
             return
-        t, a = softmax_steps(z)
-        if not self.z_plot.getViewBox().autoRangeEnabled()[1]:
-            self.z_plot.enableAutoRange(axis="y")
+        T = self.temperature.temperature
         true = self._true_class()
-        pens = [TRUE_PEN if c == true else OTHER_PEN for c in range(C)]
-        self.bars["z"].setOpts(height=z, pens=pens)
-        self.bars["t"].setOpts(height=t, pens=pens)
-        self.bars["a"].setOpts(height=a, pens=pens)
-        k = int(np.argmax(a))
-        names = self.data.class_names
+        a = self.bars_view.show(z, T, true)
         which = "training" if self.source == "train" else "validation"
-        verdict = "right" if k == true else "wrong"
-        self.status.setText(
-            f"{which} example #{self.index}: predicted {names[k]} (p={a[k]:.2f}), "
-            f"true {names[true]} — {verdict}"
-        )
+        self.notes.describe(f"{which} example #{self.index}", z, a, true, self.data.class_names, T)
+
+    @property
+    def logistic(self) -> tuple[float, float] | None:
+        """(a_1, sigmoid(z_1 - z_0)) of the example shown at T (2 classes), else None."""
+        return self.notes.logistic
 
     def _true_class(self) -> int:
         y = self.data.y_train if self.source == "train" else self.data.y_val
@@ -395,22 +356,44 @@ class SoftmaxPanel(Panel):
             self.marker.setData([float(X[self.index, 0])], [float(X[self.index, 1])])
         elif data.image_shape is not None:
             img = data.raw(X[self.index]).reshape(data.image_shape)
-            # Row-major images draw row 0 at the bottom; flip so the picture is upright.
-            self.digit.setImage(img[::-1], autoLevels=False, levels=self._digit_levels)
-            h, w = data.image_shape
-            self.digit.setRect(QRectF(0, 0, w, h))  # after setImage: it scales by image size
-            name = data.class_names[
-                int((data.y_train if self.source == "train" else data.y_val)[self.index])
-            ]
-            self.left_plot.setTitle(f"example #{self.index} (true: {name})", color="k")
+            name = data.class_names[self._true_class()]
+            self.left_plot.show_digit(img, f"example #{self.index} (true: {name})")
 
+    # -- which parts are shown -----------------------------------------------------------------
     def _show_left(self, on: bool) -> None:
-        if on == self._left_shown:
-            return
-        self._left_shown = on
-        if on:
-            self.view.addItem(self.left_plot, row=0, col=0, rowspan=3)
-        else:
-            self.view.removeItem(self.left_plot)
-        # An empty column keeps its stretch share: give it none, or the bars sit off to one side.
-        self.view.ci.layout.setColumnStretchFactor(0, LEFT_STRETCH if on else 0)
+        if on != self._left_shown:
+            self._left_shown = on
+            if on:
+                self.view.addItem(self.left_plot, row=0, col=0, rowspan=3)
+            else:
+                self.view.removeItem(self.left_plot)
+        self._set_stretch()
+
+    def _show_maps(self, *_args) -> None:
+        """The per-class maps, for 2-D data while "per class" is checked."""
+        planar = self.data is not None and self.data.n_features == 2
+        on = planar and self.per_class.isChecked()
+        if on != self._maps_shown:
+            self._maps_shown = on
+            if on:
+                self.view.addItem(self.maps, row=0, col=1, rowspan=3)
+            else:
+                self.view.removeItem(self.maps)
+            self._shown_grid = None
+        self._set_stretch()
+        self._redraw()
+
+    def _toggle_curves(self, on: bool) -> None:
+        self._show_curves(on and self.data is not None and self.data.n_classes == 2)
+        self._redraw()
+
+    def _show_curves(self, on: bool) -> None:
+        """The C = 2 curves, in a row under the rest."""
+        if on != self._curves_shown:
+            self._curves_shown = on
+            if on:
+                self.view.addItem(self.curves.plot, row=3, col=0, colspan=3)
+            else:
+                self.view.removeItem(self.curves.plot)
+            self._shown_line = None
+        self._set_stretch()

@@ -1,0 +1,192 @@
+"""The softmax panel's bars: one example's z, t = e^(z/T) and a = t / sum(t) beside hardmax(z),
+and the temperature slider that re-draws them.
+
+The three bar plots are linked: the same classes on the same x, the true class outlined in all
+of them. Hardmax sits beside softmax in the bottom plot (hollow bars), so the temperature's
+effect reads directly: as T -> 0 the filled bars become the hollow ones, as T grows they flatten
+towards 1/C.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+
+from bnviz.gui.panels._view import cache_axes
+from bnviz.lessons.softmax_explained import hardmax
+from bnviz.nn.layers import softmax
+
+T_MIN, T_MAX = 0.05, 20.0
+T_STEPS = 200  # slider positions over log10(T_MIN)..log10(T_MAX); the middle one is T = 1
+HALF_WIDTH = 0.36  # softmax and hardmax bars side by side in one class slot
+BAR_WIDTH = 0.7
+TRUE_PEN = pg.mkPen("k", width=3)
+OTHER_PEN = pg.mkPen((90, 90, 90), width=0.5)
+HARDMAX_PEN = pg.mkPen((40, 40, 40), width=1.5, style=Qt.PenStyle.DashLine)
+
+
+def softmax_steps(z: np.ndarray, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, a)`` for logits ``z`` (C,): bars ``t = e^((z - max z) / T)`` and ``a = t / sum(t)``.
+
+    t is drawn shifted by max z, as the softmax computes it: the shift cancels in ``a`` but keeps
+    e^z finite. ``t = a / max(a)`` because the largest logit's t is e^0 = 1.
+    """
+    a = softmax(np.asarray(z, dtype=np.float64), temperature)
+    return a / a.max(), a
+
+
+def slider_temperature(position: int) -> float:
+    """Slider position 0..T_STEPS -> T on a log scale from T_MIN to T_MAX (the middle: 1)."""
+    lo, hi = math.log10(T_MIN), math.log10(T_MAX)
+    r = lo + (hi - lo) * position / T_STEPS
+    return 1.0 if abs(r) < 1e-9 else 10.0**r
+
+
+def temperature_position(temperature: float) -> int:
+    """The slider position nearest to ``temperature`` (clipped to T_MIN..T_MAX)."""
+    lo, hi = math.log10(T_MIN), math.log10(T_MAX)
+    r = math.log10(min(max(temperature, T_MIN), T_MAX))
+    return round((r - lo) / (hi - lo) * T_STEPS)
+
+
+class TemperatureSlider(QWidget):
+    """ "T" and a log-scale slider from 0.05 to 20 (default 1), with its value."""
+
+    temperature_changed = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.temperature = 1.0
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, T_STEPS)
+        self.slider.setValue(temperature_position(1.0))
+        self.slider.setMinimumWidth(60)
+        self.slider.setToolTip(
+            "Softmax temperature T (log scale, 0.05 to 20): a = softmax(z / T). Small T "
+            "sharpens the probabilities towards hardmax, large T flattens them towards 1/C; "
+            "argmax a, the prediction, never moves. T = 1 is the network's own softmax."
+        )
+        self.value = QLabel()
+        self.value.setMinimumWidth(52)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("T"))
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.value)
+        self.slider.valueChanged.connect(self._moved)
+        self._show()
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set T exactly (the slider goes to the nearest position without rounding T)."""
+        if not (math.isfinite(temperature) and T_MIN <= temperature <= T_MAX):
+            raise ValueError(f"temperature must be {T_MIN}..{T_MAX}, got {temperature}")
+        self.slider.blockSignals(True)
+        self.slider.setValue(temperature_position(temperature))
+        self.slider.blockSignals(False)
+        self._apply(temperature)
+
+    def _moved(self, position: int) -> None:
+        self._apply(slider_temperature(position))
+
+    def _apply(self, temperature: float) -> None:
+        if temperature != self.temperature:
+            self.temperature = temperature
+            self._show()
+            self.temperature_changed.emit(temperature)
+
+    def _show(self) -> None:
+        self.value.setText(f"= {self.temperature:.3g}")
+
+
+def _dark_axes(plot: pg.PlotItem) -> None:
+    for name in ("left", "bottom"):
+        ax = plot.getAxis(name)
+        ax.setPen("k")
+        ax.setTextPen("k")
+
+
+class SoftmaxBars:
+    """The z, t and a/hardmax bar plots in column ``col`` (rows 0-2) of ``layout``."""
+
+    def __init__(self, layout: pg.GraphicsLayout, col: int) -> None:
+        self.z_plot = layout.addPlot(row=0, col=col)
+        self.t_plot = layout.addPlot(row=1, col=col)
+        self.a_plot = layout.addPlot(row=2, col=col)
+        self.plots = {"z": self.z_plot, "t": self.t_plot, "a": self.a_plot}
+        self.z_plot.setLabel("left", "z (logits)")
+        self.a_plot.setLabel("left", "a = t / sum(t)")
+        self.a_plot.setLabel("bottom", "class")
+        self.a_plot.getAxis("bottom").setToolTip(
+            "The true class's bars have a black outline. Filled: softmax a; dashed, beside "
+            "it: hardmax(z), one-hot at the argmax (softmax's limit as T -> 0)."
+        )
+        self.t_plot.getAxis("left").setToolTip(
+            "t = e^((z - max z) / T): shifting every z by the same amount leaves a = t / sum(t) "
+            "unchanged and keeps e^z from overflowing, so the largest t is 1."
+        )
+        self.a_plot.getAxis("left").setToolTip(
+            "a = t / sum(t): the softmax probabilities, filled; they sum to 1. Dashed: hardmax."
+        )
+        self.z_plot.getAxis("left").setToolTip("z: the output layer's scores, one per class.")
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        for name, plot in (*self.plots.items(), ("hardmax", self.a_plot)):
+            if name != "hardmax":
+                _dark_axes(plot)
+                plot.getAxis("left").setWidth(48)
+                plot.getAxis("left").enableAutoSIPrefix(False)
+                plot.setMouseEnabled(x=False, y=False)
+                plot.hideButtons()
+            width = HALF_WIDTH if name in ("a", "hardmax") else BAR_WIDTH
+            self.bars[name] = pg.BarGraphItem(x=[], height=[], width=width)
+            plot.addItem(self.bars[name])
+        self.z_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((0, 0, 0), width=1)))
+        for plot in (self.t_plot, self.a_plot):
+            plot.setYRange(0.0, 1.08, padding=0)
+            plot.enableAutoRange(axis="y", enable=False)
+        for plot in self.plots.values():
+            cache_axes(plot)
+        self.set_temperature_label(1.0)
+        self.n_classes = 0
+
+    def set_classes(self, names: list[str], colors: list[tuple[int, int, int]]) -> None:
+        """New classes: positions, colours and tick labels; all bars at 0."""
+        C = self.n_classes = len(names)
+        every = max(1, -(-C // 4))  # at most ~4 labels: the bar plots are narrow
+        ticks = [[(c, names[c]) for c in range(0, C, every)], [(c, "") for c in range(C)]]
+        x = np.arange(C, dtype=np.float64)
+        for name, bars in self.bars.items():
+            shift = {"a": -HALF_WIDTH / 2, "hardmax": HALF_WIDTH / 2}.get(name, 0.0)
+            brushes = [None] * C if name == "hardmax" else colors
+            pens = [HARDMAX_PEN] * C if name == "hardmax" else [OTHER_PEN] * C
+            bars.setOpts(x=x + shift, height=np.zeros(C), brushes=brushes, pens=pens)
+        for plot in self.plots.values():
+            plot.getAxis("bottom").setTicks(ticks)
+            plot.setXRange(-0.6, C - 0.4, padding=0)
+
+    def set_temperature_label(self, temperature: float) -> None:
+        label = "t = e^z (scaled)" if temperature == 1.0 else "t = e^(z/T) (scaled)"
+        self.t_plot.setLabel("left", label)
+
+    def clear(self) -> None:
+        C = self.n_classes
+        for name, bars in self.bars.items():
+            bars.setOpts(
+                height=np.zeros(C), pens=[HARDMAX_PEN if name == "hardmax" else OTHER_PEN] * C
+            )
+        self.z_plot.setYRange(-1.0, 1.0)
+
+    def show(self, z: np.ndarray, temperature: float, true: int) -> np.ndarray:
+        """Draw logits ``z`` (C,) of an example of class ``true`` (-1: unknown) at T; returns a."""
+        t, a = softmax_steps(z, temperature)
+        if not self.z_plot.getViewBox().autoRangeEnabled()[1]:
+            self.z_plot.enableAutoRange(axis="y")
+        pens = [TRUE_PEN if c == true else OTHER_PEN for c in range(len(z))]
+        self.bars["z"].setOpts(height=z, pens=pens)
+        self.bars["t"].setOpts(height=t, pens=pens)
+        self.bars["a"].setOpts(height=a, pens=pens)
+        self.bars["hardmax"].setOpts(height=hardmax(z))
+        return a

@@ -1,0 +1,202 @@
+"""The softmax panel's left side: the map over the plane of 2-D data (argmax regions under the
+training points, or the picked digit's image), and the small multiples of the per-class
+probabilities a_c (one map per class, 0..1).
+
+The argmax map shows where each class wins; the per-class maps show how sure the network is
+there: every pixel's a_c sum to 1 over the maps, and with a temperature T (softmax(z / T)) they
+sharpen or flatten while the argmax map's borders stay where they are.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+
+from bnviz.data import Dataset
+from bnviz.gui import style
+from bnviz.gui.panels._view import cache_axes, clip_title
+from bnviz.train.snapshot import GridResult
+
+# Region colour = white blended towards the class colour by how sure the net is; capped below 1
+# so the class-coloured training points stay visible on top of their own region.
+REGION_STRENGTH = 0.6
+CLASS_RGB = np.array(style.CLASS_COLORS, dtype=np.float32)
+WHITE = np.float32(255.0)
+MAP_TITLE_SIZE = "8pt"
+MAP_BACKGROUND = (215, 215, 215)
+MAP_MIN_SIZE = 24.0  # px: small multiples may get small rather than push the bars out of view
+GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
+LINE_PEN = pg.mkPen((0, 0, 0), width=1.5, style=Qt.PenStyle.DashLine)
+# At most this many training points are drawn: a fixed random subset (seeded, so points do not
+# jump between frames or runs), which keeps the scatter's paint cost independent of the data size.
+MAX_POINTS = 3000
+POINTS_SEED = 0
+
+
+def plotted_indices(n: int, limit: int = MAX_POINTS) -> np.ndarray:
+    """The rows of an ``n``-row training set that are drawn: all of them up to ``limit``, else
+    a fixed random subset of ``limit`` rows (the same for every call), in ascending order."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(POINTS_SEED).choice(n, limit, replace=False))
+
+
+def region_rgb(proba: np.ndarray) -> np.ndarray:
+    """(ny, nx, C) probabilities -> (ny, nx, 3) uint8: argmax class colour, white at chance."""
+    C = proba.shape[-1]
+    cls = proba.argmax(axis=-1)
+    top = np.take_along_axis(proba, cls[..., None], axis=-1)[..., 0]
+    sure = np.clip((top - 1.0 / C) / (1.0 - 1.0 / C), 0.0, 1.0) * REGION_STRENGTH
+    sure = np.nan_to_num(sure, nan=0.0)[..., None].astype(np.float32)
+    rgb = WHITE + (CLASS_RGB[cls % len(CLASS_RGB)] - WHITE) * sure
+    return rgb.astype(np.uint8)
+
+
+def grid_rect(grid: GridResult) -> QRectF:
+    """Where a grid's image goes: pixel centres on the grid points, so half a cell beyond them."""
+    x, y = grid.x, grid.y
+    dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
+    dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
+    return QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y))
+
+
+def class_lut(rgb: tuple[int, int, int]) -> np.ndarray:
+    """(256, 3) uint8: white at a_c = 0 to the class's colour at a_c = 1."""
+    s = np.linspace(0.0, 1.0, 256)[:, None]
+    return (255.0 + (np.asarray(rgb, dtype=np.float64) - 255.0) * s).round().astype(np.uint8)
+
+
+def map_shape(n_classes: int) -> tuple[int, int]:
+    """(rows, cols) of the small multiples in their narrow column: up to 3 rows beside the 3
+    rows of bars while that keeps it to 2 columns, else as square as possible."""
+    rows = min(n_classes, 3) if n_classes <= 6 else math.ceil(math.sqrt(n_classes))
+    return rows, math.ceil(n_classes / max(rows, 1))
+
+
+class RegionsPlot(pg.PlotItem):
+    """The argmax regions under the training points (2-D data), the picked example's ring and
+    the dashed line of the C = 2 curves; or the picked example's image (digits)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAspectLocked(True)
+        self.setToolTip(
+            "Decision regions in eval mode (BN uses its running mean and variance): each "
+            "pixel has the colour of argmax a, paler where the top probability is near chance."
+        )
+        for name in ("left", "bottom"):
+            self.getAxis(name).setPen("k")
+            self.getAxis(name).setTextPen("k")
+        self.regions = pg.ImageItem(axisOrder="row-major")
+        self.regions.setZValue(-10)
+        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen((30, 30, 30), width=0.8))
+        self.points.setToolTip("Click a training point to follow it through the softmax.")
+        self.marker = pg.ScatterPlotItem(
+            size=18, symbol="o", brush=None, pen=pg.mkPen("k", width=2.5)
+        )
+        self.digit = pg.ImageItem(axisOrder="row-major")
+        self.digit.setLookupTable(GREY_LUT)
+        self.line = pg.PlotDataItem(pen=LINE_PEN)  # C = 2: the line the curves run along
+        for item in (self.regions, self.points, self.marker, self.digit, self.line):
+            self.addItem(item)
+        self.digit_levels = (0.0, 1.0)
+        cache_axes(self)
+        clip_title(self)  # "T = 0.05: same borders, ..." must not widen the plot past the panel
+
+    def set_dataset(self, data: Dataset, colors: list[tuple[int, int, int]]) -> None:
+        """New data: the points (2-D) or the image's grey levels (images); nothing drawn yet."""
+        planar, images = data.n_features == 2, data.image_shape is not None
+        self.regions.clear()
+        self.line.setData([], [])
+        self.enableAutoRange()
+        for item in (self.regions, self.points, self.marker, self.line):
+            item.setVisible(planar)
+        self.digit.setVisible(images)
+        self.marker.setData([], [])  # a 2-D set's ring must not stay on a digit's image
+        for name in ("left", "bottom"):
+            self.showAxis(name, not images)  # pixel numbers would mean nothing
+        if planar:
+            idx = plotted_indices(len(data.X_train))
+            X, y = data.X_train[idx], data.y_train[idx]
+            brushes = [pg.mkBrush(c) for c in colors]
+            self.points.setData(x=X[:, 0], y=X[:, 1], data=idx, brush=[brushes[k] for k in y])
+            self.set_temperature(1.0)
+            self.invertY(False)
+        else:
+            self.points.setData([], [])
+        if images:
+            raw = data.raw(data.X_train)
+            self.digit_levels = (float(raw.min()), float(raw.max()))
+
+    def set_temperature(self, temperature: float) -> None:
+        """The title says what T does to the regions: nothing to their borders."""
+        if temperature == 1.0:
+            self.setTitle("argmax a", color="k")
+        else:
+            self.setTitle(f"T = {temperature:.3g}: same borders", color="k")
+
+    def show_regions(self, grid: GridResult | None, proba: np.ndarray | None) -> None:
+        """Colour the plane by ``proba`` (ny, nx, C) of ``grid``; None clears it."""
+        if grid is None or proba is None:
+            self.regions.clear()
+            return
+        self.regions.setImage(region_rgb(proba), autoLevels=False, levels=(0, 255))
+        self.regions.setRect(grid_rect(grid))  # after setImage: it scales by image size
+
+    def show_digit(self, image: np.ndarray, title: str) -> None:
+        """The picked example's image (h, w), upright."""
+        # Row-major images draw row 0 at the bottom; flip so the picture is upright.
+        self.digit.setImage(image[::-1], autoLevels=False, levels=self.digit_levels)
+        h, w = image.shape
+        self.digit.setRect(QRectF(0, 0, w, h))
+        self.setTitle(title, color="k")
+
+
+class ClassMaps(pg.GraphicsLayout):
+    """One small map per class of a_c over the plane (levels 0..1, white to the class colour),
+    in a grid; :attr:`images` holds the ImageItems, whose ``image`` is a_c itself (ny, nx).
+    Made once per data set (its classes), never per frame."""
+
+    def __init__(self, names: list[str], colors: list[tuple[int, int, int]]) -> None:
+        super().__init__()
+        self.plots: list[pg.PlotItem] = []
+        self.images: list[pg.ImageItem] = []
+        self.setToolTip(
+            "a_c over the plane, one map per class: white 0, the class's colour 1. At every "
+            "point the maps sum to 1; the argmax map colours each point by the largest."
+        )
+        _, cols = map_shape(max(len(names), 1))
+        for c, (name, rgb) in enumerate(zip(names, colors, strict=True)):
+            plot = self.addPlot(row=c // cols, col=c % cols)
+            plot.setTitle(f"a of {name}", color=rgb, size=MAP_TITLE_SIZE)
+            plot.hideAxis("left")
+            plot.hideAxis("bottom")
+            plot.setAspectLocked(True)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.setMinimumSize(MAP_MIN_SIZE, MAP_MIN_SIZE)
+            clip_title(plot, MAP_MIN_SIZE)
+            # Auto-range on the one image (cheap) follows resizes: a range fitted once, before
+            # the layout had sized the plot, showed part of the map.
+            plot.getViewBox().setDefaultPadding(0.0)
+            plot.getViewBox().setBackgroundColor(MAP_BACKGROUND)  # so a_c = 0 (white) shows
+            plot.enableAutoRange()
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setLookupTable(class_lut(rgb))
+            plot.addItem(image)
+            self.plots.append(plot)
+            self.images.append(image)
+
+    def show(self, grid: GridResult | None, proba: np.ndarray | None) -> None:
+        """Draw ``proba`` (ny, nx, C) of ``grid``; None clears the maps."""
+        if grid is None or proba is None:
+            for image in self.images:
+                image.clear()
+            return
+        rect = grid_rect(grid)
+        for c, image in enumerate(self.images):
+            image.setImage(proba[..., c], autoLevels=False, levels=(0.0, 1.0))
+            image.setRect(rect)
