@@ -91,7 +91,8 @@ class MLP:
             raise ValueError(f"eps must be > 0, got {eps}")
         self.sizes = sizes
         self.activation = activation
-        self.batchnorm = bool(batchnorm)
+        # With no hidden layer there is nothing to normalize: the network is plain, and says so.
+        self.batchnorm = bool(batchnorm) and len(sizes) > 2
         self.bn_momentum = float(bn_momentum)
         self.eps = float(eps)
         self.dtype = np.dtype(dtype)

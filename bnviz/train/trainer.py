@@ -119,6 +119,15 @@ class Run:
         self.chance = math.log(max(2, net.sizes[-1]))  # the loss of a uniform guess, ln C
         self.bn_record = RunningRecord()  # past running estimates, for the test-time lesson
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A checkpoint (a sweep's trial between rungs) leaves out the test-time lesson's
+        # record of past running estimates: ~100 kB a network that only the live app shows.
+        return {k: v for k, v in vars(self).items() if k != "bn_record"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self.bn_record = RunningRecord()
+
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int, epoch: int) -> float | None:
         if self.diverged_step is not None:
             return None

@@ -225,3 +225,9 @@ def test_a_network_without_its_scaling_says_so_and_old_files_still_load(tmp_path
     assert MLP.load(tmp_path / "old.npz").input_mean is None
     with pytest.raises(ValueError, match="one per input"):
         net.set_input_scaling([0.0], [1.0])
+
+
+def test_no_hidden_layer_has_nothing_to_normalize():
+    """Softmax regression asked for BN is plain, and says so (labels, legends, 'with BN')."""
+    net = MLP([2, 3], batchnorm=True)
+    assert not net.batchnorm and set(net.params) == {"W1", "b1"}
