@@ -25,6 +25,7 @@ from bnviz.gui.panels._view import (
     UserRange,
     cache_axes,
     finite_span,
+    fit_axis_width,
     part,
     run_pieces,
     step_range,
@@ -120,9 +121,10 @@ class LossPanel(Panel):
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
             dark_axes(p)
-            p.getAxis("left").setWidth(AXIS_WIDTH)  # equal widths keep the two x axes aligned
             p.getAxis("left").enableAutoSIPrefix(False)
             cache_axes(p)
+        # One width for both (at least AXIS_WIDTH) keeps the two x axes aligned.
+        fit_axis_width(lp.getAxis("left"), ap.getAxis("left"), min_width=AXIS_WIDTH)
         self.legend = pg.LegendItem(
             offset=(-10, 10),
             labelTextColor="k",

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
-from bnviz.gui.panels._view import cache_axes, eval_key
+from bnviz.gui.panels._view import cache_axes, eval_key, fit_axis_width
 from bnviz.gui.panels.run_picker import RunPicker
 from bnviz.nn.layers import softmax
 from bnviz.train import probes
@@ -172,13 +172,15 @@ class SoftmaxPanel(Panel):
         self.bars = {}
         for name, plot in (("z", self.z_plot), ("t", self.t_plot), ("a", self.a_plot)):
             _dark_axes(plot)
-            plot.getAxis("left").setWidth(48)
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
             plot.addItem(bars)
             self.bars[name] = bars
+        fit_axis_width(
+            *(p.getAxis("left") for p in (self.z_plot, self.t_plot, self.a_plot)), min_width=48
+        )
         self.z_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((0, 0, 0), width=1)))
         for plot in (self.t_plot, self.a_plot):
             plot.setYRange(0.0, 1.08, padding=0)
