@@ -3,6 +3,8 @@ zooming to wide ticks; the change markers' labels among themselves and with the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QRectF
@@ -13,6 +15,7 @@ from bnviz.gui.panels.activations import ActivationsPanel
 from bnviz.gui.panels.loss import LossPanel
 from bnviz.gui.panels.loss_events import Box, label_lines, place_labels
 from bnviz.gui.panels.softmax import SoftmaxPanel
+from tests.gui.test_main_window import SMALL, make_window, wait_step  # noqa: F401 (fixture)
 from tests.gui.test_panels_outputs import Feed, _panel
 
 # Tick labels as wide as a zoom can make them: "-4000.46", "0.0001235".
@@ -144,6 +147,8 @@ def test_change_markers_close_together_are_laid_out_apart(qtbot):
     panel.log_x.setChecked(True)
     _settle(panel)
     _assert_apart(panel)
+    # Log x leaves the accuracy axis at 0..1 (pyqtgraph's setLogMode auto-ranged it).
+    assert panel.acc_plot.getViewBox().viewRange()[1] == pytest.approx([0.0, 1.02])
     panel.loss_plot.setXRange(0, 3, padding=0)
     _settle(panel)
     _assert_apart(panel)
@@ -192,3 +197,28 @@ def test_place_labels_stacks_neighbours_and_avoids_obstacles():
     # No room left: the label is not drawn (its line's tooltip still says what changed).
     crowded = place_labels([(10.0, 20.0, 40.0)] * 3, 300.0, 100.0, [])
     assert crowded[0] is not None and crowded[1] is not None and crowded[2] is None
+
+
+def test_lr_and_momentum_changed_in_the_controls_are_marked_with_their_values(
+    make_window,  # noqa: F811 (the fixture imported above)
+    qtbot,
+):
+    """Babysitting (the panda): each change typed into the controls is a marker saying it."""
+    win = make_window(replace(SMALL, optimizer="momentum", lr=0.1, momentum=0.9))
+    wait_step(qtbot, win, 5)
+    for field, text in (
+        (win.controls.lr_field, "0.05"),
+        (win.controls.lr_field, "0.02"),
+        (win.controls.momentum, "0.8"),
+    ):
+        field.setText(text)
+        field.editingFinished.emit()
+    panel = win.panels["loss"]
+    changes = ("lr 0.1 -> 0.05", "lr 0.05 -> 0.02", "momentum 0.9 -> 0.8")
+
+    def marked() -> bool:
+        texts = "\n".join(text for _, text in _label_boxes(panel))
+        return all(change in texts for change in changes)
+
+    qtbot.waitUntil(marked, timeout=10000)
+    _assert_apart(panel)

@@ -36,6 +36,7 @@ from bnviz.gui.panels.loss_events import EventMarkers
 from bnviz.train.history import RunHistory
 
 AXIS_WIDTH = 64
+ACC_RANGE = (0.0, 1.02)  # the accuracy axis always shows 0 to 1
 FIRST_STEPS_MAX = 10**9  # the "first N steps" box; 0 shows every step
 
 
@@ -109,7 +110,7 @@ class LossPanel(Panel):
         ap.setLabel("bottom", "step (mini-batch updates)")
         ap.showGrid(x=True, y=True, alpha=0.2)
         ap.setXLink(lp)
-        ap.setYRange(0.0, 1.02, padding=0)
+        ap.setYRange(*ACC_RANGE, padding=0)
         ap.setMouseEnabled(y=False)
         # The panel sets the ranges in steps (see _view) until the user pans or zooms.
         self.user_range = UserRange(lp, on_follow=self._forget_ranges)
@@ -221,6 +222,9 @@ class LossPanel(Panel):
             plot.setLogMode(x=on)
             # Labels on the decades only: the minor ones (2·10^1, 3·10^1 ...) run together.
             plot.getAxis("bottom").setStyle(maxTextLevel=0 if on else 2)
+        # setLogMode switched pyqtgraph's auto-range on: accuracy went to 0.35-0.45.
+        self.acc_plot.enableAutoRange(enable=False)
+        self.acc_plot.setYRange(*ACC_RANGE, padding=0)
         for curves in self.runs.values():
             for item in curves.hot():
                 item.set_log_x(on)

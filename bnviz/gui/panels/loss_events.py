@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem
 
 from bnviz.gui import style
@@ -29,6 +30,8 @@ LINE_CHARS = 32  # a longer line of a label is cut; the full text is the tooltip
 TOP = 4.0  # pixels from the top of the view to the highest label
 GAP = 3.0  # pixels between labels, and between a label and the legend
 EVENT_PEN = pg.mkPen(style.EVENT_COLOR, width=1, style=Qt.PenStyle.DashLine)
+LABEL_FONT = QFont()
+LABEL_FONT.setPointSize(8)
 LEFT_OF_LINE, RIGHT_OF_LINE = (1.0, 0.5), (0.0, 0.5)  # label anchors
 
 
@@ -59,18 +62,19 @@ def place_labels(
     """Boxes for labels ``(x of the line, width, height)`` in a ``view_w`` x ``view_h`` view,
     none overlapping another or an obstacle (``GAP`` apart); None for a label with no room.
 
-    Labels are taken in order of ``x``; each sits right of its line (left of it where it would
-    leave the view) at the highest free height from ``TOP``: the candidates are the top and
-    just under each box it would run into."""
+    Labels are taken in order of ``x``; each goes to the highest free height from ``TOP`` (the
+    candidates: the top, and just under each box near its line), right of its line, or left of
+    it where the right is taken or would leave the view."""
     placed: list[Box | None] = [None] * len(labels)
     taken = list(obstacles)
     for i in sorted(range(len(labels)), key=lambda k: labels[k][0]):
         x, w, h = labels[i]
-        x0 = x if x + w <= view_w else max(x - w, 0.0)
-        tops = sorted({TOP} | {b.y1 + GAP for b in taken if b.x0 < x0 + w + GAP and x0 < b.x1})
-        for y in tops:
-            box = Box(x0, y, x0 + w, y + h)
-            if y + h <= view_h and not any(box.hits(b, GAP) for b in taken):
+        sides = [x0 for x0 in (x, x - w) if 0 <= x0 and x0 + w <= view_w] or [max(x - w, 0.0)]
+        near = [b for b in taken if b.x0 < x + w + GAP and x - w - GAP < b.x1]
+        for y in sorted({TOP} | {b.y1 + GAP for b in near}):
+            boxes = [Box(x0, y, x0 + w, y + h) for x0 in sides]
+            box = next((b for b in boxes if not any(b.hits(o, GAP) for o in taken)), None)
+            if box is not None and y + h <= view_h:
                 placed[i] = box
                 taken.append(box)
                 break
@@ -110,6 +114,9 @@ class _Marker:
                 "anchors": [RIGHT_OF_LINE, RIGHT_OF_LINE],
             },
         )
+        # Small and tight, as the legend: more labels fit one above the other.
+        self.line.label.setFont(LABEL_FONT)
+        self.line.label.textItem.document().setDocumentMargin(1)
         self.acc_line = pg.InfiniteLine(pos=pos, angle=90, pen=EVENT_PEN)
         loss_plot.addItem(self.line, ignoreBounds=True)
         acc_plot.addItem(self.acc_line, ignoreBounds=True)
