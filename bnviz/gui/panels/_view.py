@@ -184,3 +184,41 @@ def clip_title(plot: pg.PlotItem, min_width: float = 40.0) -> None:
 
     label.updateMin = update_min
     update_min()
+
+
+AXIS_GAP = 2.0  # pixels between an axis label and the widest tick label
+
+
+def fit_axis_width(*axes: pg.AxisItem, min_width: float = 0.0) -> None:
+    """Give vertical ``axes`` one width, at least ``min_width`` and wide enough for their widest
+    tick label beside their axis label.
+
+    A fixed width (``setWidth``) keeps plots stacked in a column aligned, but pyqtgraph then
+    never widens the axis: zoomed to ticks like "-4000.52" the tick labels ran over the axis
+    label, or, where the axis was narrower than the text, were dropped altogether. An axis
+    measures its tick text while painting (``_updateMaxTextSize``); the width follows that here,
+    shared by ``axes`` so their plots stay aligned."""
+
+    def needed(ax: pg.AxisItem) -> float:
+        if not ax.style["showValues"]:
+            return 0.0
+        w = ax.textWidth + ax.style["tickTextOffset"][0] + max(0, ax.style["tickLength"])
+        if ax.label.isVisible():  # drawn from x = -5 (pyqtgraph's nudge), one line high
+            w += ax.label.boundingRect().height() - 5 + AXIS_GAP
+        return math.ceil(w)
+
+    def refit() -> None:
+        width = max([min_width] + [needed(ax) for ax in axes])
+        for ax in axes:
+            if ax.fixedWidth != width:
+                ax.setWidth(width)
+
+    for ax in axes:
+        measured = ax._updateMaxTextSize
+
+        def update(x: int, measured=measured) -> None:
+            measured(x)
+            refit()
+
+        ax._updateMaxTextSize = update
+    refit()

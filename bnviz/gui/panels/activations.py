@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
-from bnviz.gui.panels._view import SteadyRange, cache_axes
+from bnviz.gui.panels._view import SteadyRange, cache_axes, fit_axis_width
 from bnviz.train.snapshot import LayerStats, Saturation, Snapshot
 
 MAX_SHOWN_LAYERS = 6
@@ -105,7 +105,7 @@ class _LayerPlot:
         self.layer = layer
         self.plot = layout.addPlot(row=row, col=col, title=f"layer {layer}")
         self.plot.setMenuEnabled(False)
-        self.plot.getAxis("left").setWidth(38)
+        fit_axis_width(self.plot.getAxis("left"), min_width=38)
         # Major tick labels only: minor labels of a wide range ran together ("-400200").
         self.plot.getAxis("bottom").setStyle(maxTextLevel=0)
         self.plot.setMouseEnabled(x=False, y=False)

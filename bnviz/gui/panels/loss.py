@@ -4,7 +4,8 @@ Each network gets its raw per-step loss (faint), its smoothed loss (the bias-cor
 history keeps) and its eval-mode validation loss/accuracy (dots), in its own colour. A single
 network switched with B keeps each stretch in the colour and legend entry of the state it was
 trained in (:meth:`RunHistory.segments`). Vertical dashed lines mark what the user did (BN
-switched, hyperparameters changed); a red line marks the step where a network diverged.
+switched, hyperparameters changed), their labels kept apart and clear of the legend
+(:mod:`bnviz.gui.panels.loss_events`); a red line marks the step where a network diverged.
 
 The step axis can be logarithmic and can be held to the first N steps, so the early phase stays
 visible after a long run. The plot items are in :mod:`bnviz.gui.panels.loss_curves`.
@@ -25,18 +26,17 @@ from bnviz.gui.panels._view import (
     UserRange,
     cache_axes,
     finite_span,
+    fit_axis_width,
     part,
     run_pieces,
     step_range,
 )
-from bnviz.gui.panels.loss_curves import RunCurves, StepAxis, dark_axes, step_pos
+from bnviz.gui.panels.loss_curves import RunCurves, StepAxis, dark_axes
+from bnviz.gui.panels.loss_events import EventMarkers
 from bnviz.train.history import RunHistory
 
 AXIS_WIDTH = 64
-LABEL_CHARS = 22  # event labels longer than this are cut; the full text is the tooltip
-# Event labels cycle through these heights (fraction of the view) so neighbours don't collide.
-LABEL_POSITIONS = (0.62, 0.48, 0.34)
-EVENT_PEN = pg.mkPen(style.EVENT_COLOR, width=1, style=Qt.PenStyle.DashLine)
+ACC_RANGE = (0.0, 1.02)  # the accuracy axis always shows 0 to 1
 FIRST_STEPS_MAX = 10**9  # the "first N steps" box; 0 shows every step
 
 
@@ -93,9 +93,9 @@ class LossPanel(Panel):
         layout.addWidget(self.view)
         self.runs: dict[str, RunCurves] = {}
         self._labels: dict[str, str] = {}
-        self._drawn_events: set[tuple] = set()
-        # Compare mode logs one "hparam" event per network at the same step: one line for both.
-        self._event_lines: dict[tuple, tuple[pg.InfiniteLine, pg.InfiniteLine, int]] = {}
+        self.markers = EventMarkers(self.loss_plot, self.acc_plot, self._label_obstacles)
+        self.legend.geometryChanged.connect(self.markers.lay_out)
+        self._diverged_marks: tuple = ()
 
     def _setup_plots(self) -> None:
         lp, ap = self.loss_plot, self.acc_plot
@@ -110,7 +110,7 @@ class LossPanel(Panel):
         ap.setLabel("bottom", "step (mini-batch updates)")
         ap.showGrid(x=True, y=True, alpha=0.2)
         ap.setXLink(lp)
-        ap.setYRange(0.0, 1.02, padding=0)
+        ap.setYRange(*ACC_RANGE, padding=0)
         ap.setMouseEnabled(y=False)
         # The panel sets the ranges in steps (see _view) until the user pans or zooms.
         self.user_range = UserRange(lp, on_follow=self._forget_ranges)
@@ -120,9 +120,10 @@ class LossPanel(Panel):
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
             dark_axes(p)
-            p.getAxis("left").setWidth(AXIS_WIDTH)  # equal widths keep the two x axes aligned
             p.getAxis("left").enableAutoSIPrefix(False)
             cache_axes(p)
+        # One width for both (at least AXIS_WIDTH) keeps the two x axes aligned.
+        fit_axis_width(lp.getAxis("left"), ap.getAxis("left"), min_width=AXIS_WIDTH)
         self.legend = pg.LegendItem(
             offset=(-10, 10),
             labelTextColor="k",
@@ -149,11 +150,7 @@ class LossPanel(Panel):
         """A new run: forget every curve and marker."""
         for curves in self.runs.values():
             curves.clear()
-        for lines in self._event_lines.values():
-            self.loss_plot.removeItem(lines[0])
-            self.acc_plot.removeItem(lines[1])
-        self._event_lines.clear()
-        self._drawn_events.clear()
+        self.markers.clear()
         self._forget_ranges()
         self._fitted = None
         self.chance.setValue(1.0 / data.n_classes)
@@ -163,6 +160,7 @@ class LossPanel(Panel):
         compare = len(frame.histories) > 1
         alive = any(h.diverged_step is None for h in frame.histories.values())
         ranged = []  # the histories the y range is fitted to
+        new_labels = False
         shown: dict[str, str | None] = {}  # curves key -> legend label (None: no entry)
         for i, (run, history) in enumerate(frame.histories.items()):
             for key, seg, last, entry in run_pieces(run, history, compare):
@@ -176,15 +174,18 @@ class LossPanel(Panel):
             # the axis to it would flatten the curves that are still learning.
             if history.diverged_step is None or not alive:
                 ranged.append(history)
-            self._add_events(
-                run, history, style.run_label(run, history.batchnorm) if compare else ""
-            )
+            prefix = style.run_label(run, history.batchnorm) if compare else ""
+            new_labels |= self.markers.add_events(run, history, prefix)
         for key, curves in self.runs.items():
             if key not in shown:  # compare switched off, or a segment of a run gone
                 curves.set_visible(False)
             self._update_legend(key, curves, shown.get(key))
         self._fitted = (list(frame.histories.values()), ranged)
         self._fit_ranges(*self._fitted)
+        diverged = tuple(c.diverged_step for c in self.runs.values() if c.diverged.isVisible())
+        if new_labels or diverged != self._diverged_marks:
+            self._diverged_marks = diverged
+            self.markers.lay_out()
 
     def _curves(self, key: str) -> RunCurves:
         curves = self.runs.get(key)
@@ -221,14 +222,15 @@ class LossPanel(Panel):
             plot.setLogMode(x=on)
             # Labels on the decades only: the minor ones (2·10^1, 3·10^1 ...) run together.
             plot.getAxis("bottom").setStyle(maxTextLevel=0 if on else 2)
+        # setLogMode switched pyqtgraph's auto-range on: accuracy went to 0.35-0.45.
+        self.acc_plot.enableAutoRange(enable=False)
+        self.acc_plot.setYRange(*ACC_RANGE, padding=0)
         for curves in self.runs.values():
             for item in curves.hot():
                 item.set_log_x(on)
             curves.place_lines(on)
-        for line, acc_line, step in self._event_lines.values():
-            line.setValue(step_pos(step, on))
-            acc_line.setValue(step_pos(step, on))
         self._follow_again()
+        self.markers.set_log_x(on)
 
     def _set_first_steps(self, _n: int) -> None:
         self._follow_again()
@@ -284,39 +286,7 @@ class LossPanel(Panel):
             self.legend.addItem(curves.smoothed, f"{label}: train (smoothed)")
             self.legend.addItem(curves.val, f"{label}: validation")
 
-    def _add_events(self, run: str, history: RunHistory, prefix: str) -> None:
-        for ev in history.events:
-            if ev.kind not in ("bn_on", "bn_off", "hparam"):
-                continue
-            key = (run, ev.step, ev.kind, ev.text)
-            if key in self._drawn_events:
-                continue
-            self._drawn_events.add(key)
-            shared = ev.kind == "hparam"  # applies to every network at once
-            line_key = (ev.step, ev.kind, ev.text) if shared else key
-            if line_key in self._event_lines:
-                continue
-            text = ev.text if shared or not prefix else f"{prefix}: {ev.text}"
-            self._event_lines[line_key] = (*self._event_line(ev.step, text), ev.step)
-
-    def _event_line(self, step: int, text: str) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
-        short = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
-        pos = LABEL_POSITIONS[len(self._event_lines) % len(LABEL_POSITIONS)]
-        log_x = self.log_x.isChecked()
-        line = pg.InfiniteLine(
-            pos=step_pos(step, log_x),
-            angle=90,
-            pen=EVENT_PEN,
-            label=short,
-            labelOpts={
-                "position": pos,
-                "color": (60, 60, 60),
-                "fill": (255, 255, 255, 200),
-                "anchors": [(0, 0.5), (0, 0.5)],
-            },
-        )
-        line.setToolTip(f"step {step}: {text}")
-        acc_line = pg.InfiniteLine(pos=step_pos(step, log_x), angle=90, pen=EVENT_PEN)
-        self.loss_plot.addItem(line, ignoreBounds=True)
-        self.acc_plot.addItem(acc_line, ignoreBounds=True)
-        return line, acc_line
+    def _label_obstacles(self) -> list:
+        """What the change markers' labels keep clear of: the legend, divergence labels."""
+        marks = [c.diverged.label for c in self.runs.values() if c.diverged.isVisible()]
+        return [self.legend, *marks]

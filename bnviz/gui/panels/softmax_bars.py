@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from bnviz.gui.panels._view import cache_axes
+from bnviz.gui.panels._view import cache_axes, fit_axis_width
 from bnviz.lessons.softmax_explained import hardmax
 from bnviz.nn.layers import softmax
 
@@ -136,13 +136,13 @@ class SoftmaxBars:
         for name, plot in (*self.plots.items(), ("hardmax", self.a_plot)):
             if name != "hardmax":
                 _dark_axes(plot)
-                plot.getAxis("left").setWidth(48)
                 plot.getAxis("left").enableAutoSIPrefix(False)
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
             width = HALF_WIDTH if name in ("a", "hardmax") else BAR_WIDTH
             self.bars[name] = pg.BarGraphItem(x=[], height=[], width=width)
             plot.addItem(self.bars[name])
+        fit_axis_width(*(p.getAxis("left") for p in self.plots.values()), min_width=48)
         self.z_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((0, 0, 0), width=1)))
         for plot in (self.t_plot, self.a_plot):
             plot.setYRange(0.0, 1.08, padding=0)

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bnviz.gui import style
+from bnviz.gui.panels._view import fit_axis_width
 from bnviz.search.importance import scale_histograms
 from bnviz.search.points import plotted_quantity
 from bnviz.search.spaces import Space
@@ -44,7 +45,7 @@ class SampleHistograms(QWidget):
                 for name in ("left", "bottom"):
                     p.getAxis(name).setPen("k")
                     p.getAxis(name).setTextPen("k")
-                p.getAxis("left").setWidth(28)
+                fit_axis_width(p.getAxis("left"), min_width=28)
                 curve = pg.PlotDataItem(
                     [0, 1], [0], stepMode="center", fillLevel=0, brush=BAR_BRUSH, pen="k"
                 )
