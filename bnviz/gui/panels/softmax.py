@@ -42,6 +42,9 @@ LINE = probes.request("softmax_line")
 PROBE_PREFIX = "validation example #"
 
 
+HELP_BUTTON_ROOM = 26  # the window's "?" button floats at the panel's top right
+
+
 class SoftmaxPanel(Panel):
     """Decision regions (or the example image) and the softmax of one chosen example."""
 
@@ -104,12 +107,20 @@ class SoftmaxPanel(Panel):
         self.logistic_box.toggled.connect(self._toggle_curves)
         self.notes = ExampleNotes()
         self.status = self.notes.status  # the tests read the panel's status line
-        self._controls = QHBoxLayout()
-        self._controls.addWidget(self.net_combo)
-        self._controls.addWidget(self.probe)
-        self._controls.addWidget(self.temperature, 1)
-        self._controls.addWidget(self.per_class)
-        self._controls.addWidget(self.logistic_box)
+        # Two rows: in one, the temperature and the check boxes ran under the panel's "?"
+        # button and were cut ("per c") at the width the panel gets beside its neighbours.
+        self._controls = QVBoxLayout()
+        self._controls.setSpacing(2)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(self.net_combo)
+        first.addWidget(self.probe)
+        first.addStretch(1)
+        first.addSpacing(HELP_BUTTON_ROOM)
+        second.addWidget(self.temperature, 1)
+        second.addWidget(self.per_class)
+        second.addWidget(self.logistic_box)
+        self._controls.addLayout(first)
+        self._controls.addLayout(second)
 
     def _build_plots(self) -> None:
         self.left_plot = RegionsPlot()
