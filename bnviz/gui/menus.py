@@ -132,7 +132,7 @@ def export_sources(win) -> dict[str, tuple[str, Callable[[], list]]]:
     out = {name: (p.title, p.export_items) for name, p in win.panels.items()}
     explorer = getattr(win, "explorer", None)
     if explorer is not None:
-        out["hyperparameters"] = ("Hyperparameters (scatter, samples, importance)",
+        out["hyperparameters"] = ("Hyperparameters (scatter, samples, importance, curves)",
                                   explorer.export_items)  # fmt: skip
     return out
 

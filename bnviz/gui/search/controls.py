@@ -11,6 +11,7 @@ import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -70,6 +71,11 @@ class SweepControls(QWidget):
             self.metric_combo.addItem(label, key)
         self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
         self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
+        self.prune = QCheckBox("Prune (successive halving)")
+        self.prune.setToolTip(
+            "Compare the trials at E/9 and E/3 of their E epochs and stop the weaker two thirds "
+            "at each: the caviar approach, cheaper (ring = pruned; its result is partial)"
+        )
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
         self.workers = _spin("workers", 1, MAX_WORKERS, os.cpu_count() or 1)
@@ -118,6 +124,7 @@ class SweepControls(QWidget):
         f.addRow("colour by", self.metric_combo)
         f.addRow("N trials", self.trials)
         f.addRow("epochs / trial", self.epochs)
+        f.addRow("", self.prune)
         f.addRow("method", self.method)
         f.addRow("workers", self.workers)
         f.addRow("", self.workers_note)

@@ -13,17 +13,27 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
 
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
+from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import points
+from bnviz.search.halving import rung_epochs
 from bnviz.search.spaces import Space, SpaceError
 from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
@@ -82,6 +92,7 @@ class HparamExplorer(QWidget):
         self.scatter = HparamScatter()
         self.table = TrialTable()
         self.histograms = SampleHistograms()
+        self.curves = CurvesView()
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -101,8 +112,11 @@ class HparamExplorer(QWidget):
         middle.addWidget(self.scatter)
         middle.addWidget(self.table)
         middle.setSizes([560, 260])
+        self.views = QTabWidget()  # the right column's plots, one at a time
+        self.views.addTab(self.histograms, "samples")
+        self.views.addTab(self.curves, "curves")
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.histograms)
+        right.addWidget(self.views)
         right.addWidget(self.importance)
         right.setSizes([520, 260])
         outer = QSplitter(Qt.Orientation.Horizontal)
@@ -128,6 +142,9 @@ class HparamExplorer(QWidget):
         c.new_clicked.connect(lambda: self.new_study())
         self.scatter.trial_clicked.connect(self.select)
         self.scatter.trial_activated.connect(self.babysit)
+        self.scatter.trial_hovered.connect(lambda i: self.curves.set_hovered(self._trial(i)))
+        self.scatter.box_changed.connect(self.refresh_curves)
+        self.curves.round_combo.currentTextChanged.connect(self.refresh_curves)
         self.table.trial_selected.connect(self.select)
         self.table.trial_activated.connect(self.babysit)
         connect_queued(r.trial_finished, self._trial_finished)
@@ -173,6 +190,7 @@ class HparamExplorer(QWidget):
         if self.study is not None:
             self.study.close()
         self.study, self.rounds, self.trials, self.selected = study, rounds, trials, None
+        self.curves.forget()
         self.runner.generation += 1  # results still in flight belong to the old study
         self.table.set_trials(trials)
         self.controls.study_label.setText(f"<b>{study.path.name}</b> ({study.path.parent})")
@@ -217,7 +235,7 @@ class HparamExplorer(QWidget):
             base = self.base_config()
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
-                          box=box)  # fmt: skip
+                          box=box, prune=self.controls.prune.isChecked())  # fmt: skip
             total = len(sweep.specs())
         except (SpaceError, SweepError, ConfigError) as e:
             return self._error(str(e))
@@ -232,7 +250,11 @@ class HparamExplorer(QWidget):
         if self._round_started is not None:
             self._round_started()
         where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
-        self._say(f"running {total} trials {where}...")
+        pruning = ""
+        if sweep.prune:
+            few = len(rung_epochs(sweep.epochs)) == 1
+            pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
+        self._say(f"running {total} trials {where}{pruning}...")
         return True
 
     def cancel(self) -> None:
@@ -263,6 +285,9 @@ class HparamExplorer(QWidget):
         failed = [t for t in self.trials if t.round == last and t.state is TrialState.FAILED]
         if failed and stored:
             tail += f"; {len(failed)} failed, e.g. {failed[-1].error}"
+        pruned = [t for t in self.trials if t.round == last and t.state is TrialState.PRUNED]
+        if pruned and stored:
+            tail += f"; {len(pruned)} pruned (stopped early)"
         verb = "cancelled after" if cancelled else "done:"
         self._say(f"{verb} {stored} of {self.total} trials stored{tail}")
 
@@ -300,6 +325,19 @@ class HparamExplorer(QWidget):
             values = [t.params[name] for t in self.trials if name in t.params]
             self.histograms.set_samples(axis, space, values)
         self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
+        self.refresh_curves()
+
+    def refresh_curves(self) -> None:
+        """Overlay the curves of the shown round(s), coloured as on the scatter, the box's
+        trials strong (cheap: run again on every box move)."""
+        self.curves.set_rounds([r["id"] for r in self.rounds])
+        rounds = self.curves.shown_rounds(self.trials, self.selected)
+        shown = [t for t in self.trials if t.round in rounds]
+        metric = self.controls.metric_key()
+        values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
+        colors = dict(zip((t.id for t in shown), self.scatter.colors(values)))
+        selected = self._trial(self.selected) if self.selected is not None else None
+        self.curves.set_trials(shown, colors, self.scatter.inside_box(), selected)
 
     def _with_fixed(self, trials: list[TrialRecord]) -> list[TrialRecord]:
         """Trials with the values they ran at filled in for what their round did not sample,
@@ -316,6 +354,7 @@ class HparamExplorer(QWidget):
         self.selected = trial_id
         self.scatter.select(trial_id)
         self.table.select_trial(trial_id)
+        self.refresh_curves()
         t = self._trial(trial_id)
         if t is not None:
             self._say(describe(t.params, t, wrap=None).replace("\n", ", "))
@@ -341,9 +380,10 @@ class HparamExplorer(QWidget):
 
     def export_items(self) -> list:
         """The plots File > Export writes: the scatter, the sample histograms, the importance."""
-        return [self.scatter.ci, self.histograms.view.ci, self.importance.getPlotItem()]
+        return [self.scatter.ci, self.histograms.view.ci, self.importance.getPlotItem(),
+                self.curves.plot]  # fmt: skip
 
-    def _trial(self, trial_id: int) -> TrialRecord | None:
+    def _trial(self, trial_id: int | None) -> TrialRecord | None:
         return next((t for t in self.trials if t.id == trial_id), None)
 
     def _say(self, text: str) -> None:

@@ -57,6 +57,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
 
     trial_clicked = Signal(int)
     trial_activated = Signal(int)  # double-click: babysit this one
+    trial_hovered = Signal(int)  # the trial under the mouse, -1 when none
     box_changed = Signal()
 
     def __init__(self) -> None:
@@ -128,6 +129,8 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.hover, ignoreBounds=True)
         self.data = PlotPoints(*(np.zeros(0),) * 5, state=np.zeros(0, dtype=object))
         self.texts: dict[int, str] = {}
+        self.levels, self.cmap = (0.0, 1.0), self.cmaps["val_loss"]  # as last drawn
+        self.hovered: int | None = None
         self.bounds: QRectF | None = None  # the plotted ranges, in axis coordinates
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -159,6 +162,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         lo, hi = _levels(levels)
         self.colorbar.setLevels(values=(lo, hi))
         cmap = self.cmaps[metric]
+        self.levels, self.cmap = (lo, hi), cmap
         self.colorbar.setColorMap(cmap)
         self.colorbar.axis.setLabel(METRICS[metric])
         alpha = _round_alpha(data.rounds)
@@ -186,6 +190,20 @@ class HparamScatter(pg.GraphicsLayoutWidget):
             if state.value in present:
                 self.legend.addItem(item, state.value)
         self.legend.setVisible(bool(present - {TrialState.COMPLETE.value}))
+
+    def colors(self, values: np.ndarray) -> np.ndarray:
+        """QColors of results on the scale last drawn (grey for NaN): the curves' colours."""
+        return _colors(self.cmap, values, *self.levels, np.full(len(values), 255))
+
+    def inside_box(self) -> set[int] | None:
+        """The ids of the plotted trials inside the box; None when there is no box."""
+        b = self.box()
+        if b is None:
+            return None
+        (x0, x1), (y0, y1) = b
+        d = self.data
+        inside = (d.x >= x0) & (d.x <= x1) & (d.y >= y0) & (d.y <= y1)
+        return {int(i) for i in d.ids[inside]}
 
     def select(self, trial_id: int | None) -> None:
         self._mark(self.selected, trial_id)
@@ -239,6 +257,10 @@ class HparamScatter(pg.GraphicsLayoutWidget):
 
     def _moved(self, args) -> None:
         i = self.nearest(args[0])
+        hovered = None if i is None else int(self.data.ids[i])
+        if hovered != self.hovered:
+            self.hovered = hovered
+            self.trial_hovered.emit(-1 if hovered is None else hovered)
         if i is None:
             self.hover.hide()
             return
