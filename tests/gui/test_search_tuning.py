@@ -9,6 +9,7 @@ q = |log10(lr) + 2| + 0.1, best at lr = 0.01.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from bnviz.search import sweep as sweep_mod
 from bnviz.search.study import Study, TrialResult
 from bnviz.search.trial import Paused
 from tests.gui.test_search import (  # noqa: F401 (fixtures)
+    ROUND_TIMEOUT_MS,
     n_drawn,
     run_round,
     study_path,
@@ -27,6 +29,7 @@ from tests.gui.test_search import (  # noqa: F401 (fixtures)
 )
 
 STEPS_PER_EPOCH = 10
+STALE_SEED = 777
 
 
 def quality(lr: float) -> float:
@@ -37,6 +40,8 @@ def fake_segment(spec, until=None, paused=None):
     """The fake trial: a known curve, a checkpoint when it stops short of its budget."""
     until = spec.epochs if until is None else until
     q = quality(spec.params["lr"])
+    if spec.config["seed"] == STALE_SEED:  # today's settings reverse the ranking
+        q = 1 / q
     curve = tuple((e * STEPS_PER_EPOCH, q * (1 + 1 / e)) for e in range(1, until + 1))
     losses = [loss for _, loss in curve]
     result = TrialResult(
@@ -158,3 +163,40 @@ def test_prune_checkbox_runs_successive_halving_drawn_hollow(window, qtbot, fake
     # each pruned curve stops at its rung: 1 or 3 epochs
     lengths = sorted(len(drawn(line_of(ex, t.id))[0]) for t in ex.trials)
     assert lengths == [1] * 6 + [3] * 2 + [9]
+
+
+def test_recheck_best_k_shows_then_vs_now_and_their_correlation(window, qtbot, fake):  # noqa: F811
+    ex = window.explorer
+    ex.controls.epochs.setValue(2)
+    run_round(qtbot, ex, 8)
+    best4 = sorted(ex.trials, key=lambda t: t.val_loss)[:4]
+    window.controls.set_config(replace(window.controls.config(), seed=STALE_SEED))
+    ex.controls.recheck_k.setValue(4)
+    ex.controls.recheck_button.click()
+    qtbot.waitUntil(lambda: not ex.busy, timeout=ROUND_TIMEOUT_MS)
+    new = [t for t in ex.trials if t.round == ex.rounds[-1]["id"]]
+    assert ex.rounds[-1]["method"] == "recheck"
+    assert [t.recheck_of for t in new] == [t.id for t in best4]
+    assert [t.params for t in new] == [t.params for t in best4]
+    v = ex.recheck_view
+    assert ex.views.currentWidget() is v
+    assert [(p.then_id, p.now_id) for p in v.pairs] == [(t.id, n.id) for t, n in zip(best4, new)]
+    np.testing.assert_allclose([p.then_loss for p in v.pairs], [t.val_loss for t in best4])
+    np.testing.assert_allclose([p.now_loss for p in v.pairs], [t.val_loss for t in new])
+    # under the stale seed the fake reverses the order: the ranks are exactly opposite
+    assert v.rho == pytest.approx(-1.0)
+    assert "-1.00" in v.summary.text() and "no longer holds" in v.summary.text()
+    assert "intuitions get stale" in v.advice.text()
+    # the slope chart: one segment per pair, then at x=0, now at x=1
+    x, y = drawn(v.lines)
+    assert x == [0.0, 1.0] * 4
+    np.testing.assert_allclose(y, [w for p in v.pairs for w in (p.then_loss, p.now_loss)])
+    assert "re-checked" in ex.controls.status.text() or "-1.00" in ex.controls.status.text()
+
+
+def test_recheck_of_an_empty_study_is_refused(window, qtbot, tmp_path):  # noqa: F811
+    ex = window.explorer
+    assert ex.open_study(tmp_path / "empty.sqlite")
+    assert not ex.recheck(3)
+    assert "no complete trial" in ex.controls.status.text()
+    assert not ex.busy

@@ -29,11 +29,13 @@ from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
+from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import points
 from bnviz.search.halving import rung_epochs
+from bnviz.search.recheck import latest_recheck_round, recheck_pairs
 from bnviz.search.spaces import Space, SpaceError
 from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
@@ -93,6 +95,7 @@ class HparamExplorer(QWidget):
         self.table = TrialTable()
         self.histograms = SampleHistograms()
         self.curves = CurvesView()
+        self.recheck_view = RecheckView()
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -115,6 +118,7 @@ class HparamExplorer(QWidget):
         self.views = QTabWidget()  # the right column's plots, one at a time
         self.views.addTab(self.histograms, "samples")
         self.views.addTab(self.curves, "curves")
+        self.views.addTab(self.recheck_view, "re-check")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.views)
         right.addWidget(self.importance)
@@ -138,6 +142,7 @@ class HparamExplorer(QWidget):
         c.zoom_clicked.connect(self.zoom_to_box)
         c.cancel_clicked.connect(self.cancel)
         c.babysit_clicked.connect(lambda: self.babysit())
+        c.recheck_clicked.connect(lambda: self.recheck())
         c.open_clicked.connect(lambda: self.open_study())
         c.new_clicked.connect(lambda: self.new_study())
         self.scatter.trial_clicked.connect(self.select)
@@ -241,6 +246,17 @@ class HparamExplorer(QWidget):
             return self._error(str(e))
         for s in sweep.spaces:
             self.controls.set_range(s)
+        self._launch(sweep, total)
+        where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
+        pruning = ""
+        if sweep.prune:
+            few = len(rung_epochs(sweep.epochs)) == 1
+            pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
+        self._say(f"running {total} trials {where}{pruning}...")
+        return True
+
+    def _launch(self, sweep: Sweep, total: int) -> None:
+        """Run a validated round in the background and show its progress."""
         self.done, self.total = 0, total
         self.controls.set_progress(0, total)
         self.controls.set_running(True)
@@ -249,12 +265,24 @@ class HparamExplorer(QWidget):
         self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
         if self._round_started is not None:
             self._round_started()
-        where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
-        pruning = ""
-        if sweep.prune:
-            few = len(rung_epochs(sweep.epochs)) == 1
-            pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
-        self._say(f"running {total} trials {where}{pruning}...")
+
+    def recheck(self, k: int | None = None) -> bool:
+        """Re-run the study's best ``k`` trials (the K box) under today's settings, the
+        Training tab's (its data, noise and seed), for the epochs set here, as a new round;
+        the re-check tab shows then vs now when it ends."""
+        if self.study is None or self.busy:
+            return self._error("a round is already running" if self.study else "no study open")
+        k = self.controls.recheck_k.value() if k is None else k
+        base = replace(self._live_config(), compare=False)
+        try:
+            sweep = Sweep.recheck(self.study, base, k, epochs=self.controls.epochs.value(),
+                                  seed=base.seed + len(self.rounds))  # fmt: skip
+            total = len(sweep.specs())
+        except (SweepError, ConfigError) as e:
+            return self._error(str(e))
+        self._launch(sweep, total)
+        self._say(f"re-checking the best {total} trials under today's settings "
+                  f"({base.dataset}, seed {base.seed}, {sweep.epochs} epochs)...")  # fmt: skip
         return True
 
     def cancel(self) -> None:
@@ -288,6 +316,9 @@ class HparamExplorer(QWidget):
         pruned = [t for t in self.trials if t.round == last and t.state is TrialState.PRUNED]
         if pruned and stored:
             tail += f"; {len(pruned)} pruned (stopped early)"
+        if last is not None and last == latest_recheck_round(self.trials):
+            self.views.setCurrentWidget(self.recheck_view)
+            tail += f"; {self.recheck_view.summary.text().split('; ', 1)[-1]}"
         verb = "cancelled after" if cancelled else "done:"
         self._say(f"{verb} {stored} of {self.total} trials stored{tail}")
 
@@ -326,6 +357,9 @@ class HparamExplorer(QWidget):
             self.histograms.set_samples(axis, space, values)
         self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
         self.refresh_curves()
+        rechecked = latest_recheck_round(self.trials)
+        pairs = recheck_pairs(self.trials, rechecked) if rechecked is not None else []
+        self.recheck_view.set_pairs(pairs, rechecked)
 
     def refresh_curves(self) -> None:
         """Overlay the curves of the shown round(s), coloured as on the scatter, the box's
