@@ -200,3 +200,57 @@ def test_recheck_of_an_empty_study_is_refused(window, qtbot, tmp_path):  # noqa:
     assert not ex.recheck(3)
     assert "no complete trial" in ex.controls.status.text()
     assert not ex.busy
+
+
+def test_a_saved_babysat_run_is_a_trial_on_the_scatter(window, qtbot, fake, study_path):  # noqa: F811
+    ex = window.explorer
+    ex.controls.epochs.setValue(2)
+    run_round(qtbot, ex, 4)  # pauses live training
+    window.toggle_play()
+    qtbot.waitUntil(lambda: any(len(h.val_loss) >= 2 for h in window.histories.values()),
+                    timeout=ROUND_TIMEOUT_MS)  # fmt: skip
+    window.toggle_play()
+    n = len(ex.trials)
+    ex.controls.save_babysat_button.click()
+    assert len(ex.trials) == n + 1, ex.controls.status.text()
+    t = ex.trials[-1]
+    assert t.kind == "babysat" and "saved as trial" in ex.controls.status.text()
+    assert t.params == {"lr": window.config.lr, "beta": window.config.momentum}
+    history = next(iter(window.histories.values()))
+    k = len(t.curve)  # the window's curve when saved (a snapshot may have come since)
+    assert k >= 2 and [s for s, _ in t.curve] == list(history.val_loss.x)[:k]
+    np.testing.assert_allclose([v for _, v in t.curve], history.val_loss.y[:k])
+    with Study(study_path) as s:
+        stored = s.trials()[-1]
+        assert (stored.id, stored.kind) == (t.id, "babysat")
+        assert s.rounds()[-1]["method"] == "babysat"
+    # a diamond among the caviar's discs, named in the legend; a row in the table
+    x, y = ex.scatter.babysat.getData()
+    assert len(x) == 1 and n_drawn(ex.scatter.points) == 4
+    assert ex.scatter.legend.isVisible() and ex.selected == t.id
+    assert t.id in table_states(ex)
+
+
+def test_export_to_optuna_with_and_without_optuna(window, qtbot, fake, monkeypatch, tmp_path):  # noqa: F811
+    from bnviz.search import optuna_export
+
+    ex = window.explorer
+    run_round(qtbot, ex, 3)
+    action = next(a for a in window.menuBar().actions()[0].menu().actions()
+                  if a.text() == "Export study to Optuna...")  # fmt: skip
+    monkeypatch.setattr(optuna_export, "optuna_available", lambda: False)
+    action.trigger()  # no dialog: the message says how to get Optuna
+    assert 'pip install "bnviz[optuna]"' in ex.controls.status.text()
+    assert 'pip install "bnviz[optuna]"' in window.status_message.text()
+    monkeypatch.undo()
+    monkeypatch.setattr(sweep_mod, "run_segment", fake_segment)
+    pytest.importorskip("optuna")
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    assert ex.export_to_optuna(url)
+    assert "3 trials exported" in ex.controls.status.text()
+    import optuna
+
+    got = optuna.load_study(study_name="study", storage=url)
+    assert len(got.trials) == 3
+    assert not ex.export_to_optuna(url)  # twice: the name is taken, and it says so
+    assert "already has a study" in ex.controls.status.text()

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -33,13 +34,15 @@ from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
-from bnviz.search import points
+from bnviz.search import optuna_export, points
+from bnviz.search.babysat import babysat_params, save_babysat
 from bnviz.search.halving import rung_epochs
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
 from bnviz.search.spaces import Space, SpaceError
 from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
 from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.history import RunHistory
 
 DEFAULT_STUDY = "explorer.sqlite"
 BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
@@ -63,6 +66,9 @@ class HparamExplorer(QWidget):
     study_path : a study to open at once.
     round_started : called when a round starts (the window pauses live training, which would
         otherwise keep a core from the trials).
+    live_run : ``live_run() -> (config, history)``: the live trainer's settings now and its
+        network's :class:`RunHistory` (None before the first snapshot), for "Save babysat run
+        to study"; the explorer has no trainer of its own.
 
     Call :meth:`shutdown` when the window closes.
     """
@@ -74,12 +80,14 @@ class HparamExplorer(QWidget):
         show_message: Callable[[str, bool], None] | None = None,
         study_path: str | Path | None = None,
         round_started: Callable[[], None] | None = None,
+        live_run: Callable[[], tuple[TrainConfig, RunHistory | None]] | None = None,
     ) -> None:
         super().__init__()
         self._live_config = live_config
         self._babysit = babysit
         self._show_message = show_message
         self._round_started = round_started
+        self._live_run = live_run
         self.study: Study | None = None
         self.trials: list[TrialRecord] = []
         self.rounds: list[dict] = []
@@ -143,6 +151,7 @@ class HparamExplorer(QWidget):
         c.cancel_clicked.connect(self.cancel)
         c.babysit_clicked.connect(lambda: self.babysit())
         c.recheck_clicked.connect(lambda: self.recheck())
+        c.save_babysat_clicked.connect(lambda: self.save_babysat())
         c.open_clicked.connect(lambda: self.open_study())
         c.new_clicked.connect(lambda: self.new_study())
         self.scatter.trial_clicked.connect(self.select)
@@ -411,6 +420,65 @@ class HparamExplorer(QWidget):
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
         )
         return self._babysit(config, f"babysitting trial {t.id}: {params}")
+
+    def save_babysat(self) -> bool:
+        """Store the live run (its settings now, its validation-loss curve) as a trial of kind
+        ``babysat`` in a round of its own: the panda's result on the caviar's scatter."""
+        if self._live_run is None:
+            return self._error("no live trainer to save a run from")
+        if self.study is None:
+            self.open_study(default_study_dir() / DEFAULT_STUDY)
+        if self.study is None or self.busy:
+            return self._error("a round is running: save when it is done" if self.study
+                               else "no study open")  # fmt: skip
+        config, history = self._live_run()
+        config = replace(config, compare=False)
+        names = {s.name for r in self.rounds for s in r["spaces"] if s.kind != "fixed"}
+        names |= set(self.controls.axis_names())
+        params = babysat_params(config, sorted(names))
+        curve = [] if history is None else list(zip(history.val_loss.x, history.val_loss.y))
+        acc = history.val_acc.y if history is not None else []
+        try:
+            t = save_babysat(self.study, config, params, curve,
+                             val_acc=float(acc[-1]) if len(acc) else None,
+                             steps=history.last_step if history is not None else 0,
+                             diverged_step=history.diverged_step if history else None)  # fmt: skip
+            self.rounds = self.study.rounds()
+        except (SweepError, StudyError) as e:
+            return self._error(str(e))
+        self.trials.append(t)
+        self.table.add_trial(t)
+        self.selected = t.id
+        self.refresh()
+        self.select(t.id)
+        loss = f"{t.val_loss:.4f}" if t.val_loss is not None and t.val_loss == t.val_loss else "-"
+        self._say(f"babysat run saved as trial {t.id} (val loss {loss}, {t.steps} steps): "
+                  "the diamond on the plot")  # fmt: skip
+        return True
+
+    def export_to_optuna(self, storage: str | None = None) -> bool:
+        """File > Export study to Optuna...: the open study into an Optuna storage URL (asked
+        for), so optuna-dashboard and Optuna's plots open it; without Optuna, how to get it."""
+        if self.study is None:
+            return self._error("open a study in the Hyperparameters tab first")
+        if not optuna_export.optuna_available():
+            return self._error(optuna_export.OPTUNA_HINT)
+        if storage is None:
+            default = f"sqlite:///{self.study.path.with_suffix('.optuna.db')}"
+            storage, ok = QInputDialog.getText(self, "Export study to Optuna",
+                                               "Optuna storage URL:", text=default)  # fmt: skip
+            if not ok or not storage.strip():
+                return False
+        try:
+            name = optuna_export.export_study(self.study, storage.strip())
+        except optuna_export.ExportError as e:
+            return self._error(str(e))
+        text = (f"{len(self.trials)} trials exported to {storage} as the Optuna study "
+                f"{name!r}: optuna-dashboard {storage}")  # fmt: skip
+        self._say(text)
+        if self._show_message is not None:
+            self._show_message(text, False)
+        return True
 
     def export_items(self) -> list:
         """The plots File > Export writes: the scatter, the sample histograms, the importance."""
