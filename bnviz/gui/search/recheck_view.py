@@ -34,6 +34,7 @@ class RecheckView(QWidget):
         self.plot.setLabel("left", "validation loss")
         self.plot.setMouseEnabled(x=False, y=True)
         self.plot.getAxis("bottom").setTicks([[(0, "then"), (1, "now")]])
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # 0.9, not "900 (x0.001)"
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setPen("k")
             self.plot.getAxis(name).setTextPen("k")
