@@ -38,6 +38,9 @@ def build_menus(win) -> None:
         _action(win, export, f"{title}...", lambda _checked=False, n=name: export_plot(win, n))
     export.addSeparator()
     _action(win, export, "Export all plots to a folder...", lambda: export_all(win))
+    explorer = getattr(win, "explorer", None)
+    if explorer is not None:
+        _action(win, file, "Export study to Optuna...", lambda: explorer.export_to_optuna())
     classroom_menus.add_file_actions(win, file, _action)
     file.addSeparator()
     _action(win, file, "Quit", win.close, "Ctrl+Q")
@@ -132,7 +135,7 @@ def export_sources(win) -> dict[str, tuple[str, Callable[[], list]]]:
     out = {name: (p.title, p.export_items) for name, p in win.panels.items()}
     explorer = getattr(win, "explorer", None)
     if explorer is not None:
-        out["hyperparameters"] = ("Hyperparameters (scatter, samples, importance)",
+        out["hyperparameters"] = ("Hyperparameters (scatter, samples, importance, curves)",
                                   explorer.export_items)  # fmt: skip
     return out
 
@@ -191,9 +194,17 @@ def add_optional_tabs(win) -> None:
     except ImportError:
         return
     win.explorer = HparamExplorer(
-        win.controls.config, win.babysit, win.show_message, round_started=win.pause_for_round
-    )
+        win.controls.config, win.babysit, win.show_message, round_started=win.pause_for_round,
+        live_run=lambda: live_run(win),
+    )  # fmt: skip
     win.tabs.addTab(win.explorer, "Hyperparameters")
+
+
+def live_run(win):
+    """The live run for "Save babysat run to study": the settings it trains with now (the
+    user's changes included) and its first network's history (None before any snapshot)."""
+    history = next(iter(win.histories.values()), None)
+    return win.config, history
 
 
 # -- persistence -------------------------------------------------------------------------------

@@ -154,6 +154,8 @@ def _trial(t: TrialRecord, spaces: list[Space], choices: dict[str, tuple]) -> An
         attrs["bnviz_unsampled_params"] = unsampled
     if t.recheck_of is not None:
         attrs["recheck_of"] = t.recheck_of
+    if t.kind != "sampled":  # a babysat run: the user steered it by hand
+        attrs["bnviz_kind"] = t.kind
     if t.error:
         attrs["error"] = t.error
     if t.diverged_step is not None:

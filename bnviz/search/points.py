@@ -81,6 +81,7 @@ class PlotPoints:
     y: np.ndarray
     metric: np.ndarray  # NaN for diverged/failed trials
     state: np.ndarray  # TrialState values (str)
+    kind: np.ndarray | None = None  # trial kinds (str: "sampled", "babysat"); None: all sampled
 
 
 def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotPoints:
@@ -103,6 +104,7 @@ def place(trials: list[TrialRecord], xs: Space, ys: Space, metric: str) -> PlotP
         y=coords(ys) if kept else np.zeros(0),
         metric=np.array([metric_value(t, metric) for t in kept], dtype=float),
         state=np.array([t.state.value for t in kept], dtype=object),
+        kind=np.array([t.kind for t in kept], dtype=object),
     )
 
 

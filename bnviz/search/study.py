@@ -6,8 +6,9 @@ with ``synchronous=FULL``; killing the process loses only the trials still in fl
 Every trial has a :class:`TrialState`: ``complete``, ``diverged``, ``failed`` (the worker
 raised; its one-line reason is kept) or ``pruned`` (stopped early by a scheduler such as
 successive halving). Schema 1, written by the first release, had no state; schema 2 had no
-``recheck_of`` (the trial a re-check repeats); opening an older file migrates it in place to
-schema 3 (see :data:`_MIGRATIONS`).
+``recheck_of`` (the trial a re-check repeats); schema 3 had no ``kind`` (``sampled`` by a
+round, or ``babysat``: a live run the user steered and saved); opening an older file migrates
+it in place to schema 4 (see :data:`_MIGRATIONS`).
 
 A trial's ``curve`` is its validation loss at every evaluation, ``[[step, val_loss], ...]``
 in the JSON column. Files written before curves had steps hold ``[val_loss, ...]``, one per
@@ -38,7 +39,7 @@ import numpy as np
 
 from bnviz.search.spaces import Space
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
 APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
@@ -83,6 +84,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"UPDATE trials SET state = {_LEGACY_STATE}, error = {_LEGACY_ERROR}",
     ),
     3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
+    # every trial stored before kinds was sampled by a round
+    4: ("ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'sampled'",),
 }
 # How a stored trial is read: a NULL state (see above) is derived as the migration does.
 _COLUMN_SQL = {
@@ -126,6 +129,9 @@ class TrialState(str, Enum):
 
 
 CurvePoint = tuple[int, float]  # (step, val_loss) at one evaluation
+# How a trial came to be: sampled by a round (caviar), or a live run steered by hand and saved
+# (panda: "Save babysat run to study").
+TRIAL_KINDS = ("sampled", "babysat")
 
 
 def one_line(text: str, limit: int = ERROR_CHARS) -> str:
@@ -146,7 +152,7 @@ class TrialResult:
     exactly when the state is ``diverged`` (a failed trial did not diverge: it has no result).
     ``error`` is a failed trial's one-line reason and None for every other state.
     ``recheck_of`` is the id of the trial this one repeats with the same sampled values
-    (``bnviz sweep --recheck``), else None.
+    (``bnviz sweep --recheck``), else None. ``kind`` is one of :data:`TRIAL_KINDS`.
     """
 
     params: dict
@@ -162,8 +168,11 @@ class TrialResult:
     state: TrialState = None  # type: ignore[assignment]  # filled in by __post_init__
     error: str | None = None
     recheck_of: int | None = None
+    kind: str = "sampled"
 
     def __post_init__(self) -> None:
+        if self.kind not in TRIAL_KINDS:
+            raise ValueError(f"unknown trial kind {self.kind!r}; one of {', '.join(TRIAL_KINDS)}")
         if self.state is None:
             state = TrialState.DIVERGED if self.diverged else TrialState.COMPLETE
         else:
@@ -427,6 +436,7 @@ class Study:
                 state=result.state.value,
                 error=result.error,
                 recheck_of=result.recheck_of,
+                kind=result.kind,
                 **row,
             )
         except sqlite3.IntegrityError as exc:

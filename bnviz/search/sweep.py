@@ -292,7 +292,8 @@ def sweep_json(study: Study) -> dict:
     ``state`` is ``complete``, ``diverged``, ``failed`` or ``pruned``; ``error`` is a failed
     trial's reason (else null); ``curve`` the ``[step, val_loss]`` of every evaluation
     (ascending steps, the last loss the trial's ``val_loss``; NaN as null); ``recheck_of`` the
-    id of the trial a re-check repeats (else null). ``diverged`` keeps the meaning it had
+    id of the trial a re-check repeats (else null); ``kind`` ``sampled`` (by a round) or
+    ``babysat`` (a live run saved from the explorer). ``diverged`` keeps the meaning it had
     before trial states, "no result": true for diverged and for failed trials, so a script
     that skips them still does.
     """
@@ -314,6 +315,7 @@ def sweep_json(study: Study) -> dict:
             "error": t.error,
             "curve": [[step, _json_float(loss)] for step, loss in t.curve],
             "recheck_of": t.recheck_of,
+            "kind": t.kind,
         }
         for t in study.trials()
     ]

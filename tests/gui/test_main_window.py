@@ -300,13 +300,13 @@ def test_export_plot_menu_writes_every_view(make_window, qtbot, tmp_path, monkey
     assert "exported loss-1.png" in win.status_message.text()
     target = tmp_path / "hp.png"
     menu_action(win, "File", "Export plot", "Hyperparameters").trigger()
-    assert len(list(tmp_path.glob("hp-*.png"))) == 3
+    assert len(list(tmp_path.glob("hp-*.png"))) == 4  # scatter, samples, importance, curves
     folder = tmp_path / "all"
     folder.mkdir()
     monkeypatch.setattr(menus.QFileDialog, "getExistingDirectory", lambda *a: str(folder))
     menu_action(win, "File", "Export plot", "Export all").trigger()
     names = {p.name for p in folder.iterdir()}
-    assert {"activations.png", "confusion.png", "hyperparameters-3.png"} <= names, names
+    assert {"activations.png", "confusion.png", "hyperparameters-4.png"} <= names, names
     assert all(QImage(str(p)).width() > 50 for p in folder.iterdir())
     assert f"to {folder}" in win.status_message.text()
 

@@ -11,6 +11,7 @@ import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -29,6 +30,7 @@ from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 10
+DEFAULT_RECHECK = 5
 MAX_TRIALS = 10_000
 MAX_EPOCHS = 100_000
 MAX_WORKERS = 512
@@ -50,6 +52,8 @@ class SweepControls(QWidget):
     zoom_clicked = Signal()
     cancel_clicked = Signal()
     babysit_clicked = Signal()
+    recheck_clicked = Signal()
+    save_babysat_clicked = Signal()
     open_clicked = Signal()
     new_clicked = Signal()
 
@@ -70,11 +74,14 @@ class SweepControls(QWidget):
             self.metric_combo.addItem(label, key)
         self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
         self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
+        self.prune = QCheckBox("Prune (successive halving)")
+        self.prune.setToolTip(
+            "Compare the trials at E/9 and E/3 of their E epochs and stop the weaker two thirds "
+            "at each: the caviar approach, cheaper (ring = pruned; its result is partial)"
+        )
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
         self.workers = _spin("workers", 1, MAX_WORKERS, os.cpu_count() or 1)
-        for spin in (self.trials, self.epochs, self.workers):
-            spin.refused.connect(lambda m: self.say(m, error=True))
         self.workers.setToolTip(
             "Trials run at once; never more than N trials (the rest would "
             "idle), and more than the cores here only share them."
@@ -89,6 +96,19 @@ class SweepControls(QWidget):
         self.zoom_button = QPushButton("Zoom to box")
         self.cancel_button = QPushButton("Cancel")
         self.babysit_button = QPushButton("Babysit this one")
+        self.save_babysat_button = QPushButton("Save babysat run to study")
+        self.save_babysat_button.setToolTip(
+            "Store the live run (its settings now and its validation-loss curve) as a trial of "
+            "kind 'babysat': the panda's result on the same scatter as the caviar trials"
+        )
+        self.recheck_k = _spin("K", 1, MAX_TRIALS, DEFAULT_RECHECK)
+        for spin in (self.trials, self.epochs, self.workers, self.recheck_k):
+            spin.refused.connect(lambda m: self.say(m, error=True))
+        self.recheck_button = QPushButton("Re-check best K")
+        self.recheck_button.setToolTip(
+            "Re-run the study's best K trials with their values under today's settings (the "
+            "Training tab's data, noise and seed; epochs as above) as a new round"
+        )
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m trials")
         self.progress.setRange(0, 1)
@@ -118,6 +138,7 @@ class SweepControls(QWidget):
         f.addRow("colour by", self.metric_combo)
         f.addRow("N trials", self.trials)
         f.addRow("epochs / trial", self.epochs)
+        f.addRow("", self.prune)
         f.addRow("method", self.method)
         f.addRow("workers", self.workers)
         f.addRow("", self.workers_note)
@@ -128,6 +149,9 @@ class SweepControls(QWidget):
         buttons.addWidget(self.box_button, 1, 0)
         buttons.addWidget(self.zoom_button, 1, 1)
         buttons.addWidget(self.babysit_button, 2, 0, 1, 2)
+        buttons.addWidget(self.save_babysat_button, 3, 0, 1, 2)
+        buttons.addWidget(self.recheck_button, 4, 0)
+        buttons.addWidget(self.recheck_k, 4, 1)
         v = QVBoxLayout(self)
         for w in (study, search):
             v.addWidget(w)
@@ -155,7 +179,8 @@ class SweepControls(QWidget):
             (self.start_button, self.start_clicked), (self.box_button, self.box_clicked),
             (self.zoom_button, self.zoom_clicked), (self.cancel_button, self.cancel_clicked),
             (self.babysit_button, self.babysit_clicked), (self.open_button, self.open_clicked),
-            (self.new_button, self.new_clicked),
+            (self.new_button, self.new_clicked), (self.recheck_button, self.recheck_clicked),
+            (self.save_babysat_button, self.save_babysat_clicked),
         ):  # fmt: skip
             button.clicked.connect(signal)
 
@@ -221,7 +246,8 @@ class SweepControls(QWidget):
         self._show_ranges()
 
     def set_running(self, running: bool) -> None:
-        for w in (self.start_button, self.box_button, self.open_button, self.new_button):
+        for w in (self.start_button, self.box_button, self.open_button, self.new_button,
+                  self.recheck_button, self.save_babysat_button):  # fmt: skip
             w.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 

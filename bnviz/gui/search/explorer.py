@@ -13,21 +13,36 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
 
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
+from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
+from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
-from bnviz.search import points
+from bnviz.search import optuna_export, points
+from bnviz.search.babysat import babysat_params, save_babysat
+from bnviz.search.halving import rung_epochs
+from bnviz.search.recheck import latest_recheck_round, recheck_pairs
 from bnviz.search.spaces import Space, SpaceError
 from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
 from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.history import RunHistory
 
 DEFAULT_STUDY = "explorer.sqlite"
 BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
@@ -51,6 +66,9 @@ class HparamExplorer(QWidget):
     study_path : a study to open at once.
     round_started : called when a round starts (the window pauses live training, which would
         otherwise keep a core from the trials).
+    live_run : ``live_run() -> (config, history)``: the live trainer's settings now and its
+        network's :class:`RunHistory` (None before the first snapshot), for "Save babysat run
+        to study"; the explorer has no trainer of its own.
 
     Call :meth:`shutdown` when the window closes.
     """
@@ -62,12 +80,14 @@ class HparamExplorer(QWidget):
         show_message: Callable[[str, bool], None] | None = None,
         study_path: str | Path | None = None,
         round_started: Callable[[], None] | None = None,
+        live_run: Callable[[], tuple[TrainConfig, RunHistory | None]] | None = None,
     ) -> None:
         super().__init__()
         self._live_config = live_config
         self._babysit = babysit
         self._show_message = show_message
         self._round_started = round_started
+        self._live_run = live_run
         self.study: Study | None = None
         self.trials: list[TrialRecord] = []
         self.rounds: list[dict] = []
@@ -82,6 +102,8 @@ class HparamExplorer(QWidget):
         self.scatter = HparamScatter()
         self.table = TrialTable()
         self.histograms = SampleHistograms()
+        self.curves = CurvesView()
+        self.recheck_view = RecheckView()
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -101,8 +123,12 @@ class HparamExplorer(QWidget):
         middle.addWidget(self.scatter)
         middle.addWidget(self.table)
         middle.setSizes([560, 260])
+        self.views = QTabWidget()  # the right column's plots, one at a time
+        self.views.addTab(self.histograms, "samples")
+        self.views.addTab(self.curves, "curves")
+        self.views.addTab(self.recheck_view, "re-check")
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.histograms)
+        right.addWidget(self.views)
         right.addWidget(self.importance)
         right.setSizes([520, 260])
         outer = QSplitter(Qt.Orientation.Horizontal)
@@ -124,10 +150,15 @@ class HparamExplorer(QWidget):
         c.zoom_clicked.connect(self.zoom_to_box)
         c.cancel_clicked.connect(self.cancel)
         c.babysit_clicked.connect(lambda: self.babysit())
+        c.recheck_clicked.connect(lambda: self.recheck())
+        c.save_babysat_clicked.connect(lambda: self.save_babysat())
         c.open_clicked.connect(lambda: self.open_study())
         c.new_clicked.connect(lambda: self.new_study())
         self.scatter.trial_clicked.connect(self.select)
         self.scatter.trial_activated.connect(self.babysit)
+        self.scatter.trial_hovered.connect(lambda i: self.curves.set_hovered(self._trial(i)))
+        self.scatter.box_changed.connect(self.refresh_curves)
+        self.curves.round_combo.currentTextChanged.connect(self.refresh_curves)
         self.table.trial_selected.connect(self.select)
         self.table.trial_activated.connect(self.babysit)
         connect_queued(r.trial_finished, self._trial_finished)
@@ -173,6 +204,7 @@ class HparamExplorer(QWidget):
         if self.study is not None:
             self.study.close()
         self.study, self.rounds, self.trials, self.selected = study, rounds, trials, None
+        self.curves.forget()
         self.runner.generation += 1  # results still in flight belong to the old study
         self.table.set_trials(trials)
         self.controls.study_label.setText(f"<b>{study.path.name}</b> ({study.path.parent})")
@@ -217,12 +249,23 @@ class HparamExplorer(QWidget):
             base = self.base_config()
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
-                          box=box)  # fmt: skip
+                          box=box, prune=self.controls.prune.isChecked())  # fmt: skip
             total = len(sweep.specs())
         except (SpaceError, SweepError, ConfigError) as e:
             return self._error(str(e))
         for s in sweep.spaces:
             self.controls.set_range(s)
+        self._launch(sweep, total)
+        where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
+        pruning = ""
+        if sweep.prune:
+            few = len(rung_epochs(sweep.epochs)) == 1
+            pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
+        self._say(f"running {total} trials {where}{pruning}...")
+        return True
+
+    def _launch(self, sweep: Sweep, total: int) -> None:
+        """Run a validated round in the background and show its progress."""
         self.done, self.total = 0, total
         self.controls.set_progress(0, total)
         self.controls.set_running(True)
@@ -231,8 +274,24 @@ class HparamExplorer(QWidget):
         self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
         if self._round_started is not None:
             self._round_started()
-        where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
-        self._say(f"running {total} trials {where}...")
+
+    def recheck(self, k: int | None = None) -> bool:
+        """Re-run the study's best ``k`` trials (the K box) under today's settings, the
+        Training tab's (its data, noise and seed), for the epochs set here, as a new round;
+        the re-check tab shows then vs now when it ends."""
+        if self.study is None or self.busy:
+            return self._error("a round is already running" if self.study else "no study open")
+        k = self.controls.recheck_k.value() if k is None else k
+        base = replace(self._live_config(), compare=False)
+        try:
+            sweep = Sweep.recheck(self.study, base, k, epochs=self.controls.epochs.value(),
+                                  seed=base.seed + len(self.rounds))  # fmt: skip
+            total = len(sweep.specs())
+        except (SweepError, ConfigError) as e:
+            return self._error(str(e))
+        self._launch(sweep, total)
+        self._say(f"re-checking the best {total} trials under today's settings "
+                  f"({base.dataset}, seed {base.seed}, {sweep.epochs} epochs)...")  # fmt: skip
         return True
 
     def cancel(self) -> None:
@@ -263,6 +322,12 @@ class HparamExplorer(QWidget):
         failed = [t for t in self.trials if t.round == last and t.state is TrialState.FAILED]
         if failed and stored:
             tail += f"; {len(failed)} failed, e.g. {failed[-1].error}"
+        pruned = [t for t in self.trials if t.round == last and t.state is TrialState.PRUNED]
+        if pruned and stored:
+            tail += f"; {len(pruned)} pruned (stopped early)"
+        if last is not None and last == latest_recheck_round(self.trials):
+            self.views.setCurrentWidget(self.recheck_view)
+            tail += f"; {self.recheck_view.summary.text().split('; ', 1)[-1]}"
         verb = "cancelled after" if cancelled else "done:"
         self._say(f"{verb} {stored} of {self.total} trials stored{tail}")
 
@@ -300,6 +365,22 @@ class HparamExplorer(QWidget):
             values = [t.params[name] for t in self.trials if name in t.params]
             self.histograms.set_samples(axis, space, values)
         self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
+        self.refresh_curves()
+        rechecked = latest_recheck_round(self.trials)
+        pairs = recheck_pairs(self.trials, rechecked) if rechecked is not None else []
+        self.recheck_view.set_pairs(pairs, rechecked)
+
+    def refresh_curves(self) -> None:
+        """Overlay the curves of the shown round(s), coloured as on the scatter, the box's
+        trials strong (cheap: run again on every box move)."""
+        self.curves.set_rounds([r["id"] for r in self.rounds])
+        rounds = self.curves.shown_rounds(self.trials, self.selected)
+        shown = [t for t in self.trials if t.round in rounds]
+        metric = self.controls.metric_key()
+        values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
+        colors = dict(zip((t.id for t in shown), self.scatter.colors(values)))
+        selected = self._trial(self.selected) if self.selected is not None else None
+        self.curves.set_trials(shown, colors, self.scatter.inside_box(), selected)
 
     def _with_fixed(self, trials: list[TrialRecord]) -> list[TrialRecord]:
         """Trials with the values they ran at filled in for what their round did not sample,
@@ -316,6 +397,7 @@ class HparamExplorer(QWidget):
         self.selected = trial_id
         self.scatter.select(trial_id)
         self.table.select_trial(trial_id)
+        self.refresh_curves()
         t = self._trial(trial_id)
         if t is not None:
             self._say(describe(t.params, t, wrap=None).replace("\n", ", "))
@@ -339,11 +421,71 @@ class HparamExplorer(QWidget):
         )
         return self._babysit(config, f"babysitting trial {t.id}: {params}")
 
+    def save_babysat(self) -> bool:
+        """Store the live run (its settings now, its validation-loss curve) as a trial of kind
+        ``babysat`` in a round of its own: the panda's result on the caviar's scatter."""
+        if self._live_run is None:
+            return self._error("no live trainer to save a run from")
+        if self.study is None:
+            self.open_study(default_study_dir() / DEFAULT_STUDY)
+        if self.study is None or self.busy:
+            return self._error("a round is running: save when it is done" if self.study
+                               else "no study open")  # fmt: skip
+        config, history = self._live_run()
+        config = replace(config, compare=False)
+        names = {s.name for r in self.rounds for s in r["spaces"] if s.kind != "fixed"}
+        names |= set(self.controls.axis_names())
+        params = babysat_params(config, sorted(names))
+        curve = [] if history is None else list(zip(history.val_loss.x, history.val_loss.y))
+        acc = history.val_acc.y if history is not None else []
+        try:
+            t = save_babysat(self.study, config, params, curve,
+                             val_acc=float(acc[-1]) if len(acc) else None,
+                             steps=history.last_step if history is not None else 0,
+                             diverged_step=history.diverged_step if history else None)  # fmt: skip
+            self.rounds = self.study.rounds()
+        except (SweepError, StudyError) as e:
+            return self._error(str(e))
+        self.trials.append(t)
+        self.table.add_trial(t)
+        self.selected = t.id
+        self.refresh()
+        self.select(t.id)
+        loss = f"{t.val_loss:.4f}" if t.val_loss is not None and t.val_loss == t.val_loss else "-"
+        self._say(f"babysat run saved as trial {t.id} (val loss {loss}, {t.steps} steps): "
+                  "the diamond on the plot")  # fmt: skip
+        return True
+
+    def export_to_optuna(self, storage: str | None = None) -> bool:
+        """File > Export study to Optuna...: the open study into an Optuna storage URL (asked
+        for), so optuna-dashboard and Optuna's plots open it; without Optuna, how to get it."""
+        if self.study is None:
+            return self._error("open a study in the Hyperparameters tab first")
+        if not optuna_export.optuna_available():
+            return self._error(optuna_export.OPTUNA_HINT)
+        if storage is None:
+            default = f"sqlite:///{self.study.path.with_suffix('.optuna.db')}"
+            storage, ok = QInputDialog.getText(self, "Export study to Optuna",
+                                               "Optuna storage URL:", text=default)  # fmt: skip
+            if not ok or not storage.strip():
+                return False
+        try:
+            name = optuna_export.export_study(self.study, storage.strip())
+        except optuna_export.ExportError as e:
+            return self._error(str(e))
+        text = (f"{len(self.trials)} trials exported to {storage} as the Optuna study "
+                f"{name!r}: optuna-dashboard {storage}")  # fmt: skip
+        self._say(text)
+        if self._show_message is not None:
+            self._show_message(text, False)
+        return True
+
     def export_items(self) -> list:
         """The plots File > Export writes: the scatter, the sample histograms, the importance."""
-        return [self.scatter.ci, self.histograms.view.ci, self.importance.getPlotItem()]
+        return [self.scatter.ci, self.histograms.view.ci, self.importance.getPlotItem(),
+                self.curves.plot]  # fmt: skip
 
-    def _trial(self, trial_id: int) -> TrialRecord | None:
+    def _trial(self, trial_id: int | None) -> TrialRecord | None:
         return next((t for t in self.trials if t.id == trial_id), None)
 
     def _say(self, text: str) -> None:

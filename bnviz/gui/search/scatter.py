@@ -5,7 +5,8 @@ same units ``narrow_spaces`` takes. Left-drag on empty space draws the box (midd
 the wheel zooms); dragging the box moves it, its corner handles resize it. Earlier rounds are
 faded; complete trials are discs filled by their result, pruned ones dark rings (their result
 is partial: it is in the hover text), diverged trials red crosses, failed ones (the worker
-raised) grey crosses; a legend names the markers present; the best complete trial wears a star.
+raised) grey crosses, a babysat run (the panda's, saved from the live trainer) a large diamond
+filled by its result; a legend names the markers present; the best complete trial wears a star.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SELECTED_PEN = pg.mkPen((0, 150, 255), width=3)
 NO_METRIC_COLOR = (170, 170, 170)  # a complete trial without this metric
 PRUNED_COLOR = (40, 40, 40)  # a ring: dark, since a light colour map end vanishes on white
 PRUNED_PEN_WIDTH = 2
+BABYSAT_SIZE = 18  # the panda's diamond: one run, easy to find among the caviar
 HOVER_WRAP = 44  # characters per line of a failed trial's reason in the hover text
 
 
@@ -57,6 +59,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
 
     trial_clicked = Signal(int)
     trial_activated = Signal(int)  # double-click: babysit this one
+    trial_hovered = Signal(int)  # the trial under the mouse, -1 when none
     box_changed = Signal()
 
     def __init__(self) -> None:
@@ -96,6 +99,9 @@ class HparamScatter(pg.GraphicsLayoutWidget):
             pen=None, symbol="x", symbolSize=POINT_SIZE + 2,
             symbolPen=pg.mkPen(style.FAILED_COLOR, width=2), symbolBrush=style.FAILED_COLOR,
         )  # fmt: skip
+        self.babysat = pg.PlotDataItem(
+            pen=None, symbol="d", symbolSize=BABYSAT_SIZE, symbolPen=pg.mkPen("k", width=2),
+        )  # fmt: skip
         # the marker items by the state they draw (complete trials are self.points)
         self.markers = {
             TrialState.PRUNED: self.pruned,
@@ -108,7 +114,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.selected = pg.PlotDataItem(
             pen=None, symbol="o", symbolSize=20, symbolPen=SELECTED_PEN, symbolBrush=None
         )
-        for item in (self.points, *self.markers.values(), self.best, self.selected):
+        for item in (self.points, *self.markers.values(), self.babysat, self.best, self.selected):
             self.plot.addItem(item)
         # a row under the plot, not inside it: a legend there would hide the trials under it
         self.legend = pg.LegendItem(colCount=len(self.markers), labelTextColor="k", frame=False)
@@ -128,6 +134,8 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.hover, ignoreBounds=True)
         self.data = PlotPoints(*(np.zeros(0),) * 5, state=np.zeros(0, dtype=object))
         self.texts: dict[int, str] = {}
+        self.levels, self.cmap = (0.0, 1.0), self.cmaps["val_loss"]  # as last drawn
+        self.hovered: int | None = None
         self.bounds: QRectF | None = None  # the plotted ranges, in axis coordinates
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -153,20 +161,27 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         """Show ``data``: colours from ``metric`` (good = yellow), newest round opaque."""
         self.data, self.texts = data, texts
         shown = np.isfinite(data.x) & np.isfinite(data.y)
+        kind = data.kind if data.kind is not None else np.full(len(data.ids), "sampled")
+        babysat = shown & (kind == "babysat")
         complete = shown & (data.state == TrialState.COMPLETE.value)
         # the colour scale spans complete results only (a pruned one is partial, so worse)
         levels = data.metric[complete][np.isfinite(data.metric[complete])]
         lo, hi = _levels(levels)
         self.colorbar.setLevels(values=(lo, hi))
         cmap = self.cmaps[metric]
+        self.levels, self.cmap = (lo, hi), cmap
         self.colorbar.setColorMap(cmap)
         self.colorbar.axis.setLabel(METRICS[metric])
         alpha = _round_alpha(data.rounds)
         colors = _colors(cmap, data.metric, lo, hi, alpha)
+        self.babysat.setData(data.x[babysat], data.y[babysat],
+                             symbolBrush=[pg.mkBrush(c) for c in colors[babysat]])  # fmt: skip
+        complete &= ~babysat
         pens = [pg.mkPen(0, 0, 0, int(a)) for a in alpha[complete]]
         brushes = [pg.mkBrush(c) for c in colors[complete]]
         self.points.setData(data.x[complete], data.y[complete], symbolBrush=brushes,
                             symbolPen=pens)  # fmt: skip
+        shown = shown & ~babysat  # a babysat run wears its diamond, whatever its state
         pruned = shown & (data.state == TrialState.PRUNED.value)
         pruned_pens = [pg.mkPen(*PRUNED_COLOR, int(a), width=PRUNED_PEN_WIDTH)
                        for a in alpha[pruned]]  # fmt: skip
@@ -174,18 +189,34 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         for state in (TrialState.DIVERGED, TrialState.FAILED):
             these = shown & (data.state == state.value)
             self.markers[state].setData(data.x[these], data.y[these])
-        self._update_legend(shown)
+        self._update_legend(shown, bool(babysat.any()))
         self._mark(self.best, best)
         self._mark(self.selected, selected)
 
-    def _update_legend(self, shown: np.ndarray) -> None:
+    def _update_legend(self, shown: np.ndarray, babysat: bool) -> None:
         """Name the markers of the states on the plot (complete trials: the colour bar)."""
         self.legend.clear()
         present = set(self.data.state[shown])
         for state, item in self.markers.items():
             if state.value in present:
                 self.legend.addItem(item, state.value)
-        self.legend.setVisible(bool(present - {TrialState.COMPLETE.value}))
+        if babysat:
+            self.legend.addItem(self.babysat, "babysat (panda)")
+        self.legend.setVisible(babysat or bool(present - {TrialState.COMPLETE.value}))
+
+    def colors(self, values: np.ndarray) -> np.ndarray:
+        """QColors of results on the scale last drawn (grey for NaN): the curves' colours."""
+        return _colors(self.cmap, values, *self.levels, np.full(len(values), 255))
+
+    def inside_box(self) -> set[int] | None:
+        """The ids of the plotted trials inside the box; None when there is no box."""
+        b = self.box()
+        if b is None:
+            return None
+        (x0, x1), (y0, y1) = b
+        d = self.data
+        inside = (d.x >= x0) & (d.x <= x1) & (d.y >= y0) & (d.y <= y1)
+        return {int(i) for i in d.ids[inside]}
 
     def select(self, trial_id: int | None) -> None:
         self._mark(self.selected, trial_id)
@@ -239,6 +270,10 @@ class HparamScatter(pg.GraphicsLayoutWidget):
 
     def _moved(self, args) -> None:
         i = self.nearest(args[0])
+        hovered = None if i is None else int(self.data.ids[i])
+        if hovered != self.hovered:
+            self.hovered = hovered
+            self.trial_hovered.emit(-1 if hovered is None else hovered)
         if i is None:
             self.hover.hide()
             return

@@ -1,0 +1,98 @@
+"""A re-check round as a slope chart: each re-run trial's validation loss then and now.
+
+Two x positions, "then" (the trial as first run) and "now" (its repeat under today's fixed
+settings), one line per trial on a log loss axis: parallel lines mean the ranking held, crossing
+lines that it did not. Beside it, the Spearman correlation of the two and the course's advice
+(:mod:`bnviz.search.recheck`). A repeat that diverged is drawn at the top, in red.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from bnviz.gui import style
+from bnviz.search.recheck import ADVICE, RecheckPair, rank_agreement, verdict
+
+LINE_PEN = pg.mkPen((52, 120, 220, 200), width=2)
+EMPTY = "No re-check yet: 'Re-check best K' re-runs the best trials under today's settings."
+
+
+class RecheckView(QWidget):
+    """The slope chart, the correlation and the advice; items made once, fed with setData."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = pg.PlotWidget()
+        self.view.setBackground(style.BACKGROUND)
+        self.plot = self.view.getPlotItem()
+        self.plot.setLogMode(y=True)
+        self.plot.setLabel("left", "validation loss")
+        self.plot.setMouseEnabled(x=False, y=True)
+        self.plot.getAxis("bottom").setTicks([[(0, "then"), (1, "now")]])
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # 0.9, not "900 (x0.001)"
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).setPen("k")
+            self.plot.getAxis(name).setTextPen("k")
+        self.plot.setXRange(-0.3, 1.3, padding=0)
+        self.lines = pg.PlotDataItem(pen=LINE_PEN, connect="pairs", symbol="o", symbolSize=7,
+                                     symbolBrush=(52, 120, 220), symbolPen="k")  # fmt: skip
+        self.diverged = pg.PlotDataItem(
+            pen=pg.mkPen(style.DIVERGED_COLOR, width=2, style=Qt.PenStyle.DashLine),
+            connect="pairs",
+        )
+        for item in (self.lines, self.diverged):
+            self.plot.addItem(item)
+        self.labels: list[pg.TextItem] = []
+        self.pairs: list[RecheckPair] = []
+        self.rho = math.nan
+        self.summary = QLabel(EMPTY)
+        self.summary.setWordWrap(True)
+        self.advice = QLabel(ADVICE)
+        self.advice.setWordWrap(True)
+        self.advice.setStyleSheet("color: #444; font-size: 11px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.advice)
+
+    def set_pairs(self, pairs: list[RecheckPair], round_id: int | None = None) -> None:
+        """Show a re-check round's pairs (empty: nothing re-checked yet)."""
+        self.pairs, self.rho = pairs, rank_agreement(pairs)
+        ok = [p for p in pairs if _shown(p.then_loss) and _shown(p.now_loss)]
+        bad = [p for p in pairs if _shown(p.then_loss) and not _shown(p.now_loss)]
+        self.lines.setData(*_segments(ok))
+        finite = [v for p in ok for v in (p.then_loss, p.now_loss)] + [p.then_loss for p in bad]
+        top = 2 * max(finite) if finite else 1.0  # where a diverged repeat is drawn
+        self.diverged.setData(*_segments([RecheckPair(p.then_id, p.now_id, p.then_loss, top)
+                                          for p in bad]))  # fmt: skip
+        for label in self.labels:
+            self.plot.removeItem(label)
+        self.labels = []
+        for p in ok + bad:
+            label = pg.TextItem(f"#{p.then_id}", color="k", anchor=(1.1, 0.5))
+            label.setPos(0, math.log10(p.then_loss))  # a log axis: TextItems take log10
+            self.plot.addItem(label)
+            self.labels.append(label)
+        if not pairs:
+            self.summary.setText(EMPTY)
+            return
+        where = f"round {round_id}: " if round_id is not None else ""
+        self.summary.setText(f"<b>{where}{len(pairs)} trials re-checked</b>; {verdict(self.rho)}")
+        self.plot.enableAutoRange(y=True)
+
+
+def _shown(loss: float) -> bool:
+    return math.isfinite(loss) and loss > 0
+
+
+def _segments(pairs: list[RecheckPair]) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of one segment per pair (then at x=0, now at x=1), for ``connect="pairs"``."""
+    x = np.tile([0.0, 1.0], len(pairs))
+    y = np.array([v for p in pairs for v in (p.then_loss, p.now_loss)], dtype=float)
+    return x, y

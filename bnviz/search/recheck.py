@@ -1,0 +1,75 @@
+"""What a re-check round found: each re-run trial's old and new validation loss, paired.
+
+The course's advice on the tuning process: hyperparameters get stale. The data grow, the
+noise changes, the budget moves; re-evaluate the best settings from time to time. A re-check
+round (:meth:`bnviz.search.sweep.Sweep.recheck`) re-runs the best trials with their sampled
+values under today's fixed settings; here each new trial is paired with the one it repeats
+(``recheck_of``), and the Spearman correlation of the two losses says whether the old ranking
+still holds (near 1) or the intuition has gone stale (near 0 or below).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bnviz.search.importance import loss_for_ranking, spearman
+from bnviz.search.study import TrialRecord, TrialState
+
+ADVICE = (
+    "Re-evaluate your hyperparameters from time to time: intuitions get stale when the data, "
+    "the noise or the budget change."
+)
+
+
+@dataclass(frozen=True)
+class RecheckPair:
+    """One re-checked trial: the old trial ``then_id`` and its repeat ``now_id``, with their
+    validation losses (``inf`` when the run diverged: it ranks worst)."""
+
+    then_id: int
+    now_id: int
+    then_loss: float
+    now_loss: float
+
+
+def _loss(t: TrialRecord) -> float:
+    return loss_for_ranking(t.val_loss, t.state is TrialState.DIVERGED)
+
+
+def latest_recheck_round(trials: list[TrialRecord]) -> int | None:
+    """The newest round that re-checked trials, or None if there is none."""
+    rounds = [t.round for t in trials if t.recheck_of is not None]
+    return max(rounds) if rounds else None
+
+
+def recheck_pairs(trials: list[TrialRecord], round_id: int) -> list[RecheckPair]:
+    """The pairs of re-check round ``round_id``, in the order its trials were stored.
+
+    A repeat whose worker failed, or whose original is not among ``trials``, is left out:
+    neither says anything about whether the ranking held.
+    """
+    by_id = {t.id: t for t in trials}
+    out = []
+    for t in trials:
+        old = by_id.get(t.recheck_of) if t.recheck_of is not None else None
+        if t.round != round_id or old is None or t.state is TrialState.FAILED:
+            continue
+        out.append(RecheckPair(old.id, t.id, _loss(old), _loss(t)))
+    return out
+
+
+def rank_agreement(pairs: list[RecheckPair]) -> float:
+    """Spearman correlation of the old and new losses; NaN under 3 pairs (nothing to rank)."""
+    return spearman([p.then_loss for p in pairs], [p.now_loss for p in pairs])
+
+
+def verdict(rho: float) -> str:
+    """One line on what the correlation means for the old ranking."""
+    if math.isnan(rho):
+        return "too few re-checked trials to rank (3 at least)"
+    if rho >= 0.8:
+        return f"rank correlation {rho:.2f}: the old ranking still holds"
+    if rho >= 0.4:
+        return f"rank correlation {rho:.2f}: the ranking partly holds; look again around the best"
+    return f"rank correlation {rho:.2f}: the old ranking no longer holds: search again"
