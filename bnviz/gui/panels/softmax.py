@@ -223,8 +223,8 @@ class SoftmaxPanel(Panel):
             self.left_plot.invertY(False)
         else:
             self.points.setData([], [])
-        if images:
-            raw = data.raw(data.X_train)
+        if images:  # grey levels from the plotted subset: the whole set took 0.25 s for MNIST
+            raw = data.raw(data.X_train[plotted_indices(len(data.X_train))])
             self._digit_levels = (float(raw.min()), float(raw.max()))
         self.probe.blockSignals(True)
         self.probe.setRange(0, 0)  # until a snapshot says how many examples have logits
