@@ -74,12 +74,14 @@ def mnist_like_images(
     return images
 
 
-def write_mnist_like(path: Path, seed: int = 0) -> Path:
-    """Write the MNIST-size Keras-layout .npz to ``path``; returns ``path``."""
+def write_mnist_like(
+    path: Path, seed: int = 0, n_train: int = MNIST_TRAIN, n_test: int = MNIST_TEST
+) -> Path:
+    """Write the Keras-layout .npz (MNIST's size by default) to ``path``; returns ``path``."""
     rng = np.random.default_rng(seed)
     patterns = class_patterns(rng)
-    y_train = rng.integers(0, CLASSES, size=MNIST_TRAIN).astype(np.uint8)
-    y_test = rng.integers(0, CLASSES, size=MNIST_TEST).astype(np.uint8)
+    y_train = rng.integers(0, CLASSES, size=n_train).astype(np.uint8)
+    y_test = rng.integers(0, CLASSES, size=n_test).astype(np.uint8)
     x_train = mnist_like_images(y_train, patterns, rng)
     x_test = mnist_like_images(y_test, patterns, rng)
     np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)

@@ -2,7 +2,8 @@
 
 Without training flags the window trains :data:`BENCH_CONFIG` (compare mode, spirals, 64-64
 ReLU, every panel visible); with them (``--dataset FILE``, ``--hidden``, ``--lr``, ... as
-``bnviz`` itself takes them) it trains what ``bnviz FLAGS`` would. The window runs in a fresh
+``bnviz`` itself takes them; :mod:`bnviz.commands.bench` reads them) it trains what
+``bnviz FLAGS`` would. The window runs in a fresh
 process (:mod:`bnviz.bench.window_bench`) and is measured for :data:`SECONDS` seconds after a
 warm-up:
 
@@ -32,9 +33,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from bnviz.bench.window_bench import WINDOW_SIZE, measure_in_fresh_process
-from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.data import BUILTIN_DATASETS
+from bnviz.train.config import TrainConfig
 
 SECONDS = 8.0
 WARMUP_S = 2.0
@@ -64,22 +67,15 @@ FILE_TARGETS = {
 }
 
 
-def bench_config(args) -> TrainConfig:
-    """:data:`BENCH_CONFIG`, or the run the training flags in ``args`` describe (on the app's
-    defaults, as ``bnviz`` reads them); raises ConfigError for a bad flag or settings file."""
-    from bnviz.cli import config_from_args, training_flags_given
-
-    return config_from_args(args) if training_flags_given(args) else BENCH_CONFIG
-
-
-def run_gui_bench(args) -> int:
-    """Run the benchmark; print a table, or one JSON object with ``args.json``."""
+def run_gui_bench(args, config: TrainConfig | None = None) -> int:
+    """Run the benchmark on ``config`` (None: :data:`BENCH_CONFIG`); print a table, or one
+    JSON object with ``args.json``. Exit status 2 when its data file cannot be read."""
     quick = bool(getattr(args, "quick", False))
-    try:
-        config = bench_config(args)
-    except ConfigError as e:
-        sys.stderr.write(f"bnviz bench --gui: {e}\n")
-        return EXIT_USAGE
+    config = config or BENCH_CONFIG
+    builtin = config.dataset.strip().lower() in BUILTIN_DATASETS
+    if not builtin and not Path(config.dataset).is_file():
+        sys.stderr.write(f"bnviz bench --gui: {config.dataset}: file not found\n")
+        return EXIT_USAGE  # before the first-paint runs, not after them
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     say = (lambda text: None) if args.json else (lambda t: print(f"... {t}", file=sys.stderr))
     seconds = QUICK_SECONDS if quick else SECONDS

@@ -35,6 +35,13 @@ def step_count(ctx: ProbeContext) -> int:
     return ctx.step
 
 
+@probe("bench_network")
+def trained_network(ctx: ProbeContext) -> dict:
+    """What the training process trains: its data set's name and every network's layer sizes
+    (the report shows that the flags reached it)."""
+    return {"data": ctx.data.name, "sizes": [list(r.net.sizes) for r in ctx.runs]}
+
+
 def measure_in_fresh_process(
     config: TrainConfig, seconds: float, warmup: float, profile: str | None = None
 ) -> dict:
@@ -155,6 +162,7 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
     state["on"] = False
     steps1, t1 = win.worker.call("bench_step_count").result(10), time.perf_counter()
     gui_cpu, others = time.process_time() - cpu0, machine.other_cores()
+    trained = win.worker.call("bench_network").result(10)
     timer.stop()
     painted, lags = state["painted"], sorted(state["lags"]) or [0.0]
     win.close()
@@ -174,6 +182,7 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
         "gui_cpu_cores": round(gui_cpu / (t1 - t0), 2),
         # other processes, the app's own training process included (it wants one core)
         "other_cpu_cores": others,
+        "trained": trained,
     }
 
 

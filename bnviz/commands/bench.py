@@ -142,7 +142,15 @@ def run_gui(args: argparse.Namespace) -> int:
         else:  # PySide6 or pyqtgraph missing
             print(f"bnviz bench --gui: needs {e.name}, which is not installed")
         return EXIT_USAGE
-    return run_gui_bench(args)
+    from bnviz.cli import config_from_args, training_flags_given
+    from bnviz.train.config import ConfigError
+
+    try:
+        # the flags mean what they mean to ``bnviz``: on the app's defaults, not the bench's
+        config = config_from_args(args) if training_flags_given(args) else None
+    except ConfigError as e:
+        args.subparser.error(str(e))
+    return run_gui_bench(args, config)
 
 
 def _f(x, fmt: str = "{:,.0f}") -> str:
