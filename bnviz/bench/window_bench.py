@@ -157,11 +157,16 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
 
     steps0, t0 = win.worker.call("bench_step_count").result(10), time.perf_counter()
     cpu0, machine = time.process_time(), CpuMonitor()
+    trainer_cpu0 = _cpu_seconds(win.worker.pid)
     state.update(on=True, render=[])
     _spin(app, lambda: False, seconds)
     state["on"] = False
     steps1, t1 = win.worker.call("bench_step_count").result(10), time.perf_counter()
     gui_cpu, others = time.process_time() - cpu0, machine.other_cores()
+    trainer_cpu1 = _cpu_seconds(win.worker.pid)
+    trainer_cores = None
+    if trainer_cpu0 is not None and trainer_cpu1 is not None:
+        trainer_cores = round((trainer_cpu1 - trainer_cpu0) / (t1 - t0), 2)
     trained = win.worker.call("bench_network").result(10)
     timer.stop()
     painted, lags = state["painted"], sorted(state["lags"]) or [0.0]
@@ -182,8 +187,21 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
         "gui_cpu_cores": round(gui_cpu / (t1 - t0), 2),
         # other processes, the app's own training process included (it wants one core)
         "other_cpu_cores": others,
+        # the share of a core the training process got: below ~0.95 it was starved of CPU
+        # (other jobs on the machine), which train_ratio then shows too
+        "trainer_cpu_cores": trainer_cores,
         "trained": trained,
     }
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used, or None (not Linux, gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _timed_render(render, state: dict):

@@ -190,5 +190,10 @@ class TrainingWorker(QObject):
         return not self.is_running
 
     @property
+    def pid(self) -> int | None:
+        """The training process's id (None before :meth:`start`)."""
+        return self._process.pid
+
+    @property
     def is_running(self) -> bool:
         return any(x.is_alive() for x in (self._process, self._reader, self._writer))
