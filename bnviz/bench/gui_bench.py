@@ -1,16 +1,24 @@
 """``bnviz bench --gui``: how the app keeps up with a training run.
 
-With every panel visible in compare mode on the default setup (spirals, 64-64 ReLU) the window is
-measured for :data:`SECONDS` seconds after a warm-up:
+Without training flags the window trains :data:`BENCH_CONFIG` (compare mode, spirals, 64-64
+ReLU, every panel visible); with them (``--dataset FILE``, ``--hidden``, ``--lr``, ... as
+``bnviz`` itself takes them; :mod:`bnviz.commands.bench` reads them) it trains what
+``bnviz FLAGS`` would. The window runs in a fresh
+process (:mod:`bnviz.bench.window_bench`) and is measured for :data:`SECONDS` seconds after a
+warm-up:
 
 - ``redraws_per_s``: frames that were drawn from a new snapshot *and* painted (a paint event on a
   panel's view after the window took new data), not timer ticks;
 - ``latency_ms_p50`` / ``latency_ms_p99``: how late a 5 ms timer fires, i.e. how long the event
-  loop is blocked (what a click or a key press waits for);
+  loop is blocked (what a click or a key press waits for), sampled from the window's first paint
+  on, so a load on the GUI thread shows in them;
+- ``load_s``: from launching the window's process to the first snapshot of the configured run
+  drawn (reading a data file included);
 - ``train_ratio``: steps/s of the training process inside the app over the steps/s of a headless
   :class:`~bnviz.train.trainer.Trainer` of the same setup in a fresh process, measured back to back;
-- ``first_paint_s``: from launching ``python -m bnviz --screenshot ...`` to the first paint of its
-  main window (the child reports it when ``$BNVIZ_REPORT_FIRST_PAINT`` holds the launch time).
+- ``first_paint_s``: from launching ``python -m bnviz --compare --screenshot ...`` (the built-in
+  data) to the first paint of its main window (the child reports it when
+  ``$BNVIZ_REPORT_FIRST_PAINT`` holds the launch time).
 
 Qt's platform is ``$QT_QPA_PLATFORM`` when set, else ``offscreen`` (no display needed). Qt is
 imported only inside the functions, so the headless child starts without it.
@@ -27,18 +35,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from bnviz.bench.window_bench import WINDOW_SIZE, measure_in_fresh_process
+from bnviz.data import BUILTIN_DATASETS
 from bnviz.train.config import TrainConfig
-from bnviz.train.probes import ProbeContext, probe
 
 SECONDS = 8.0
 WARMUP_S = 2.0
 QUICK_SECONDS = 1.0
 QUICK_WARMUP_S = 0.5
-PROBE_MS = 5
-WINDOW_SIZE = (1600, 1000)
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
 FIRST_PAINT_TAG = "bnviz-first-paint"
 FIRST_PAINT_RUNS = 3
+EXIT_USAGE = 2
 # The workload every figure in README was measured on (the first release's default setup), kept
 # fixed so that a change of the app's defaults does not change what the benchmark measures.
 BENCH_CONFIG = TrainConfig(
@@ -50,32 +58,45 @@ TARGETS = {  # from the issue; reported, never asserted
     "train_ratio": (">=", 0.7),
     "first_paint_s": ("<=", 2.0),
 }
+# With a data file (issue 8: an MNIST-size .npz, a 1,000,000-row CSV)
+FILE_TARGETS = {
+    "redraws_per_s": (">=", 25.0),
+    "latency_ms_p99": ("<=", 100.0),
+    "train_ratio": (">=", 0.6),
+    "load_s": ("<=", 5.0),
+}
 
 
-@probe("bench_step_count")
-def step_count(ctx: ProbeContext) -> int:
-    """The training process's step count, read between two steps."""
-    return ctx.step
-
-
-def run_gui_bench(args) -> int:
-    """Run the benchmark; print a table, or one JSON object with ``args.json``."""
+def run_gui_bench(args, config: TrainConfig | None = None) -> int:
+    """Run the benchmark on ``config`` (None: :data:`BENCH_CONFIG`); print a table, or one
+    JSON object with ``args.json``. Exit status 2 when its data file cannot be read."""
     quick = bool(getattr(args, "quick", False))
+    config = config or BENCH_CONFIG
+    builtin = config.dataset.strip().lower() in BUILTIN_DATASETS
+    if not builtin and not Path(config.dataset).is_file():
+        sys.stderr.write(f"bnviz bench --gui: {config.dataset}: file not found\n")
+        return EXIT_USAGE  # before the first-paint runs, not after them
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     say = (lambda text: None) if args.json else (lambda t: print(f"... {t}", file=sys.stderr))
     seconds = QUICK_SECONDS if quick else SECONDS
+    warmup = QUICK_WARMUP_S if quick else WARMUP_S
     say("first paint of a fresh app")
     paints = [first_paint_s() for _ in range(1 if quick else FIRST_PAINT_RUNS)]
     say(f"headless trainer, {seconds:g} s")
-    headless = headless_steps_per_s(seconds)
-    say(f"window, {seconds:g} s after {QUICK_WARMUP_S if quick else WARMUP_S:g} s of warm-up")
-    gui = measure_window(seconds, QUICK_WARMUP_S if quick else WARMUP_S)
+    try:
+        headless = headless_steps_per_s(seconds, config)
+    except RuntimeError as e:  # a data file that cannot be read
+        sys.stderr.write(f"bnviz bench --gui: {e}\n")
+        return EXIT_USAGE
+    say(f"window, {seconds:g} s after {warmup:g} s of warm-up")
+    gui = measure_in_fresh_process(config, seconds, warmup, getattr(args, "gui_profile", None))
     gui["headless_steps_per_s"] = round(headless, 1)
     gui["train_ratio"] = round(gui["app_steps_per_s"] / headless, 3) if headless > 0 else None
     gui["first_paint_s"] = round(statistics.median(paints), 3)
     gui["first_paint_runs_s"] = [round(p, 3) for p in paints]
     gui["platform"] = os.environ["QT_QPA_PLATFORM"]
     gui["seconds"] = seconds
+    gui["config"] = config.to_dict()
     report = {"gui": gui}
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
@@ -83,159 +104,58 @@ def run_gui_bench(args) -> int:
 
 def format_report(report: dict) -> str:
     g = report["gui"]
+    c = TrainConfig.from_dict(g["config"])
+    setup = "built-in bench setup" if c == BENCH_CONFIG else "from the flags"
+    hidden = ",".join(map(str, c.hidden)) or "none"
     lines = [
-        f"GUI, compare mode, default setup, {g['platform']}, {g['seconds']:g} s "
+        f"GUI, {c.dataset}, hidden {hidden} {c.activation}, {'compare' if c.compare else 'single'}"
+        f" mode ({setup}), {g['platform']}, {g['seconds']:g} s "
         f"({WINDOW_SIZE[0]}x{WINDOW_SIZE[1]} window)"
     ]
-    for key, (op, target) in TARGETS.items():
+    targets = TARGETS if c == BENCH_CONFIG else FILE_TARGETS
+    for key in dict.fromkeys([*targets, *TARGETS, "load_s"]):
         value = g[key]
-        ok = value is not None and (value >= target if op == ">=" else value <= target)
-        lines.append(f"{key:16} {value!s:>8}   target {op} {target:g}  {'ok' if ok else 'MISS'}")
+        op, target = targets.get(key, (None, None))
+        verdict = ""
+        if op is not None:
+            ok = value is not None and (value >= target if op == ">=" else value <= target)
+            verdict = f"target {op} {target:g}  {'ok' if ok else 'MISS'}"
+        lines.append(f"{key:16} {value!s:>8}   {verdict}")
     lines.append(
-        f"latency p50 {g['latency_ms_p50']} ms; render {g['render_ms_p50']} ms per frame (p50); "
-        f"app {g['app_steps_per_s']:,.0f} vs headless {g['headless_steps_per_s']:,.0f} steps/s"
+        f"latency p50 {g['latency_ms_p50']} ms, max {g['latency_ms_max']} ms; render "
+        f"{g['render_ms_p50']} ms per frame (p50); app {g['app_steps_per_s']:,.0f} vs headless "
+        f"{g['headless_steps_per_s']:,.0f} steps/s"
     )
     return "\n".join(lines)
 
 
-# -- the window ----------------------------------------------------------------------------------
-def measure_window(seconds: float, warmup: float) -> dict:
-    """Open the main window in this process and measure it for ``seconds``."""
-    from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QSettings, Qt, QTimer
-
-    from bnviz.gui.app import make_app
-    from bnviz.gui.main_window import MainWindow
-
-    app = make_app()
-    scratch = tempfile.mkdtemp(prefix="bnviz-bench-")
-    settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(BENCH_CONFIG, settings=settings)
-    win.controls.speed.setValue(win.controls.speed.maximum())  # as fast as it goes
-    win.controls.patience.setValue(0)  # a plateau must not pause the run being measured
-    win.controls.max_epochs.setValue(0)
-    win.resize(*WINDOW_SIZE)
-    win.show()
-    state = {"painted": 0, "frame": None, "lags": [], "last": None, "on": False, "render": []}
-
-    class PaintCounter(QObject):
-        """A frame counts once new data was taken and a panel's view was then painted."""
-
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
-            if event.type() == QEvent.Paint and win.frame is not state["frame"]:
-                state["frame"] = win.frame
-                if state["on"] and win.frame is not None:
-                    state["painted"] += 1
-            return False
-
-    counter = PaintCounter()
-    import pyqtgraph as pg
-
-    for view in win.tabs.widget(0).findChildren(pg.GraphicsView):
-        view.viewport().installEventFilter(counter)
-    for panel in win.panels.values():  # Python time spent in render(), per frame
-        panel.render = _timed_render(panel.render, state)
-
-    clock = QElapsedTimer()
-    clock.start()
-
-    def probe() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if state["on"] and state["last"] is not None:
-            state["lags"].append(max(0.0, now - state["last"] - PROBE_MS))
-        state["last"] = now
-
-    timer = QTimer()
-    timer.setTimerType(Qt.PreciseTimer)
-    timer.timeout.connect(probe)
-    timer.start(PROBE_MS)
-    _spin(app, lambda: win.frame is not None, 20.0)
-    _spin(app, lambda: False, warmup)
-    from bnviz.bench.bench import CpuMonitor
-
-    steps0, t0 = win.worker.call("bench_step_count").result(10), time.perf_counter()
-    cpu0, machine = time.process_time(), CpuMonitor()
-    state.update(on=True, render=[], last=None)
-    _spin(app, lambda: False, seconds)
-    state["on"] = False
-    steps1, t1 = win.worker.call("bench_step_count").result(10), time.perf_counter()
-    gui_cpu, others = time.process_time() - cpu0, machine.other_cores()
-    timer.stop()
-    painted, lags = state["painted"], sorted(state["lags"]) or [0.0]
-    win.close()
-    app.processEvents()
-    win.worker.stop()
-    return {
-        "redraws_per_s": round(painted / (t1 - t0), 1),
-        "latency_ms_p50": round(_percentile(lags, 50), 1),
-        "latency_ms_p99": round(_percentile(lags, 99), 1),
-        "train_ratio": None,  # filled in by the caller
-        "first_paint_s": None,
-        "app_steps_per_s": round((steps1 - steps0) / (t1 - t0), 1),
-        "render_ms_p50": round(_percentile(sorted(state["render"]) or [0.0], 50), 2),
-        "frames_painted": painted,
-        # CPU of this (GUI) process per painted frame: steadier than wall time on a busy machine
-        "gui_cpu_ms_per_frame": round(1e3 * gui_cpu / max(painted, 1), 1),
-        "gui_cpu_cores": round(gui_cpu / (t1 - t0), 2),
-        # other processes, the app's own training process included (it wants one core)
-        "other_cpu_cores": others,
-    }
-
-
-def _timed_render(render, state: dict):
-    def timed(frame) -> None:
-        t = time.perf_counter()
-        render(frame)
-        if state["on"]:
-            # one entry per frame: the panels of a frame are summed in the order they draw
-            if state.get("frame_at") is not frame:
-                state["frame_at"] = frame
-                state["render"].append(0.0)
-            state["render"][-1] += 1e3 * (time.perf_counter() - t)
-
-    return timed
-
-
-def _spin(app, done, timeout: float) -> None:
-    """Run the event loop until ``done()`` or ``timeout`` seconds, sleeping between events as
-    ``app.exec()`` does (a processEvents() loop would poll and burn a core, which the training
-    process needs)."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    end = time.perf_counter() + timeout
-    poll = QTimer()
-    poll.setInterval(20)
-    poll.timeout.connect(lambda: (done() or time.perf_counter() >= end) and loop.quit())
-    poll.start()
-    if not done():
-        loop.exec()
-    poll.stop()
-
-
-def _percentile(sorted_values: list[float], q: float) -> float:
-    i = min(len(sorted_values) - 1, max(0, round(q / 100 * (len(sorted_values) - 1))))
-    return sorted_values[i]
-
-
 # -- fresh processes -----------------------------------------------------------------------------
-def headless_steps_per_s(seconds: float) -> float:
-    """Steps/s of the default compare-mode Trainer, alone in a fresh process (as the app's
-    training process is: one BLAS thread)."""
+def headless_steps_per_s(seconds: float, config: TrainConfig = BENCH_CONFIG) -> float:
+    """Steps/s of a Trainer of ``config``, alone in a fresh process (as the app's training
+    process is: one BLAS thread); its data is loaded before the clock starts."""
     from bnviz.bench.bench import blas_env
 
-    code = f"from bnviz.bench.gui_bench import _headless; print(_headless({seconds!r}))"
+    job = json.dumps(config.to_dict())
+    code = f"from bnviz.bench.gui_bench import _headless; print(_headless({seconds!r}, {job!r}))"
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=blas_env(1), capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], env=blas_env(1), capture_output=True, text=True
     )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed")
     return float(proc.stdout.strip().splitlines()[-1])
 
 
-def _headless(seconds: float) -> float:
+def _headless(seconds: float, config_json: str) -> float:
+    from bnviz.data import DataError
     from bnviz.nn.blas import limit_blas_threads
     from bnviz.train.trainer import Trainer
 
     limit_blas_threads()
-    trainer = Trainer(BENCH_CONFIG)
+    try:
+        trainer = Trainer(TrainConfig.from_dict(json.loads(config_json)))
+    except DataError as e:  # the parent shows this one line
+        sys.stderr.write(f"{e}\n")
+        raise SystemExit(EXIT_USAGE) from None
     trainer.run(20)  # warm caches and allocations
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:

@@ -4,6 +4,8 @@ Prints a table (``--json``: one JSON object); ``--quick`` is a smoke run in this
 ``--blas-compare`` adds 1 BLAS thread vs the library default, ``--snapshots`` the cost of taking
 snapshots 30 times a second; ``--gui`` runs the GUI benchmark when it is installed;
 ``--first-minute`` how many steps the default setting needs with and without BN.
+``--gui`` takes ``bnviz``'s training flags (``--dataset FILE``, ``--hidden``, ...) to measure the
+window on that run; ``--make-bigdata DIR`` writes the two big files its targets name.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import json
 import sys
 
 EXIT_USAGE = 2
+WORKLOAD_OPTIMIZERS = ("adam", "momentum")  # what PyTorch is run with too
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import int_at_least, positive_float
+    from bnviz.cli import add_training_flags, int_at_least, positive_float
 
     p = sub.add_parser(
         "bench", help="measure training speed (no window)", description=__doc__.splitlines()[0]
@@ -25,12 +28,6 @@ def add_parser(sub) -> None:
     p.add_argument("--quick", action="store_true", help="a fast smoke run, in this process")
     p.add_argument(
         "--workloads", default="W1,W2,W3", help="comma-separated subset of W1,W2,W3 (default all)"
-    )
-    p.add_argument(
-        "--optimizer",
-        choices=["adam", "momentum"],
-        default="adam",
-        help="optimizer of both NumPy and PyTorch (default adam)",
     )
     p.add_argument(
         "--blas-threads",
@@ -58,18 +55,49 @@ def add_parser(sub) -> None:
     p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
     p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
-    p.add_argument("--gui", action="store_true", help="benchmark the GUI (bnviz.bench.gui_bench)")
+    p.add_argument(
+        "--gui",
+        action="store_true",
+        help="benchmark the GUI (bnviz.bench.gui_bench); the training flags below choose its run "
+        "(default: compare mode, spirals, 64-64 ReLU, Adam)",
+    )
+    p.add_argument(
+        "--gui-profile",
+        metavar="FILE",
+        help="with --gui: write cProfile statistics of the window's GUI thread to FILE",
+    )
+    p.add_argument(
+        "--make-bigdata",
+        metavar="DIR",
+        help="write the MNIST-size .npz and the 1,000,000-row CSV the GUI targets are measured on",
+    )
     p.add_argument(
         "--first-minute",
         action="store_true",
         help="steps the default setting needs to learn, with BN and without (3 seeds)",
     )
+    # The training flags of ``bnviz`` (``--optimizer`` also picks the optimizer of the NumPy
+    # vs PyTorch workloads: adam or momentum there).
+    add_training_flags(p)
     p.set_defaults(run=run, subparser=p)
 
 
 def run(args: argparse.Namespace, parser) -> int:
+    if args.make_bigdata:
+        from bnviz.bench.bigdata import make_bigdata
+
+        for path in make_bigdata(args.make_bigdata):
+            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return 0
     if args.gui:
         return run_gui(args)
+    from bnviz.cli import training_flags_given
+
+    if training_flags_given(argparse.Namespace(**{**vars(args), "optimizer": None})):
+        parser.error("training flags (--dataset, --hidden, ...) choose the run of --gui only")
+    if args.optimizer not in (None, *WORKLOAD_OPTIMIZERS):
+        parser.error(f"--optimizer: the workloads run {' or '.join(WORKLOAD_OPTIMIZERS)} "
+                     f"(any optimizer with --gui)")  # fmt: skip
     if args.first_minute:
         from bnviz.bench.first_minute import format_first_minute, measure
 
@@ -84,7 +112,7 @@ def run(args: argparse.Namespace, parser) -> int:
         parser.error(f"--workloads: unknown {', '.join(unknown) or 'empty list'}; use W1,W2,W3")
     opt = BenchOptions(
         workloads=names,
-        optimizer=args.optimizer,
+        optimizer=args.optimizer or WORKLOAD_OPTIMIZERS[0],
         rounds=args.rounds or (1 if args.quick else 7),
         seconds=args.seconds or (0.01 if args.quick else 0.25),
         blas_threads=args.blas_threads,
@@ -114,7 +142,15 @@ def run_gui(args: argparse.Namespace) -> int:
         else:  # PySide6 or pyqtgraph missing
             print(f"bnviz bench --gui: needs {e.name}, which is not installed")
         return EXIT_USAGE
-    return run_gui_bench(args)
+    from bnviz.cli import config_from_args, training_flags_given
+    from bnviz.train.config import ConfigError
+
+    try:
+        # the flags mean what they mean to ``bnviz``: on the app's defaults, not the bench's
+        config = config_from_args(args) if training_flags_given(args) else None
+    except ConfigError as e:
+        args.subparser.error(str(e))
+    return run_gui_bench(args, config)
 
 
 def _f(x, fmt: str = "{:,.0f}") -> str:

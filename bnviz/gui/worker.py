@@ -3,14 +3,17 @@
 Training runs in a child process (:mod:`bnviz.train.session` says why); this object sends it
 the commands of :mod:`bnviz.train.protocol` and turns the events it sends back into Qt signals.
 A small reader thread waits on the event pipe and emits the signals; Qt queues them to the GUI
-thread, so widgets are only touched there. A generation number lets the window drop snapshots
-of a trainer it has since replaced.
+thread, so widgets are only touched there. A writer thread sends the commands, so the GUI thread
+never waits on the pipe: a new run's data goes down it whole (220 MB for an MNIST-size file,
+which blocked the window for 1-2 s while the training process read it). A generation number lets
+the window drop snapshots of a trainer it has since replaced.
 """
 
 from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import queue
 import threading
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
@@ -39,6 +42,7 @@ from bnviz.train.protocol import (
     Stop,
     Stopped,
     WantSnapshot,
+    send_command,
 )
 
 STOP_TIMEOUT_S = 2.0
@@ -65,10 +69,11 @@ class TrainingWorker(QObject):
             args=(self._cmd_recv, self._evt_send, config, data),
         )
         self._reader = threading.Thread(target=self._read, name="bnviz-events")
+        self._writer = threading.Thread(target=self._write, name="bnviz-commands", daemon=True)
+        self._outbox: queue.SimpleQueue[Command | None] = queue.SimpleQueue()  # None: end
         self._replies: dict[int, Future] = {}
         self._actions: set[int] = set()  # call ids of actions not yet answered
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
         self._stopping = False
         self.generation = 0
 
@@ -77,16 +82,25 @@ class TrainingWorker(QObject):
         self._cmd_recv.close()
         self._evt_send.close()
         self._reader.start()
+        self._writer.start()
 
     # -- commands ------------------------------------------------------------------------------
     def _send(self, cmd: Command) -> None:
-        if self._stopping:
-            return
-        try:
-            with self._lock:
-                self._cmd_send.send(cmd)
-        except (OSError, BrokenPipeError, ValueError):
-            self.error_raised.emit(f"{STOPPED}; press Reset to restart")
+        """Queue ``cmd`` for the writer thread (commands keep their order)."""
+        if not self._stopping:
+            self._outbox.put(cmd)
+
+    def _write(self) -> None:
+        """The writer thread: pickles and sends the queued commands until told to end."""
+        broken = False
+        while (cmd := self._outbox.get()) is not None:
+            if broken:
+                continue
+            try:
+                send_command(self._cmd_send, cmd)
+            except (OSError, BrokenPipeError, ValueError):
+                broken = True  # said once; the commands queued after it are dropped
+                self.error_raised.emit(f"{STOPPED}; press Reset to restart")
 
     def play(self) -> None:
         self._send(Play(True))
@@ -181,20 +195,28 @@ class TrainingWorker(QObject):
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
         """End the training process and the reader thread; True when both ended in time."""
-        if not self._process.is_alive() and not self._reader.is_alive():
+        if not self.is_running:
+            self._outbox.put(None)  # a writer waiting for commands ends too
             return True
         self._send(Stop())
         self._stopping = True
+        self._outbox.put(None)
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(1.0)
-        if self._reader.is_alive():
-            self._reader.join(1.0)
+        for thread in (self._reader, self._writer):
+            if thread.is_alive():
+                thread.join(1.0)
         self._cmd_send.close()
         self._evt_recv.close()
-        return not self._process.is_alive() and not self._reader.is_alive()
+        return not self.is_running
+
+    @property
+    def pid(self) -> int | None:
+        """The training process's id (None before :meth:`start`)."""
+        return self._process.pid
 
     @property
     def is_running(self) -> bool:
-        return self._process.is_alive() or self._reader.is_alive()
+        return any(x.is_alive() for x in (self._process, self._reader, self._writer))

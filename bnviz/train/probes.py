@@ -243,8 +243,8 @@ def decision_grid(
     data = ctx.data
     if data.n_features != 2:
         return ()
-    X = np.vstack([data.X_train, data.X_val])
-    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    low, high = data.extent  # scanning a million rows at 4 Hz took a third of the training time
+    lo, hi = low - margin, high + margin
     xs = np.linspace(lo[0], hi[0], points).astype(ctx.dtype)
     ys = np.linspace(lo[1], hi[1], points).astype(ctx.dtype)
     gx, gy = np.meshgrid(xs, ys)

@@ -24,8 +24,10 @@ steps and is answered with :class:`Replied` like :class:`RunProbe`.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any, ClassVar
 
 from bnviz.data import Dataset
@@ -155,6 +157,40 @@ Command = (
     | RunAction
     | Stop
 )
+
+
+# -- sending big commands ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Buffered:
+    """A command pickled with its arrays left out (pickle protocol 5, out of band); the arrays
+    follow as ``n_buffers`` raw byte messages. ``Connection.send`` would copy a data set into
+    one pickle while holding the GIL (220 MB for an MNIST-size file: the app's window froze
+    for 1-2 s); raw buffers are written straight from the arrays, the GIL let go meanwhile."""
+
+    pickled: bytes
+    n_buffers: int
+
+
+def send_command(conn: Connection, cmd: Command) -> None:
+    """Send ``cmd`` down ``conn``, its large arrays as raw buffers (read by
+    :func:`recv_command`; a command without arrays goes as ``conn.send`` sends it)."""
+    buffers: list[pickle.PickleBuffer] = []
+    pickled = pickle.dumps(cmd, protocol=5, buffer_callback=buffers.append)
+    if not buffers:
+        conn.send_bytes(pickled)
+        return
+    conn.send(Buffered(pickled, len(buffers)))
+    for buffer in buffers:
+        conn.send_bytes(buffer.raw())
+
+
+def recv_command(conn: Connection) -> Command:
+    """The next command from ``conn``, sent by :func:`send_command` or ``conn.send``."""
+    msg = conn.recv()
+    if isinstance(msg, Buffered):
+        buffers = [conn.recv_bytes() for _ in range(msg.n_buffers)]
+        msg = pickle.loads(msg.pickled, buffers=buffers)
+    return msg
 
 
 # -- events: training process -> app -----------------------------------------------------------

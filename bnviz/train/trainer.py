@@ -180,10 +180,12 @@ class Trainer:
         c = self.config
         self.data = data = data if data is not None else load_data(c)
         self.dtype = np.float32
-        self._X = data.X_train.astype(self.dtype)
-        self._y = data.y_train.astype(np.intp)
-        self._Xv = data.X_val.astype(self.dtype)
-        self._yv = data.y_val.astype(np.intp)
+        # The data set's own (read-only) arrays when their types fit: a copy of MNIST's 60,000
+        # rows took 0.2 s of every new run's start
+        self._X = np.asarray(data.X_train, self.dtype)
+        self._y = np.asarray(data.y_train, np.intp)
+        self._Xv = np.asarray(data.X_val, self.dtype)
+        self._yv = np.asarray(data.y_val, np.intp)
         self._eval_rows: np.ndarray | None = None  # None: the whole validation set
         self.stream = BatchStream(len(self._X), c.seed)
         probe_rng = np.random.default_rng(c.seed + 1)

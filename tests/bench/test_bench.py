@@ -76,3 +76,21 @@ def test_first_minute_default_plain_needs_twice_the_steps_of_bn(capsys):
     for row in report["rows"]:
         assert row["bn"] is not None and row["plain"] is not None
         assert row["plain"] >= 2 * row["bn"], row
+
+
+def test_training_flags_are_for_the_gui_bench_only(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--quick", "--hidden", "8"])
+    assert e.value.code == 2 and "choose the run of --gui only" in capsys.readouterr().err
+
+
+def test_the_workloads_take_adam_or_momentum(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--quick", "--optimizer", "sgd"])
+    assert e.value.code == 2 and "adam or momentum" in capsys.readouterr().err
+
+
+def test_a_bad_training_flag_of_the_gui_bench_exits_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--gui", "--lr", "-1"])
+    assert e.value.code == 2 and "--lr" in capsys.readouterr().err

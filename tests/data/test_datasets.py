@@ -167,3 +167,42 @@ def test_standardize_split_keeps_one_example_each_side():
         assert len(ds.y_train) == 1 and len(ds.y_val) == 1
     with pytest.raises(DataError, match="t: needs at least 2 examples"):
         standardize_split(X[:1], y[:1], val_fraction=0.5, seed=0, name="t")
+
+
+def test_integer_features_standardize_exactly_as_their_float_values():
+    """uint8 pixels are standardized in their own type, block by block (no float64 copy of the
+    whole set): the result is the one of the same values given as float64, bit for bit."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 256, size=(300, 7)).astype(np.uint8)
+    X[:, 2] = 9  # a constant feature: std 1
+    y = rng.integers(0, 3, size=300)
+    a = standardize_split(X, y, val_fraction=0.2, seed=5, name="u8")
+    b = standardize_split(X.astype(np.float64), y, val_fraction=0.2, seed=5, name="f64")
+    for name in ("X_train", "X_val", "y_train", "y_val", "mean", "std"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    np.testing.assert_allclose(a.X_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(a.X_train[:, [0, 1, 3]].std(axis=0), 1, rtol=1e-5)
+
+
+def test_standardizing_in_blocks_matches_the_whole_array_formula(monkeypatch):
+    from bnviz.data import dataset
+
+    monkeypatch.setattr(dataset, "BLOCK_VALUES", 10)  # blocks of 3 rows of 3 features
+    X = np.random.default_rng(0).normal(5.0, 3.0, size=(50, 3))
+    ds = standardize_split(X, np.arange(50) % 2, val_fraction=0.2, seed=0, name="b")
+    order = np.random.default_rng(0).permutation(50)
+    train = X[order][10:]
+    np.testing.assert_allclose(ds.mean, train.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(ds.std, train.std(axis=0), rtol=1e-6)
+    expected = (train - train.mean(axis=0)) / train.std(axis=0)
+    np.testing.assert_allclose(ds.X_train, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_extent_spans_training_and_validation_rows():
+    X = np.array([[0.0, 5.0], [1.0, -2.0], [2.0, 0.0], [3.0, 1.0]])
+    ds = standardize_split(X, np.array([0, 1, 0, 1]), val_fraction=0.5, seed=0, name="e")
+    both = np.vstack([ds.X_train, ds.X_val])
+    lo, hi = ds.extent
+    np.testing.assert_array_equal(lo, both.min(axis=0))
+    np.testing.assert_array_equal(hi, both.max(axis=0))
+    assert ds.extent is ds.extent  # computed once

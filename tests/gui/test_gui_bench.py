@@ -1,5 +1,6 @@
-"""``bnviz bench --gui`` in its quick mode: one JSON object with the documented keys (the targets
-are the benchmark's business, not the tests')."""
+"""``bnviz bench --gui`` in its quick mode: one JSON object with the documented keys, and the
+training flags reaching the window's training process (the targets are the benchmark's
+business, not the tests')."""
 
 from __future__ import annotations
 
@@ -8,19 +9,44 @@ from types import SimpleNamespace
 
 import pytest
 
-from bnviz.bench.gui_bench import run_gui_bench
+from bnviz.bench.bigdata import write_spirals_csv
+from bnviz.bench.gui_bench import BENCH_CONFIG, run_gui_bench
+from bnviz.cli import main
 
 KEYS = ("redraws_per_s", "latency_ms_p50", "latency_ms_p99", "train_ratio", "first_paint_s")
 
 
-@pytest.mark.slow
-def test_quick_gui_bench_prints_the_figures(qtbot, capsys):
-    assert run_gui_bench(SimpleNamespace(json=True, quick=True)) == 0
-    report = json.loads(capsys.readouterr().out)
-    gui = report["gui"]
-    for key in KEYS:
+def check_figures(gui: dict) -> None:
+    for key in (*KEYS, "load_s"):
         assert isinstance(gui[key], (int, float)), key
         assert gui[key] >= 0, key
-    for key in ("redraws_per_s", "train_ratio", "first_paint_s"):
+    for key in ("redraws_per_s", "train_ratio", "first_paint_s", "load_s"):
         assert gui[key] > 0, key
     assert gui["latency_ms_p99"] >= gui["latency_ms_p50"]
+
+
+@pytest.mark.slow
+def test_quick_gui_bench_prints_the_figures(capsys):
+    assert run_gui_bench(SimpleNamespace(json=True, quick=True)) == 0
+    gui = json.loads(capsys.readouterr().out)["gui"]
+    check_figures(gui)
+    assert gui["config"] == BENCH_CONFIG.to_dict()  # no flags: the bench's own setup
+    assert gui["trained"] == {"data": "spirals", "sizes": [[2, 64, 64, 3], [2, 64, 64, 3]]}
+
+
+@pytest.mark.slow
+def test_training_flags_reach_the_trainer_of_the_window(tmp_path, capsys):
+    csv = write_spirals_csv(tmp_path / "arms.csv", rows=600, seed=1)
+    argv = ["bench", "--gui", "--quick", "--json", "--dataset", str(csv), "--hidden", "12,7"]
+    assert main(argv) == 0
+    gui = json.loads(capsys.readouterr().out)["gui"]
+    check_figures(gui)
+    # the file's run, one network (the app's defaults: no compare), 2 inputs, 3 labels
+    assert gui["trained"] == {"data": "arms.csv", "sizes": [[2, 12, 7, 3]]}
+    assert gui["config"]["hidden"] == [12, 7] and gui["config"]["dataset"] == str(csv)
+
+
+def test_a_missing_data_file_exits_2_before_measuring(tmp_path, capsys):
+    assert main(["bench", "--gui", "--json", "--dataset", str(tmp_path / "no.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "no.csv: file not found" in captured.err and captured.out == ""

@@ -201,3 +201,38 @@ def test_a_raising_probe_is_an_error_event_and_the_session_goes_on(child):
     c.send(Play(True))
     while c.snapshot().snapshots[0].step < 10:  # still training
         pass
+
+
+def test_a_data_set_travels_out_of_band_and_arrives_whole():
+    """send_command sends a Replace's arrays as raw buffers after a small header; recv_command
+    puts them back; a command without arrays, or one sent by ``Connection.send``, reads too."""
+    from bnviz.train.protocol import Buffered, recv_command, send_command
+
+    data = load_data(SMALL)
+    recv, send = mp.Pipe(duplex=False)
+    send_command(send, Replace(SMALL, data, 7))
+    header = recv.recv()
+    assert isinstance(header, Buffered) and header.n_buffers >= 4  # X, y of train and val
+    buffers = [recv.recv_bytes() for _ in range(header.n_buffers)]
+    assert sum(len(b) for b in buffers) >= data.X_train.nbytes + data.X_val.nbytes
+    send_command(send, Replace(SMALL, data, 8))
+    send_command(send, Play(True))
+    send.send(Step())
+    got = recv_command(recv)
+    assert isinstance(got, Replace) and got.generation == 8 and got.config == SMALL
+    for name in ("X_train", "y_train", "X_val", "y_val", "mean", "std"):
+        np.testing.assert_array_equal(getattr(got.data, name), getattr(data, name))
+    assert recv_command(recv) == Play(True)
+    assert recv_command(recv) == Step()
+
+
+def test_a_session_reads_a_replace_sent_out_of_band(child):
+    from bnviz.train.protocol import send_command
+
+    c = child()
+    other = TrainConfig(n_samples=300, hidden=(5, 4), batchnorm=False)
+    send_command(c.commands, Replace(other, load_data(other), 3))
+    taken = c.expect(SnapshotTaken)
+    while taken.generation != 3:  # the first run's snapshot may come first
+        taken = c.expect(SnapshotTaken)
+    assert len(taken.snapshots[0].layers) == 2

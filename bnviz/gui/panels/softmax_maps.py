@@ -127,8 +127,8 @@ class RegionsPlot(pg.PlotItem):
             self.invertY(False)
         else:
             self.points.setData([], [])
-        if images:
-            raw = data.raw(data.X_train)
+        if images:  # grey levels from the plotted subset: the whole set took 0.25 s for MNIST
+            raw = data.raw(data.X_train[plotted_indices(len(data.X_train))])
             self.digit_levels = (float(raw.min()), float(raw.max()))
 
     def set_temperature(self, temperature: float) -> None:
