@@ -29,8 +29,8 @@ class ImportanceView(pg.PlotWidget):
         self.setBackground(style.BACKGROUND)
         p = self.getPlotItem()
         p.setTitle(
-            "<span style='color:#222;font-size:9pt'>importance: |rank corr.| with val loss; "
-            "(n): the course's rank</span>"
+            "<span style='color:#222;font-size:9pt'>|rank corr.| with val loss "
+            "(n: the course's rank)</span>"
         )
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()
