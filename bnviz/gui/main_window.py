@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self._last_render = -math.inf
         self._status_at = -math.inf
         self._unpainted = False  # a frame was drawn and no panel has painted it yet
+        self._settle_until = 0.0  # after a pause, keep drawing until then (PAUSE_SETTLE_S)
         self.steps_per_s = 0.0
         self.playing = autoplay
         deferred = None
@@ -496,7 +497,7 @@ class MainWindow(QMainWindow):
         user: drawing it again would show the same picture."""
         if self.playing or self._news or self.frame is None:
             return False
-        if time.perf_counter() < getattr(self, "_settle_until", 0.0):
+        if time.perf_counter() < self._settle_until:
             return False  # just paused: a timed probe's last result is still to be drawn
         if any(req not in self._probe_results for req in taken.probes):
             return False

@@ -52,11 +52,11 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def layer_input(net: MLP, X: np.ndarray, layer: int) -> np.ndarray:
-    """What hidden layer ``layer`` (1-based) receives on X in train mode: X itself for layer 1,
-    else the previous layer's train-mode ``a`` (batch statistics of X; running estimates
-    untouched)."""
-    if not 1 <= layer < net.n_layers:
-        raise ValueError(f"layer must be a hidden layer 1..{net.n_layers - 1}, got {layer}")
+    """What weight layer ``layer`` (1 .. n_layers, the output layer last) receives on X in
+    train mode: X itself for layer 1, else the previous layer's train-mode ``a`` (batch
+    statistics of X; running estimates untouched)."""
+    if not 1 <= layer <= net.n_layers:
+        raise ValueError(f"layer must be 1..{net.n_layers}, got {layer}")
     X = np.asarray(X, dtype=net.dtype)
     if layer == 1:
         return X
@@ -81,6 +81,8 @@ def bn_trace(
     BNTrace with z = a_prev W^T (+ b where the layer has one, + ``bias``), mu and var (biased)
     over the batch, z_norm, z_tilde = gamma z_norm + beta, and a = g(z_tilde).
     """
+    if not 1 <= layer < net.n_layers:
+        raise ValueError(f"layer must be a hidden layer 1..{net.n_layers - 1}, got {layer}")
     a_prev = layer_input(net, X, layer)
     P = net.params
     z, _ = layers.affine_forward(a_prev, P[f"W{layer}"], P.get(f"b{layer}"))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bnviz.lessons.bn_inside import layer_input
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Optimizer
 from bnviz.train.probes import ProbeContext, probe
@@ -57,17 +58,6 @@ def layer_of(name: str) -> int:
     return int(m.group(1))
 
 
-def layer_input(net: MLP, X: np.ndarray, layer: int) -> np.ndarray:
-    """The input of weight layer ``layer`` (1 .. n_layers) on X in train mode, (m, n_in):
-    X itself for layer 1, else the previous hidden layer's ``a``. Running estimates untouched."""
-    if not 1 <= layer <= net.n_layers:
-        raise ValueError(f"layer must be 1..{net.n_layers}, got {layer}")
-    if layer == 1:
-        return np.asarray(X, dtype=np.float64)
-    hidden, _ = net.trace(X, mode="train")
-    return hidden[layer - 2].a.astype(np.float64)
-
-
 def distribution_change(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     """Per-unit change between two (m, n) samples of the same rows: mean |d mean|, mean
     |d std| and mean 1-Wasserstein distance (mean |sorted(after) - sorted(before)|)."""
@@ -98,7 +88,7 @@ def covariate_shift(
     epoch : for a learning-rate schedule.
     """
     work, step_opt = copy.deepcopy(net), copy.deepcopy(opt)
-    before_in = layer_input(work, probe_X, layer)
+    before_in = layer_input(work, probe_X, layer).astype(np.float64)
     w0 = work.flat_params.copy()
     lower = np.zeros(w0.size, dtype=bool)  # the parameters of the layers below ``layer``
     for name in work.layout.names:
@@ -110,7 +100,7 @@ def covariate_shift(
         step_opt.step(work.flat_params, work.flat_grads, epoch)
         w1_params = work.flat_params.copy()
         work.flat_params[...] = np.where(lower, w1_params, w0)  # only the layers below moved
-        after_in = layer_input(work, probe_X, layer)
+        after_in = layer_input(work, probe_X, layer).astype(np.float64)
         work.loss_and_flat_grads(X, y)
         G2 = _layer_grad(work, layer)
     d_mean, d_std, w1 = distribution_change(before_in, after_in)

@@ -54,7 +54,7 @@ class EasierSearchView(LessonView):
         self.study_path = Path(study_path or default_study_dir() / "bn-pairs.sqlite")
         self.trials: list[TrialRecord] = []
         self._study: Study | None = None
-        self._round: int | None = None
+        self._spaces_now: list | None = None  # the round's lr and beta spaces: the axes
         self._total = 0
         self.runner = SweepRunner(self)
         connect_queued(self.runner.trial_finished, self._trial_finished)
@@ -137,7 +137,6 @@ class EasierSearchView(LessonView):
         if self.pause_training is not None:
             self.pause_training("the paired search round runs")
         self.trials, self._total = [], 2 * self.points.value()
-        self._sweep = sweep
         self.runner.start(sweep, WORKERS, None)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -197,7 +196,7 @@ class EasierSearchView(LessonView):
 
     def _draw(self) -> None:
         metric, threshold = self._target()
-        spaces = getattr(self, "_spaces_now", None)
+        spaces = self._spaces_now
         values = [getattr(t, metric) for t in self.trials if getattr(t, metric) is not None]
         finite = [v for v in values if np.isfinite(v)]
         lo, hi = (0.0, 1.0) if metric == "val_acc" else (min(finite, default=0.0),

@@ -222,3 +222,11 @@ def fit_axis_width(*axes: pg.AxisItem, min_width: float = 0.0) -> None:
 
         ax._updateMaxTextSize = update
     refit()
+
+
+def dark_axes(plot: pg.PlotItem) -> None:
+    """Black axis lines and tick labels on the white plot background."""
+    for name in ("left", "bottom"):
+        ax = plot.getAxis(name)
+        ax.setPen("k")
+        ax.setTextPen("k")

@@ -25,13 +25,14 @@ from bnviz.gui.panels._view import (
     SteadyRange,
     UserRange,
     cache_axes,
+    dark_axes,
     finite_span,
     fit_axis_width,
     part,
     run_pieces,
     step_range,
 )
-from bnviz.gui.panels.loss_curves import RunCurves, StepAxis, dark_axes
+from bnviz.gui.panels.loss_curves import RunCurves, StepAxis
 from bnviz.gui.panels.loss_events import EventMarkers
 from bnviz.train.history import RunHistory
 

@@ -111,13 +111,6 @@ def step_pos(step: float, log_x: bool) -> float:
     return float(np.log10(max(step, 1.0))) if log_x else float(step)
 
 
-def dark_axes(plot: pg.PlotItem) -> None:
-    for name in ("left", "bottom"):
-        ax = plot.getAxis(name)
-        ax.setPen("k")
-        ax.setTextPen("k")
-
-
 class RunCurves:
     """The plot items of one network, made once and fed with ``setData``."""
 

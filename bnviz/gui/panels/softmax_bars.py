@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from bnviz.gui.panels._view import cache_axes, fit_axis_width
+from bnviz.gui.panels._view import cache_axes, dark_axes, fit_axis_width
 from bnviz.lessons.softmax_explained import hardmax
 from bnviz.nn.layers import softmax
 
@@ -102,13 +102,6 @@ class TemperatureSlider(QWidget):
         self.value.setText(f"= {self.temperature:.3g}")
 
 
-def _dark_axes(plot: pg.PlotItem) -> None:
-    for name in ("left", "bottom"):
-        ax = plot.getAxis(name)
-        ax.setPen("k")
-        ax.setTextPen("k")
-
-
 class SoftmaxBars:
     """The z, t and a/hardmax bar plots in column ``col`` (rows 0-2) of ``layout``."""
 
@@ -135,7 +128,7 @@ class SoftmaxBars:
         self.bars: dict[str, pg.BarGraphItem] = {}
         for name, plot in (*self.plots.items(), ("hardmax", self.a_plot)):
             if name != "hardmax":
-                _dark_axes(plot)
+                dark_axes(plot)
                 plot.getAxis("left").enableAutoSIPrefix(False)
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
