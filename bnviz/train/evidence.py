@@ -119,7 +119,7 @@ class Evidence:
                 {"seed": u.seed, "bn": _json_float(u.bn), "plain": _json_float(u.plain)}
                 for u in self.units
             ]
-        out["extra"] = _json_safe(self.extra)
+        out["extra"] = json_safe(self.extra)
         return out
 
 
@@ -272,12 +272,13 @@ def _json_float(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _json_safe(value: Any) -> Any:
-    """``extra`` as JSON: NaN/inf -> null, tuples -> lists, NumPy scalars -> Python."""
+def json_safe(value: Any) -> Any:
+    """A value (``extra``, a command's report) as strict JSON: NaN/inf -> null, tuples ->
+    lists, NumPy scalars -> Python."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, bool | str) or value is None:
         return value
     if isinstance(value, int | np.integer):
