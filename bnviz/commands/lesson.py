@@ -144,10 +144,16 @@ def run_experiment(args: argparse.Namespace, name: str, config, parser) -> int:
     experiment: Callable[..., Any] = getattr(importlib.import_module(module), function)
     seeds = [config.seed + i for i in range(args.seeds)]
     executor = make_executor(args.workers)
-    sys.stderr.write(f"bnviz lesson {name}: {args.seeds} seed(s) on {executor.description}\n")
+    header = [f"bnviz lesson {name}: {args.seeds} seed(s) on {executor.description}"]
+
+    def progress(line: str) -> None:
+        if header:  # said with the first result, so a refused setting stays one line
+            _progress(header.pop())
+        _progress(line)
+
     closed = False
     try:
-        evidence = experiment(config, seeds, executor=executor, progress=_progress, **options)
+        evidence = experiment(config, seeds, executor=executor, progress=progress, **options)
     except (ConfigError, SweepError) as e:
         parser.error(str(e))
     except (KeyboardInterrupt, Cancelled):
