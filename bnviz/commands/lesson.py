@@ -16,13 +16,18 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bnviz.lessons.catalog import LessonInfo
+    from bnviz.train.config import TrainConfig
+    from bnviz.train.evidence import Evidence
 
 DEFAULT_SEEDS = 3
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: Any) -> None:  # argparse's private _SubParsersAction
     from bnviz.cli import add_training_flags, int_at_least
 
     p = sub.add_parser(
@@ -77,8 +82,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.list:
         if args.name is not None:
             parser.error("--list takes no lesson name")
-        for info in LESSONS:
-            print(f"{info.name}  {info.title}")  # exactly two spaces: scripts split on them
+        for entry in LESSONS:
+            print(f"{entry.name}  {entry.title}")  # exactly two spaces: scripts split on them
         return 0
     names = ", ".join(i.name for i in LESSONS)
     if args.name is None:
@@ -97,7 +102,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_CANCELLED
 
 
-def lesson_config(args: argparse.Namespace, info, parser: argparse.ArgumentParser):
+def lesson_config(
+    args: argparse.Namespace, info: LessonInfo, parser: argparse.ArgumentParser
+) -> TrainConfig:
     """The setting: the lesson's own preset (``--preset``'s, ``--settings``', or the default
     when the lesson has none), overridden by the training flags given; exit 2 if bad."""
     from bnviz.cli import config_from_args
@@ -119,7 +126,9 @@ def lesson_config(args: argparse.Namespace, info, parser: argparse.ArgumentParse
         parser.error(f"{flag}{e}")
 
 
-def _options(args: argparse.Namespace, name: str, keywords: dict[str, str], parser) -> dict:
+def _options(
+    args: argparse.Namespace, name: str, keywords: dict[str, str], parser: argparse.ArgumentParser
+) -> dict:
     out = {}
     for flag in OPTIONS:
         value = getattr(args, flag)
@@ -131,7 +140,9 @@ def _options(args: argparse.Namespace, name: str, keywords: dict[str, str], pars
     return out
 
 
-def run_experiment(args: argparse.Namespace, name: str, config, parser) -> int:
+def run_experiment(
+    args: argparse.Namespace, name: str, config: TrainConfig, parser: argparse.ArgumentParser
+) -> int:
     """Run the experiment in worker processes; print its table or JSON."""
     import importlib
 
@@ -193,7 +204,7 @@ def _num(x: float | None) -> str:
     return f"{x:.4g}"
 
 
-def format_evidence(ev) -> str:
+def format_evidence(ev: Evidence) -> str:
     """The table of ``bnviz lesson NAME``: claim, measure, every seed, means with intervals,
     the paired difference and the verdict."""
     side = "larger" if ev.direction > 0 else "smaller"
@@ -211,7 +222,9 @@ def format_evidence(ev) -> str:
     return "\n".join(lines)
 
 
-def print_own_measures(args: argparse.Namespace, info, config, parser) -> int:
+def print_own_measures(
+    args: argparse.Namespace, info: LessonInfo, config: TrainConfig, parser: argparse.ArgumentParser
+) -> int:
     """inside-a-bn-unit and babysitting-signals: their own measures on the setting, exit 0."""
     from bnviz.lessons import own_measures
     from bnviz.train.config import ConfigError

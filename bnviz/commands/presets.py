@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: Any) -> None:  # argparse's private _SubParsersAction
     p = sub.add_parser(
         "presets", help="list the lesson presets (bnviz --preset NAME opens one)",
         description=__doc__.splitlines()[0],
