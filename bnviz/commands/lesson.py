@@ -216,7 +216,8 @@ def format_evidence(ev: Evidence) -> str:
     lines.append("")
     for label, est in (("BN", ev.bn), ("plain", ev.plain), ("BN - plain", ev.difference)):
         lo, hi = est.ci95
-        lines.append(f"{label:>10}: mean {_num(est.mean)}, 95% interval [{_num(lo)}, {_num(hi)}]")
+        shown = f"[{_num(lo)}, {_num(hi)}]" if math.isfinite(lo) or math.isfinite(hi) else "none"
+        lines.append(f"{label:>10}: mean {_num(est.mean)}, 95% interval {shown}")
     lines.append(f"interval: {ev.interval}")
     lines.append(f"verdict: {ev.verdict} (the claim: BN's measure is {side})")
     return "\n".join(lines)
@@ -252,10 +253,11 @@ def print_own_measures(
         print(f"every identity holds to {found['tolerance']:g} (relative): "
               f"{'yes' if found['ok'] else 'NO'}")  # fmt: skip
     else:
-        print(
-            f"{'layer':>5}  {'||dW||':>9}  {'||W||':>9}  {'||update||':>10}  {'ratio':>9}  verdict"
-        )
+        judged = "layer_ratio" in found["layers"][0]  # the revised rule judges W, b, gamma, beta
+        print(f"{'layer':>5}  {'||dW||':>9}  {'||W||':>9}  {'||update||':>10}  {'ratio':>9}  "
+              + (f"{'all params':>10}  " if judged else "") + "verdict")  # fmt: skip
         for r in found["layers"]:
+            mid = f"{r['layer_ratio']:>10.3g}  " if judged else ""
             print(f"{r['layer']:>5}  {r['grad_norm']:>9.3g}  {r['weight_norm']:>9.3g}  "
-                  f"{r['update_norm']:>10.3g}  {r['ratio']:>9.3g}  {r['verdict']}")  # fmt: skip
+                  f"{r['update_norm']:>10.3g}  {r['ratio']:>9.3g}  {mid}{r['verdict']}")  # fmt: skip
     return 0
