@@ -259,5 +259,6 @@ def print_own_measures(
         for r in found["layers"]:
             mid = f"{r['layer_ratio']:>10.3g}  " if judged else ""
             print(f"{r['layer']:>5}  {r['grad_norm']:>9.3g}  {r['weight_norm']:>9.3g}  "
-                  f"{r['update_norm']:>10.3g}  {r['ratio']:>9.3g}  {mid}{r['verdict']}")  # fmt: skip
+                  f"{r['update_norm']:>10.3g}  {r['ratio']:>9.3g}  {mid}"
+                  f"{r['verdict']}")  # fmt: skip
     return 0
