@@ -244,7 +244,13 @@ def print_own_measures(
         json.dump(out, sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
         return 0
-    print(f"{info.name}\nclaim:   {info.claim}\nafter {found['steps']} training steps:")
+    when = found["steps"] if found.get("diverged_step") is None else found["diverged_step"]
+    gone = (
+        ""
+        if found.get("diverged_step") is None
+        else " (it diverged there: the last reading before)"
+    )
+    print(f"{info.name}\nclaim:   {info.claim}\nafter {when} training steps{gone}:")
     if "checks" in found:
         print(f"{'layer':>5}  {'largest error':>13}  {'relative to':>11}  ok  identity")
         for c in found["checks"]:

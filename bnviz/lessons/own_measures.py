@@ -74,7 +74,7 @@ def babysitting_signals(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict
     """Train ``config`` for ``steps`` steps, reading each weight layer's signals every
     ``SIGNALS_EVERY`` steps as the view does, and give the last reading with the lesson's own
     verdict: ``{"layers": [{"layer", "grad_norm", "weight_norm", "update_norm", "ratio",
-    "verdict"}...]}``.
+    "verdict"}...], "diverged_step"}``; a run that diverges gives its last reading before.
 
     The verdict is :mod:`bnviz.lessons.babysitting`'s: its ``Babysitter`` (the view's rule over
     the last readings) where the module has one, else ``verdict(ratio)`` of the last reading
@@ -88,14 +88,18 @@ def babysitting_signals(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict
     sitter = sitter_class() if sitter_class is not None else None
     verdicts: dict[int, str] = {}
     signals: tuple = ()
+    diverged = None
     while trainer.step_count < steps:
         trainer.run(min(every, steps - trainer.step_count))
-        if trainer.all_diverged:
-            raise ConfigError(f"the network diverged at step {trainer.step_count}: nothing to read")
         r = trainer.runs[0]
+        if r.diverged_step is not None:  # the readings before it are what a user saw
+            diverged = r.diverged_step
+            break
         signals = babysitting.layer_signals(r.net, r.opt, trainer.epoch)
         if sitter is not None:
             verdicts = sitter.add(babysitting.SignalsPoint(r.name, trainer.step_count, signals))
+    if not signals:
+        raise ConfigError(f"the network diverged at step {diverged}, before the first reading")
     rows = []
     for s in signals:
         row = {"layer": s.layer, "grad_norm": s.grad_norm, "weight_norm": s.weight_norm,
@@ -105,4 +109,4 @@ def babysitting_signals(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict
                 row[extra] = getattr(s, extra)
         row["verdict"] = verdicts[s.layer] if sitter is not None else babysitting.verdict(s.ratio)
         rows.append(row)
-    return {"steps": steps, "layers": rows}
+    return {"steps": steps, "diverged_step": diverged, "layers": rows}
