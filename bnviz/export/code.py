@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
-from bnviz import __version__
 from bnviz.data import Dataset
 from bnviz.data.dataset import DataError
 from bnviz.export import notebook
@@ -25,6 +25,10 @@ from bnviz.train.config import PLANAR, ConfigError, TrainConfig
 from bnviz.train.twins import twin_configs
 
 SUFFIXES = (".py", ".ipynb")
+try:
+    __version__ = version("bnviz")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "(source)"
 DEFAULT_EPOCHS = 30  # as bnviz train
 EVALS_PER_RUN = 50
 
@@ -51,7 +55,8 @@ class CodePlan:
 
     @property
     def source(self) -> str:
-        """"planar" (a generator inline), "digits" (raw .npz, split here) or "file"."""
+        """The data's kind: "planar" (its generator inline), "digits" (the raw images in an .npz,
+        split by the code) or "file" (the split itself in an .npz)."""
         name = self.config.dataset.strip().lower()
         return "planar" if name in PLANAR else ("digits" if name == "digits" else "file")
 
@@ -253,7 +258,9 @@ _STATE = {
 def _loop_text(plan: CodePlan) -> str:
     text = "**The training loop**: a batch, its gradients, the update of every parameter"
     if plan.config.lr_decay:
-        text += " with the decayed rate $\\alpha = \\alpha_0/(1 + \\text{decay} \\cdot \\text{epoch})$"
+        text += (
+            " with the decayed rate $\\alpha = \\alpha_0/(1 + \\text{decay} \\cdot \\text{epoch})$"
+        )
     return text + "; an evaluation every `eval_every` steps and at the last."
 
 

@@ -378,7 +378,8 @@ def loss_and_grads(params, buffers, X, y):
     L, m, a, caches = N_LAYERS, len(X), X, []
     for l in range(1, L):
         z = affine_forward(a, params[f"W{l}"], None)  # beta takes the place of b
-        z_tilde, z_norm, std, mu, var = batchnorm_forward(z, params[f"gamma{l}"], params[f"beta{l}"])
+        gamma, beta = params[f"gamma{l}"], params[f"beta{l}"]
+        z_tilde, z_norm, std, mu, var = batchnorm_forward(z, gamma, beta)
         running_average(buffers[f"running_mean{l}"], mu, BN_MOMENTUM)
         running_average(buffers[f"running_var{l}"], var * (m / (m - 1)), BN_MOMENTUM)
         caches.append((a, z_norm, std))
@@ -389,9 +390,8 @@ def loss_and_grads(params, buffers, X, y):
     for l in range(L - 1, 0, -1):
         a_prev, z_norm, std = caches[l - 1]
         dz_tilde = activation_backward(da, a)
-        dz, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward(
-            dz_tilde, z_norm, std, params[f"gamma{l}"]
-        )
+        gamma = params[f"gamma{l}"]
+        dz, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward(dz_tilde, z_norm, std, gamma)
         da, grads[f"W{l}"], _ = affine_backward(dz, a_prev, params[f"W{l}"])
         a = a_prev
     return loss, grads
