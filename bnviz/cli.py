@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
-COMMANDS = ("train", "sweep", "bench", "presets", "export_code")
+COMMANDS = ("train", "sweep", "bench", "presets", "export_code", "export_model")
 
 
 class OneLineParser(argparse.ArgumentParser):

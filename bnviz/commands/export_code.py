@@ -33,7 +33,8 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, parser) -> int:
     from bnviz.cli import config_from_args
     from bnviz.data import DataError
-    from bnviz.export.code import ExportError, export_code
+    from bnviz.export.code import export_code
+    from bnviz.export.target import ExportError
     from bnviz.train.config import ConfigError
 
     try:

@@ -20,6 +20,7 @@ from bnviz.data import Dataset
 from bnviz.data.dataset import DataError
 from bnviz.export import notebook
 from bnviz.export import pieces as P
+from bnviz.export.target import ExportError, check_target
 from bnviz.nn.optim import ADAM_EPS
 from bnviz.train.config import PLANAR, ConfigError, TrainConfig
 from bnviz.train.twins import twin_configs
@@ -31,10 +32,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "(source)"
 DEFAULT_EPOCHS = 30  # as bnviz train
 EVALS_PER_RUN = 50
-
-
-class ExportError(ValueError):
-    """An export that cannot be written; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,7 @@ def plan_for(
 ) -> CodePlan:
     """The plan of an export to ``out``; run length and evaluations as ``bnviz train`` sets them."""
     path = Path(out)
-    if path.suffix.lower() not in SUFFIXES:
-        raise ExportError(f"{path.name}: choose a .py or .ipynb file name")
+    suffix = check_target(path, SUFFIXES)
     note = ""
     if config.compare:
         name, config = twin_configs(config)[0]
@@ -83,7 +79,7 @@ def plan_for(
     per_epoch = max(1, n // min(config.batch_size, n))
     total = steps or (epochs or DEFAULT_EPOCHS) * per_epoch
     every = eval_every or max(1, total // EVALS_PER_RUN)
-    plan = CodePlan(config, data, total, every, "", path.suffix.lower() == ".ipynb", note)
+    plan = CodePlan(config, data, total, every, "", suffix == ".ipynb", note)
     if plan.source != "planar":
         plan = replace(plan, data_file=path.with_suffix(".npz").name)
     return plan
@@ -92,8 +88,7 @@ def plan_for(
 def write_code(plan: CodePlan, out: str | os.PathLike[str]) -> list[str]:
     """Write the code (and its .npz) to ``out``; returns the files written."""
     path = Path(out)
-    if not path.resolve().parent.is_dir():
-        raise ExportError(f"folder of {path} does not exist")
+    check_target(path, SUFFIXES)
     written = []
     if plan.data_file:
         target = path.with_name(plan.data_file)
