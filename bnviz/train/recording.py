@@ -25,6 +25,7 @@ from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.record_codec import Decoder, Encoder, RecordingError
 from bnviz.train.snapshot import Snapshot
+from bnviz.train.stats import DecimatingSeries
 
 FORMAT = "bnviz_recording"
 VERSION = 1
@@ -56,11 +57,19 @@ class Recorder:
         self._enc = Encoder()
         self._frames: list[dict[str, Any]] = []
         self._configs: dict[str, dict[str, Any]] = {}
+        self._seeds: dict[str, Any] = {}
         self.dropped_probes = 0  # probe results of a type a recording cannot hold
 
     @property
     def frames(self) -> int:
         return len(self._frames)
+
+    def seed(self, histories: Mapping[str, RunHistory], generation: int = 0) -> None:
+        """The curves' histories so far, when recording starts in the middle of a run: the
+        replay's curves start from them, as the window's did."""
+        if histories:
+            state = {name: history_state(h) for name, h in histories.items()}
+            self._seeds[str(generation)] = self._enc.encode(state)
 
     def add(
         self,
@@ -88,7 +97,7 @@ class Recorder:
     def save(self) -> int:
         """Write the file (atomically: a crash leaves the previous one); returns its size."""
         header = {"format": FORMAT, "version": VERSION, "frames": len(self._frames),
-                  "configs": self._configs}  # fmt: skip
+                  "configs": self._configs, "seeds": self._seeds}  # fmt: skip
         members = {
             "header.json": header,
             "frames.json": self._frames,
@@ -169,6 +178,14 @@ class Recording:
                 best = i
         return best
 
+    def step_at(self, i: int) -> int:
+        """The step of frame ``i`` (without decoding it)."""
+        return int(self._frames[i]["step"])
+
+    def generation_at(self, i: int) -> int:
+        """The run (0, 1, ... after each reset) frame ``i`` belongs to."""
+        return int(self._frames[i]["gen"])
+
     def frame_at(self, i: int) -> RecordedFrame:
         """Frame ``i`` (0 <= i < len(self)) in the order drawn."""
         f, dec = self._frames[i], self._decoder
@@ -190,7 +207,7 @@ class Recording:
         if cached is not None and start <= cached[0] <= i:
             first, histories = cached[0] + 1, cached[1]
         else:
-            first, histories = start, {}
+            first, histories = start, self._seeded(gen)
         for j in range(first, i + 1):
             snaps = self.frame_at(j).snapshots
             for s in snaps:
@@ -199,6 +216,14 @@ class Recording:
                 del histories[name]
         self._cache = (i, histories)
         return dict(histories)
+
+    def _seeded(self, generation: int) -> dict[str, RunHistory]:
+        """Fresh copies of the histories the recording started from (none: empty)."""
+        tree = self._header.get("seeds", {}).get(str(generation))
+        if tree is None:
+            return {}
+        state = self._decoder.decode(tree)
+        return {name: history_from(h) for name, h in state.items()}
 
     def config_at(self, i: int) -> TrainConfig | None:
         """The settings of frame ``i``'s run (None when the recorder was not told them)."""
@@ -213,6 +238,50 @@ class Recording:
     @property
     def size_bytes(self) -> int:
         return self.path.stat().st_size
+
+
+# -- the curves so far, when a recording starts mid-run ---------------------------------------
+_SERIES = ("loss", "smoothed", "val_loss", "val_acc")
+
+
+def _series_state(s: DecimatingSeries) -> tuple:
+    return (s.capacity, s.x.copy(), s.y.copy(), s.stride, s._seen)
+
+
+def _series_from(state: tuple) -> DecimatingSeries:
+    capacity, x, y, stride, seen = state
+    s = DecimatingSeries(int(capacity))
+    s._x[: len(x)], s._y[: len(y)] = x, y
+    s._n, s.stride, s._seen = len(x), int(stride), int(seen)
+    return s
+
+
+def history_state(h: RunHistory) -> dict[str, Any]:
+    """Everything a :class:`RunHistory` holds, as plain values and arrays."""
+    bands = {
+        kind: {layer: tuple(_series_state(s) for s in series) for layer, series in d.items()}
+        for kind, d in (("percentiles", h.percentiles), ("unit", h.unit_percentiles))
+    }
+    return {
+        "run": h.run, "capacity": h.capacity, "events": h.events,
+        "diverged_step": h.diverged_step, "batchnorm": h.batchnorm, "last_step": h.last_step,
+        "smoothed_loss": h.smoothed_loss, "last_eval_step": h._last_eval_step,
+        "series": {name: _series_state(getattr(h, name)) for name in _SERIES}, "bands": bands,
+    }  # fmt: skip
+
+
+def history_from(state: dict[str, Any]) -> RunHistory:
+    """The :class:`RunHistory` :func:`history_state` describes (a new, independent one)."""
+    h = RunHistory(state["run"], int(state["capacity"]))
+    for name in _SERIES:
+        setattr(h, name, _series_from(state["series"][name]))
+    for kind, target in (("percentiles", h.percentiles), ("unit", h.unit_percentiles)):
+        for layer, series in state["bands"][kind].items():
+            target[layer] = tuple(_series_from(s) for s in series)
+    h.events, h.diverged_step = tuple(state["events"]), state["diverged_step"]
+    h.batchnorm, h.last_step = bool(state["batchnorm"]), int(state["last_step"])
+    h._smoothed_loss, h._last_eval_step = state["smoothed_loss"], state["last_eval_step"]
+    return h
 
 
 def _check_header(header: Any, name: str) -> None:
