@@ -154,6 +154,8 @@ class Decoder:
             self._stores[store] = _unshuffle(raw, dt) if dt.kind == "f" else np.frombuffer(raw, dt)
         self._decoded: dict[int, Any] = {}
         self._arrays: dict[int, np.ndarray] = {}
+        # Every class the file names is checked now: a refused one fails the open, not a frame.
+        self._classes = {name: _dataclass(name) for name in {o["c"] for o in objects}}
 
     def decode(self, t: Tree) -> Any:
         if t is None or isinstance(t, (bool, int, float, str)):
@@ -194,7 +196,7 @@ class Decoder:
         if not isinstance(i, int) or not 0 <= i < len(self.objects):
             raise RecordingError("a reference to a missing object")
         tree = self.objects[i]
-        cls = _dataclass(tree["c"])
+        cls = self._classes[tree["c"]]
         values = {name: self.decode(v) for name, v in tree["f"].items()}
         init = {f.name for f in dataclasses.fields(cls) if f.init}
         obj = cls(**{k: v for k, v in values.items() if k in init})

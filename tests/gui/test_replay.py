@@ -117,11 +117,20 @@ def test_record_menu_refuses_a_missing_folder(small_window, tmp_path):
     assert not small_window.record_action.isChecked()
 
 
+def _future_file(path) -> None:
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("header.json", json.dumps({"format": "bnviz_recording", "version": 2}))
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
         (lambda p: p.write_text("hello"), "not a bnviz recording"),
         (None, "no such file"),
+        (_future_file, "comes from a newer bnviz"),
     ],
 )
 def test_replay_of_a_bad_file_is_one_line_exit_2(tmp_path, capsys, make, message):
