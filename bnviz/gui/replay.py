@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from bnviz.data import DataError, Dataset
@@ -44,7 +45,9 @@ def recorded_data(recording: Recording) -> dict[int, Dataset]:
 
 
 class ReplayWindow(QMainWindow):
-    """The training panels of a recording; ``data`` as :func:`recorded_data` gives it."""
+    """The training panels of a recording; ``data`` as :func:`recorded_data` gives it. Keys:
+    Space plays or pauses; the scrubber's own keys step a frame (arrows) or jump (Home, End,
+    Page Up/Down)."""
 
     def __init__(self, recording: Recording, data: dict[int, Dataset]) -> None:
         super().__init__()
@@ -75,6 +78,10 @@ class ReplayWindow(QMainWindow):
         self.frame: Frame | None = None
         self._generation: int | None = None
         self.timeline.frame_changed.connect(self.show_frame)
+        t = self.timeline
+        space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        space.activated.connect(lambda: t.set_playing(not t.timer.isActive()))
+        t.slider.setFocus()  # the slider's own keys: arrows step a frame, Home and End
         if len(recording):
             self.show_frame(0)
 

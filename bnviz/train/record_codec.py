@@ -8,8 +8,10 @@ plain JSON or an array read with :func:`numpy.frombuffer`.
 Compactness (a frame of a 4-layer network is mostly small histograms and a few dozen losses):
 every array is stored once by content (histogram edges repeat frame after frame), integer
 arrays in the narrowest integer type that holds them and, when that narrows them further, as
-differences (loss steps 101, 102, ... become ones), and each buffer of floats byte-shuffled
-(all first bytes, then all second bytes...) so that deflate finds the repeated exponents.
+differences (loss steps 101, 102, ... become ones); a float array as the XOR of its bits with
+the previous array of its shape (an evaluation's logits a few steps later share their sign,
+exponent and first digits: zero bytes) and every buffer of floats byte-shuffled (all first
+bytes, then all second bytes...) so that deflate finds those zeros and repeated exponents.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import numpy as np
 Tree = Any  # JSON: None, bool, int, float, str, list, dict
 # The packages whose dataclasses a recording may name (snapshots, probe and lesson results).
 READABLE = ("train", "lessons", "nn", "data", "search")
+XOR_MIN = 64  # float arrays this large are stored XORed with the last of their shape...
+KEYFRAME = 16  # ...except every KEYFRAME-th, so reading one decodes at most this many
 NARROW = (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64)
 
 
@@ -37,8 +41,10 @@ class ArrayStore:
     def __init__(self) -> None:
         self.buffers: dict[str, list[np.ndarray]] = {}
         self.sizes: dict[str, int] = {}
-        self.index: list[list[Any]] = []  # [store, offset, count, shape, dtype, delta]
+        # [store, offset, count, shape, dtype, delta-coded, the array XORed with or -1]
+        self.index: list[list[Any]] = []
         self._seen: dict[bytes, int] = {}
+        self._last: dict[tuple[str, tuple[int, ...]], tuple[int, np.ndarray, int]] = {}
 
     def put(self, a: np.ndarray) -> int:
         a = np.ascontiguousarray(a)
@@ -50,21 +56,35 @@ class ArrayStore:
         if found is not None:
             return found
         flat, delta = _narrowed(a.reshape(-1))
-        store = flat.dtype.str
+        store, ref, i = flat.dtype.str, -1, len(self.index)
+        if a.dtype.kind == "f" and a.size >= XOR_MIN:
+            slot = (a.dtype.str, a.shape)
+            last = self._last.get(slot)
+            chain = 0
+            if last is not None and last[2] < KEYFRAME:
+                bits = np.dtype(f"<u{a.dtype.itemsize}")
+                flat = (a.reshape(-1).view(bits) ^ last[1].reshape(-1).view(bits)).astype(bits)
+                store, ref, chain = "x" + flat.dtype.str, last[0], last[2] + 1
+            self._last[slot] = (i, a.copy(), chain)
         self.buffers.setdefault(store, []).append(flat)
         offset = self.sizes.get(store, 0)
         self.sizes[store] = offset + flat.size
-        self.index.append([store, offset, int(flat.size), list(a.shape), a.dtype.str, delta])
-        self._seen[key] = len(self.index) - 1
-        return len(self.index) - 1
+        self.index.append([store, offset, int(flat.size), list(a.shape), a.dtype.str, delta, ref])
+        self._seen[key] = i
+        return i
 
     def blobs(self) -> dict[str, bytes]:
         """Each store's bytes (floats byte-shuffled)."""
         out = {}
         for store, parts in self.buffers.items():
-            flat = np.concatenate(parts) if parts else np.empty(0, store)
-            out[store] = _shuffle(flat) if flat.dtype.kind == "f" else flat.tobytes()
+            flat = np.concatenate(parts)
+            out[store] = _shuffle(flat) if _shuffled(store) else flat.tobytes()
         return out
+
+
+def _shuffled(store: str) -> bool:
+    """Floats and float bits XORed with their predecessor are byte-shuffled."""
+    return store.startswith("x") or np.dtype(store).kind == "f"
 
 
 def _narrowed(flat: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -150,8 +170,9 @@ class Decoder:
         self.objects, self.index = objects, index
         self._stores = {}
         for store, raw in blobs.items():
-            dt = np.dtype(store)
-            self._stores[store] = _unshuffle(raw, dt) if dt.kind == "f" else np.frombuffer(raw, dt)
+            dt = np.dtype(store.removeprefix("x"))
+            shuffled = _shuffled(store)
+            self._stores[store] = _unshuffle(raw, dt) if shuffled else np.frombuffer(raw, dt)
         self._decoded: dict[int, Any] = {}
         self._arrays: dict[int, np.ndarray] = {}
         # Every class the file names is checked now: a refused one fails the open, not a frame.
@@ -180,11 +201,17 @@ class Decoder:
     def _array(self, i: int) -> np.ndarray:
         a = self._arrays.get(i)
         if a is None:
-            store, offset, count, shape, dtype, delta = self.index[i]
+            store, offset, count, shape, dtype, delta, ref = self.index[i]
             flat = self._stores[store][offset : offset + count]
             if len(flat) != count:
                 raise RecordingError("an array runs past the end of its buffer")
-            a = (np.cumsum(flat, dtype=np.int64) if delta else flat).astype(np.dtype(dtype))
+            if ref >= 0:
+                if not ref < i:
+                    raise RecordingError("an array refers forward")
+                base = self._array(ref).reshape(-1)
+                a = (flat ^ base.view(flat.dtype)).view(np.dtype(dtype))
+            else:
+                a = (np.cumsum(flat, dtype=np.int64) if delta else flat).astype(np.dtype(dtype))
             a = a.reshape(shape)
             a.setflags(write=False)
             self._arrays[i] = a

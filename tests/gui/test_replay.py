@@ -140,3 +140,22 @@ def test_replay_of_a_bad_file_is_one_line_exit_2(tmp_path, capsys, make, message
     assert main(["--replay", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_keys_step_and_jump(small_window, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    win, path = small_window, tmp_path / "run.bnrec"
+    assert export_menus.start_recording(win, str(path))
+    qtbot.waitUntil(lambda: win.recorder is not None and win.recorder.frames >= 4, timeout=20000)
+    export_menus.stop_recording(win)
+    recording = Recording.open(path)
+    replay = ReplayWindow(recording, recorded_data(recording))
+    qtbot.addWidget(replay)
+    replay.show()
+    qtbot.waitExposed(replay)
+    for key, index in ((Qt.Key_End, len(recording) - 1), (Qt.Key_Left, len(recording) - 2),
+                       (Qt.Key_Home, 0), (Qt.Key_Right, 1)):  # fmt: skip
+        qtbot.keyClick(replay.timeline.slider, key)
+        assert replay.timeline.index == index
+        assert replay.frame.snapshots[0].step == recording.step_at(index)
