@@ -95,14 +95,22 @@ def test_replay_draws_every_recorded_frame_as_it_was_drawn(
     assert any("image" in e for e in live[-1]["softmax"])  # the decision regions came along
 
 
-def test_timeline_plays_at_a_speed_and_stops_at_the_end(small_window, qtbot, tmp_path):
-    win, path = small_window, tmp_path / "run.bnrec"
+def _recorded_and_replayed(win, qtbot, tmp_path, frames: int):
+    """Record ``frames`` frames of the live window, and a replay window on them."""
+    path = tmp_path / "run.bnrec"
     assert export_menus.start_recording(win, str(path))
-    qtbot.waitUntil(lambda: win.recorder is not None and win.recorder.frames >= 6, timeout=20000)
+    qtbot.waitUntil(
+        lambda: win.recorder is not None and win.recorder.frames >= frames, timeout=20000
+    )
     export_menus.stop_recording(win)
     recording = Recording.open(path)
     replay = ReplayWindow(recording, recorded_data(recording))
     qtbot.addWidget(replay)
+    return recording, replay
+
+
+def test_timeline_plays_at_a_speed_and_stops_at_the_end(small_window, qtbot, tmp_path):
+    recording, replay = _recorded_and_replayed(small_window, qtbot, tmp_path, 6)
     t = replay.timeline
     t.speed.setCurrentIndex(t.speed.findData(8.0))
     t.set_playing(True)
@@ -145,13 +153,7 @@ def test_replay_of_a_bad_file_is_one_line_exit_2(tmp_path, capsys, make, message
 def test_keys_step_and_jump(small_window, qtbot, tmp_path):
     from PySide6.QtCore import Qt
 
-    win, path = small_window, tmp_path / "run.bnrec"
-    assert export_menus.start_recording(win, str(path))
-    qtbot.waitUntil(lambda: win.recorder is not None and win.recorder.frames >= 4, timeout=20000)
-    export_menus.stop_recording(win)
-    recording = Recording.open(path)
-    replay = ReplayWindow(recording, recorded_data(recording))
-    qtbot.addWidget(replay)
+    recording, replay = _recorded_and_replayed(small_window, qtbot, tmp_path, 4)
     replay.show()
     qtbot.waitExposed(replay)
     for key, index in ((Qt.Key_End, len(recording) - 1), (Qt.Key_Left, len(recording) - 2),
