@@ -76,6 +76,33 @@ def test_torch_script_matches_predict_proba_raw(tmp_path, capsys, monkeypatch, f
     sys.modules.pop("torch_model", None)
 
 
+@pytest.mark.parametrize("flags", MODELS.values(), ids=MODELS.keys())
+def test_torch_script_loads_every_weight_where_pytorch_reads_it(
+    tmp_path, capsys, monkeypatch, flags
+):
+    """Without torch: the script's load() on a NumPy stand-in with PyTorch's semantics
+    (tests/export/fake_torch.py) gives predict_proba_raw, so no weight is misplaced."""
+    from tests.export import fake_torch
+
+    net, X, model = _trained(tmp_path, flags)
+    out = tmp_path / "stand_in_model.py"
+    assert main(["export-model", model, str(out)]) == 0
+    for name in ("torch", "torch.nn"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    fake_torch.install()
+    try:
+        spec = importlib.util.spec_from_file_location("stand_in_model", out)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        torch_net = module.load()
+        p = torch_net(fake_torch._t(X)).numpy()
+    finally:
+        for name in ("torch", "torch.nn"):
+            sys.modules.pop(name, None)
+    assert not torch_net.training
+    np.testing.assert_allclose(p, net.predict_proba_raw(X), atol=ATOL, rtol=0)
+
+
 def test_model_without_its_standardization_exports_with_a_note(tmp_path, capsys):
     model = tmp_path / "bare.npz"
     MLP([2, 4, 3], seed=0).save(model)
