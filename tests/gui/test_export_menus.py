@@ -36,3 +36,25 @@ def test_export_model_as_onnx_and_torch(small_window, qtbot, tmp_path):
         assert f["W1"].shape == (8, 2)
     assert not export_menus.export_model_as(win, str(tmp_path / "m.txt"))
     assert "choose a .onnx or .py" in win.status_message.text()
+
+
+def test_compare_mode_exports_one_model_per_network(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from bnviz.gui.main_window import MainWindow
+    from bnviz.train.config import TrainConfig
+
+    config = TrainConfig(n_samples=200, hidden=(8,), compare=True)
+    win = MainWindow(config, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: {"bn", "plain"} <= set(win.histories), timeout=10000)
+        assert export_menus.export_model_as(win, str(tmp_path / "m.py"))
+        assert {"m-bn.py", "m-bn.npz", "m-plain.py", "m-plain.npz"} <= {
+            p.name for p in tmp_path.iterdir()
+        }
+        with np.load(tmp_path / "m-bn.npz") as bn, np.load(tmp_path / "m-plain.npz") as plain:
+            assert "gamma1" in bn.files and "gamma1" not in plain.files
+    finally:
+        win.close()
