@@ -45,6 +45,7 @@ class CodePlan:
     data_file: str  # the .npz beside the code ("" for a generated data set)
     notebook: bool = False
     note: str = ""  # e.g. which twin of a compare-mode run was exported
+    name: str = "run.py"  # the code's own file name, for its usage line
 
     @property
     def batchnorm(self) -> bool:
@@ -79,7 +80,7 @@ def plan_for(
     per_epoch = max(1, n // min(config.batch_size, n))
     total = steps or (epochs or DEFAULT_EPOCHS) * per_epoch
     every = eval_every or max(1, total // EVALS_PER_RUN)
-    plan = CodePlan(config, data, total, every, "", suffix == ".ipynb", note)
+    plan = CodePlan(config, data, total, every, "", suffix == ".ipynb", note, path.name)
     if plan.source != "planar":
         plan = replace(plan, data_file=path.with_suffix(".npz").name)
     return plan
@@ -167,7 +168,7 @@ def _imports(plan: CodePlan) -> str:
         doc = (
             f'"""A bnviz run as code: {_describe(plan)}.\n\n'
             f"Written by bnviz {__version__} (bnviz export-code); NumPy and the standard library "
-            "only.\nRun: python THIS.py [--steps N] [--eval-every K]; it prints\n"
+            f"only.\nRun: python {plan.name} [--steps N] [--eval-every K]; it prints\n"
             'step=<int> val_loss=<float> val_acc=<float> at every evaluation.\n"""\n\n'
             "import argparse\n"
         )
