@@ -111,8 +111,8 @@ def split_and_standardize(X, y, seed):
     d = X_train - mean
     std = np.sqrt(np.einsum("ij,ij->j", d, d) / len(X_train))
     std = np.where(std > 1e-8 * (1.0 + np.abs(mean)), std, 1.0)  # a constant feature stays
-    scale = lambda A: ((A - mean) / std).astype(DTYPE)  # noqa: E731
-    return scale(X_train), y_train, scale(X_val), y_val
+    X_train, X_val = ((A - mean) / std for A in (X_train, X_val))
+    return X_train.astype(DTYPE), y_train, X_val.astype(DTYPE), y_val
 ''',
 )
 
