@@ -1,5 +1,8 @@
-"""``bnviz export-code OUT.py|OUT.ipynb``: the run the settings describe, as a standalone NumPy
-script or a notebook that prints what ``bnviz train`` would (bnviz.export.code)."""
+"""Write the run the settings describe as standalone NumPy code (.py) or a notebook (.ipynb).
+
+``bnviz export-code OUT.py|OUT.ipynb``: the code prints what ``bnviz train`` would
+(:mod:`bnviz.export.code`).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""``bnviz export-model MODEL.npz OUT.onnx|OUT.py``: a trained model for the ecosystem, as an
-ONNX graph or a PyTorch script (raw inputs in, probabilities out, eval mode)."""
+"""Write a trained model as an ONNX graph or a PyTorch script (raw inputs in, probabilities out).
+
+``bnviz export-model MODEL.npz OUT.onnx|OUT.py``: eval mode, the input standardization inside.
+"""
 
 from __future__ import annotations
 
