@@ -26,6 +26,7 @@ imported only inside the functions, so the headless child starts without it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -67,7 +68,7 @@ FILE_TARGETS = {
 }
 
 
-def run_gui_bench(args, config: TrainConfig | None = None) -> int:
+def run_gui_bench(args: argparse.Namespace, config: TrainConfig | None = None) -> int:
     """Run the benchmark on ``config`` (None: :data:`BENCH_CONFIG`); print a table, or one
     JSON object with ``args.json``. Exit status 2 when its data file cannot be read."""
     quick = bool(getattr(args, "quick", False))

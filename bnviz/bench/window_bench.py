@@ -19,12 +19,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bnviz.train.config import TrainConfig
 from bnviz.train.probes import ProbeContext, probe
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
+
+    from bnviz.gui.panel import Frame
 
 PROBE_MS = 5
 WINDOW_SIZE = (1600, 1000)
@@ -96,7 +103,7 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
 
     app = make_app()
     scratch = tempfile.mkdtemp(prefix="bnviz-bench-")
-    settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
+    settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(config, settings=settings)
     win.controls.speed.setValue(win.controls.speed.maximum())  # as fast as it goes
     win.controls.patience.setValue(0)  # a plateau must not pause the run being measured
@@ -111,8 +118,8 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
         """A frame counts once new data was taken and a panel's view was then painted; the
         first such paint of the configured run ends ``load_s``."""
 
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
-            if event.type() == QEvent.Paint and win.frame is not state["frame"]:
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and win.frame is not state["frame"]:
                 state["frame"] = win.frame
                 if win.frame is not None and win.generation == target_generation:
                     if state["load_s"] is None:
@@ -124,8 +131,8 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
     class FirstPaint(QObject):
         """Latency is sampled from the window's first paint on."""
 
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
-            if event.type() == QEvent.Paint and not state["sampling"]:
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and not state["sampling"]:
                 state.update(sampling=True, last=None)
                 obj.removeEventFilter(self)
             return False
@@ -134,10 +141,13 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
     import pyqtgraph as pg
 
     win.installEventFilter(first)
-    for view in win.tabs.widget(0).findChildren(pg.GraphicsView):
+    first_tab = win.tabs.widget(0)
+    assert first_tab is not None  # the window always has its training tab
+    for view in first_tab.findChildren(pg.GraphicsView):
         view.viewport().installEventFilter(counter)
     for panel in win.panels.values():  # Python time spent in render(), per frame
-        panel.render = _timed_render(panel.render, state)
+        # the benchmark wraps each panel's render (a method) to time it, on this window only
+        panel.render = _timed_render(panel.render, state)  # type: ignore[method-assign,assignment]
 
     clock = QElapsedTimer()
     clock.start()
@@ -149,7 +159,7 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
         state["last"] = now
 
     timer = QTimer()
-    timer.setTimerType(Qt.PreciseTimer)
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(sample)
     timer.start(PROBE_MS)
     win.show()
@@ -222,8 +232,8 @@ def _cpu_seconds(pid: int | None) -> float | None:
         return None
 
 
-def _timed_render(render, state: dict):
-    def timed(frame) -> None:
+def _timed_render(render: Callable[[Frame], None], state: dict) -> Callable[[Frame], None]:
+    def timed(frame: Frame) -> None:
         t = time.perf_counter()
         render(frame)
         if state["on"]:
@@ -236,7 +246,7 @@ def _timed_render(render, state: dict):
     return timed
 
 
-def _spin(app, done, timeout: float) -> None:
+def _spin(app: QCoreApplication, done: Callable[[], bool], timeout: float) -> None:
     """Run the event loop until ``done()`` or ``timeout`` seconds, sleeping between events as
     ``app.exec()`` does (a processEvents() loop would poll and burn a core, which the training
     process needs)."""
@@ -246,7 +256,12 @@ def _spin(app, done, timeout: float) -> None:
     end = time.perf_counter() + timeout
     poll = QTimer()
     poll.setInterval(20)
-    poll.timeout.connect(lambda: (done() or time.perf_counter() >= end) and loop.quit())
+
+    def check() -> None:
+        if done() or time.perf_counter() >= end:
+            loop.quit()
+
+    poll.timeout.connect(check)
     poll.start()
     if not done():
         loop.exec()

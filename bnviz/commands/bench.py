@@ -18,7 +18,7 @@ EXIT_USAGE = 2
 WORKLOAD_OPTIMIZERS = ("adam", "momentum")  # what PyTorch is run with too
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bnviz.cli import add_training_flags, int_at_least, positive_float
 
     p = sub.add_parser(
@@ -82,7 +82,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
-def run(args: argparse.Namespace, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.make_bigdata:
         from bnviz.bench.bigdata import make_bigdata
 
@@ -153,7 +153,7 @@ def run_gui(args: argparse.Namespace) -> int:
     return run_gui_bench(args, config)
 
 
-def _f(x, fmt: str = "{:,.0f}") -> str:
+def _f(x: float | None, fmt: str = "{:,.0f}") -> str:
     return "-" if x is None else fmt.format(x)
 
 

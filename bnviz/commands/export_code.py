@@ -10,7 +10,7 @@ import argparse
 import sys
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bnviz.cli import add_training_flags, int_at_least
 
     p = sub.add_parser(
@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
-def run(args: argparse.Namespace, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.cli import config_from_args
     from bnviz.data import DataError
     from bnviz.export.code import export_code

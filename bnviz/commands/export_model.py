@@ -9,7 +9,7 @@ import argparse
 import sys
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export-model",
         help="write a saved model as ONNX (.onnx) or a PyTorch script (.py)",
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
-def run(args: argparse.Namespace, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.export.model import export_model
     from bnviz.export.target import ExportError
     from bnviz.nn.model_io import ModelFileError

@@ -27,7 +27,7 @@ DEFAULT_SEEDS = 3
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 
 
-def add_parser(sub: Any) -> None:  # argparse's private _SubParsersAction
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bnviz.cli import add_training_flags, int_at_least
 
     p = sub.add_parser(

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 
-def add_parser(sub: Any) -> None:  # argparse's private _SubParsersAction
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "presets", help="list the lesson presets (bnviz --preset NAME opens one)",
         description=__doc__.splitlines()[0],
