@@ -16,14 +16,18 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLineEdit,
+    QMenu,
+    QMenuBar,
     QPlainTextEdit,
     QVBoxLayout,
+    QWidget,
 )
 
 from bnviz.gui.classroom import ClassroomDialog
 from bnviz.gui.file_dialog import SETTINGS_SUFFIX
 from bnviz.gui.file_dialog import ask as _ask
 from bnviz.gui.lessons import LessonView, find_lesson
+from bnviz.gui.window_api import AppWindow, MenuAction
 from bnviz.lessons.presets import (
     Classroom,
     Lesson,
@@ -37,13 +41,13 @@ from bnviz.train.config import ConfigError
 HIDDEN_KEY, SCALE_KEY = "classroom/hidden", "classroom/scale"
 
 
-def add_file_actions(win, file_menu, action) -> None:
+def add_file_actions(win: AppWindow, file_menu: QMenu, action: MenuAction) -> None:
     """File > Save as lesson... and Export report... (``action``: menus._action)."""
     action(win, file_menu, "Save as lesson...", lambda: save_lesson(win))
     action(win, file_menu, "Export report (HTML)...", lambda: export_report(win))
 
 
-def add_preset_menu(win, lessons_menu, action) -> None:
+def add_preset_menu(win: AppWindow, lessons_menu: QMenu, action: MenuAction) -> None:
     """Lessons > Presets: every shipped preset, and "Open lesson file..."."""
     lessons_menu.addSeparator()
     menu = lessons_menu.addMenu("Presets")
@@ -59,7 +63,7 @@ def add_preset_menu(win, lessons_menu, action) -> None:
     action(win, menu, "Open lesson file...", lambda: open_preset_file(win))
 
 
-def add_view_menu(win, bar, action) -> None:
+def add_view_menu(win: AppWindow, bar: QMenuBar, action: MenuAction) -> None:
     """View > Classroom mode (checkable; a checklist first) and Lesson guidance."""
     view = bar.addMenu("&View")
     win.classroom_action = action(
@@ -73,7 +77,7 @@ def add_view_menu(win, bar, action) -> None:
 
 
 # -- presets -----------------------------------------------------------------------------------
-def open_preset(win, name_or_path: str) -> bool:
+def open_preset(win: AppWindow, name_or_path: str) -> bool:
     """Open a shipped preset by name or a lesson/settings file: its settings, guidance, view
     and classroom state."""
     try:
@@ -87,12 +91,14 @@ def open_preset(win, name_or_path: str) -> bool:
     return True
 
 
-def open_preset_file(win, path: str | None = None) -> bool:
+def open_preset_file(win: AppWindow, path: str | None = None) -> bool:
     path = _ask(win, False, "Open lesson", "bnviz lessons (*.json);;All files (*)", path)
-    return bool(path) and open_preset(win, path)
+    if not path:
+        return False
+    return open_preset(win, path)
 
 
-def show_preset(win, preset: Preset) -> None:
+def show_preset(win: AppWindow, preset: Preset) -> None:
     """Show what a preset carries besides its settings (already training): the guidance strip,
     its lesson view (or the training tab), its classroom state."""
     win.preset = preset if preset.lesson is not None else None
@@ -111,7 +117,7 @@ def show_preset(win, preset: Preset) -> None:
         set_classroom(win, preset.classroom)
 
 
-def show_guidance(win, on: bool) -> None:
+def show_guidance(win: AppWindow, on: bool) -> None:
     lesson = win.lesson_strip.lesson
     if on and lesson is not None:
         win.lesson_strip.show_lesson(lesson)
@@ -120,8 +126,8 @@ def show_guidance(win, on: bool) -> None:
 
 
 def save_lesson(
-    win, path: str | None = None, title: str | None = None, guidance: str | None = None,
-    with_view: bool = True,
+    win: AppWindow, path: str | None = None, title: str | None = None,
+    guidance: str | None = None, with_view: bool = True,
 ) -> bool:  # fmt: skip
     """Write the current settings, the guidance text, the open lesson view and the classroom
     state as a lesson file (``bnviz --preset FILE.json`` opens it). Without ``title`` a dialog
@@ -160,7 +166,7 @@ def slugify(title: str) -> str:
 class LessonDialog(QDialog):
     """Title, guidance and whether to keep the open lesson view, for Save as lesson..."""
 
-    def __init__(self, parent, lesson: Lesson | None) -> None:
+    def __init__(self, parent: QWidget | None, lesson: Lesson | None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Save as lesson")
         self.title = QLineEdit(lesson.title if lesson else "")
@@ -171,7 +177,9 @@ class LessonDialog(QDialog):
         )
         self.with_view = QCheckBox("Open the lesson view shown now")
         self.with_view.setChecked(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
@@ -188,13 +196,13 @@ class LessonDialog(QDialog):
 
 
 # -- classroom mode ----------------------------------------------------------------------------
-def classroom_state(win) -> Classroom | None:
+def classroom_state(win: AppWindow) -> Classroom | None:
     """What a settings file keeps of classroom mode: its state while on, else nothing."""
     state = win.classroom.state
     return state if state.enabled else None
 
 
-def set_classroom(win, state: Classroom) -> None:
+def set_classroom(win: AppWindow, state: Classroom) -> None:
     """Apply ``state`` and keep the menu's tick and the saved checklist in step."""
     unknown = win.classroom.set_state(state)
     win.classroom_action.setChecked(state.enabled)
@@ -205,14 +213,14 @@ def set_classroom(win, state: Classroom) -> None:
         win.show_message(f"classroom mode: no control named {', '.join(unknown)}", error=True)
 
 
-def toggle_classroom(win, on: bool) -> None:
+def toggle_classroom(win: AppWindow, on: bool) -> None:
     """View > Classroom mode: on asks which controls to hide (the last choice ticked)."""
     if not on:
         set_classroom(win, Classroom(False, win.classroom.state.hidden, win.classroom.state.scale))
         return
     hidden = [h for h in str(win.settings.value(HIDDEN_KEY, "") or "").split(",") if h]
     try:
-        scale = float(win.settings.value(SCALE_KEY, win.classroom.state.scale))
+        scale = float(str(win.settings.value(SCALE_KEY, win.classroom.state.scale)))
         last = Classroom.from_dict({"hidden": hidden, "scale": scale})
     except (ConfigError, TypeError, ValueError):
         last = Classroom(True)
@@ -224,7 +232,7 @@ def toggle_classroom(win, on: bool) -> None:
 
 
 # -- report ------------------------------------------------------------------------------------
-def export_report(win, path: str | None = None) -> bool:
+def export_report(win: AppWindow, path: str | None = None) -> bool:
     from bnviz.gui.report import write_report
 
     path = _ask(win, True, "Export report", "HTML (*.html)", path)

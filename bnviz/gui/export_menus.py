@@ -7,16 +7,19 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from PySide6.QtWidgets import QMenu
+
 from bnviz.export.code import export_code
 from bnviz.export.model import export_model
 from bnviz.gui.file_dialog import ask as _ask
+from bnviz.gui.window_api import AppWindow, MenuAction
 from bnviz.nn.network import MLP
 from bnviz.train.recording import SUFFIX, Recorder, RecordingError
 
 CALL_TIMEOUT_S = 5.0
 
 
-def add_file_actions(win, file_menu, action) -> None:
+def add_file_actions(win: AppWindow, file_menu: QMenu, action: MenuAction) -> None:
     """The export and record entries of the File menu (``action``: menus._action)."""
     file_menu.addSeparator()
     action(win, file_menu, "Export as code...", lambda: export_as_code(win))
@@ -25,7 +28,7 @@ def add_file_actions(win, file_menu, action) -> None:
     win.record_action.setCheckable(True)
 
 
-def export_as_code(win, path: str | None = None) -> bool:
+def export_as_code(win: AppWindow, path: str | None = None) -> bool:
     """The current settings as a standalone NumPy script or a notebook (the run length of
     ``bnviz train``; the script takes --steps)."""
     path = _ask(win, True, "Export as code", "Python (*.py);;Notebook (*.ipynb)", path)
@@ -43,7 +46,7 @@ def export_as_code(win, path: str | None = None) -> bool:
     return True
 
 
-def export_model_as(win, path: str | None = None) -> bool:
+def export_model_as(win: AppWindow, path: str | None = None) -> bool:
     """The live network(s) as ONNX or a PyTorch script; in compare mode one file per network
     (NAME-bn.onnx, NAME-plain.onnx)."""
     path = _ask(win, True, "Export model as", "ONNX (*.onnx);;PyTorch script (*.py)", path)
@@ -69,7 +72,7 @@ def export_model_as(win, path: str | None = None) -> bool:
 
 
 # -- recording ------------------------------------------------------------------------------------
-def set_recording(win, on: bool, path: str | None = None) -> bool:
+def set_recording(win: AppWindow, on: bool, path: str | None = None) -> bool:
     """File > Record: ask for a file and record every frame drawn from now on; unticked,
     write the file. False (and the tick undone) when nothing was started or written."""
     if not on:
@@ -84,7 +87,7 @@ def set_recording(win, on: bool, path: str | None = None) -> bool:
     return ok
 
 
-def start_recording(win, path: str) -> bool:
+def start_recording(win: AppWindow, path: str) -> bool:
     try:
         recorder = Recorder(path)
     except RecordingError as e:
@@ -97,7 +100,7 @@ def start_recording(win, path: str) -> bool:
     return True
 
 
-def stop_recording(win) -> bool:
+def stop_recording(win: AppWindow) -> bool:
     """Write the recording (if one is on); the window calls it when it closes too."""
     recorder, win.recorder = win.recorder, None
     _tick(win, False)
@@ -112,7 +115,7 @@ def stop_recording(win) -> bool:
     return True
 
 
-def _tick(win, on: bool) -> None:
+def _tick(win: AppWindow, on: bool) -> None:
     action = getattr(win, "record_action", None)
     if action is not None:
         action.blockSignals(True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
@@ -26,17 +27,25 @@ class ValidatedField(QLineEdit):
     value_changed = Signal(object)
     invalid = Signal(str)
 
-    def __init__(self, value, parse: Callable[[str], object], fmt: Callable = str, parent=None):
+    # The value is whatever ``parse`` makes of the text (a float, an int, a tuple of widths):
+    # Any, so each caller reads it as the type its own parse returns.
+    def __init__(
+        self,
+        value: Any,
+        parse: Callable[[str], Any],
+        fmt: Callable[[Any], str] = str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._parse, self._fmt = parse, fmt
         self._value = value
         self.setText(fmt(value))
         self.editingFinished.connect(self._commit)
 
-    def value(self):
+    def value(self) -> Any:
         return self._value
 
-    def set_value(self, value, emit: bool = False) -> None:
+    def set_value(self, value: Any, emit: bool = False) -> None:
         self._value = value
         self.setText(self._fmt(value))
         self.setStyleSheet("")
@@ -77,12 +86,13 @@ class CheckedSpinBox(QSpinBox):
     refused = Signal(str)
 
     def __init__(self, label: str, lo: int, hi: int,
-                 check: Callable[[int], object] | None = None, parent=None) -> None:  # fmt: skip
+                 check: Callable[[int], object] | None = None,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.label, self._check = label, check
         self.setRange(lo, hi)
 
-    def validate(self, text: str, pos: int):
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         state = super().validate(text, pos)
         found = state[0] if isinstance(state, tuple) else state
         if found == QValidator.State.Invalid and _TYPING_WHOLE.fullmatch(self._typed(text)):
@@ -127,10 +137,17 @@ class LogSlider(QWidget):
 
     STEPS_PER_DECADE = 20
 
-    def __init__(self, value: float, lo: float, hi: float, field: ValidatedField, parent=None):
+    def __init__(
+        self,
+        value: float,
+        lo: float,
+        hi: float,
+        field: ValidatedField,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._lo = math.log10(lo)
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         n = round((math.log10(hi) - self._lo) * self.STEPS_PER_DECADE)
         self.slider.setRange(0, n)
         self.field = field

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 SETTINGS_SUFFIX = ".json"
 
 
-def ask(win, save: bool, caption: str, filt: str, path: str | None) -> str | None:
+def ask(win: QWidget | None, save: bool, caption: str, filt: str, path: str | None) -> str | None:
     """A file dialog, unless ``path`` is given (tests and scripts pass it directly)."""
     if path is not None:
         return path

@@ -11,6 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
 
+from bnviz.gui.window_api import AppWindow
+
 MARGIN = 2
 
 _F = "<p style='font-family: serif; font-size: 14px; margin-left: 12px;'>{}</p>"
@@ -138,7 +140,7 @@ class _CornerFollower(QObject):
         view.installEventFilter(self)
         self.place()
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.LayoutRequest):
             self.place()
         return False
@@ -150,11 +152,12 @@ class _CornerFollower(QObject):
         self.button.raise_()
 
 
-def add_help_buttons(win) -> dict[str, HelpButton]:
+def add_help_buttons(win: AppWindow) -> dict[str, HelpButton]:
     """One "?" on each training panel and on the explorer, by :data:`FORMULAS`' names."""
-    views = dict(win.panels)
-    if getattr(win, "explorer", None) is not None:
-        views["hyperparameters"] = win.explorer
+    views: dict[str, QWidget] = dict(win.panels)
+    explorer = getattr(win, "explorer", None)  # the tab exists when its module is present
+    if explorer is not None:
+        views["hyperparameters"] = explorer
     return {
         name: HelpButton(view, *FORMULAS[name]) for name, view in views.items() if name in FORMULAS
     }

@@ -3,6 +3,8 @@ stays away (the choice is kept in the window's settings)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
@@ -35,7 +37,7 @@ class HintBar(QWidget):
         self.hide()
 
 
-def close_button(tooltip: str, slot) -> QToolButton:
+def close_button(tooltip: str, slot: Callable[[], object]) -> QToolButton:
     """The x that closes a strip (this hint, a lesson's guidance)."""
     b = QToolButton()
     b.setText("\u2715")

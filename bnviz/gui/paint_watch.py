@@ -4,6 +4,7 @@ benchmark is a paint of new data, not a timer tick."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject
 
@@ -11,11 +12,11 @@ from PySide6.QtCore import QEvent, QObject
 class PaintWatch(QObject):
     """Calls ``painted`` on every paint event of the widgets it is installed on."""
 
-    def __init__(self, painted, parent: QObject) -> None:
+    def __init__(self, painted: Callable[[], object], parent: QObject) -> None:
         super().__init__(parent)
         self.painted = painted
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.Paint:
             self.painted()
         return False
@@ -29,7 +30,7 @@ class FirstPaintReporter(QObject):
         super().__init__(parent)
         self.launched = launched
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.Paint:
             print(f"bnviz-first-paint {time.time() - self.launched:.3f}", flush=True)
             obj.removeEventFilter(self)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from bnviz.gui import style
 from bnviz.train.snapshot import Snapshot
@@ -12,7 +12,7 @@ class RunPicker(QComboBox):
     """Lists the frame's networks ("with BN" / "without BN", or the twins' values); hidden when
     there is only one."""
 
-    def __init__(self, tooltip: str, parent=None) -> None:
+    def __init__(self, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setToolTip(tooltip)
         # Twins are named by their values ("optimizer=adam"): show the whole name.

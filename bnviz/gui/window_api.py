@@ -1,0 +1,80 @@
+"""What the modules that act on the main window may use of it, declared for the type checker.
+
+The menus, the classroom mode, the exports and the report are functions of the window
+(``export_as_code(win)``), kept out of :mod:`bnviz.gui.main_window` so that it stays small. They
+cannot import :class:`~bnviz.gui.main_window.MainWindow` to name its type (it imports them, and
+the package allows no import cycle), so they name :class:`AppWindow`: a QMainWindow with the
+attributes and methods they use, which MainWindow derives from and fills in. Nothing here runs:
+the attributes are annotations only, and every method is MainWindow's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
+
+from bnviz.data import Dataset
+from bnviz.gui.controls import ControlPanel
+from bnviz.gui.lesson_strip import LessonStrip
+from bnviz.gui.lessons.base import LessonView
+from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.worker import TrainingWorker
+from bnviz.lessons.presets import Classroom, Preset
+from bnviz.train.config import TrainConfig
+from bnviz.train.history import RunHistory
+from bnviz.train.recording import Recorder
+
+
+class ClassroomState(Protocol):
+    """The part of :class:`~bnviz.gui.classroom.ClassroomMode` the menus use (a protocol:
+    classroom.py names :class:`AppWindow` itself)."""
+
+    @property
+    def state(self) -> Classroom: ...
+
+    def set_state(self, state: Classroom) -> list[str]: ...
+
+
+class AppWindow(QMainWindow):
+    """The main window as its menus, modes and exports see it."""
+
+    config: TrainConfig
+    data: Dataset
+    settings: QSettings
+    worker: TrainingWorker
+    generation: int
+    histories: dict[str, RunHistory]
+    frame: Frame | None
+    controls: ControlPanel
+    panels: dict[str, Panel]
+    tabs: QTabWidget
+    training_tab: QWidget
+    lesson_strip: LessonStrip
+    classroom: ClassroomState
+    preset: Preset | None
+    recorder: Recorder | None
+    # menu actions, set by the modules that build them (classroom_menus, export_menus)
+    record_action: QAction
+    classroom_action: QAction
+    guidance_action: QAction
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """The status bar's message (red when ``error``)."""
+        raise NotImplementedError
+
+    def reset(self, config: TrainConfig, data: Dataset | None = None) -> bool:
+        """Start a new run of ``config``; False (and the current run kept) when refused."""
+        raise NotImplementedError
+
+    def open_lesson(self, name: str) -> LessonView:
+        """Show lesson view ``name`` (a class name) as a tab."""
+        raise NotImplementedError
+
+
+#: How the menu modules add an entry: ``action(win, menu, text, slot)`` (``menus._action``;
+#: ``slot`` takes nothing, or the checked state of a checkable entry).
+MenuAction = Callable[[AppWindow, QMenu, str, Callable[..., object]], QAction]
