@@ -33,18 +33,18 @@ class LessonStrip(QWidget):
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.label)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setStyleSheet("background: transparent;")
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.label)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setStyleSheet("background: transparent;")
         self.close_button = close_button(
             "Hide the guidance (View > Lesson guidance shows it again)", self.hide
         )
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 3, 4, 3)
-        row.addWidget(self.scroll, 1)
+        row.addWidget(self.scroll_area, 1)
         row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.fit_height()
         self.hide()
@@ -65,4 +65,4 @@ class LessonStrip(QWidget):
     def fit_height(self) -> None:
         """At most MAX_LINES lines of the current font (classroom mode enlarges it)."""
         line = self.label.fontMetrics().lineSpacing()
-        self.scroll.setMaximumHeight(MAX_LINES * line + 6)
+        self.scroll_area.setMaximumHeight(MAX_LINES * line + 6)

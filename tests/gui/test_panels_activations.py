@@ -217,7 +217,7 @@ def test_a_short_panel_scrolls_instead_of_squashing(act, qtbot, frames):
     qtbot.waitExposed(act)
     act.render(frame)
     qtbot.waitUntil(lambda: act.view.height() >= 2 * 150)
-    assert act.scroll.verticalScrollBar().maximum() > 0
+    assert act.scroll_area.verticalScrollBar().maximum() > 0
     act.view.ci.layout.activate()
     assert min(lp.plot.geometry().height() for lp in act.plots) >= 90
 

@@ -210,11 +210,12 @@ class ActivationsPanel(Panel):
         self.view.scene().sigMouseClicked.connect(self._clicked)
         self.layout_item: pg.GraphicsLayout = self.view.ci
         self.layout_item.setContentsMargins(2, 2, 2, 2)
-        self.scroll = QScrollArea()  # scrolls only when rows would be squashed below legibility
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.view)
+        # scrolls only when rows would be squashed below legibility
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self.view)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:"))
         bar.addWidget(self.combo)
@@ -222,7 +223,7 @@ class ActivationsPanel(Panel):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(bar)
-        box.addWidget(self.scroll, 1)
+        box.addWidget(self.scroll_area, 1)
         self.plots: list[_LayerPlot] = []
         self.legend: _StatsLabel | None = None
         self.activation: str | None = None  # as the snapshots say
