@@ -8,19 +8,26 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from bnviz.data import Dataset
 from bnviz.train.config import TrainConfig
 
+if TYPE_CHECKING:  # Qt is imported when the app starts (see cli.py)
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from bnviz.lessons.presets import Preset
+
 APP_NAME = "bnviz"
 
 
-def make_app():
+def make_app() -> QApplication:
     """The QApplication (created once), with pyqtgraph's light theme and antialiasing."""
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # instance() is typed QCoreApplication; bnviz (and pytest-qt) only ever create a QApplication
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     pg.setConfigOptions(antialias=False, background="w", foreground="k")
@@ -51,7 +58,7 @@ def run_app(
     run_for: float = 3.0,
     data: Dataset | None = None,
     lesson: str | None = None,
-    preset=None,
+    preset: Preset | None = None,
     report: str | None = None,
     record: str | None = None,
 ) -> int:
@@ -79,7 +86,7 @@ def run_app(
     settings = None
     if headless:  # a screenshot must not depend on (or change) the user's saved layout
         scratch = tempfile.mkdtemp(prefix="bnviz-shot-")
-        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(config, settings=settings, data=data)
     if headless:
         win.resize(1600, 1000)
@@ -128,6 +135,6 @@ def run_app(
     return result["status"]
 
 
-def save_window_png(win, path: str) -> bool:
+def save_window_png(win: QWidget, path: str) -> bool:
     """Grab the whole window (menus, docks, status bar) into a PNG."""
     return bool(win.grab().save(str(path), "PNG"))

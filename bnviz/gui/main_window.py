@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QGraphicsView,
     QLabel,
-    QMainWindow,
     QScrollArea,
     QSplitter,
     QTabBar,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
-from bnviz.gui import export_menus, menus
+from bnviz.gui import export_menus, menus, window_api
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
@@ -89,7 +88,7 @@ def make_panels() -> dict[str, Panel]:
     }
 
 
-class MainWindow(QMainWindow):
+class MainWindow(window_api.AppWindow):
     """bnviz's window. ``settings`` may be a QSettings for a test-only location; ``data``, the
     data ``config`` names, already loaded (the command line checks a file by loading it). A
     data file named by ``config`` without ``data`` is loaded in the background while the

@@ -45,7 +45,10 @@ class Panel(QWidget):
     def set_dataset(self, data: Dataset) -> None:
         """Called on the GUI thread when a run starts (new data set, reset)."""
 
-    def render(self, frame: Frame) -> None:
+    # Panel.render(frame) is not QWidget.render(device, ...), which it shadows on purpose (the
+    # name every panel and lesson view overrides); code that wants Qt's calls
+    # QWidget.render(panel, ...) (gui/export.py). Each override repeats this ignore.
+    def render(self, frame: Frame) -> None:  # type: ignore[override]
         """Draw ``frame``; must be fast (a few ms) and must not rebuild plot items."""
 
     def probe_requests(self) -> tuple[ProbeRequest, ...]:

@@ -117,7 +117,7 @@ class SeriesLessonView(LessonView):
     def set_dataset(self, data: Dataset) -> None:
         self.restart()
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         result = self.fresh_result(frame)
         if result is None:
             return

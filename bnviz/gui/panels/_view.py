@@ -11,13 +11,17 @@ with :func:`cache_axes`, repainted from a pixmap.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 
 import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem
 
 from bnviz.train.history import RunHistory, Segment
+from bnviz.train.snapshot import EvalResult
+from bnviz.train.stats import DecimatingSeries
 
 NICE = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)  # the data fill >= 2/3 of a stepped axis
 PAD = 0.05  # of the data span, on each side
@@ -34,7 +38,7 @@ def nice_ceil(x: float) -> float:
     return next(n * scale for n in NICE if n * scale >= x * (1 - 1e-9))
 
 
-def finite_span(*arrays) -> tuple[float, float] | None:
+def finite_span(*arrays: npt.ArrayLike) -> tuple[float, float] | None:
     """Min and max over the finite values of ``arrays``; None when there are none."""
     lo, hi = math.inf, -math.inf
     for a in arrays:
@@ -82,7 +86,7 @@ class SteadyRange:
         return self.range
 
 
-def eval_key(ev) -> tuple | None:
+def eval_key(ev: EvalResult | None) -> tuple | None:
     """What identifies an evaluation: snapshots are unpickled afresh, so the same evaluation
     arrives as a new object with every snapshot, and ``is`` would redraw it 30 times a second.
     (repr, so that a NaN loss equals itself.)"""
@@ -104,14 +108,14 @@ class UserRange:
     pyqtgraph's own auto-range stays off: it would recompute the bounds of every item and move
     the axes on every frame."""
 
-    def __init__(self, plot: pg.PlotItem, on_follow=None) -> None:
+    def __init__(self, plot: pg.PlotItem, on_follow: Callable[[], object] | None = None) -> None:
         self.vb = plot.getViewBox()
         self.following = True
         self.on_follow = on_follow
         plot.enableAutoRange(enable=False)
         self.vb.sigRangeChangedManually.connect(self._manual)
 
-    def _manual(self, *_args) -> None:
+    def _manual(self, *_args: object) -> None:
         self.following = False
 
     def follows(self) -> bool:
@@ -139,7 +143,7 @@ def cache_axes(plot: pg.PlotItem) -> None:
     plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
-def part(series, span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def part(series: DecimatingSeries, span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Copies of ``series``' x and y with ``span[0] <= x <= span[1]`` (x ascending). Copies:
     the history's buffers are rewritten in place when it decimates."""
     x = series.x
@@ -147,7 +151,9 @@ def part(series, span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(x[i0:i1]), np.array(series.y[i0:i1])
 
 
-def run_pieces(run: str, history: RunHistory, compare: bool):
+def run_pieces(
+    run: str, history: RunHistory, compare: bool
+) -> Iterator[tuple[str, Segment, bool, bool]]:
     """``(curves key, segment, is last, gets a legend entry)`` for each stretch of ``run`` to
     draw. A single network is split where B switched BN, each part in its state's colour, one
     legend entry per state; a twin in compare mode is one piece in its own colour."""
@@ -216,7 +222,7 @@ def fit_axis_width(*axes: pg.AxisItem, min_width: float = 0.0) -> None:
     for ax in axes:
         measured = ax._updateMaxTextSize
 
-        def update(x: int, measured=measured) -> None:
+        def update(x: int, measured: Callable[[int], None] = measured) -> None:
             measured(x)
             refit()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,17 +20,19 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGraphicsItem,
+    QGraphicsSceneResizeEvent,
     QHBoxLayout,
     QLabel,
     QScrollArea,
     QVBoxLayout,
+    QWidget,
 )
 
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import SteadyRange, cache_axes, fit_axis_width
-from bnviz.train.snapshot import LayerStats, Saturation, Snapshot
+from bnviz.train.snapshot import Histogram, LayerStats, Saturation, Snapshot
 
 MAX_SHOWN_LAYERS = 6
 FILL_ALPHA = 70
@@ -69,7 +73,7 @@ def _short(x: float) -> str:
     return f"{x:.2f}" if abs(x) < 1000 else f"{x:.1e}"
 
 
-def _hex(rgb) -> str:
+def _hex(rgb: Sequence[int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
@@ -84,7 +88,7 @@ class _StatsLabel(pg.LabelItem):
         self.wrap = wrap  # break lines between groups (words joined by &nbsp; stay together)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, ev: QGraphicsSceneResizeEvent) -> None:  # noqa: N802 (Qt's name)
         width = max(float(self.size().width()), MIN_LABEL_WIDTH)
         if getattr(self, "wrap", False) and abs(self.item.textWidth() - width) > 0.5:
             self.item.setTextWidth(width)  # a taller label: the grid gives it the height
@@ -174,7 +178,7 @@ class _LayerPlot:
         if y:
             self.plot.setYRange(*y, padding=0)
 
-    def set_saturation(self, regions) -> None:
+    def set_saturation(self, regions: Sequence[tuple[float, float]] | None) -> None:
         for item, region in zip(self.regions, regions or (None, None)):
             item.setVisible(region is not None)
             if region is not None:
@@ -187,7 +191,7 @@ class ActivationsPanel(Panel):
     title = "Activations"
     layer_double_clicked = Signal(int)  # a hidden layer's plot (1-based): look inside it
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
         for kind, text, _, tip in KINDS:
@@ -249,7 +253,7 @@ class ActivationsPanel(Panel):
     def export_items(self) -> list:
         return [self.layout_item]
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         self._last = frame
         n = _layer_count(frame)
         if n is not None:
@@ -291,7 +295,7 @@ class ActivationsPanel(Panel):
         if height != self.view.minimumHeight():
             self.view.setMinimumHeight(height)
 
-    def _clicked(self, ev) -> None:
+    def _clicked(self, ev: Any) -> None:  # a pyqtgraph MouseClickEvent
         if not ev.double():
             return
         for lp in self.plots:
@@ -335,7 +339,7 @@ class ActivationsPanel(Panel):
         if text_due:
             lp.set_text("<br>".join(lines))
 
-    def _stats_text(self, h, stats: LayerStats, s: Snapshot) -> str:
+    def _stats_text(self, h: Histogram, stats: LayerStats, s: Snapshot) -> str:
         """``mu sigma`` of the shown quantity, saturated/dead % (of network ``s``'s own
         activation), and gamma/beta over the units."""
         sp = "&nbsp;"  # inside a group; a narrow plot wraps the text between groups
@@ -344,10 +348,11 @@ class ActivationsPanel(Panel):
             text += f" sat{sp}{100 * stats.saturated:.0f}%"
         elif s.activation == "relu":
             text += f" dead{sp}{100 * stats.saturated:.0f}%"
-        if stats.gamma_mean is not None:
+        g, g_sd, b, b_sd = stats.gamma_mean, stats.gamma_std, stats.beta_mean, stats.beta_std
+        if g is not None and g_sd is not None and b is not None and b_sd is not None:  # BN nets
             text += (
-                f"<br>\u03b3{sp}{_short(stats.gamma_mean)}\u00b1{_short(stats.gamma_std)} "
-                f"\u03b2{sp}{_short(stats.beta_mean)}\u00b1{_short(stats.beta_std)}"
+                f"<br>\u03b3{sp}{_short(g)}\u00b1{_short(g_sd)} "
+                f"\u03b2{sp}{_short(b)}\u00b1{_short(b_sd)}"
             )
         return text
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -37,7 +37,7 @@ class ConfusionPanel(Panel):
 
     title = "Confusion"
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.n_classes = 0
         self._shown: tuple | None = None
@@ -106,7 +106,7 @@ class ConfusionPanel(Panel):
         self._clear_texts()
         self._set_title("waiting for the first evaluation")
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         self._frame = frame
         self.net_combo.sync(frame.snapshots)
         self._redraw()
@@ -144,7 +144,7 @@ class ConfusionPanel(Panel):
     def _snapshot(self) -> Snapshot | None:
         return None if self._frame is None else self.net_combo.pick(self._frame.snapshots)
 
-    def _redraw(self, *_args) -> None:
+    def _redraw(self, *_args: object) -> None:
         snap = self._snapshot()
         if snap is None:
             return

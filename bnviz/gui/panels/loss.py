@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -47,7 +47,7 @@ class LossPanel(Panel):
 
     title = "Loss & accuracy"
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.log_y = QCheckBox("log y")
         self.log_y.setToolTip(
@@ -81,7 +81,9 @@ class LossPanel(Panel):
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._y = SteadyRange()
         self._x: tuple[float, float] | None = None
-        self._fitted: tuple[list, list] | None = None  # what the last ranges were fitted to
+        self._fitted: tuple[list[RunHistory], list[RunHistory]] | None = (
+            None  # what the last ranges were fitted to
+        )
         self._setup_plots()
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
@@ -157,7 +159,7 @@ class LossPanel(Panel):
         self.chance.setValue(1.0 / data.n_classes)
         self.chance.setVisible(True)
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         compare = len(frame.histories) > 1
         alive = any(h.diverged_step is None for h in frame.histories.values())
         ranged = []  # the histories the y range is fitted to
@@ -202,7 +204,7 @@ class LossPanel(Panel):
         return [self.loss_plot, self.acc_plot]
 
     # -- helpers -------------------------------------------------------------------------------
-    def _redecimate(self, *_args) -> None:
+    def _redecimate(self, *_args: object) -> None:
         for curves in getattr(self, "runs", {}).values():
             for item in curves.hot():
                 item.redraw()
@@ -247,7 +249,7 @@ class LossPanel(Panel):
         self._y.reset()
         self._x = None
 
-    def _fit_ranges(self, histories, ranged: list[RunHistory]) -> None:
+    def _fit_ranges(self, histories: list[RunHistory], ranged: list[RunHistory]) -> None:
         """x: 0 (step 1 on a log axis) to the next nice step count, or to N with "first N
         steps"; y: the loss curves of ``ranged`` within that x range, in steps."""
         if not self.user_range.follows():

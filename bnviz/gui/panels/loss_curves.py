@@ -7,6 +7,8 @@ Kept apart from :mod:`bnviz.gui.panels.loss` (the panel: layout, ranges, legend,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,7 +25,7 @@ SYMBOL_LIMIT = 250
 DIVERGED_PEN = pg.mkPen(style.DIVERGED_COLOR, width=2)
 
 
-def _long_curve(plot: pg.PlotItem, **kwargs) -> pg.PlotDataItem:
+def _long_curve(plot: pg.PlotItem, **kwargs: Any) -> pg.PlotDataItem:
     """A curve for a long series: drawn clipped to the view and peak-downsampled."""
     item = pg.PlotDataItem(**kwargs)
     plot.addItem(item)
@@ -74,7 +76,9 @@ class _HotCurve(pg.PlotCurveItem):
         self.setData(x, y)
 
 
-def decimate(x: np.ndarray, y: np.ndarray, x_range, pixels: float) -> tuple:
+def decimate(
+    x: np.ndarray, y: np.ndarray, x_range: Sequence[float], pixels: float
+) -> tuple[np.ndarray, np.ndarray]:
     """``x`` (ascending), ``y`` clipped to ``x_range`` (plus one point either side, so lines
     run to the edges) and peak-downsampled to about :data:`SAMPLES_PER_PIXEL` buckets per pixel
     column, each drawn as its min and max."""
@@ -99,7 +103,9 @@ class StepAxis(pg.AxisItem):
     """A step axis whose log mode puts the labels on the decades (1, 10, 100 ...) and leaves
     the ticks between them bare: pyqtgraph labels 2·10^1, 3·10^1 ... too, which run together."""
 
-    def logTickValues(self, minVal, maxVal, size, stdTicks):
+    def logTickValues(
+        self, minVal: float, maxVal: float, size: float, stdTicks: list
+    ) -> list[tuple[float | None, list[float]]]:
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
         decades = [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)]
         minor = sorted({float(v) for _, values in ticks for v in values} - set(decades))

@@ -3,6 +3,8 @@ cross-entropy -log a_y at the temperature shown, and (2 classes) a_1 = sigmoid(z
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -36,7 +38,7 @@ class ExampleNotes(QWidget):
     """``status`` (the prediction, or why there is none), ``loss_label`` and ``logistic_label``
     (shown for 2 classes only); :attr:`logistic` keeps the two numbers last written."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.status = _label(
             "The prediction is argmax a, the class with the largest softmax probability."
@@ -71,7 +73,13 @@ class ExampleNotes(QWidget):
         self.logistic = None
 
     def describe(
-        self, which: str, z: np.ndarray, a: np.ndarray, true: int, names, temperature: float
+        self,
+        which: str,
+        z: np.ndarray,
+        a: np.ndarray,
+        true: int,
+        names: Sequence[str],
+        temperature: float,
     ) -> None:
         """Example ``which`` ("validation example #3") with logits z (C,), softmax a at T."""
         k = int(np.argmax(a))
