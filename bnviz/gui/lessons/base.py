@@ -56,7 +56,9 @@ class LessonView(Panel):
     def forget_result(self) -> None:
         self._seen = None
 
-    def add_experiment_row(self, widgets: list, run, cancel) -> None:
+    def add_experiment_row(
+        self, widgets: list[QWidget | str], run: Callable[[], object], cancel: Callable[[], object]
+    ) -> None:
         """For a view that runs its own trainings: ``widgets`` (labels and fields), then Run
         (calls ``run``) and Cancel (``cancel``; enabled while running), in one row of
         :attr:`body`, and under it the status line :attr:`status`."""

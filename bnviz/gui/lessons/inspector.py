@@ -155,7 +155,7 @@ class InspectorView(LessonView):
     def request(self) -> ProbeRequest:
         return request("bn_unit", layer=self.layer, unit=self.unit, bias=self.bias)
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         views = frame.probes.get(self.request())
         if views is None or views is self._shown or not isinstance(views, tuple):
             return

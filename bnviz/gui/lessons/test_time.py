@@ -141,7 +141,7 @@ class TestTimeLesson(LessonView):
     def probe_requests(self) -> tuple[ProbeRequest, ...]:
         return (request("bn_at_test_time", layer=self.layer),)
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         if frame.snapshots:
             self._set_layers(len(frame.snapshots[0].layers))
         views = frame.probes.get(request("bn_at_test_time", layer=self.layer))

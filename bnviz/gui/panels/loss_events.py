@@ -191,7 +191,7 @@ class EventMarkers:
             m.place(on)
         self.lay_out()
 
-    def lay_out(self, *_args) -> None:
+    def lay_out(self, *_args: object) -> None:
         """Place every label (see :func:`place_labels`), in the loss view's pixels."""
         if not self.markers:
             return

@@ -181,7 +181,7 @@ class PercentilePanel(Panel):
     def export_items(self) -> list:
         return [self.plot]
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         self._last = frame
         n = _layer_count(frame)
         if n != self.layer_spin.maximum() and n > 0:

@@ -58,7 +58,7 @@ class TemperatureSlider(QWidget):
 
     temperature_changed = Signal(float)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.temperature = 1.0
         self.slider = QSlider(Qt.Orientation.Horizontal)
