@@ -7,6 +7,7 @@ mini-batch size, BN momentum and eps) go to the live trainer, as when babysittin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
@@ -96,7 +97,11 @@ class ControlPanel(QWidget):
     speed_changed = Signal(object)  # float | None
     stop_rule_changed = Signal(object)  # StopRule
 
-    def __init__(self, config: TrainConfig, parent=None) -> None:
+    # The Width spin box. It shadows QWidget.width() on purpose: classroom mode and lesson files
+    # name controls by these attributes ("width"); QWidget.width(panel) gives the pixels.
+    width: QSpinBox  # type: ignore[assignment]
+
+    def __init__(self, config: TrainConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._config = config
         self._loading = False
@@ -149,7 +154,7 @@ class ControlPanel(QWidget):
         """When a run left alone pauses (0 turns either part off)."""
         return StopRule(self.max_epochs.value(), self.patience.value())
 
-    def _stop_rule_changed(self, *_) -> None:
+    def _stop_rule_changed(self, *_: object) -> None:
         self.stop_rule_changed.emit(self.stop_rule())
 
     def max_speed(self) -> float | None:
@@ -235,6 +240,7 @@ class ControlPanel(QWidget):
         self._tip(self.optimizer, "optimizer")
         self.lr_field = self._field("lr")
         lr = PARAMS["lr"]
+        assert lr.top is not None  # the registry bounds the learning rate
         self.lr = LogSlider(lr.default, LR_SLIDER_LOW, lr.top, self.lr_field)
         self._tip(self.lr, "lr")
         self._tip(self.lr_field, "lr")
@@ -265,7 +271,9 @@ class ControlPanel(QWidget):
         p = PARAMS[name]
         return ValidatedField(p.default, p.parse, fmt_float)
 
-    def _param_spin(self, name: str, tip: str, check=None) -> QSpinBox:
+    def _param_spin(
+        self, name: str, tip: str, check: Callable[[int], object] | None = None
+    ) -> QSpinBox:
         """A spin box over a registry parameter's range (its soft top where it has none); a
         value out of range is refused with the parameter's own message (or ``check``'s)."""
         p = PARAMS[name]
@@ -273,7 +281,9 @@ class ControlPanel(QWidget):
         top = int(min(p.top or QT_INT_MAX, QT_INT_MAX))
         return self._spin(low, top, tip, p.label, check or p.check)
 
-    def _spin(self, lo: int, hi: int, tip: str, label: str, check=None) -> QSpinBox:
+    def _spin(
+        self, lo: int, hi: int, tip: str, label: str, check: Callable[[int], object] | None = None
+    ) -> QSpinBox:
         s = CheckedSpinBox(label, lo, hi, check)
         s.setKeyboardTracking(False)  # typing "128" must not reset at "1" and "12"
         s.refused.connect(self.invalid_input)
@@ -358,7 +368,7 @@ class ControlPanel(QWidget):
         )
 
     # -- reactions ---------------------------------------------------------------------------
-    def _structure(self, *_) -> None:
+    def _structure(self, *_: object) -> None:
         if not self._loading:
             self._config = self._from_widgets()
             self._show_idle()
@@ -461,7 +471,7 @@ class ControlPanel(QWidget):
             raise ValueError(str(e)) from None
         return text.strip()
 
-    def _compare_setting_changed(self, *_) -> None:
+    def _compare_setting_changed(self, *_: object) -> None:
         if not self._loading:
             self.compare_value.set_value("")  # a learning rate is no optimizer
         self._enable_bn()
