@@ -15,8 +15,9 @@ carrying the run's generation, so results of a superseded run can be told apart.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 
 from bnviz.search.sweep import ExecutorHandle, Sweep, SweepError, make_executor
 
@@ -122,13 +123,13 @@ class SweepRunner(QObject):
             self._emit(self.sweep_finished, gen, len(records), cancel.is_set())
 
     # -- lifetime ------------------------------------------------------------------------------
-    def _spawn(self, name: str, target, *args) -> None:
+    def _spawn(self, name: str, target: Callable[..., object], *args: object) -> None:
         self._threads = [t for t in self._threads if t.is_alive()]
         t = threading.Thread(target=target, args=args, name=name)
         self._threads.append(t)
         t.start()
 
-    def _emit(self, signal, *args) -> None:
+    def _emit(self, signal: SignalInstance, *args: object) -> None:
         """Emit from a background thread; a runner already deleted by Qt is not an error."""
         try:
             signal.emit(*args)
@@ -150,6 +151,6 @@ class SweepRunner(QObject):
             handle.close(wait=False)
 
 
-def connect_queued(signal, slot) -> None:
+def connect_queued(signal: SignalInstance, slot: Callable[..., object]) -> None:
     """Connect across threads explicitly: the slot runs on the receiver's (GUI) thread."""
     signal.connect(slot, Qt.ConnectionType.QueuedConnection)
