@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -95,7 +95,7 @@ class TrialTable(QTableView):
         name, order = self._sort
         self.sortByColumn(names.index(name) if name in names else names.index("val_loss"), order)
 
-    def _id_at(self, index) -> int:
+    def _id_at(self, index: QModelIndex) -> int:
         return int(self.proxy.data(index, ID_ROLE))
 
     def set_trials(self, trials: list[TrialRecord]) -> None:
