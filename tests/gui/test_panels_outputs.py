@@ -568,3 +568,18 @@ def test_no_hidden_layer_softmax_regression_on_4_blobs(qtbot):
     np.testing.assert_allclose(np.diff(z, 2, axis=0), 0, atol=1e-4)
     assert panel.regions.image.shape == (GRID_POINTS, GRID_POINTS, 3)
     assert len(panel.bars["a"].opts["height"]) == 4 and "predicted" in panel.status.text()
+
+
+def test_bn_off_marker_says_why_the_loss_may_jump(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    feed.t.set_batchnorm(False, run="bn")
+    panel.render(feed.frame(steps=3))
+    (line,) = _event_lines(panel, "BN off")
+    assert "the loss may jump" in line.label.toPlainText()
+    assert "learning rate chosen with BN" in line.toolTip()
+    feed.t.set_hparams(lr=0.02)  # another kind of change carries no such note
+    panel.render(feed.frame(steps=3))
+    (other,) = _event_lines(panel, "lr 0.5 -> 0.02")
+    assert "jump" not in other.label.toPlainText() and "jump" not in other.toolTip()
