@@ -583,3 +583,36 @@ def test_bn_off_marker_says_why_the_loss_may_jump(qtbot):
     panel.render(feed.frame(steps=3))
     (other,) = _event_lines(panel, "lr 0.5 -> 0.02")
     assert "jump" not in other.label.toPlainText() and "jump" not in other.toolTip()
+
+
+def test_softmax_bars_carry_numbers_that_check_by_hand(qtbot):
+    """Under each bar its z, t and a: t = e^(z - max z) and a = t / sum(t) hold for the printed
+    numbers, to their printed precision."""
+    from bnviz.gui.panels.softmax_bars import SoftmaxBars
+
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    bars = SoftmaxBars(view.ci, col=0)
+    bars.set_classes(["0", "1", "2"], list(style.CLASS_COLORS[:3]))
+    z = np.array([-2.76, 2.26, 1.39])
+    bars.show(z, 1.0, true=2)
+
+    def printed(name: str) -> np.ndarray:
+        (major,) = bars.plots[name].getAxis("bottom")._tickLevels
+        return np.array([float(text.split("\n")[0]) for _, text in major])
+
+    zp, tp, ap = printed("z"), printed("t"), printed("a")
+    np.testing.assert_allclose(zp, z, atol=0.005)
+    np.testing.assert_allclose(tp, np.exp(zp - zp.max()), rtol=0.06)  # 2 significant digits
+    np.testing.assert_allclose(ap, tp / tp.sum(), rtol=0.06)
+    assert [t.split("\n")[1] for _, t in bars.a_plot.getAxis("bottom")._tickLevels[0]] == [
+        "0",
+        "1",
+        "2",
+    ]
+    # ten classes: the true and the predicted class carry numbers, the others keep quiet
+    bars.set_classes([str(c) for c in range(10)], [style.CLASS_COLORS[0]] * 10)
+    z10 = np.linspace(-1, 1, 10)
+    bars.show(z10, 1.0, true=3)
+    (major,) = bars.z_plot.getAxis("bottom")._tickLevels
+    assert [c for c, text in major if text] == [3.0, 9.0]
