@@ -616,3 +616,24 @@ def test_softmax_bars_carry_numbers_that_check_by_hand(qtbot):
     bars.show(z10, 1.0, true=3)
     (major,) = bars.z_plot.getAxis("bottom")._tickLevels
     assert [c for c, text in major if text] == [3.0, 9.0]
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.2])
+def test_the_c_2_line_is_never_cut(qtbot, temperature):
+    """Both lines of "C = 2 is logistic regression" fit the softmax panel's width at 1024 x 640
+    (about 390 pixels; it read "(differer" even at 1920 as one line)."""
+    from bnviz.gui.panels.softmax_notes import ExampleNotes
+
+    notes = ExampleNotes()
+    qtbot.addWidget(notes)
+    notes.set_classes(2)
+    notes.resize(390, 80)
+    notes.show()
+    notes.describe("validation example #0", np.array([0.3, -1.7]), np.array([0.88, 0.12]), 0,
+                   ["0", "1"], temperature)  # fmt: skip
+    label = notes.logistic_label
+    lines = label.text().split("\n")
+    assert len(lines) == 2 and "diff." in lines[1]
+    width = label.contentsRect().width()
+    assert all(label.fontMetrics().horizontalAdvance(line) <= width for line in lines)
+    qtbot.waitUntil(lambda: label.height() >= 2 * label.fontMetrics().lineSpacing(), timeout=2000)
