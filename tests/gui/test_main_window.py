@@ -457,3 +457,13 @@ def test_b_on_a_paused_run_says_it_is_paused_and_why(make_window, qtbot):
     win.toggle_play()  # playing again: B says nothing of a pause
     win.toggle_bn()
     assert "paused" not in win.status_message.text()
+
+
+def test_menu_items_show_an_ampersand_as_written(make_window):
+    """ "Loss & accuracy..." read "Loss _accuracy..." (Qt took "& " for a mnemonic)."""
+    win = make_window(SMALL, autoplay=False)
+    file = next(a.menu() for a in win.menuBar().actions() if a.text() == "&File")
+    export = next(a.menu() for a in file.actions() if a.text() == "Export plot")
+    shown = [a.iconText() for a in export.actions() if a.text()]
+    assert "Loss & accuracy" in shown  # iconText drops the "..."
+    assert menus.menu_text("a & b") == "a && b"
