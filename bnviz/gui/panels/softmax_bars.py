@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from bnviz.gui.panels._view import cache_axes, dark_axes, fit_axis_width
@@ -38,9 +38,6 @@ HARDMAX_PEN = pg.mkPen((40, 40, 40), width=1.5, style=Qt.PenStyle.DashLine)
 ALL_VALUES_UP_TO = 4
 
 
-#: Below this height (pixels) a bar plot's axis label is its letter alone: the long one ran
-#: over the plots above and below at 1024 x 640.
-SHORT_LABELS_BELOW = 90
 VALUE_FONT = QFont()
 VALUE_FONT.setPointSize(7)
 
@@ -192,7 +189,8 @@ class SoftmaxBars:
         self._temperature = 1.0
         for plot in self.plots.values():
             plot.getAxis("bottom").setStyle(tickFont=VALUE_FONT)
-        self.z_plot.geometryChanged.connect(self._fit_labels)
+        for plot in self.plots.values():
+            plot.geometryChanged.connect(self._fit_labels)
         self.set_temperature_label(1.0)
 
     def set_classes(self, names: list[str], colors: list[tuple[int, int, int]]) -> None:
@@ -235,14 +233,16 @@ class SoftmaxBars:
         self._fit_labels()
 
     def _fit_labels(self) -> None:
-        """The axis labels, long where the plots are tall enough, else their letters."""
-        short = 0 < self.z_plot.geometry().height() < SHORT_LABELS_BELOW
-        if short:
-            labels = {"z": "z", "t": "t", "a": "a"}
-        else:
-            t = "t = e^z (scaled)" if self._temperature == 1.0 else "t = e^(z/T) (scaled)"
-            a = "a = t / sum(t)" if self._sum_t is None else f"a = t / {self._sum_t:.3g} (sum t)"
-            labels = {"z": "z (logits)", "t": t, "a": a}
+        """Each axis label long where its plot is tall enough to hold it, else its letter (a
+        long label in a short plot ran over the labels above and below it)."""
+        t = "t = e^z (scaled)" if self._temperature == 1.0 else "t = e^(z/T) (scaled)"
+        a = "a = t / sum(t)" if self._sum_t is None else f"a = t / {self._sum_t:.3g} (sum t)"
+        labels = {}
+        for name, text in (("z", "z (logits)"), ("t", t), ("a", a)):
+            axis = self.plots[name].getAxis("left")
+            room = axis.geometry().height()
+            fits = room <= 0 or QFontMetrics(axis.label.font()).horizontalAdvance(text) <= room
+            labels[name] = text if fits else name
         for name, text in labels.items():
             if text != self._labels.get(name):
                 self._labels[name] = text
