@@ -637,3 +637,11 @@ def test_the_c_2_line_is_never_cut(qtbot, temperature):
     width = label.contentsRect().width()
     assert all(label.fontMetrics().horizontalAdvance(line) <= width for line in lines)
     qtbot.waitUntil(lambda: label.height() >= 2 * label.fontMetrics().lineSpacing(), timeout=2000)
+
+
+def test_bar_numbers_stay_short():
+    from bnviz.gui.panels.softmax_bars import value_text
+
+    assert value_text("z", -3.14159) == "-3.14"
+    assert [value_text("t", v) for v in (1.0, 0.0123, 1.9e-5, 0.0)] == ["1", ".012", "2e-5", "0"]
+    assert all(len(value_text("a", v)) <= 5 for v in np.geomspace(1e-12, 1, 50))

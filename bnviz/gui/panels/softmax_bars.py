@@ -50,6 +50,8 @@ def value_text(name: str, v: float) -> str:
         return "?"
     if name == "z":
         return f"{v:.2f}"
+    if 0 < abs(v) < 1e-3:  # "2e-5", not "1.9e-05" over the next bar's number
+        return f"{v:.0e}".replace("e-0", "e-")
     text = f"{v:.2g}"
     return text[1:] if text.startswith("0.") else text  # ".0028": narrow bars
 
