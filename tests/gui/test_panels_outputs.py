@@ -523,8 +523,19 @@ def test_per_class_maps_hold_each_class_probability(qtbot):
     np.testing.assert_allclose(maps.sum(axis=-1), 1.0, rtol=1e-9)
     np.testing.assert_array_equal(maps.argmax(-1), panel.region_proba.argmax(-1))
     assert all(tuple(im.levels) == (0.0, 1.0) for im in panel.maps.images)
+    # in their own window, each map at least 160 px with its colour scale 0..1
+    window = panel.maps_window
+    assert window.isVisible() and window.maps is panel.maps
+    qtbot.waitUntil(lambda: all(p.vb.width() >= 160 for p in panel.maps.plots), timeout=3000)
+    assert all(p.vb.height() >= 160 for p in panel.maps.plots), [
+        p.vb.height() for p in panel.maps.plots
+    ]
+    assert [tuple(b.levels()) for b in panel.maps.bars] == [(0.0, 1.0)] * 4
     panel.per_class.setChecked(False)
-    assert panel.maps not in panel.export_items()
+    assert panel.maps not in panel.export_items() and not window.isVisible()
+    panel.per_class.setChecked(True)
+    window.close()  # closing the window unticks the box
+    assert not panel.per_class.isChecked() and panel.maps not in panel.export_items()
 
 
 def test_two_classes_show_softmax_equals_the_sigmoid_of_the_logit_difference(qtbot):
