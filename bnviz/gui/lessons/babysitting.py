@@ -1,6 +1,6 @@
 """Lesson view: the signals people babysit a run by, per layer and live (the "panda" way):
-the gradient norm and the update-to-weight ratio, from the ``babysit_signals`` probe
-(:mod:`bnviz.lessons.babysitting`)."""
+the gradient norm and the update-to-parameters ratio, from the ``babysit_signals`` probe, and
+the verdict of :mod:`bnviz.lessons.babysitting`'s rule (measured there)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ RUN_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine)
 
 
 class BabysittingView(LessonView):
-    """Per weight layer: ||dW|| (a) and ||update|| / ||W|| (b) over steps; colour = layer,
+    """Per weight layer: ||dW|| (a) and ||update|| / ||theta|| (b, the layer's W with b or
+    gamma and beta) over steps, and each layer's verdict (:class:`Babysitter`); colour = layer,
     line style = network (solid the first, dashed the second in compare mode)."""
 
     title = "Babysitting signals"
