@@ -1,12 +1,13 @@
 """The softmax layer at work: decision regions, and z -> t = e^z -> a = t / sum(t) for one example.
 
 For 2-D data the left plot shows the eval-mode decision regions (colour = argmax class, pale =
-unsure) under the training points; clicking a point selects it, and "per class" adds one map of
-a_c per class beside it. For images it shows the chosen validation example instead, and for
-other data there is no left plot. The bars on the right follow one example through the output
-layer, with its true class outlined, hardmax beside softmax. The temperature slider re-draws
-bars and maps with softmax(z / T): the probabilities sharpen or flatten, the argmax stays. With
-two classes, a_1 = sigmoid(z_1 - z_0) is shown for the example and along a line through the data.
+unsure) under the training points; clicking a point selects it, and "per class" opens one map
+of a_c per class in a window of its own. For images it shows the chosen validation example
+instead, and for other data there is no left plot. The bars on the right follow one example
+through the output layer, with its true class outlined, hardmax beside softmax. The temperature
+slider re-draws bars and maps with softmax(z / T): the probabilities sharpen or flatten, the
+argmax stays. With two classes, a_1 = sigmoid(z_1 - z_0) is shown for the example and along a
+line through the data.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from bnviz.gui.panels._view import eval_key
 from bnviz.gui.panels.run_picker import RunPicker
 from bnviz.gui.panels.softmax_bars import SoftmaxBars, TemperatureSlider, softmax_steps
 from bnviz.gui.panels.softmax_logistic import LogisticCurves
-from bnviz.gui.panels.softmax_maps import MAX_POINTS, ClassMaps, RegionsPlot, plotted_indices
+from bnviz.gui.panels.softmax_maps import (
+    MAX_POINTS,
+    ClassMaps,
+    ClassMapsWindow,
+    RegionsPlot,
+    plotted_indices,
+)
 from bnviz.gui.panels.softmax_notes import WAITING, ExampleNotes
 from bnviz.lessons import softmax_explained  # registers the "softmax_line" probe
 from bnviz.train import probes
@@ -34,7 +41,6 @@ __all__ = [
 ]  # fmt: skip
 
 LEFT_STRETCH = 3  # the regions/image column against the bars' 2
-MAPS_STRETCH = 1  # the per-class maps' column (narrow: the maps are small multiples)
 LOGISTIC_STRETCH = 1  # the C = 2 curves' row against the 3 rows above it
 GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
@@ -95,7 +101,8 @@ class SoftmaxPanel(Panel):
         self.temperature.temperature_changed.connect(self._temperature_changed)
         self.per_class = QCheckBox("per class")
         self.per_class.setToolTip(
-            "Beside the argmax map, one map per class of its probability a_c (0 to 1)."
+            "A window with one map per class of its probability a_c (0 to 1, with its colour "
+            "scale); closing it unticks the box."
         )
         self.per_class.toggled.connect(self._show_maps)
         self.logistic_box = QCheckBox("C = 2 curves")
@@ -133,6 +140,8 @@ class SoftmaxPanel(Panel):
         self._left_shown = True
         self.maps = ClassMaps([], [])
         self._maps_shown = False
+        self.maps_window = ClassMapsWindow(self)
+        self.maps_window.closed.connect(lambda: self.per_class.setChecked(False))
         self.bars_view = SoftmaxBars(self.view.ci, col=2)
         self.bars = self.bars_view.bars
         self.z_plot, self.t_plot, self.a_plot = (
@@ -146,7 +155,7 @@ class SoftmaxPanel(Panel):
         # An empty column keeps its stretch share: give it none, or the bars sit off to one side.
         grid = self.view.ci.layout
         grid.setColumnStretchFactor(0, LEFT_STRETCH if self._left_shown else 0)
-        grid.setColumnStretchFactor(1, MAPS_STRETCH if self._maps_shown else 0)
+        grid.setColumnStretchFactor(1, 0)  # the per-class maps have their own window
         grid.setColumnStretchFactor(2, 2)
         for row in range(3):
             grid.setRowStretchFactor(row, 1)
@@ -171,7 +180,7 @@ class SoftmaxPanel(Panel):
         if planar:
             self.left_plot.set_temperature(self.temperature.temperature)
         if self._maps_shown:
-            self.view.removeItem(self.maps)
+            self.maps_window.set_maps(None)
             self._maps_shown = False
         self.maps = ClassMaps(names if planar else [], colors if planar else [])
         self.per_class.setVisible(planar)
@@ -387,9 +396,12 @@ class SoftmaxPanel(Panel):
         if on != self._maps_shown:
             self._maps_shown = on
             if on:
-                self.view.addItem(self.maps, row=0, col=1, rowspan=3)
+                self.maps_window.set_maps(self.maps)
+                self.maps_window.show()
+                self.maps_window.raise_()
             else:
-                self.view.removeItem(self.maps)
+                self.maps_window.set_maps(None)
+                self.maps_window.hide()
             self._shown_grid = None
         self._set_stretch()
         self._redraw()
