@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
-COMMANDS = ("train", "sweep", "bench", "presets")
+COMMANDS = ("train", "sweep", "bench", "presets", "lr-find")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -182,7 +182,7 @@ def build_parser() -> OneLineParser:
     import importlib
 
     for name in COMMANDS:
-        importlib.import_module(f"bnviz.commands.{name}").add_parser(sub)
+        importlib.import_module(f"bnviz.commands.{name.replace('-', '_')}").add_parser(sub)
     return p
 
 

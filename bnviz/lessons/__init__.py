@@ -10,15 +10,20 @@ from bnviz.lessons.bn_at_test_time import ModeResult, eval_modes
 from bnviz.lessons.bn_inside import BNTrace, bn_trace, identity_gamma_beta
 from bnviz.lessons.covariate_shift import Shift, covariate_shift
 from bnviz.lessons.landscape import Landscape, landscape
+from bnviz.lessons.lr_range import RangeCurve, range_test
+from bnviz.lessons.lr_suggest import lr_suggestions
 
 __all__ = [
     "BNTrace",
     "Landscape",
     "ModeResult",
+    "RangeCurve",
     "Shift",
     "bn_trace",
     "covariate_shift",
     "eval_modes",
     "identity_gamma_beta",
     "landscape",
+    "lr_suggestions",
+    "range_test",
 ]
