@@ -25,6 +25,7 @@ import numpy as np
 from bnviz.data import Dataset
 from bnviz.lessons.lr_suggest import lr_suggestions
 from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.probes import ProbeContext, probe
 from bnviz.train.trainer import Trainer
 
 START_LR = 1e-7  # fastai's defaults
@@ -188,6 +189,27 @@ def range_test(
             )
         )  # fmt: skip
     return tuple(out)
+
+
+@probe("trainer_copy")
+def trainer_copy(ctx: ProbeContext) -> bytes:
+    """The live trainer pickled (:meth:`Trainer.checkpoint`): the range test view tests copies
+    of the live networks from where they are, in a worker process."""
+    return ctx.checkpoint()
+
+
+def range_test_copy(
+    checkpoint: bytes,
+    start: float = START_LR,
+    end: float = END_LR,
+    num_it: int = NUM_IT,
+    stop_div: bool = True,
+) -> tuple[RangeCurve, ...]:
+    """:func:`range_test` on the trainer a :func:`trainer_copy` holds (its data set loaded
+    again from its config): for a worker process."""
+    trainer = Trainer.resume(checkpoint)
+    return range_test(trainer.config, start=start, end=end, num_it=num_it, stop_div=stop_div,
+                      trainer=trainer)  # fmt: skip
 
 
 def _stop_reason(smooth: float, best: float) -> str:

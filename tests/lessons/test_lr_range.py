@@ -125,3 +125,16 @@ def test_a_copy_is_tested_and_the_original_left_alone():
         np.testing.assert_array_equal(r.net.flat_buffers, buf)
         assert r.opt.hyper == hyper
     assert (live.step_count, live.stream._pos) == (step, pos)
+
+
+def test_the_views_copy_comes_through_a_probe_and_leaves_the_live_networks_alone():
+    from bnviz.lessons.lr_range import range_test_copy, trainer_copy
+    from bnviz.train.probes import ProbeContext
+
+    live = Trainer(TrainConfig(**SMALL, compare=True, seed=6))
+    live.run(5)
+    before = [r.net.flat_params.copy() for r in live.runs]
+    curves = range_test_copy(trainer_copy(ProbeContext(live)), 1e-3, 1e3, 25)
+    assert [c.run for c in curves] == ["with BN", "without BN"]
+    for r, w in zip(live.runs, before):
+        np.testing.assert_array_equal(r.net.flat_params, w)

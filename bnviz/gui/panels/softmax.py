@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout
 
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels import softmax_bars as bars_module
 from bnviz.gui.panels._view import eval_key
 from bnviz.gui.panels.run_picker import RunPicker
 from bnviz.gui.panels.softmax_bars import SoftmaxBars, TemperatureSlider, softmax_steps
@@ -25,6 +26,7 @@ from bnviz.gui.panels.softmax_logistic import LogisticCurves
 from bnviz.gui.panels.softmax_maps import MAX_POINTS, ClassMaps, RegionsPlot, plotted_indices
 from bnviz.gui.panels.softmax_notes import WAITING, ExampleNotes
 from bnviz.lessons import softmax_explained  # registers the "softmax_line" probe
+from bnviz.lessons.calibration import fit_temperature, nll
 from bnviz.train import probes
 from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
@@ -93,6 +95,12 @@ class SoftmaxPanel(Panel):
         self.probe.valueChanged.connect(self.select_validation_example)
         self.temperature = TemperatureSlider()
         self.temperature.temperature_changed.connect(self._temperature_changed)
+        self.fit_t = QPushButton("Fit T on validation")
+        self.fit_t.setToolTip(
+            "Temperature scaling (Guo et al. 2017): the T that minimises the mean NLL of "
+            "softmax(z / T) on the validation examples kept (the predictions do not change)."
+        )
+        self.fit_t.clicked.connect(self.fit_temperature)
         self.per_class = QCheckBox("per class")
         self.per_class.setToolTip(
             "Beside the argmax map, one map per class of its probability a_c (0 to 1)."
@@ -117,6 +125,7 @@ class SoftmaxPanel(Panel):
         first.addStretch(1)
         first.addSpacing(HELP_BUTTON_ROOM)
         second.addWidget(self.temperature, 1)
+        second.addWidget(self.fit_t)
         second.addWidget(self.per_class)
         second.addWidget(self.logistic_box)
         self._controls.addLayout(first)
@@ -251,6 +260,31 @@ class SoftmaxPanel(Panel):
     def set_temperature(self, temperature: float) -> None:
         """Show softmax(z / T) (what the slider does); T in 0.05..20."""
         self.temperature.set_temperature(temperature)
+
+    def fit_temperature(self) -> float | None:
+        """Set T to the one fitted on the shown network's validation logits (the first
+        examples an evaluation keeps); says what it did under the bars."""
+        snap = self._snapshot()
+        ev = None if snap is None or snap.diverged else snap.evaluation
+        if ev is None or self.data is None or not len(ev.val_logits):
+            self.notes.say("no validation logits yet to fit T on")
+            return None
+        z = np.asarray(ev.val_logits, dtype=np.float64)
+        y = np.asarray(self.data.y_val[: len(z)])
+        try:
+            t = fit_temperature(z, y)
+        except ValueError as e:
+            self.notes.say(f"cannot fit T: {e}")
+            return None
+        shown = min(max(t, bars_module.T_MIN), bars_module.T_MAX)
+        self.set_temperature(shown)
+        clipped = f" (the slider stops at {shown:g})" if shown != t else ""
+        self.status.setText(  # under the bars until the next example is described
+            f"T = {t:.3g}{clipped} fitted on {len(z)} validation examples of "
+            f"{style.run_label(snap.run, snap.batchnorm)}: NLL {nll(z, y):.4f} at T = 1, "
+            f"{nll(z, y, shown):.4f} now"
+        )
+        return t
 
     def _temperature_changed(self, temperature: float) -> None:
         self.bars_view.set_temperature_label(temperature)
