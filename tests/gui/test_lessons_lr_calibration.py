@@ -79,7 +79,7 @@ def test_times_5_and_30_fill_the_plot_over_seeds(window, qtbot):
     assert panel.running
     qtbot.waitUntil(lambda: not panel.running, timeout=60000)
     assert len(panel.pairs) == 6
-    assert "×30" in panel.summary.text() and "diverged" in panel.summary.text()
+    assert "×30" in panel.summary.text() and "diverged:" in panel.summary.text()
     dots = panel.items[True][0]
     assert len(dots.data) == 6  # every seed's BN network is a point
 

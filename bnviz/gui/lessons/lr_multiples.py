@@ -69,24 +69,21 @@ class MultiplesPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(on_cancel)
-        for w in (
-            QLabel("seeds"),
-            self.seeds,
-            QLabel("steps"),
-            self.steps,
-            self.run_button,
-            self.cancel_button,
-        ):
+        buttons = QHBoxLayout()  # two short rows: the panel shares the width with the curves
+        for w in (QLabel("seeds"), self.seeds, QLabel("steps"), self.steps):
             row.addWidget(w)
-        row.addStretch(1)
-        lay.addLayout(row)
+        for w in (self.run_button, self.cancel_button):
+            buttons.addWidget(w)
+        for r in (row, buttons):
+            r.addStretch(1)
+            lay.addLayout(r)
         self.view, self.plot = log_x_plot(
-            "validation accuracy at k × alpha (diverged: chance)",
-            "k (learning rate = k × alpha)",
+            "val accuracy at k·α",
+            "k (learning rate k × α)",
             "val accuracy",
         )
         self.plot.getAxis("bottom").setTicks([[(math.log10(m), f"×{m:g}") for m in MULTIPLES]])
-        self.plot.addLegend(offset=(-5, -5))
+        self.view.setMinimumHeight(150)
         self.items: dict[bool, tuple[pg.ScatterPlotItem, pg.PlotDataItem, pg.ErrorBarItem]] = {}
         for bn in (True, False):
             color = style.run_color(bn)
@@ -180,22 +177,37 @@ class MultiplesPanel(QWidget):
             self.summary.setText(describe(rows))
 
 
-def _ci(e: tuple[float, float, float]) -> str:
+def _pm(e: tuple[float, float, float], sign: str = "") -> str:
+    """``0.975±0.021``: the mean and the half-width of its (symmetric) t interval."""
     m, lo, hi = e
-    if not math.isfinite(lo):
-        return f"{m:.3f} (one seed: no interval)"
-    return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+    half = f"±{(hi - lo) / 2:.3f}" if math.isfinite(lo) else ""
+    return f"{m:{sign}.3f}{half}"
 
 
 def describe(rows: list[MultipleSummary]) -> str:
-    """One line per multiple: accuracies with intervals, divergences, the paired difference."""
-    lines = []
+    """A small table (a row per multiple: BN's and plain's accuracy, the paired difference,
+    each mean ± the half-width of its 95% t interval), then which diverged and where the
+    difference is clear: narrow enough for the panel's third of a 1024-px window."""
+    bn, plain = (style.run_color(b) for b in (True, False))
+    cells = [
+        "<th align='left'>k</th>"
+        f"<th style='color:rgb{bn}'>with BN</th><th style='color:rgb{plain}'>without</th>"
+        "<th>BN − plain</th>"
+    ]
+    diverged, clear = [], []
     for r in rows:
+        row = (f"×{r.multiple:g}", _pm(r.bn_acc), _pm(r.plain_acc), _pm(r.difference, "+"))
+        cells.append("".join(f"<td>{c}&nbsp;</td>" for c in row))
+        for name, n in (("with BN", r.bn_diverged), ("without", r.plain_diverged)):
+            if n:
+                diverged.append(f"×{r.multiple:g} {name} {n}/{r.seeds}")
         m, lo, hi = r.difference
-        verdict = "BN better" if lo > 0 else "plain better" if hi < 0 else "no clear difference"
-        lines.append(
-            f"<b>×{r.multiple:g}</b> (lr {r.lr:.3g}): with BN {_ci(r.bn_acc)}, "
-            f"{r.bn_diverged}/{r.seeds} diverged; without {_ci(r.plain_acc)}, "
-            f"{r.plain_diverged}/{r.seeds} diverged; BN − plain {_ci(r.difference)}: {verdict}"
-        )
-    return "<br>".join(lines) + f"<br><i>intervals: {INTERVAL}</i>"
+        if lo > 0 or hi < 0:
+            clear.append(f"×{r.multiple:g} ({'BN' if lo > 0 else 'plain'} better)")
+    seeds = rows[0].seeds if rows else 0
+    return (
+        "<table cellspacing='0'>" + "".join(f"<tr>{c}</tr>" for c in cells) + "</table>"
+        f"diverged: {', '.join(diverged) or 'none'}; BN − plain clear of 0 at: "
+        f"{', '.join(clear) or 'none'}<br><i>val accuracy over {seeds} seeds, mean ± 95% "
+        f"interval ({INTERVAL}){'; one seed: no interval' if seeds == 1 else ''}</i>"
+    )

@@ -49,9 +49,14 @@ from bnviz.train.config import PARAMS, ConfigError
 POLL_MS = 150
 WORKERS = 2
 SYMBOLS = {"valley": "o", "slide": "t", "minimum": "s", "steep": "d"}
-# Where each rule's name sits around its mark (slide and minimum are often close together).
-ANCHORS = {"valley": (0.5, 1.3), "slide": (1.1, 1.2), "minimum": (-0.1, -0.3), "steep": (0.5, 1.3)}
-FROM_LIVE, FROM_START = "the live networks, as they are now (copies)", "a fresh start"
+GLYPHS = {"valley": "\u25cb", "slide": "\u25b3", "minimum": "\u25a1", "steep": "\u25c7"}
+RULE_TIPS = {
+    "valley": "fastai's valley: about half-way down the longest decreasing stretch of the loss",
+    "slide": "fastai's slide: where the loss's slope settles (interval slide rule)",
+    "minimum": "fastai's minimum: a tenth of the learning rate of the lowest loss",
+    "steep": "fastai's steep: where the loss falls fastest against log alpha",
+}
+FROM_LIVE, FROM_START = "live networks (copies)", "fresh networks"
 
 
 def curve_color(curve: RangeCurve, index: int) -> tuple[int, int, int]:
@@ -100,6 +105,7 @@ class LrRangeView(LessonView):
         self._set_lr: Any = None
         self.source = QComboBox()
         self.source.addItems([FROM_LIVE, FROM_START])
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.source.setToolTip(
             "Test copies of the live networks from where they are now, or "
             "new networks from the Controls' settings (step 0)"
@@ -109,21 +115,22 @@ class LrRangeView(LessonView):
         self.num_it = QSpinBox()
         self.num_it.setRange(6, 100_000)
         self.num_it.setValue(NUM_IT)
-        self.num_it.setToolTip("Mini-batches, one per learning rate")
-        self.stop_div = QCheckBox("stop at 4× best")
+        self.num_it.setToolTip("n: mini-batches, one per learning rate")
+        self.stop_div = QCheckBox("stop 4×")
+        self.stop_div.setToolTip("Stop after the step whose smoothed loss passes 4x its best")
         self.stop_div.setChecked(True)
         for w, tip in ((self.start, "first learning rate"), (self.end, "last learning rate")):
             w.setToolTip(tip)
-            w.setMaximumWidth(70)
+            w.setMinimumWidth(64)
+            w.setMaximumWidth(80)
         self.add_experiment_row(
             [
-                "test",
                 self.source,
-                "α from",
+                "α",
                 self.start,
                 "to",
                 self.end,
-                "steps",
+                "n",
                 self.num_it,
                 self.stop_div,
             ],
@@ -137,18 +144,20 @@ class LrRangeView(LessonView):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         self.view, self.plot = log_x_plot(
-            "smoothed training loss against the learning rate",
+            "smoothed training loss vs α",
             "learning rate α (log)",
             "smoothed loss",
         )
-        self.legend = self.plot.addLegend(offset=(5, 5))
+        self.legend = self.plot.addLegend(offset=(5, -5))  # bottom left: the curves start high
+        self.legend.setColumnCount(2)
         ll.addWidget(self.view, 1)
         self.buttons = QGridLayout()
         ll.addLayout(self.buttons)
         split.addWidget(left)
         self.multiples = MultiplesPanel(self.run_multiples, self.cancel_multiples)
         split.addWidget(self.multiples)
-        split.setSizes([600, 400])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         self.body.addWidget(split, 1)
         self._items: list[Any] = []
         self.timer = QTimer(self)
@@ -315,6 +324,8 @@ class LrRangeView(LessonView):
                 self._items.append(stop)
             self._mark(c, color, k)
             lines.append(f"<b>{c.run}</b>: {len(c.lrs)} steps, to α {c.last_lr:.3g} ({c.stop})")
+        if curves:
+            self._heads()
         finite = [v for c in curves for v in c.losses if math.isfinite(v)]
         if finite:  # the explosion's last point must not flatten the curve
             low, best = min(finite), min(finite)
@@ -323,31 +334,38 @@ class LrRangeView(LessonView):
         self._say(self.summary)
 
     def _mark(self, c: RangeCurve, color: tuple[int, int, int], row: int) -> None:
-        self.buttons.addWidget(QLabel(c.run), row, 0)
+        """The curve's four suggestions as marks (named in the legend and the column heads)
+        and one "use" button each in row ``row + 1`` of the grid under the plot."""
+        self.buttons.addWidget(QLabel(c.run), row + 1, 0)
+        ok = np.isfinite(c.losses)
         for col, rule in enumerate(RULES, start=1):
             lr = c.suggestions.get(rule)
-            if lr is None or not c.lrs:
-                self.buttons.addWidget(QLabel(f"{rule}: —"), row, col)
+            if lr is None or not ok.any():
+                self.buttons.addWidget(QLabel("—"), row + 1, col)
                 continue
-            ok = np.isfinite(c.losses)
             y = loss_at(np.asarray(c.lrs)[ok], np.asarray(c.losses)[ok], lr)
-            dot = pg.ScatterPlotItem(
-                [math.log10(lr)],
-                [y],
-                symbol=SYMBOLS[rule],
-                size=12,
-                brush=pg.mkBrush(color),
-                pen=pg.mkPen("k"),
-            )
-            text = pg.TextItem(rule, color=color, anchor=ANCHORS[rule])
-            text.setPos(math.log10(lr), y)
-            for item in (dot, text):
-                self.plot.addItem(item)
-                self._items.append(item)
-            button = QPushButton(f"use {rule} {lr:.3g}")
+            dot = pg.ScatterPlotItem([math.log10(lr)], [y], symbol=SYMBOLS[rule], size=12,
+                                     brush=pg.mkBrush(color), pen=pg.mkPen("k"))  # fmt: skip
+            dot.setZValue(10)
+            self.plot.addItem(dot)
+            self._items.append(dot)
+            button = QPushButton(f"{lr:.3g}")
             button.setToolTip(f"Set the Controls' learning rate to {lr:.3g} ({c.run}'s {rule})")
+            button.setAccessibleName(f"use {c.run}'s {rule}, {lr:.3g}")
             button.clicked.connect(lambda _=False, v=lr: self.use_lr(v))
-            self.buttons.addWidget(button, row, col)
+            self.buttons.addWidget(button, row + 1, col)
+
+    def _heads(self) -> None:
+        """The grid's first row, "use α:" and the rules with their marks; the legend names the
+        marks too."""
+        self.buttons.addWidget(QLabel("use α:"), 0, 0)
+        for col, rule in enumerate(RULES, start=1):
+            head = QLabel(f"{GLYPHS[rule]} {rule}")
+            head.setToolTip(RULE_TIPS[rule])
+            self.buttons.addWidget(head, 0, col)
+            mark = pg.ScatterPlotItem(symbol=SYMBOLS[rule], size=10, brush=pg.mkBrush("w"),
+                                      pen=pg.mkPen("k"))  # fmt: skip
+            self.legend.addItem(mark, rule)
 
     def use_lr(self, lr: float) -> None:
         """Set the Controls' learning rate (the live networks take it from the next step)."""
