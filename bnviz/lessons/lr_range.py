@@ -160,13 +160,17 @@ def range_test(
             if any(live):
                 stops = [s if not alive else "cancelled" for s, alive in zip(stops, live)]
             break
+        counts = [r.ewma.t for r in runs]
         for r in runs:
             r.opt.set(lr=float(lr), decay=0.0)
         trainer.step()
         for k, r in enumerate(runs):
             if not live[k]:
                 continue
-            smooth = r.ewma.corrected if r.diverged_step is None else math.nan
+            # The trainer's EWMA took this step's loss unless the loss (or a parameter) was
+            # not finite or exploded; a network it calls diverged for a high smoothed loss
+            # still has its smoothed loss for this step.
+            smooth = r.ewma.corrected if r.ewma.t > counts[k] else math.nan
             losses[k].append(smooth)
             best[k] = min(best[k], smooth) if not math.isnan(smooth) else best[k]
             stop = _stop_reason(smooth, best[k])
