@@ -33,13 +33,13 @@ class CalibrationView(LessonView):
     title = "Are the probabilities right?"
     render_interval_s = 0.5
     explanation = (
-        "A network that says \u201c90% sure\u201d should be right 9 times in 10. The validation "
-        f"examples are put in {DEFAULT_BINS} bins by their top softmax probability (the "
-        "confidence); each bar is the bin's accuracy, the diagonal is perfect calibration. "
-        "Bars under the diagonal: over-confident. Temperature scaling (Guo et al. 2017) divides "
-        "the logits by one T fitted to minimise the validation NLL (the softmax panel's T "
-        "slider, put to work): the black line is after T. The predictions do not change, only "
-        "how sure they say they are. With <b>Compare</b>: BN beside plain."
+        "A network that says \u201c90% sure\u201d should be right 9 times in 10. Validation "
+        f"examples in {DEFAULT_BINS} bins by their top softmax probability (the confidence): "
+        "each bar is a bin's accuracy; under the diagonal is over-confident. Temperature "
+        "scaling (Guo et al. 2017) divides the logits by one T that minimises the validation "
+        "NLL (the softmax panel's T slider put to work): the black line is after T, fitted and "
+        "measured on the same examples (no test split: optimistic). The predictions do not "
+        "change. With <b>Compare</b>: BN beside plain."
     )
     formula = (
         "ECE = &Sigma;<sub>m</sub> |B<sub>m</sub>|/n &middot; |acc(B<sub>m</sub>) &minus; "
@@ -59,22 +59,22 @@ class CalibrationView(LessonView):
         for k in range(MAX_RUNS):
             top = self.view.addPlot(row=0, col=k)
             top.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
-            top.setLabel("bottom", "confidence (top probability)")
+            top.setLabel("bottom", "confidence = top probability")
             top.setLabel("left", "accuracy")
             top.showGrid(x=True, y=True, alpha=0.2)
             top.plot([0, 1], [0, 1], pen=pg.mkPen(style.EVENT_COLOR, style=Qt.PenStyle.DashLine))
             bottom = self.view.addPlot(row=1, col=k)
             bottom.setXLink(top)
-            bottom.setLabel("left", "examples")
-            bottom.setLabel("bottom", "confidence bin")
-            bottom.setMaximumHeight(170)
+            bottom.setLogMode(x=False, y=True)  # one bin holds most examples; the rest a few
+            bottom.setLabel("left", "count")
+            bottom.setLabel("bottom", "colour: before T · black: after")
+            bottom.setMaximumHeight(110)
             bars = pg.BarGraphItem(x=[], height=[], width=1 / DEFAULT_BINS)
             after = _after_line(top, 6)
-            n_before = pg.BarGraphItem(x=[], height=[], width=1 / DEFAULT_BINS)
+            n_before = bottom.plot(pen=None, symbol="o", symbolSize=7)
             n_after = _after_line(bottom, 5)
             top.addItem(bars)
             after.setZValue(10)  # the line after T over the bars before it
-            bottom.addItem(n_before)
             self.reliability.append(top)
             self.counts.append(bottom)
             self.items.append(
@@ -120,13 +120,13 @@ class CalibrationView(LessonView):
         self.summary.setText("<br>".join(lines))
 
     def _draw(self, k: int, r: RunCalibration | None) -> None:
-        it, top, bottom = self.items[k], self.reliability[k], self.counts[k]
+        it, top = self.items[k], self.reliability[k]
         if r is None:
             it["bars"].setOpts(x=[], height=[])
-            it["n_before"].setOpts(x=[], height=[])
+            it["n_before"].setData([], [])
             it["after"].setData([], [])
             it["n_after"].setData([], [])
-            top.setTitle("(one network: use Compare for BN beside plain)" if k else "")
+            top.setTitle("(Compare: BN beside plain)" if k else "")
             return
         color = style.run_color(r.batchnorm, r.run, k)
         edges = np.asarray(r.before.edges)
@@ -135,15 +135,14 @@ class CalibrationView(LessonView):
         acc = np.asarray(r.before.accuracy)[shown]
         brush = pg.mkBrush(*color, 170)
         it["bars"].setOpts(x=centers[shown], height=acc, width=width * 0.9, brush=brush)
-        it["n_before"].setOpts(x=centers, height=r.before.count, width=width * 0.9, brush=brush)
+        counts = np.asarray(r.before.count)[shown]
+        it["n_before"].setData(
+            centers[shown], counts, pen=pg.mkPen(color, width=2), symbolBrush=brush, symbolPen=None
+        )
         filled = np.asarray(r.after.count) > 0
         it["after"].setData(
             np.asarray(r.after.confidence)[filled], np.asarray(r.after.accuracy)[filled]
         )
         it["n_after"].setData(centers[filled], np.asarray(r.after.count)[filled])
-        name = style.run_label(r.run, r.batchnorm)
-        top.setTitle(
-            f"{name}: ECE {r.before.ece:.3f} (bars) → {r.after.ece:.3f} (T = "
-            f"{r.temperature:.2f}, line)"
-        )
-        bottom.setTitle("bin counts: before T (bars), after T (line)")
+        short = style.run_short(r.run, r.batchnorm)
+        top.setTitle(f"{short}: ECE {r.before.ece:.3f}→{r.after.ece:.3f}, T {r.temperature:.2f}")
