@@ -92,7 +92,7 @@ def test_calibration_view_draws_each_twin(window, qtbot):
     bars = view.items[0]["bars"]
     filled = [c for c in r.before.count if c > 0]
     assert len(bars.opts["height"]) == len(filled)
-    assert "T =" in view.reliability[0].titleLabel.text
+    assert f"T {r.temperature:.2f}" in view.reliability[0].titleLabel.text
 
 
 def test_softmax_fit_t_sets_the_slider(window, qtbot):
