@@ -16,19 +16,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from bnviz.data import Dataset
+from bnviz.train import evidence
 from bnviz.train.config import TrainConfig
 from bnviz.train.trainer import Trainer
 
 MULTIPLES = (1.0, 5.0, 30.0)
 DEFAULT_STEPS = 300
 DEFAULT_SEEDS = (0, 1, 2)
-# Student t's 0.975 quantile for 1..30 degrees of freedom; the normal's 1.96 beyond.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
 INTERVAL = "t over seeds (n - 1 df), 95%"
 
 
@@ -51,17 +46,12 @@ class MultipleRun:
 
 
 def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
-    """``(mean, low, high)``: the mean with its 95% Student-t interval; with one value the
-    interval is unbounded (-inf, inf): one seed says nothing about the spread."""
-    x = np.asarray(values, dtype=np.float64)
-    if x.size == 0:
+    """``(mean, low, high)``: :func:`bnviz.train.evidence.t_interval` as a tuple (with one value
+    the interval is (-inf, inf): one seed says nothing about the spread)."""
+    if not len(values):
         return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if x.size == 1:
-        return m, -math.inf, math.inf
-    q = _T975[x.size - 2] if x.size - 1 <= len(_T975) else 1.96
-    half = q * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return m, m - half, m + half
+    e = evidence.t_interval(values)
+    return e.mean, e.ci95[0], e.ci95[1]
 
 
 def twins_at(
