@@ -19,11 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from bnviz.nn.layers import log_softmax, softmax
+from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.probes import ProbeContext, probe
+from bnviz.train.trainer import Trainer
 
 DEFAULT_BINS = 15  # Guo et al.'s M
 T_LOW, T_HIGH = 1e-3, 1e3  # the search's bracket; an optimum outside is reported at its edge
 T_RTOL = 1e-3
+MEASURE_STEPS = 720  # bnviz lesson are-the-probabilities-right: 30 epochs of its preset
 PROBE_ROWS = 5000  # validation rows the probe reads (the first ones: the views' shown examples)
 _GOLDEN = (math.sqrt(5) - 1) / 2
 
@@ -173,3 +176,33 @@ def calibration_probe(ctx: ProbeContext, bins: int = DEFAULT_BINS) -> tuple[RunC
         if np.isfinite(logits).all():
             out.append(calibrate(r.name, r.net.batchnorm, ctx.step, logits, y, bins))
     return tuple(out)
+
+
+def calibration_measures(config: TrainConfig, steps: int = MEASURE_STEPS) -> dict:
+    """``bnviz lesson are-the-probabilities-right``: train ``config`` (the twins in compare
+    mode) for ``steps`` steps and give each live network's calibration on the whole validation
+    set: ``{"steps", "diverged_step", "networks": [{"run", "accuracy", "ece", "mce",
+    "temperature", "ece_at_t", "nll", "nll_at_t", "count", "confidence", "bin_accuracy"}]}``."""
+    if steps < 1:
+        raise ConfigError(f"steps must be >= 1, got {steps}")
+    trainer = Trainer(config.validated())
+    trainer.run(steps)
+    data = trainer.data
+    if len(data.y_val) == 0:
+        raise ConfigError("no validation set to measure calibration on (--val-fraction)")
+    X = np.asarray(data.X_val, trainer.dtype)
+    networks, diverged = [], None
+    for r in trainer.runs:
+        if r.diverged_step is not None:
+            diverged = r.diverged_step
+            continue
+        c = calibrate(r.name, r.net.batchnorm, trainer.step_count, r.net.logits(X), data.y_val)
+        networks.append({
+            "run": r.name, "accuracy": c.before.overall_accuracy, "ece": c.before.ece,
+            "mce": c.before.mce, "temperature": c.temperature, "ece_at_t": c.after.ece,
+            "nll": c.nll_before, "nll_at_t": c.nll_after, "count": list(c.before.count),
+            "confidence": list(c.before.confidence), "bin_accuracy": list(c.before.accuracy),
+        })  # fmt: skip
+    if not networks:
+        raise ConfigError(f"every network diverged (at step {diverged}): nothing to measure")
+    return {"steps": steps, "diverged_step": diverged, "networks": networks}

@@ -33,15 +33,13 @@ from bnviz.gui.fields import ValidatedField, fmt_float
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.lessons.lr_multiples import MultiplesPanel, log_x_plot
 from bnviz.lessons.lr_range import (
-    END_LR,
-    NUM_IT,
-    START_LR,
     RangeCurve,
     check_config,
     check_range,
     range_test,
     range_test_copy,
 )
+from bnviz.lessons.lr_range_evidence import LESSON_END, LESSON_NUM_IT, LESSON_START
 from bnviz.lessons.lr_suggest import RULES, loss_at
 from bnviz.search.executors import ExecutorHandle, make_executor
 from bnviz.train.config import PARAMS, ConfigError
@@ -110,11 +108,11 @@ class LrRangeView(LessonView):
             "Test copies of the live networks from where they are now, or "
             "new networks from the Controls' settings (step 0)"
         )
-        self.start = ValidatedField(START_LR, _positive, fmt_float)
-        self.end = ValidatedField(END_LR, _positive, fmt_float)
+        self.start = ValidatedField(LESSON_START, _positive, fmt_float)
+        self.end = ValidatedField(LESSON_END, _positive, fmt_float)
         self.num_it = QSpinBox()
         self.num_it.setRange(6, 100_000)
-        self.num_it.setValue(NUM_IT)
+        self.num_it.setValue(LESSON_NUM_IT)  # wider than fastai's: both twins blow up in it
         self.num_it.setToolTip("n: mini-batches, one per learning rate")
         self.stop_div = QCheckBox("stop 4×")
         self.stop_div.setToolTip("Stop after the step whose smoothed loss passes 4x its best")
