@@ -104,4 +104,4 @@ def test_softmax_fit_t_sets_the_slider(window, qtbot):
     z, y = np.asarray(ev.val_logits, float), panel.data.y_val[: len(ev.val_logits)]
     assert t == pytest.approx(fit_temperature(z, y), rel=1e-6) and math.isfinite(t)
     assert panel.temperature.temperature == pytest.approx(min(max(t, 0.05), 20))
-    assert "fitted on" in panel.status.text()
+    assert "fitted on" in panel.status.text() and "Last fit: T = " in panel.fit_t.toolTip()

@@ -84,6 +84,8 @@ class MultiplesPanel(QWidget):
         )
         self.plot.getAxis("bottom").setTicks([[(math.log10(m), f"×{m:g}") for m in MULTIPLES]])
         self.view.setMinimumHeight(150)
+        low, high = math.log10(min(MULTIPLES)), math.log10(max(MULTIPLES))
+        self.plot.setRange(xRange=(low - 0.15, high + 0.15), yRange=(0, 1.02), padding=0)
         self.items: dict[bool, tuple[pg.ScatterPlotItem, pg.PlotDataItem, pg.ErrorBarItem]] = {}
         for bn in (True, False):
             color = style.run_color(bn)

@@ -146,6 +146,9 @@ class LrRangeView(LessonView):
             "learning rate α (log)",
             "smoothed loss",
         )
+        self.plot.setRange(
+            xRange=(math.log10(LESSON_START), math.log10(LESSON_END)), yRange=(0, 3)
+        )  # empty, it shows the range a test will sweep
         self.legend = self.plot.addLegend(offset=(5, -5))  # bottom left: the curves start high
         self.legend.setColumnCount(2)
         ll.addWidget(self.view, 1)
@@ -324,6 +327,7 @@ class LrRangeView(LessonView):
             lines.append(f"<b>{c.run}</b>: {len(c.lrs)} steps, to α {c.last_lr:.3g} ({c.stop})")
         if curves:
             self._heads()
+        self.plot.enableAutoRange(axis="x")
         finite = [v for c in curves for v in c.losses if math.isfinite(v)]
         if finite:  # the explosion's last point must not flatten the curve
             low, best = min(finite), min(finite)

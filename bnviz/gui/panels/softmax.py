@@ -42,6 +42,10 @@ GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 LINE = probes.request("softmax_line")
 PROBE_PREFIX = "validation example #"
+FIT_T_TIP = (
+    "Temperature scaling (Guo et al. 2017): the T that minimises the mean NLL of softmax(z / T) "
+    "on the validation examples kept (the predictions do not change)."
+)
 
 
 HELP_BUTTON_ROOM = 26  # the window's "?" button floats at the panel's top right
@@ -96,10 +100,7 @@ class SoftmaxPanel(Panel):
         self.temperature = TemperatureSlider()
         self.temperature.temperature_changed.connect(self._temperature_changed)
         self.fit_t = QPushButton("Fit T on validation")
-        self.fit_t.setToolTip(
-            "Temperature scaling (Guo et al. 2017): the T that minimises the mean NLL of "
-            "softmax(z / T) on the validation examples kept (the predictions do not change)."
-        )
+        self.fit_t.setToolTip(FIT_T_TIP)
         self.fit_t.clicked.connect(self.fit_temperature)
         self.per_class = QCheckBox("per class")
         self.per_class.setToolTip(
@@ -279,11 +280,13 @@ class SoftmaxPanel(Panel):
         shown = min(max(t, bars_module.T_MIN), bars_module.T_MAX)
         self.set_temperature(shown)
         clipped = f" (the slider stops at {shown:g})" if shown != t else ""
-        self.status.setText(  # under the bars until the next example is described
+        said = (
             f"T = {t:.3g}{clipped} fitted on {len(z)} validation examples of "
             f"{style.run_label(snap.run, snap.batchnorm)}: NLL {nll(z, y):.4f} at T = 1, "
             f"{nll(z, y, shown):.4f} now"
         )
+        self.status.setText(said)  # under the bars until the next example is described
+        self.fit_t.setToolTip(f"{FIT_T_TIP}\n\nLast fit: {said}.")
         return t
 
     def _temperature_changed(self, temperature: float) -> None:
