@@ -105,3 +105,18 @@ def test_softmax_fit_t_sets_the_slider(window, qtbot):
     assert t == pytest.approx(fit_temperature(z, y), rel=1e-6) and math.isfinite(t)
     assert panel.temperature.temperature == pytest.approx(min(max(t, 0.05), 20))
     assert "fitted on" in panel.status.text() and "Last fit: T = " in panel.fit_t.toolTip()
+
+
+def test_cancel_drops_the_range_test_and_the_multiples(window, qtbot):
+    view = window.open_lesson("LrRangeView")
+    view.source.setCurrentText("fresh networks")
+    view.num_it.setValue(100_000)
+    assert view.run_test() and view.running
+    view.cancel_button.click()
+    assert not view.running and "cancelled" in view.status.text()
+    view.multiples.steps.setValue(100_000)
+    view.run_multiples()
+    assert view.multiples.running
+    view.multiples.cancel_button.click()
+    assert not view.multiples.running and view.multiples.summary.text() == "cancelled"
+    assert view.run_button.isEnabled() and view.multiples.run_button.isEnabled()
