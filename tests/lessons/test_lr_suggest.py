@@ -93,3 +93,25 @@ def test_lengths_must_match():
 def test_loss_at_interpolates_in_log_lr():
     assert loss_at([1e-2, 1.0], [2.0, 0.0], 0.1) == pytest.approx(1.0)
     assert math.isclose(loss_at([1e-2, 1.0], [2.0, 0.0], 1e-2), 2.0)
+
+
+def _brute_force_valley(losses: list[float]) -> tuple[int, int]:
+    """The definition read literally: over every strictly decreasing subsequence (every subset
+    of indices), the longest; among equally long ones the one that ends first."""
+    from itertools import combinations
+
+    best_len, best_end = 1, 0
+    n = len(losses)
+    for size in range(2, n + 1):
+        for idx in combinations(range(n), size):
+            if all(losses[a] > losses[b] for a, b in zip(idx, idx[1:])):
+                if size > best_len or (size == best_len and idx[-1] < best_end):
+                    best_len, best_end = size, idx[-1]
+    return (0, 0) if best_end == 0 else (best_end - best_len, best_end)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_longest_valley_against_every_subsequence(seed):
+    rng = np.random.default_rng(seed)
+    losses = rng.integers(0, 5, size=rng.integers(1, 9)).astype(float).tolist()  # ties too
+    assert longest_valley(np.array(losses)) == _brute_force_valley(losses)
