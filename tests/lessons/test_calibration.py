@@ -108,3 +108,13 @@ def test_the_probe_measures_every_live_network_and_changes_none():
         np.testing.assert_array_equal(run.net.flat_params, w)
         assert sum(r.before.count) == len(trainer.data.y_val) and len(r.before.count) == 10
         assert r.temperature > 0 and r.nll_after <= r.nll_before + 1e-12
+
+
+def test_fit_temperature_stops_at_the_brackets_edge_when_the_best_t_lies_beyond():
+    from bnviz.lessons.calibration import T_HIGH, T_LOW
+
+    z = np.array([[0.0, 5.0], [5.0, 0.0]])
+    # every prediction right: the NLL falls as T -> 0, so the search ends at the low edge
+    assert fit_temperature(z, np.array([1, 0])) == pytest.approx(T_LOW, rel=2e-3)
+    # every prediction wrong: the NLL falls as T -> infinity (towards ln 2)
+    assert fit_temperature(z, np.array([0, 1])) == pytest.approx(T_HIGH, rel=2e-3)
