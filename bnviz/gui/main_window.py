@@ -112,6 +112,9 @@ class MainWindow(window_api.AppWindow):
         self.histories: dict[str, RunHistory] = {}
         self.recorder = None  # a bnviz.train.recording.Recorder while File > Record is on
         self.autopause = AutoPause()
+        # Why training stands still ("" while it plays): said again when a later message (the
+        # B key's) would otherwise hide that the run is paused.
+        self.pause_reason = ""
         self._rendered_at: dict[str, float] = {}
         self.frame: Frame | None = None
         self._pending: SnapshotTaken | None = None
@@ -361,10 +364,15 @@ class MainWindow(window_api.AppWindow):
         self.config = replace(self.config, batchnorm=on)
         self.worker.set_batchnorm(on)
         self._wake()
-        self.show_message(f"batch norm {'on' if on else 'off'} (output preserved at the flip)")
+        text = f"batch norm {'on' if on else 'off'} (output preserved at the flip)"
+        if not self.playing:
+            why = self.pause_reason or "paused"
+            text += f"; training is still {why.removesuffix(' (Space goes on)')}: Space goes on"
+        self.show_message(text)
 
     def toggle_play(self) -> None:
         self.playing = not self.playing
+        self.pause_reason = "" if self.playing else "paused"
         if self.playing:
             self.autopause.rearm()  # the user goes on: count the budget and plateau anew
         (self.worker.play if self.playing else self.worker.pause)()
@@ -387,6 +395,7 @@ class MainWindow(window_api.AppWindow):
         why = self.autopause.feed(snaps)
         if why and self.playing:
             self.toggle_play()
+            self.pause_reason = why
             self.show_message(why)
 
     def step_once(self) -> None:
@@ -397,6 +406,7 @@ class MainWindow(window_api.AppWindow):
 
     def _state_changed(self, playing: bool) -> None:
         self.playing = playing
+        self.pause_reason = "" if playing else (self.pause_reason or "paused")
         if not playing:  # timed probes may still be catching up with the last steps
             self._settle_until = time.perf_counter() + PAUSE_SETTLE_S
         self._wake()

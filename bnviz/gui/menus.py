@@ -59,8 +59,15 @@ def build_menus(win) -> None:
     classroom_menus.add_view_menu(win, bar, _action)
 
 
+def menu_text(text: str) -> str:
+    """``text`` as a menu shows it: Qt reads "&" as the mark of a keyboard mnemonic ("Loss
+    & accuracy" read "Loss _accuracy"), "&&" as an "&"."""
+    return text.replace("&", "&&")
+
+
 def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
-    a = QAction(text, win)
+    """A menu item showing ``text`` as written (no mnemonic)."""
+    a = QAction(menu_text(text), win)
     if shortcut:
         a.setShortcut(shortcut)
     a.triggered.connect(slot)
