@@ -14,7 +14,7 @@ import math
 import sys
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bnviz.cli import add_training_flags, int_at_least, positive_float
     from bnviz.lessons.lr_range import END_LR, MIN_NUM_IT, NUM_IT, START_LR
 
@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
-def run(args: argparse.Namespace, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.cli import config_from_args
     from bnviz.data import DataError
     from bnviz.lessons.lr_range import check_config, check_range, range_test

@@ -4,6 +4,8 @@ the verdict of :mod:`bnviz.lessons.babysitting`'s rule (measured there)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -16,6 +18,7 @@ from bnviz.gui.lessons.series import ProbeSeries, log_axis
 from bnviz.gui.panel import Frame
 from bnviz.lessons.babysitting import GROWTH_HIGH, HEALTHY, HIGH, LOW, Babysitter, SignalsPoint
 from bnviz.train.probes import request
+from bnviz.train.protocol import ProbeRequest
 
 RUN_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine)
 
@@ -77,7 +80,7 @@ class BabysittingView(LessonView):
         p.addLegend(offset=(-5, 5))
         return p
 
-    def probe_requests(self):
+    def probe_requests(self) -> tuple[ProbeRequest, ...]:
         return (request("babysit_signals"),)
 
     def set_dataset(self, data: Dataset) -> None:
@@ -86,14 +89,14 @@ class BabysittingView(LessonView):
         self.forget_result()
         self._drop(set())
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         result = self.fresh_result(frame)
         if result is None:
             return
         flags = {s.run: s.batchnorm for s in frame.snapshots}
         lines = []
         keys = set()
-        for p in result:
+        for p in cast("tuple[SignalsPoint, ...]", result):  # the babysit_signals probe's
             assert isinstance(p, SignalsPoint)
             index = list(flags).index(p.run) if p.run in flags else 0
             name = style.run_short(p.run, flags.get(p.run, False))
@@ -120,7 +123,9 @@ class BabysittingView(LessonView):
         if lines:
             self.status.setText("Update / parameters now: " + "<br>".join(lines))
 
-    def _make(self, key: str, layer: int, run_name: str, index: int):
+    def _make(
+        self, key: str, layer: int, run_name: str, index: int
+    ) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
         color = style.CLASS_COLORS[(layer - 1) % len(style.CLASS_COLORS)]
         pen = pg.mkPen(color, width=2, style=RUN_STYLES[index % len(RUN_STYLES)])
         label = f"W{layer} ({run_name})"

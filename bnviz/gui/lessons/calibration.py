@@ -95,7 +95,7 @@ class CalibrationView(LessonView):
     def export_items(self) -> list:
         return [self.view.ci]
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         result = self.fresh_result(frame)
         if result is not None:
             self.show_results(result)  # type: ignore[arg-type]

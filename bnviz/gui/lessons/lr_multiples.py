@@ -72,8 +72,8 @@ class MultiplesPanel(QWidget):
         buttons = QHBoxLayout()  # two short rows: the panel shares the width with the curves
         for w in (QLabel("seeds"), self.seeds, QLabel("steps"), self.steps):
             row.addWidget(w)
-        for w in (self.run_button, self.cancel_button):
-            buttons.addWidget(w)
+        for b in (self.run_button, self.cancel_button):
+            buttons.addWidget(b)
         for r in (row, buttons):
             r.addStretch(1)
             lay.addLayout(r)

@@ -302,7 +302,8 @@ class LrRangeView(LessonView):
         self._items = []
         self.legend.clear()
         while self.buttons.count():
-            w = self.buttons.takeAt(0).widget()
+            item = self.buttons.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None:
                 w.deleteLater()
         lines = []

@@ -8,8 +8,10 @@ switched with B keeps each stretch in the colour of the state it was trained in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -26,6 +28,7 @@ from bnviz.gui.panels._view import (
     step_range,
 )
 from bnviz.train.history import RunHistory
+from bnviz.train.stats import DecimatingSeries
 
 BAND_ALPHA = 60
 EDGE_ALPHA = 140
@@ -86,7 +89,9 @@ class _Band:
         if not visible:
             self.diverged.setVisible(False)
 
-    def set_series(self, bands, key: tuple, span: tuple[float, float]) -> None:
+    def set_series(
+        self, bands: Sequence[DecimatingSeries], key: tuple, span: tuple[float, float]
+    ) -> None:
         """``bands``: three DecimatingSeries (15th, 50th, 85th), shown where the step is in
         ``span``; skipped when ``key`` is unchanged. The arrays are copied: a series' views
         change under it as it decimates."""
@@ -110,7 +115,7 @@ class PercentilePanel(Panel):
     title = "Distribution over time"
     render_interval_s = 0.1  # percentile bands drift slowly: 10 Hz is plenty
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.layer_spin = QSpinBox()
         self.layer_spin.setRange(1, 1)

@@ -12,9 +12,11 @@ line through the data.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -62,7 +64,7 @@ class SoftmaxPanel(Panel):
 
     title = "Softmax outputs"
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data: Dataset | None = None
         self.source = "val"  # "train" (clicked point) or "val" (probe spin box)
@@ -216,18 +218,18 @@ class SoftmaxPanel(Panel):
         planar = (REGIONS,) if self.data.n_features == 2 else ()
         return planar + ((LINE,) if self.data.n_classes == 2 else ())
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         self._frame = frame
         self.net_combo.sync(frame.snapshots)
         grids = frame.probes.get(REGIONS)
         if grids is not None and grids is not self._grids_seen:  # new regions; else keep the last
             self._grids_seen = grids
-            for grid in grids:
+            for grid in cast("tuple[GridResult, ...]", grids):  # the decision_grid probe's
                 self._grids[grid.run] = grid
         lines = frame.probes.get(LINE)
         if lines is not None and lines is not self._lines_seen:
             self._lines_seen = lines
-            self._lines.update(lines)
+            self._lines.update(cast("tuple[tuple[str, softmax_explained.LineCurves], ...]", lines))
         if frame.snapshots and frame.snapshots[0].shown_examples != self._shown_examples:
             self._set_shown_examples(frame.snapshots[0].shown_examples)
         self._redraw()
@@ -276,7 +278,7 @@ class SoftmaxPanel(Panel):
         examples an evaluation keeps); says what it did under the bars."""
         snap = self._snapshot()
         ev = None if snap is None or snap.diverged else snap.evaluation
-        if ev is None or self.data is None or not len(ev.val_logits):
+        if snap is None or ev is None or self.data is None or not len(ev.val_logits):
             self.notes.say("no validation logits yet to fit T on")
             return None
         z = np.asarray(ev.val_logits, dtype=np.float64)
@@ -311,7 +313,8 @@ class SoftmaxPanel(Panel):
         self.probe.setPrefix(f"training #{self.index} (val #" if train else PROBE_PREFIX)
         self.probe.setSuffix(")" if train else "")
 
-    def _on_points_clicked(self, _item, points, _ev=None) -> None:
+    # pyqtgraph's sigClicked(item, points, event)
+    def _on_points_clicked(self, _item: Any, points: Any, _ev: Any = None) -> None:
         if len(points):
             self.select_training_example(int(points[0].data()))
 
@@ -319,7 +322,7 @@ class SoftmaxPanel(Panel):
     def _snapshot(self) -> Snapshot | None:
         return None if self._frame is None else self.net_combo.pick(self._frame.snapshots)
 
-    def _redraw(self, *_args) -> None:
+    def _redraw(self, *_args: object) -> None:
         snap = self._snapshot()
         if snap is None or self.data is None:
             return
@@ -386,6 +389,7 @@ class SoftmaxPanel(Panel):
             self.bars_view.clear()
             return
         T = self.temperature.temperature
+        assert self.data is not None  # _redraw draws only with data
         true = self._true_class()
         a = self.bars_view.show(z, T, true)
         which = "training" if self.source == "train" else "validation"
@@ -397,6 +401,7 @@ class SoftmaxPanel(Panel):
         return self.notes.logistic
 
     def _true_class(self) -> int:
+        assert self.data is not None  # called while drawing, which needs data
         y = self.data.y_train if self.source == "train" else self.data.y_val
         return int(y[self.index]) if self.index < len(y) else -1
 
@@ -426,7 +431,7 @@ class SoftmaxPanel(Panel):
                 self.view.removeItem(self.left_plot)
         self._set_stretch()
 
-    def _show_maps(self, *_args) -> None:
+    def _show_maps(self, *_args: object) -> None:
         """The per-class maps, for 2-D data while "per class" is checked."""
         planar = self.data is not None and self.data.n_features == 2
         on = planar and self.per_class.isChecked()
