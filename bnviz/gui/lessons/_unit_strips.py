@@ -114,7 +114,7 @@ class UnitStrips(QWidget):
         self._color: tuple | None = None
         self._text = ""
 
-    def show(self, u: UnitView, index: int, bias: float) -> None:
+    def show_result(self, u: UnitView, index: int, bias: float) -> None:
         """Dots and numbers of unit ``u`` (network number ``index`` in the frame, for its
         colour), both from this one result."""
         self.show_unit(u, index)

@@ -217,7 +217,7 @@ class InspectorView(LessonView):
         self._text_at = time.monotonic()
         views = self._shown or ()
         for i, u in enumerate(views):
-            self._column(u.run).show(u, i, self._shown_bias)
+            self._column(u.run).show_result(u, i, self._shown_bias)
         names = {u.run for u in views}
         for run, col in self.columns.items():
             col.setVisible(run in names)
