@@ -46,6 +46,8 @@ class BatchNoiseView(LessonView):
     """Run the mini-batch noise experiment and plot its results."""
 
     title = "Mini-batch noise"
+    # every size is trained with and without BN
+    setting_ignores = ("batchnorm", "compare", "compare_setting", "compare_value", "batch_size")
     explanation = (
         "Each mini-batch normalizes with its own mean and variance, noisy estimates of the "
         "whole set's: a little noise added to every hidden unit, the course's \u201cslight "

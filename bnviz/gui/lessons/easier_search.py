@@ -35,6 +35,8 @@ class EasierSearchView(LessonView):
     """A paired round's two scatters (with BN, without), lr against 1 - beta."""
 
     title = "BN makes the search easier"
+    # every point is trained with and without BN; the search samples alpha and beta itself
+    setting_ignores = ("batchnorm", "compare", "compare_setting", "compare_value", "lr", "momentum")
     explanation = (
         "The course: with batch norm \u201ca lot of suitable options\u201d for the "
         "hyperparameters work. <b>Run</b> samples learning rates &alpha; and momenta &beta; at "

@@ -54,6 +54,7 @@ class TestTimeLesson(LessonView):
 
     __test__ = False  # not a pytest class, whatever its name
     title = "BN at test time"
+    setting_ignores = ("compare", "compare_setting", "compare_value")  # BN's network is enough
     explanation = (
         "In training, batch norm normalizes z with the mean and variance of the mini-batch. "
         "One example at test time has no batch: alone, its mean is itself and its variance 0, "

@@ -1,0 +1,74 @@
+"""The strip at the top of a lesson view that says whether the window is on the lesson's setting.
+
+Off it (:func:`bnviz.lessons.setting.setting_differences` not empty), the strip is amber, names the
+lesson's preset and the settings that differ, and offers "Use this lesson's setting"; on it, one
+pale green line. After the button, "Undo" puts the user's own settings back. The strip only
+shows; what the buttons do is the window's (:meth:`LessonView.connect_setting`).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+from bnviz.lessons.setting import Difference
+
+MAX_LISTED = 4  # differences named in the strip; the rest in its tooltip
+OFF_STYLE = "#setting_strip { background: #fff4d6; border: 1px solid #e0c27a; }"
+ON_STYLE = "#setting_strip { background: #eaf6ec; border: 1px solid #a9d3b0; }"
+
+
+class SettingStrip(QFrame):
+    """One line (wrapping when it must): what the setting is, and the two buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("setting_strip")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.matching: bool | None = None  # None: not checked yet / no preset
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.use_button = QPushButton("Use this lesson's setting")
+        self.use_button.setAccessibleName("Use this lesson's setting")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName("Undo: back to your settings")
+        self.undo_button.setToolTip("Back to the settings you had before (a new run)")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 6, 2)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.use_button)
+        row.addWidget(self.undo_button)
+        self.undo_button.hide()
+        self.hide()
+
+    def show_state(
+        self, preset_title: str, preset_name: str, differences: tuple[Difference, ...]
+    ) -> None:
+        """Off the setting (``differences``), or on it (none)."""
+        self.matching = not differences
+        name = f"<b>{html.escape(preset_title)}</b> (preset {html.escape(preset_name)})"
+        if self.matching:
+            self.setStyleSheet(ON_STYLE)
+            self.label.setText(f"&#10003; On this lesson's setting: {name}.")
+            self.label.setToolTip("")
+        else:
+            self.setStyleSheet(OFF_STYLE)
+            listed = "; ".join(html.escape(d.describe()) for d in differences[:MAX_LISTED])
+            more = len(differences) - MAX_LISTED
+            listed += f"; and {more} more" if more > 0 else ""
+            self.label.setText(
+                f"&#9888; This lesson's point shows on the setting of {name}; here its point "
+                f"may not show. Yours differs: {listed}."
+            )
+            self.label.setToolTip("\n".join(d.describe() for d in differences))
+        self.use_button.setVisible(not self.matching)
+        self.use_button.setToolTip(
+            f"Open preset {preset_name}: its settings start a new run (Undo brings yours back)"
+        )
+        self.show()
+
+    def set_undo(self, available: bool) -> None:
+        self.undo_button.setVisible(available)
