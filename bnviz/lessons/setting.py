@@ -12,10 +12,10 @@ search, the mini-batch size of the noise experiment, BN on/off where both are tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from bnviz.lessons.presets import Preset, list_presets
+from bnviz.lessons.catalog import find_lesson_info
+from bnviz.lessons.presets import Preset, load_preset
 from bnviz.train.config import PARAMS, TrainConfig, idle_settings
 
 #: Never part of "the setting": one seed is one draw of it.
@@ -58,19 +58,11 @@ def setting_differences(
 
 
 def view_preset(slug: str) -> Preset | None:
-    """The shipped preset whose lesson opens the view ``slug`` (``loss-landscape``), or None
-    when the view has no preset of its own (it shows on any setting). The shipped presets are
-    read once; a broken one raises ConfigError naming it."""
-    return _presets_by_view().get(slug)
-
-
-@cache
-def _presets_by_view() -> dict[str, Preset]:
-    out: dict[str, Preset] = {}
-    for p in list_presets():
-        if p.lesson is not None and p.lesson.view is not None:
-            out.setdefault(p.lesson.view, p)  # the first in menu order
-    return out
+    """The preset whose setting shows the lesson ``slug``'s point (the catalog's
+    :attr:`LessonInfo.preset`), or None when the lesson has none (it shows on any setting).
+    A broken shipped preset raises ConfigError naming it."""
+    info = find_lesson_info(slug)
+    return load_preset(info.preset) if info is not None and info.preset else None
 
 
 def _shown(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bnviz.lessons.presets import list_presets
+from bnviz.lessons.catalog import LESSONS
 from bnviz.lessons.setting import setting_differences, view_preset
 from bnviz.train.config import TrainConfig
 
@@ -48,9 +48,13 @@ def test_twin_settings_count_only_when_the_lesson_compares():
     assert names(replace(LESSON, compare_setting="lr")) == ["compare_setting"]
 
 
-def test_every_preset_with_a_view_is_that_view_s_setting():
-    for p in list_presets():
-        if p.lesson is not None and p.lesson.view is not None:
-            assert view_preset(p.lesson.view) is not None
-            assert view_preset(p.lesson.view).lesson.view == p.lesson.view
+def test_every_lesson_view_opens_on_its_own_preset():
+    """The catalog's preset of a lesson is the preset that opens that lesson's view."""
+    for info in LESSONS:
+        preset = view_preset(info.name)
+        if info.preset is None:
+            assert preset is None
+        else:
+            assert preset is not None and preset.lesson is not None
+            assert preset.lesson.view == info.name
     assert view_preset("no-such-view") is None
