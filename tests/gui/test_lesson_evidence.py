@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from bnviz.gui.lessons.evidence_panel import VERDICT_COLORS, EvidencePanel, seeds_for
 from bnviz.lessons.catalog import find_lesson_info
+from bnviz.lessons.seeded import landscape_evidence
 from bnviz.train.config import TrainConfig
 from bnviz.train.evidence import SeedResult, Unit, summarize
 from tests.gui import evidence_stub
@@ -93,18 +94,33 @@ def test_a_nan_seed_is_drawn_without_its_line(panel):
 
 
 def test_run_in_worker_processes_ends_with_a_verdict(panel, qtbot):
+    """A real lesson experiment, tiny: two seeds of the loss landscape's twins, 40 steps."""
+    panel.experiment = landscape_evidence
+    panel.options = lambda: {"steps": 40, "every": 20}
     panel.seeds.setValue(2)
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
     assert panel.view.paused  # live training paused, saying why
-    qtbot.waitUntil(lambda: panel.evidence is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.evidence is not None, timeout=120_000)
     ev = panel.evidence
+    assert ev.lesson == "loss-landscape" and ev.verdict in ("supports", "refutes", "inconclusive")
     assert ev.seeds == seeds_for(SMALL, 2) == (4, 5)  # from the settings' own seed
-    assert ev.setting == SMALL.to_dict()  # the window's settings reached the experiment
-    assert points(panel.seed_points[True]) == 2
-    assert ev.verdict in panel.text.text()
+    assert ev.setting["hidden"] == [8, 8] and ev.setting["steps"] == 40  # the window's settings
+    assert len(ev.units) == 4  # two measurements a seed, paired by step
+    assert points(panel.seed_points[True]) == 2 and points(panel.diff_points) == 2
+    assert f">{ev.verdict}</span>" in panel.text.text() and "bootstrap" in panel.text.text()
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
-    assert "done" in panel.progress.text()
+    assert f"{ev.verdict}</b> over 2 seeds" in panel.progress.text()
+    assert panel.details.isVisible()  # the evidence unfolds when it arrives
+
+
+def test_a_bad_option_is_one_line_and_nothing_runs(panel, qtbot):
+    panel.experiment = landscape_evidence
+    panel.options = lambda: {"steps": 10, "every": 20}  # nothing to measure
+    assert panel.run()
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=60_000)
+    assert "nothing to measure" in panel.progress.text() and "#b00000" in panel.progress.text()
+    assert panel.evidence is None
 
 
 def test_cancel_stops_at_once(panel, qtbot):

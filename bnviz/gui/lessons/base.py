@@ -23,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from bnviz.gui.lessons.evidence_panel import EvidencePanel, Experiment
 from bnviz.gui.lessons.setting_strip import SettingStrip
 from bnviz.gui.panel import Panel
 from bnviz.lessons.presets import Preset
@@ -56,6 +57,9 @@ class LessonView(Panel):
     use_setting: Callable[[str], object | None] | None = None
     #: Put back the state :attr:`use_setting` returned; False if refused (set by the window).
     restore_setting: Callable[[object], bool] | None = None
+
+    #: The claim over seeds (:meth:`add_evidence_panel`), for an experiment lesson.
+    evidence_panel: EvidencePanel | None = None
 
     _seen: object = None
 
@@ -93,8 +97,21 @@ class LessonView(Panel):
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.body.addWidget(self.status)
 
+    def add_evidence_panel(
+        self, experiment: Experiment, options: Callable[[], dict] | None = None
+    ) -> EvidencePanel:
+        """Under the view's plots: the lesson's claim measured over seeds by ``experiment``
+        (its function of LESSON_API.md) on the window's settings; ``options`` gives the
+        experiment's keyword options from the view's own fields."""
+        self.evidence_panel = EvidencePanel(self.slug(), experiment, self, options)
+        self.body.addWidget(self.evidence_panel)
+        return self.evidence_panel
+
     def shutdown(self) -> None:
-        """The window closes: stop whatever the view runs (worker processes, timers)."""
+        """The window closes: stop whatever the view runs (worker processes, timers); a view
+        that runs more calls this too."""
+        if self.evidence_panel is not None:
+            self.evidence_panel.shutdown()
 
     @classmethod
     def slug(cls) -> str:

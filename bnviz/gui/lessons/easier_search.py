@@ -21,7 +21,7 @@ from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.gui.search.runner import SweepRunner, connect_queued
-from bnviz.search.paired import Share, paired_shares, reached
+from bnviz.search.paired import Share, easier_search_evidence, paired_shares, reached
 from bnviz.search.spaces import SpaceError, parse_space
 from bnviz.search.study import Study, StudyError, TrialRecord, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError
@@ -107,6 +107,7 @@ class EasierSearchView(LessonView):
         self.body.addWidget(self.view, 1)
         self.metric.currentIndexChanged.connect(self._target_changed)
         self.threshold.valueChanged.connect(self._draw)
+        self.add_evidence_panel(easier_search_evidence, self._evidence_options)
 
     # -- running -------------------------------------------------------------------------------
     @property
@@ -150,6 +151,12 @@ class EasierSearchView(LessonView):
         )
         return True
 
+    def _evidence_options(self) -> dict:
+        """The round's fields: points, epochs, the two ranges and the target."""
+        return {"n": self.points.value(), "epochs": self.epochs.value(),
+                "lr": self.lr_range.text().strip(), "beta": self.beta_range.text().strip(),
+                "target": self._target()}  # fmt: skip
+
     def _trial_finished(self, generation: int, record: TrialRecord) -> None:
         if generation == self.runner.generation:
             self.trials.append(record)
@@ -170,6 +177,7 @@ class EasierSearchView(LessonView):
         self._say(message, error=True)
 
     def shutdown(self) -> None:
+        super().shutdown()
         self.runner.shutdown()
         if self._study is not None:
             self._study.close()

@@ -31,9 +31,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from bnviz.gui import style
@@ -47,7 +50,7 @@ DEFAULT_SEEDS = 3
 MAX_SEEDS = 50
 WORKERS = 2  # the machine's cores are shared with the window and its live training
 JOIN_TIMEOUT_S = 3.0  # closing waits at most this long for the experiment's thread
-PLOT_HEIGHT = 150
+PLOT_HEIGHT = 140  # the details' height: compact enough for a 1024 x 640 window
 #: Okabe-Ito colours (safe for colour-blind viewers), the word itself says it too.
 VERDICT_COLORS = {SUPPORTS: "#007a5a", REFUTES: "#c0392b", INCONCLUSIVE: "#6b6b6b"}
 DIFF_COLOR = (60, 60, 60)
@@ -129,8 +132,15 @@ class EvidencePanel(QFrame):
         self.progress.setTextFormat(Qt.TextFormat.RichText)
         self.progress.setWordWrap(True)
         self.progress.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.fold = QToolButton()
+        self.fold.setCheckable(True)
+        self.fold.setAutoRaise(True)
+        self.fold.setAccessibleName("Show the evidence over seeds")
+        self.fold.setToolTip("Show or hide the plot and the numbers")
+        self.fold.toggled.connect(self.set_expanded)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.fold)
         row.addWidget(QLabel("<b>Over seeds</b>"))
         row.addWidget(QLabel("seeds"))
         row.addWidget(self.seeds)
@@ -142,31 +152,53 @@ class EvidencePanel(QFrame):
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text_scroll = QScrollArea()  # a long claim scrolls, the panel keeps its height
+        self.text_scroll.setWidget(self.text)
+        self.text_scroll.setWidgetResizable(True)
+        self.text_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.text_scroll.setFixedHeight(PLOT_HEIGHT)
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setBackground(style.BACKGROUND)
         self.plot_widget.setFixedHeight(PLOT_HEIGHT)
-        self.plot_widget.setMinimumWidth(300)
+        self.plot_widget.setMinimumWidth(280)
         self._build_plots()
-        low = QHBoxLayout()
+        self.details = QWidget()
+        low = QHBoxLayout(self.details)
         low.setContentsMargins(0, 0, 0, 0)
-        low.addWidget(self.text, 3)
+        low.addWidget(self.text_scroll, 3)
         low.addWidget(self.plot_widget, 2)
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 4, 6, 4)
         col.setSpacing(4)
         col.addLayout(row)
-        col.addLayout(low)
+        col.addWidget(self.details)
         self._show_text()
+        self.set_expanded(False)
+
+    def set_expanded(self, on: bool) -> None:
+        """Show the plot and numbers (``on``) or only the one row: at 1024 x 640 the lesson's
+        own plots need the height until there is evidence to see."""
+        self.fold.blockSignals(True)
+        self.fold.setChecked(on)
+        self.fold.blockSignals(False)
+        self.fold.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.details.setVisible(on)
 
     def _build_plots(self) -> None:
-        self.pair_plot = self.plot_widget.addPlot(title="each seed, mean and 95% interval")
-        self.diff_plot = self.plot_widget.addPlot(title="BN \u2212 plain")
+        self.pair_plot = self.plot_widget.addPlot()
+        self.diff_plot = self.plot_widget.addPlot()
+        self.pair_plot.setToolTip(
+            "Each seed: BN (orange) and plain (blue), joined; the diamond and bar: their mean "
+            "and 95% interval"
+        )
+        self.diff_plot.setToolTip("Each seed's BN \u2212 plain; the diamond and bar: the paired "
+                                  "difference's mean and 95% interval; dashed: 0")  # fmt: skip
         self.plot_widget.ci.layout.setColumnStretchFactor(0, 2)
         self.plot_widget.ci.layout.setColumnStretchFactor(1, 1)
         for p, ticks in (
-            (self.pair_plot, [(X_BN, "with BN"), (X_PLAIN, "without BN")]),
-            (self.diff_plot, [(X_DIFF, "paired")]),
+            (self.pair_plot, [(X_BN, "with BN"), (X_PLAIN, "without")]),
+            (self.diff_plot, [(X_DIFF, "BN \u2212 plain")]),
         ):
             p.getAxis("bottom").setTicks([ticks])
             p.getAxis("left").enableAutoSIPrefix(False)
@@ -254,7 +286,9 @@ class EvidencePanel(QFrame):
             )  # fmt: skip
         except Exception as e:  # a cancelled pool raises; a real failure is reported, never fatal
             if not cancel.is_set():
-                self._emit(self._signals.failed, gen, f"{type(e).__name__}: {e}")
+                # a bad setting (ConfigError, SweepError) says itself; anything else names its kind
+                message = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+                self._emit(self._signals.failed, gen, message)
         else:
             self._emit(self._signals.finished, gen, None if cancel.is_set() else evidence)
         finally:
@@ -309,7 +343,12 @@ class EvidencePanel(QFrame):
             return
         self.evidence = evidence
         self.draw(evidence)
-        self._say(f"done: {len(evidence.seeds)} seeds")
+        self.set_expanded(True)
+        color = VERDICT_COLORS.get(evidence.verdict, VERDICT_COLORS[INCONCLUSIVE])
+        self._say(
+            f"<b style='color:{color}'>{html.escape(evidence.verdict)}</b> over "
+            f"{len(evidence.seeds)} seeds: BN &minus; plain {_estimate_text(evidence.difference)}"
+        )
 
     def _failed(self, gen: int, message: str) -> None:
         if gen == self.generation:
@@ -342,7 +381,6 @@ class EvidencePanel(QFrame):
         else:
             _estimates(self.means, self.bars, [X_BN, X_PLAIN], [evidence.bn, evidence.plain])
             _estimates(self.diff_mean, self.diff_bar, [X_DIFF], [evidence.difference])
-            self.pair_plot.setLabel("left", _short(evidence.measure))
         self.pair_plot.enableAutoRange(y=True)
         self.diff_plot.enableAutoRange(y=True)
         self._show_text()
@@ -391,12 +429,6 @@ def _estimate_text(e: Estimate) -> str:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return f"{e.mean:+.3g} (no interval)"
     return f"{e.mean:+.3g} [{lo:+.3g}, {hi:+.3g}]"
-
-
-def _short(measure: str, limit: int = 28) -> str:
-    """The axis label: the measure's first words."""
-    head = measure.split(":")[0].split("(")[0].strip()
-    return head if len(head) <= limit else head[: limit - 1] + "\u2026"
 
 
 def _verdict_rule(direction: int) -> str:
