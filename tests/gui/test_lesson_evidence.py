@@ -8,7 +8,12 @@ import math
 import pytest
 from PySide6.QtCore import Qt
 
-from bnviz.gui.lessons.evidence_panel import VERDICT_COLORS, EvidencePanel, seeds_for
+from bnviz.gui.lessons.evidence_panel import (
+    UNFOLD_MIN_HEIGHT,
+    VERDICT_COLORS,
+    EvidencePanel,
+    seeds_for,
+)
 from bnviz.lessons.catalog import find_lesson_info
 from bnviz.lessons.seeded import landscape_evidence
 from bnviz.train.config import TrainConfig
@@ -98,6 +103,8 @@ def test_run_in_worker_processes_ends_with_a_verdict(panel, qtbot):
     panel.experiment = landscape_evidence
     panel.options = lambda: {"steps": 40, "every": 20}
     panel.seeds.setValue(2)
+    panel.resize(1000, UNFOLD_MIN_HEIGHT + 50)
+    assert not panel.details.isVisible()  # folded to one row until there is evidence
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
     assert panel.view.paused  # live training paused, saying why
@@ -111,7 +118,17 @@ def test_run_in_worker_processes_ends_with_a_verdict(panel, qtbot):
     assert f">{ev.verdict}</span>" in panel.text.text() and "bootstrap" in panel.text.text()
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert f"{ev.verdict}</b> over 2 seeds" in panel.progress.text()
-    assert panel.details.isVisible()  # the evidence unfolds when it arrives
+    assert panel.details.isVisible()  # in a high window the evidence unfolds when it arrives
+
+
+def test_in_a_low_window_the_verdict_line_says_it_folded(panel, qtbot):
+    panel.resize(1000, 600)
+    assert panel.run()
+    qtbot.waitUntil(lambda: panel.evidence is not None, timeout=60_000)
+    assert not panel.details.isVisible()
+    assert f"{panel.evidence.verdict}</b> over 3 seeds" in panel.progress.text()
+    panel.fold.click()
+    assert panel.details.isVisible()
 
 
 def test_a_bad_option_is_one_line_and_nothing_runs(panel, qtbot):

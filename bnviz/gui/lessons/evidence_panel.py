@@ -51,6 +51,9 @@ MAX_SEEDS = 50
 WORKERS = 2  # the machine's cores are shared with the window and its live training
 JOIN_TIMEOUT_S = 3.0  # closing waits at most this long for the experiment's thread
 PLOT_HEIGHT = 140  # the details' height: compact enough for a 1024 x 640 window
+#: Evidence unfolds by itself in a window at least this high; in a lower one the row's verdict
+#: line says it and the lesson's own plots keep their height (the arrow unfolds it).
+UNFOLD_MIN_HEIGHT = 800
 #: Okabe-Ito colours (safe for colour-blind viewers), the word itself says it too.
 VERDICT_COLORS = {SUPPORTS: "#007a5a", REFUTES: "#c0392b", INCONCLUSIVE: "#6b6b6b"}
 DIFF_COLOR = (60, 60, 60)
@@ -158,6 +161,8 @@ class EvidencePanel(QFrame):
         self.text_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.text_scroll.setFixedHeight(PLOT_HEIGHT)
+        self.text_scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
+                                       "{ background: transparent; }")  # fmt: skip
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setBackground(style.BACKGROUND)
         self.plot_widget.setFixedHeight(PLOT_HEIGHT)
@@ -343,7 +348,8 @@ class EvidencePanel(QFrame):
             return
         self.evidence = evidence
         self.draw(evidence)
-        self.set_expanded(True)
+        if self.window().height() >= UNFOLD_MIN_HEIGHT:
+            self.set_expanded(True)
         color = VERDICT_COLORS.get(evidence.verdict, VERDICT_COLORS[INCONCLUSIVE])
         self._say(
             f"<b style='color:{color}'>{html.escape(evidence.verdict)}</b> over "
@@ -401,8 +407,9 @@ class EvidencePanel(QFrame):
         self.text.setText(
             f"<span style='color:{color}; font-weight:bold'>{html.escape(ev.verdict)}</span> "
             f"&mdash; {claim}<br>"
-            f"BN &minus; plain {_estimate_text(ev.difference)}; with BN {_estimate_text(ev.bn)}, "
-            f"without {_estimate_text(ev.plain)}<br>"
+            f"BN &minus; plain {_estimate_text(ev.difference)}; with BN "
+            f"{_estimate_text(ev.bn, signed=False)}, without "
+            f"{_estimate_text(ev.plain, signed=False)}<br>"
             f"<small>95% interval: {html.escape(ev.interval)}; seeds {seeds}. "
             f"Measure: {html.escape(ev.measure)}</small>"
         )
@@ -424,11 +431,13 @@ def _estimates(mean_item, bar_item, xs: list[float], estimates: list[Estimate]) 
     bar_item.setData(x=x[finite], y=y[finite], top=(hi - y)[finite], bottom=(y - lo)[finite])
 
 
-def _estimate_text(e: Estimate) -> str:
+def _estimate_text(e: Estimate, signed: bool = True) -> str:
+    """``+0.12 [+0.05, +0.19]``: a mean and its 95% interval (a difference carries its sign)."""
+    f = "{:+.3g}" if signed else "{:.3g}"
     lo, hi = e.ci95
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        return f"{e.mean:+.3g} (no interval)"
-    return f"{e.mean:+.3g} [{lo:+.3g}, {hi:+.3g}]"
+        return f"{f.format(e.mean)} (no interval)"
+    return f"{f.format(e.mean)} [{f.format(lo)}, {f.format(hi)}]"
 
 
 def _verdict_rule(direction: int) -> str:
