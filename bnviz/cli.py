@@ -1,5 +1,5 @@
 """Command line: ``bnviz`` (the app), ``bnviz train``, ``bnviz sweep``, ``bnviz bench``,
-``bnviz presets``.
+``bnviz presets``, ``bnviz lesson``.
 
 Qt is imported only when the app starts, so the headless commands start fast and run on
 machines without a display. Bad flags get one clear line and exit status 2.
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
-COMMANDS = ("train", "sweep", "bench", "presets")
+COMMANDS = ("train", "sweep", "bench", "presets", "lesson")
 
 
 class OneLineParser(argparse.ArgumentParser):

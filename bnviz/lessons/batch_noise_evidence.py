@@ -6,9 +6,11 @@ seed and mini-batch size the experiment of :mod:`bnviz.lessons.batch_noise` trai
 with BN and without (its job :func:`~bnviz.lessons.batch_noise.train_noise_job`, same seed, same
 epochs); the unit is one ``(seed, mini-batch size)`` pair, bootstrapped within each seed.
 
-A caution the numbers carry in ``extra``: a network that has not learned has no gap to speak
-of, so a small gap means something only next to the training accuracy; each pair's accuracies
-are reported, and pairs where either network diverged are left out.
+The careful part: a network that has not learned has no gap to speak of (a plain network stuck
+at 30% training accuracy has a tiny gap and is not "regularized"), so a pair counts only when
+both networks fit their training set, training accuracy >= :data:`FIT_ACC`; the others (and
+diverged ones) are listed in ``extra["left_out"]`` with the reason, and every pair's losses and
+accuracies are in ``extra["pairs"]``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.evidence import Evidence, Unit, summarize
 from bnviz.train.jobs import Cancel, Progress, run_jobs
 from bnviz.train.trainer import load_data
+
+#: A pair of trainings counts only if both reach this training accuracy (eval mode).
+FIT_ACC = 0.9
 
 
 def batch_noise_evidence(
@@ -66,19 +71,27 @@ def batch_noise_evidence(
     units, pairs, left_out = [], [], []
     for k in range(0, len(results), 2):
         seed, bn, plain = jobs[k][0].seed, results[k], results[k + 1]
+        pair = {"seed": seed, "batch_size": bn.batch_size}
         if bn.diverged or plain.diverged or not math.isfinite(bn.gap + plain.gap):
-            left_out.append({"seed": seed, "batch_size": bn.batch_size})
+            left_out.append({**pair, "why": "diverged"})
+            continue
+        unfit = [n for n, r in (("BN", bn), ("plain", plain)) if r.train_acc < FIT_ACC]
+        pairs.append({**pair, "bn": _numbers(bn), "plain": _numbers(plain)})
+        if unfit:
+            left_out.append({**pair, "why": f"{' and '.join(unfit)} below {FIT_ACC:.0%} train acc"})
             continue
         units.append(Unit(seed, bn.gap, plain.gap))
-        pairs.append({"seed": seed, "batch_size": bn.batch_size,
-                      "bn": _numbers(bn), "plain": _numbers(plain)})  # fmt: skip
     if not units:
-        raise ConfigError("every training diverged: no gap to compare")
+        raise ConfigError(
+            f"no pair where both networks reached {FIT_ACC:.0%} training accuracy: no gap to "
+            "compare (more epochs, or another learning rate)"
+        )
     info = find_lesson_info("mini-batch-noise")
     assert info is not None
     measure = (f"validation minus training loss (eval mode) after {epochs} epochs, per seed and "
-               f"mini-batch size b in {', '.join(map(str, sizes))} (smaller gap = more "
-               "regularized; the claim: BN's is smaller)")  # fmt: skip
+               f"mini-batch size b in {', '.join(map(str, sizes))}, pairs where both networks "
+               f"reach {FIT_ACC:.0%} training accuracy (smaller gap = more regularized; the "
+               "claim: BN's is smaller)")  # fmt: skip
     setting = {**config.to_dict(), "epochs": epochs, "sizes": list(sizes)}
     extra = {"pairs": pairs, "left_out": left_out}
     return summarize("mini-batch-noise", info.claim, measure, setting, -1, units=units,

@@ -22,7 +22,7 @@ from bnviz.lessons.catalog import find_lesson_info
 from bnviz.lessons.covariate_shift import SHIFT_EVERY, covariate_shift
 from bnviz.lessons.landscape import DEFAULT_ETA_FACTORS, LANDSCAPE_EVERY, landscape
 from bnviz.train.config import ConfigError, TrainConfig
-from bnviz.train.evidence import Evidence, Unit, summarize
+from bnviz.train.evidence import Evidence, Unit, stratified_bootstrap, summarize
 from bnviz.train.jobs import Cancel, Progress, run_jobs
 from bnviz.train.trainer import Run, Trainer
 
@@ -127,6 +127,14 @@ def series_evidence(
         extra["means"][side] = {
             n: float(np.mean([row[k][n] for rows in series for row in rows])) for n in names
         }
+    # every other number with its own paired difference and interval: the headline is one
+    # choice, and the others may tell another story (covariate shift's mean and sd)
+    extra["differences"] = {
+        n: stratified_bootstrap(
+            [np.array([bn[n] - plain[n] for _, bn, plain in rows]) for rows in series]
+        ).to_json()
+        for n in names[1:]
+    }
     # the share of measurements where BN's headline is the smaller: the view's "how often"
     extra["share_bn_smaller"] = float(np.mean([u.bn < u.plain for u in units]))
     info = find_lesson_info(lesson)

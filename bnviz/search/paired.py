@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bnviz.search.executors import SweepError
-from bnviz.search.spaces import parse_space
+from bnviz.search.spaces import SpaceError, parse_space
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.search.sweep import Sweep
 from bnviz.search.trial import TrialSpec, run_trial
@@ -109,7 +109,10 @@ def easier_search_evidence(
     base = replace(config, compare=False)
     if base.optimizer == "sgd":
         base = replace(base, optimizer="momentum")
-    spaces = [parse_space("lr", lr), parse_space("beta", beta)]
+    try:
+        spaces = [parse_space("lr", lr), parse_space("beta", beta)]
+    except SpaceError as e:
+        raise SweepError(str(e)) from None
     seeds = [int(s) for s in seeds]
     specs: list[TrialSpec] = []
     with tempfile.TemporaryDirectory() as folder, Study(Path(folder) / "pairs.sqlite") as study:

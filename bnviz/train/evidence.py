@@ -31,6 +31,8 @@ import numpy as np
 
 SUPPORTS, REFUTES, INCONCLUSIVE = "supports", "refutes", "inconclusive"
 DEFAULT_RESAMPLES = 10_000
+#: Below this many units in some seed the bootstrap is not used (see :func:`summarize`).
+MIN_UNITS_PER_SEED = 2
 #: Student t's 97.5% quantile for 1..30 degrees of freedom (two-sided 95%), to 4 decimals
 #: (any statistics table, e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2); above 30 see
 #: :func:`t_quantile_975`.
@@ -117,7 +119,7 @@ class Evidence:
                 {"seed": u.seed, "bn": _json_float(u.bn), "plain": _json_float(u.plain)}
                 for u in self.units
             ]
-        out["extra"] = _json_safe(self.extra)
+        out["extra"] = json_safe(self.extra)
         return out
 
 
@@ -204,19 +206,28 @@ def summarize(
 
     With ``units``, ``per_seed`` is derived from them (each seed's mean of its units, seeds in
     order of first appearance; a ``per_seed`` given too is ignored) and the intervals are the
-    stratified bootstrap's; without, the t intervals over ``per_seed``.
+    stratified bootstrap's, unless some seed has fewer than :data:`MIN_UNITS_PER_SEED` units
+    (a single unit resamples to itself: a zero-width interval that would claim certainty), when
+    they are the t intervals over the seeds' means; without units, the t intervals over
+    ``per_seed``. ``interval`` says which.
     """
     if direction not in (1, -1):
         raise ValueError(f"direction must be +1 or -1, got {direction}")
     units = tuple(units)
-    if units:
-        by_seed: dict[int, list[Unit]] = {}
-        for u in units:
-            by_seed.setdefault(u.seed, []).append(u)
-        rows = tuple(
-            SeedResult(s, float(np.mean([u.bn for u in us])), float(np.mean([u.plain for u in us])))
-            for s, us in by_seed.items()
-        )
+    by_seed: dict[int, list[Unit]] = {}
+    for u in units:
+        by_seed.setdefault(u.seed, []).append(u)
+    seed_means = tuple(
+        SeedResult(s, float(np.mean([u.bn for u in us])), float(np.mean([u.plain for u in us])))
+        for s, us in by_seed.items()
+    )
+    bootstrap = bool(units) and min(len(us) for us in by_seed.values()) >= MIN_UNITS_PER_SEED
+    if units and not bootstrap:
+        # one unit in a seed resamples to itself: the bootstrap would claim no uncertainty
+        # at all, so the seeds' own means go to the t interval instead
+        per_seed = seed_means
+    if bootstrap:
+        rows = seed_means
 
         def boot(values: Any) -> Estimate:
             strata = [
@@ -261,12 +272,13 @@ def _json_float(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _json_safe(value: Any) -> Any:
-    """``extra`` as JSON: NaN/inf -> null, tuples -> lists, NumPy scalars -> Python."""
+def json_safe(value: Any) -> Any:
+    """A value (``extra``, a command's report) as strict JSON: NaN/inf -> null, tuples ->
+    lists, NumPy scalars -> Python."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, bool | str) or value is None:
         return value
     if isinstance(value, int | np.integer):

@@ -58,17 +58,22 @@ def run_jobs(
         return out
     pending: dict[Future, int] = {}
     results: dict[int, Any] = {}
+
+    def collect(timeout: float) -> None:
+        finished, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
+        for f in sorted(finished, key=pending.__getitem__):
+            i = pending.pop(f)
+            results[i] = f.result()  # a job's exception propagates here
+            done_line(i, len(results))
+
     try:
         for i, job in enumerate(jobs):
             _check(cancel)
             pending[executor.submit(fn, *job)] = i
+            collect(0)  # an in-process executor has run it already: report it now
         while pending:
             _check(cancel)
-            finished, _ = wait(list(pending), timeout=POLL_S, return_when=FIRST_COMPLETED)
-            for f in finished:
-                i = pending.pop(f)
-                results[i] = f.result()  # a job's exception propagates here
-                done_line(i, len(results))
+            collect(POLL_S)
     finally:
         for f in pending:
             f.cancel()

@@ -118,7 +118,7 @@ def test_a_direction_must_be_plus_or_minus_one():
 
 
 def test_to_json_has_the_issue_keys_and_is_strict_json():
-    units = _units(np.random.default_rng(3), n=5) + [Unit(9, math.nan, 1.0)]
+    units = _units(np.random.default_rng(3), n=5) + [Unit(9, math.nan, 1.0)] * 2
     ev = _evidence(units, direction=-1, extra={"single": (0.3, np.float64(0.5)), "n": np.int64(4)})
     out = ev.to_json()
     assert ISSUE_KEYS <= set(out) and {"direction", "interval", "units", "extra"} <= set(out)
@@ -128,4 +128,13 @@ def test_to_json_has_the_issue_keys_and_is_strict_json():
     assert out["difference"]["ci95"] == [None, None] and out["verdict"] == "inconclusive"
     assert out["extra"] == {"single": [0.3, 0.5], "n": 4}
     json.dumps(out, allow_nan=False)
-    assert "bootstrap over 16 pairs stratified by seed" in out["interval"]
+    assert "bootstrap over 17 pairs stratified by seed" in out["interval"]
+
+
+def test_a_seed_with_one_unit_falls_back_to_t_over_the_seeds_means():
+    # one unit per seed: a bootstrap would give a zero-width interval and claim certainty
+    units = [Unit(0, 1.0, 0.0), Unit(1, 2.0, 0.0), Unit(2, 3.0, 0.0)]
+    ev = _evidence(units)
+    assert ev.interval == "t over 3 seeds (2 df)"
+    assert ev.difference.ci95 == pytest.approx((2.0 - 2.48417, 2.0 + 2.48417), abs=1e-5)
+    assert ev.units == tuple(units) and ev.verdict == "inconclusive"
