@@ -21,7 +21,16 @@ from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.gui.search.runner import SweepRunner, connect_queued
-from bnviz.search.paired import Share, easier_search_evidence, paired_shares, reached
+from bnviz.search.paired import (
+    DEFAULT_BETA,
+    DEFAULT_EPOCHS,
+    DEFAULT_LR,
+    DEFAULT_POINTS,
+    Share,
+    easier_search_evidence,
+    paired_shares,
+    reached,
+)
 from bnviz.search.spaces import SpaceError, parse_space
 from bnviz.search.study import Study, StudyError, TrialRecord, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError
@@ -64,14 +73,14 @@ class EasierSearchView(LessonView):
         connect_queued(self.runner.sweep_failed, self._sweep_failed)
         self.points = QSpinBox()
         self.points.setRange(1, 500)
-        self.points.setValue(30)
+        self.points.setValue(DEFAULT_POINTS)  # the defaults of `bnviz lesson` too
         self.points.setToolTip("Sampled points; each is trained twice (2 x this many trials)")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 300)
-        self.epochs.setValue(10)
-        self.lr_range = QLineEdit("1e-4:1:log")
+        self.epochs.setValue(DEFAULT_EPOCHS)
+        self.lr_range = QLineEdit(DEFAULT_LR)
         self.lr_range.setToolTip("The learning rate's range: MIN:MAX:log (alpha = 10^r)")
-        self.beta_range = QLineEdit("0.9:0.999:1m")
+        self.beta_range = QLineEdit(DEFAULT_BETA)
         self.beta_range.setToolTip("Momentum's range: MIN:MAX:1m (beta = 1 - 10^r)")
         self.metric = QComboBox()
         self.metric.addItems(["val acc >=", "val loss <="])
