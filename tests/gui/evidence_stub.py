@@ -17,7 +17,9 @@ def seed_result(seed: int, delay: float = 0.0) -> SeedResult:
     return SeedResult(seed, 0.8 + 0.01 * seed, 0.5 + 0.02 * (seed % 3))
 
 
-def quick_evidence(config, seeds, *, executor=None, cancel=None, progress=None, delay=0.0):
+def quick_evidence(
+    config, seeds, *, executor=None, cancel=None, progress=None, delay=0.0, **_view_options
+):
     results = []
     for s in seeds:
         if cancel is not None and cancel():
