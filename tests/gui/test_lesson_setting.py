@@ -79,3 +79,32 @@ def test_a_view_without_a_preset_has_no_strip(window, qtbot):
     view = window.open_lesson("BabysittingView")
     qtbot.wait(100)
     assert view.preset is None and not view.setting_strip.isVisible()
+
+
+def test_undo_brings_back_the_users_own_lesson_and_classroom_mode(window, qtbot, tmp_path):
+    """A teacher's lesson file (its guidance, classroom mode at 2x) on spirals: Use, then Undo,
+    gives back that lesson and its guidance; the strip's text keeps classroom mode's font."""
+    from bnviz.gui.classroom_menus import open_preset
+    from bnviz.lessons.presets import Classroom, Lesson, write_settings_file
+
+    win = window
+    mine = replace(load_preset("loss-landscape").config, dataset="spirals", seed=5)
+    path = tmp_path / "mine.json"
+    room = Classroom(True, (), 2.0)
+    lesson = Lesson("my-landscape", "My landscape", "Look at the band.", "loss-landscape")
+    write_settings_file(path, mine, lesson, room)
+    assert open_preset(win, str(path))
+    view = win.lessons["LandscapeView"]
+    assert win.tabs.currentWidget() is view
+    qtbot.waitUntil(lambda: view.setting_strip.matching is False)
+    big = win.font().pointSizeF()
+    assert view.setting_strip.label.font().pointSizeF() == big
+    assert view.use_lesson_setting()
+    assert win.preset.name == "loss-landscape" and win.controls.config().dataset == "digits"
+    assert view.setting_strip.label.font().pointSizeF() == big  # classroom mode's font still
+    assert view.evidence_panel.text.font().pointSizeF() == big  # and the evidence's
+    assert view.undo_lesson_setting()
+    assert win.controls.config() == mine
+    assert win.preset.name == "my-landscape" and win.lesson_strip.isVisible()
+    assert "Look at the band." in win.lesson_strip.label.text()
+    assert win.classroom.state == room

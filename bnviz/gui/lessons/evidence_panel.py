@@ -161,8 +161,10 @@ class EvidencePanel(QFrame):
         self.text_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.text_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.text_scroll.setFixedHeight(PLOT_HEIGHT)
-        self.text_scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
-                                       "{ background: transparent; }")  # fmt: skip
+        # the panel's own background shows through (no style sheet: it would stop the
+        # classroom mode's font from reaching the text)
+        self.text_scroll.viewport().setAutoFillBackground(False)
+        self.text.setAutoFillBackground(False)
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setBackground(style.BACKGROUND)
         self.plot_widget.setFixedHeight(PLOT_HEIGHT)

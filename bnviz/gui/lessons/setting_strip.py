@@ -11,13 +11,16 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from bnviz.lessons.setting import Difference
 
 MAX_LISTED = 4  # differences named in the strip; the rest in its tooltip
-OFF_STYLE = "#setting_strip { background: #fff4d6; border: 1px solid #e0c27a; }"
-ON_STYLE = "#setting_strip { background: #eaf6ec; border: 1px solid #a9d3b0; }"
+# Colours by palette, not style sheet: a styled widget takes no font from its parent, and
+# classroom mode enlarges the window's font.
+OFF_COLOR = QColor("#fff4d6")  # amber: its point may not show here
+ON_COLOR = QColor("#eaf6ec")  # pale green: on the lesson's setting
 
 
 class SettingStrip(QFrame):
@@ -26,7 +29,8 @@ class SettingStrip(QFrame):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("setting_strip")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAutoFillBackground(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.matching: bool | None = None  # None: not checked yet / no preset
         self.label = QLabel()
         self.label.setWordWrap(True)
@@ -51,11 +55,11 @@ class SettingStrip(QFrame):
         self.matching = not differences
         name = f"<b>{html.escape(preset_title)}</b> (preset {html.escape(preset_name)})"
         if self.matching:
-            self.setStyleSheet(ON_STYLE)
+            self._fill(ON_COLOR)
             self.label.setText(f"&#10003; On this lesson's setting: {name}.")
             self.label.setToolTip("")
         else:
-            self.setStyleSheet(OFF_STYLE)
+            self._fill(OFF_COLOR)
             listed = "; ".join(html.escape(d.describe()) for d in differences[:MAX_LISTED])
             more = len(differences) - MAX_LISTED
             listed += f"; and {more} more" if more > 0 else ""
@@ -69,6 +73,11 @@ class SettingStrip(QFrame):
             f"Open preset {preset_name}: its settings start a new run (Undo brings yours back)"
         )
         self.show()
+
+    def _fill(self, color: QColor) -> None:
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, color)
+        self.setPalette(palette)
 
     def set_undo(self, available: bool) -> None:
         self.undo_button.setVisible(available)
