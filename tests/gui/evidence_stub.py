@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from bnviz.train.evidence import SeedResult, summarize
+from bnviz.train.jobs import run_jobs
 
 CLAIM = "Batch norm makes the loss landscape smoother."
 
@@ -20,14 +21,10 @@ def seed_result(seed: int, delay: float = 0.0) -> SeedResult:
 def quick_evidence(
     config, seeds, *, executor=None, cancel=None, progress=None, delay=0.0, **_view_options
 ):
-    results = []
-    for s in seeds:
-        if cancel is not None and cancel():
-            break
-        f = executor.submit(seed_result, s, delay) if executor is not None else None
-        results.append(f.result() if f is not None else seed_result(s, delay))
-        if progress is not None:
-            progress(f"seed {s}: done ({len(results)} of {len(seeds)})")
+    """As the real experiments do: the seeds' jobs through :func:`run_jobs` (which looks at
+    ``cancel`` while it waits), then :func:`summarize`."""
+    results = run_jobs(seed_result, [(s, delay) for s in seeds], executor=executor,
+                       cancel=cancel, progress=progress)  # fmt: skip
     return summarize("loss-landscape", CLAIM, "band width (smaller is smoother)",
                      config.to_dict(), -1, per_seed=results)  # fmt: skip
 
