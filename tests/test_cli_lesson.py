@@ -9,6 +9,7 @@ import pytest
 from bnviz.cli import main
 from bnviz.lessons.catalog import LESSONS
 from bnviz.lessons.presets import load_preset
+from bnviz.train.config import TrainConfig
 
 ISSUE_KEYS = {"lesson", "claim", "measure", "setting", "seeds", "per_seed", "bn", "plain",
               "difference", "verdict"}  # fmt: skip
@@ -81,3 +82,14 @@ def test_lessons_without_a_pair_print_their_own_measures(capsys):
     assert [r["layer"] for r in signals["layers"]] == [1, 2, 3]
     assert all(r["ratio"] == pytest.approx(r["update_norm"] / r["weight_norm"])
                for r in signals["layers"])  # fmt: skip
+
+
+def test_a_settings_file_replaces_the_preset(tmp_path, capsys):
+    path = tmp_path / "mine.json"
+    TrainConfig(hidden=(6,), n_samples=120, lr=0.3).save(path)
+    out = _json(capsys, ["lesson", "first-minute", "--json", "--seeds", "2", "--steps", "50",
+                         "--settings", str(path), "--workers", "1"])  # fmt: skip
+    assert (out["setting"]["hidden"], out["setting"]["lr"]) == ([6], 0.3)
+    with pytest.raises(SystemExit) as e:
+        main(["lesson", "first-minute", "--settings", str(path), "--preset", "loss-landscape"])
+    assert e.value.code == 2 and "choose one" in capsys.readouterr().err

@@ -216,7 +216,8 @@ def format_evidence(ev: Evidence) -> str:
     lines.append("")
     for label, est in (("BN", ev.bn), ("plain", ev.plain), ("BN - plain", ev.difference)):
         lo, hi = est.ci95
-        lines.append(f"{label:>10}: mean {_num(est.mean)}, 95% interval [{_num(lo)}, {_num(hi)}]")
+        shown = f"[{_num(lo)}, {_num(hi)}]" if math.isfinite(lo) or math.isfinite(hi) else "none"
+        lines.append(f"{label:>10}: mean {_num(est.mean)}, 95% interval {shown}")
     lines.append(f"interval: {ev.interval}")
     lines.append(f"verdict: {ev.verdict} (the claim: BN's measure is {side})")
     return "\n".join(lines)
@@ -243,7 +244,13 @@ def print_own_measures(
         json.dump(out, sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
         return 0
-    print(f"{info.name}\nclaim:   {info.claim}\nafter {found['steps']} training steps:")
+    when = found["steps"] if found.get("diverged_step") is None else found["diverged_step"]
+    gone = (
+        ""
+        if found.get("diverged_step") is None
+        else " (it diverged there: the last reading before)"
+    )
+    print(f"{info.name}\nclaim:   {info.claim}\nafter {when} training steps{gone}:")
     if "checks" in found:
         print(f"{'layer':>5}  {'largest error':>13}  {'relative to':>11}  ok  identity")
         for c in found["checks"]:
@@ -252,10 +259,12 @@ def print_own_measures(
         print(f"every identity holds to {found['tolerance']:g} (relative): "
               f"{'yes' if found['ok'] else 'NO'}")  # fmt: skip
     else:
-        print(
-            f"{'layer':>5}  {'||dW||':>9}  {'||W||':>9}  {'||update||':>10}  {'ratio':>9}  verdict"
-        )
+        judged = "layer_ratio" in found["layers"][0]  # the revised rule judges W, b, gamma, beta
+        print(f"{'layer':>5}  {'||dW||':>9}  {'||W||':>9}  {'||update||':>10}  {'ratio':>9}  "
+              + (f"{'all params':>10}  " if judged else "") + "verdict")  # fmt: skip
         for r in found["layers"]:
+            mid = f"{r['layer_ratio']:>10.3g}  " if judged else ""
             print(f"{r['layer']:>5}  {r['grad_norm']:>9.3g}  {r['weight_norm']:>9.3g}  "
-                  f"{r['update_norm']:>10.3g}  {r['ratio']:>9.3g}  {r['verdict']}")  # fmt: skip
+                  f"{r['update_norm']:>10.3g}  {r['ratio']:>9.3g}  {mid}"
+                  f"{r['verdict']}")  # fmt: skip
     return 0

@@ -71,13 +71,42 @@ def unit_checks(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict:
 
 
 def babysitting_signals(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict:
-    """Train ``config`` for ``steps`` steps and read each weight layer's signals for the last
-    step's gradient: ``{"layers": [{"layer", "grad_norm", "weight_norm", "update_norm",
-    "ratio", "verdict"}...]}``, the verdict by the lesson's own rule."""
-    trainer = _trained(config, steps)
-    r = trainer.runs[0]
-    signals = babysitting.layer_signals(r.net, r.opt, trainer.epoch)
-    rows = [{"layer": s.layer, "grad_norm": s.grad_norm, "weight_norm": s.weight_norm,
-             "update_norm": s.update_norm, "ratio": s.ratio,
-             "verdict": babysitting.verdict(s.ratio)} for s in signals]  # fmt: skip
-    return {"steps": steps, "layers": rows}
+    """Train ``config`` for ``steps`` steps, reading each weight layer's signals every
+    ``SIGNALS_EVERY`` steps as the view does, and give the last reading with the lesson's own
+    verdict: ``{"layers": [{"layer", "grad_norm", "weight_norm", "update_norm", "ratio",
+    "verdict"}...], "diverged_step"}``; a run that diverges gives its last reading before.
+
+    The verdict is :mod:`bnviz.lessons.babysitting`'s: its ``Babysitter`` (the view's rule over
+    the last readings) where the module has one, else ``verdict(ratio)`` of the last reading
+    (the rule is being revised on another branch; this follows whichever is installed)."""
+    config = replace(config, compare=False).validated()
+    if steps < 1:
+        raise ConfigError(f"steps must be >= 1, got {steps}")
+    trainer = Trainer(config)
+    every = babysitting.SIGNALS_EVERY
+    sitter_class = getattr(babysitting, "Babysitter", None)
+    sitter = sitter_class() if sitter_class is not None else None
+    verdicts: dict[int, str] = {}
+    signals: tuple = ()
+    diverged = None
+    while trainer.step_count < steps:
+        trainer.run(min(every, steps - trainer.step_count))
+        r = trainer.runs[0]
+        if r.diverged_step is not None:  # the readings before it are what a user saw
+            diverged = r.diverged_step
+            break
+        signals = babysitting.layer_signals(r.net, r.opt, trainer.epoch)
+        if sitter is not None:
+            verdicts = sitter.add(babysitting.SignalsPoint(r.name, trainer.step_count, signals))
+    if not signals:
+        raise ConfigError(f"the network diverged at step {diverged}, before the first reading")
+    rows = []
+    for s in signals:
+        row = {"layer": s.layer, "grad_norm": s.grad_norm, "weight_norm": s.weight_norm,
+               "update_norm": s.update_norm, "ratio": s.ratio}  # fmt: skip
+        for extra in ("layer_ratio", "growth"):  # the revised rule's readings, where present
+            if hasattr(s, extra):
+                row[extra] = getattr(s, extra)
+        row["verdict"] = verdicts[s.layer] if sitter is not None else babysitting.verdict(s.ratio)
+        rows.append(row)
+    return {"steps": steps, "diverged_step": diverged, "layers": rows}
