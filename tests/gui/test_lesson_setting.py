@@ -108,3 +108,27 @@ def test_undo_brings_back_the_users_own_lesson_and_classroom_mode(window, qtbot,
     assert win.preset.name == "my-landscape" and win.lesson_strip.isVisible()
     assert "Look at the band." in win.lesson_strip.label.text()
     assert win.classroom.state == room
+
+
+def test_on_the_default_setting_every_lesson_with_a_preset_says_its_point_may_not_show(qapp):
+    """The app's default (spirals, 4 x 32 sigmoid, SGD 0.5) is no lesson's own setting."""
+    from bnviz.gui.lessons import lesson_views
+    from bnviz.lessons.catalog import LESSONS
+
+    views = lesson_views()
+    for info in LESSONS:
+        if info.view is None:
+            continue
+        view = views[info.view]
+        view.config_provider = TrainConfig
+        view.check_setting()
+        strip = view.setting_strip
+        if info.preset is None:
+            assert view.preset is None and strip.isHidden()
+        else:
+            assert view.preset.name == info.preset
+            assert not strip.isHidden() and strip.matching is False, info.name
+            assert f"preset {info.preset}" in strip.label.text()
+            view.config_provider = lambda p=view.preset: replace(p.config, seed=9)
+            view.check_setting()
+            assert strip.matching is True, info.name  # its own setting on another seed
