@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
-from bnviz.gui import menus
+from bnviz.gui import export_menus, menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}
+        self.recorder = None  # a bnviz.train.recording.Recorder while File > Record is on
         self.autopause = AutoPause()
         self._rendered_at: dict[str, float] = {}
         self.frame: Frame | None = None
@@ -449,6 +450,9 @@ class MainWindow(QMainWindow):
             if name not in {s.run for s in snaps}:
                 del self.histories[name]
         self.frame = Frame(snaps, dict(self.histories), dict(self._probe_results))
+        if self.recorder is not None:  # every frame drawn, as drawn (gui/export_menus.py)
+            self.recorder.add(snaps, self.frame.probes, generation=self.generation,
+                              config=self.config)  # fmt: skip
         self._check_autopause(snaps)
         lesson = self.tabs.currentWidget()
         if isinstance(lesson, LessonView):
@@ -548,6 +552,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
         menus.save_layout(self)
+        export_menus.stop_recording(self)
         if getattr(self, "explorer", None) is not None:
             self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
         for view in self.lessons.values():

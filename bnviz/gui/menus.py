@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from bnviz.gui import classroom_menus, lesson_setting
+from bnviz.gui import classroom_menus, export_menus, lesson_setting
 from bnviz.gui.file_dialog import SETTINGS_SUFFIX
 from bnviz.gui.file_dialog import ask as _ask
 from bnviz.lessons.presets import write_settings_file
@@ -42,6 +42,7 @@ def build_menus(win) -> None:
     if explorer is not None:
         _action(win, file, "Export study to Optuna...", lambda: explorer.export_to_optuna())
     classroom_menus.add_file_actions(win, file, _action)
+    export_menus.add_file_actions(win, file, _action)
     file.addSeparator()
     _action(win, file, "Quit", win.close, "Ctrl+Q")
     run = bar.addMenu("&Run")
