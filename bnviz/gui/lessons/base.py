@@ -7,11 +7,6 @@ visible, so it asks for no probe and is not drawn: a hidden lesson costs nothing
 Subclasses set :attr:`title`, :attr:`explanation` and :attr:`formula` (Qt rich text: two or three
 sentences from the course and the equation) and put their plots and controls into
 :attr:`body` (a QVBoxLayout under the explanation).
-
-A lesson shows its point on one setting, its preset's (:func:`bnviz.lessons.setting.view_preset`).
-A strip on top (:class:`SettingStrip`) says whether the window is on it, checked while the view
-is shown, and offers "Use this lesson's setting" and "Undo" (what they do is the window's, set by
-:meth:`LessonView.connect_setting`).
 """
 
 from __future__ import annotations
@@ -20,22 +15,25 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from bnviz.gui.lessons.evidence_panel import EvidencePanel, Experiment
-from bnviz.gui.lessons.setting_strip import SettingStrip
+from bnviz.gui.lessons.setting_strip import SettingStrip, WhileShown
 from bnviz.gui.panel import Panel
 from bnviz.lessons.presets import Preset
 from bnviz.lessons.setting import setting_differences, view_preset
 from bnviz.train.config import ConfigError, TrainConfig
 
-SETTING_CHECK_MS = 400  # how often a shown view compares the window's settings with its own
-
 
 class LessonView(Panel):
     """A panel under the Lessons menu: explanation and formula on top, the lesson's own
-    plots and controls in :attr:`body` below."""
+    plots and controls in :attr:`body` below.
+
+    A lesson shows its point on one setting, its preset's
+    (:func:`bnviz.lessons.setting.view_preset`). A strip on top (:class:`SettingStrip`) says
+    whether the window is on it, checked while the view is shown, and offers "Use this lesson's
+    setting" and "Undo" (what they do is the window's: :meth:`connect_setting`)."""
 
     title = "lesson"
     #: Rich text: what the view shows and what to look for (two or three sentences).
@@ -133,9 +131,8 @@ class LessonView(Panel):
         self.setting_strip.use_button.clicked.connect(self.use_lesson_setting)
         self.setting_strip.undo_button.clicked.connect(self.undo_lesson_setting)
         outer.addWidget(self.setting_strip)
-        self._setting_timer = QTimer(self)
-        self._setting_timer.setInterval(SETTING_CHECK_MS)
-        self._setting_timer.timeout.connect(self.check_setting)
+        # checked at once when the view is shown, then while it stays shown
+        self._setting_watch = WhileShown(self, self.check_setting)
         self.explanation_label = QLabel(self.explanation)
         self.explanation_label.setWordWrap(True)
         self.explanation_label.setTextFormat(Qt.TextFormat.RichText)
@@ -211,13 +208,3 @@ class LessonView(Panel):
         self._checked = None
         self.check_setting()
         return True
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        self._checked = None
-        self.check_setting()
-        self._setting_timer.start()
-
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        self._setting_timer.stop()
-        super().hideEvent(event)

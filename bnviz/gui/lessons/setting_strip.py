@@ -9,13 +9,15 @@ shows; what the buttons do is the window's (:meth:`LessonView.connect_setting`).
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from bnviz.lessons.setting import Difference
 
+CHECK_MS = 400  # how often a shown view compares the window's settings with its own
 MAX_LISTED = 4  # differences named in the strip; the rest in its tooltip
 # Colours by palette, not style sheet: a styled widget takes no font from its parent, and
 # classroom mode enlarges the window's font.
@@ -81,3 +83,26 @@ class SettingStrip(QFrame):
 
     def set_undo(self, available: bool) -> None:
         self.undo_button.setVisible(available)
+
+
+class WhileShown(QObject):
+    """Calls ``tick`` when ``widget`` is shown and every ``interval_ms`` while it stays shown.
+
+    An event filter rather than a ``showEvent`` override, so the view's own ``showEvent``
+    stays free for its layout (and for subclasses)."""
+
+    def __init__(self, widget: QWidget, tick: Callable[[], None], interval_ms: int = CHECK_MS):
+        super().__init__(widget)
+        self.tick = tick
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(tick)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Show:
+            self.tick()
+            self.timer.start()
+        elif event.type() == QEvent.Type.Hide:
+            self.timer.stop()
+        return False  # the widget handles the event as ever
