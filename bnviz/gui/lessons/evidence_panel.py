@@ -94,6 +94,8 @@ class EvidencePanel(QFrame):
         super().__init__()
         self.setObjectName("evidence_panel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        # its own height, never more: a scrolling page or a tall view must not pad it out
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.lesson = lesson
         info = find_lesson_info(lesson)
         self.claim = info.claim if info is not None else ""
@@ -165,10 +167,20 @@ class EvidencePanel(QFrame):
         # classroom mode's font from reaching the text)
         self.text_scroll.viewport().setAutoFillBackground(False)
         self.text.setAutoFillBackground(False)
-        self.plot_widget = pg.GraphicsLayoutWidget()
-        self.plot_widget.setBackground(style.BACKGROUND)
+        # Two PlotWidgets side by side, not one GraphicsLayoutWidget: a lesson page re-flows a
+        # row of plots in a GraphicsLayoutWidget into a column when narrow; these two stay a
+        # small, fixed-height pair.
+        self.pair_widget = pg.PlotWidget(background=style.BACKGROUND)
+        self.diff_widget = pg.PlotWidget(background=style.BACKGROUND)
+        self.pair_widget.setMinimumWidth(170)
+        self.diff_widget.setMinimumWidth(130)  # room for its "BN − plain" tick
+        self.plot_widget = QWidget()
+        plots = QHBoxLayout(self.plot_widget)
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.setSpacing(0)
+        plots.addWidget(self.pair_widget, 2)
+        plots.addWidget(self.diff_widget, 1)
         self.plot_widget.setFixedHeight(PLOT_HEIGHT)
-        self.plot_widget.setMinimumWidth(280)
         self._build_plots()
         self.details = QWidget()
         low = QHBoxLayout(self.details)
@@ -193,16 +205,14 @@ class EvidencePanel(QFrame):
         self.details.setVisible(on)
 
     def _build_plots(self) -> None:
-        self.pair_plot = self.plot_widget.addPlot()
-        self.diff_plot = self.plot_widget.addPlot()
+        self.pair_plot = self.pair_widget.getPlotItem()
+        self.diff_plot = self.diff_widget.getPlotItem()
         self.pair_plot.setToolTip(
             "Each seed: BN (orange) and plain (blue), joined; the diamond and bar: their mean "
             "and 95% interval"
         )
         self.diff_plot.setToolTip("Each seed's BN \u2212 plain; the diamond and bar: the paired "
                                   "difference's mean and 95% interval; dashed: 0")  # fmt: skip
-        self.plot_widget.ci.layout.setColumnStretchFactor(0, 2)
-        self.plot_widget.ci.layout.setColumnStretchFactor(1, 1)
         for p, ticks in (
             (self.pair_plot, [(X_BN, "with BN"), (X_PLAIN, "without")]),
             (self.diff_plot, [(X_DIFF, "BN \u2212 plain")]),
