@@ -1,4 +1,4 @@
-"""The five experiment lessons carry the evidence panel, call their own experiment with the
+"""The experiment lessons carry the evidence panel, call their own experiment with the
 window's settings and the view's fields, and a window closed mid-run does not hang."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from bnviz.gui.lessons import lesson_views
 from bnviz.gui.main_window import MainWindow
 from bnviz.lessons.batch_noise_evidence import batch_noise_evidence
 from bnviz.lessons.catalog import LESSONS
+from bnviz.lessons.lr_range_evidence import lr_range_evidence
 from bnviz.lessons.seeded import covariate_shift_evidence, landscape_evidence
 from bnviz.lessons.test_time_evidence import test_time_evidence
 from bnviz.search.paired import easier_search_evidence
@@ -22,6 +23,7 @@ EXPERIMENTS = {
     "mini-batch-noise": batch_noise_evidence,
     "bn-at-test-time": test_time_evidence,
     "bn-makes-the-search-easier": easier_search_evidence,
+    "learning-rate-range-test": lr_range_evidence,
 }
 
 
@@ -84,3 +86,11 @@ def test_closing_the_window_mid_run_does_not_hang(qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel._handle is not None, timeout=30_000)
     win.close()
     assert not panel._thread.is_alive()  # cancelled, its workers killed, the thread joined
+
+
+def test_the_range_tests_fields_reach_its_experiment(qapp, views):
+    view = views["LrRangeView"]
+    view.end.set_value(50.0)
+    view.num_it.setValue(120)
+    assert view.evidence_panel.options() == {"start": view.start.value(), "end": 50.0,
+                                             "num_it": 120}  # fmt: skip
