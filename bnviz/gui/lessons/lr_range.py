@@ -39,7 +39,12 @@ from bnviz.lessons.lr_range import (
     range_test,
     range_test_copy,
 )
-from bnviz.lessons.lr_range_evidence import LESSON_END, LESSON_NUM_IT, LESSON_START
+from bnviz.lessons.lr_range_evidence import (
+    LESSON_END,
+    LESSON_NUM_IT,
+    LESSON_START,
+    lr_range_evidence,
+)
 from bnviz.lessons.lr_suggest import RULES, loss_at
 from bnviz.search.executors import ExecutorHandle, make_executor
 from bnviz.train.config import PARAMS, ConfigError
@@ -160,6 +165,16 @@ class LrRangeView(LessonView):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         self.body.addWidget(split, 1)
+        # the claim over seeds: how far each twin's test went (as `bnviz lesson`), the range
+        # taken from the fields above
+        self.add_evidence_panel(
+            lr_range_evidence,
+            lambda: {
+                "start": self.start.value(),
+                "end": self.end.value(),
+                "num_it": self.num_it.value(),
+            },
+        )
         self._items: list[Any] = []
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
