@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bnviz.gui import classroom_menus
+from bnviz.gui.window_api import AppWindow
 from bnviz.lessons.presets import Classroom, Preset
 from bnviz.train.config import TrainConfig
 
@@ -26,7 +27,7 @@ class WindowSetting:
     classroom: Classroom
 
 
-def connect_views(win) -> None:
+def connect_views(win: AppWindow) -> None:
     """Give every lesson view of ``win`` its Use and Undo."""
     for view in win.lessons.values():
         view.connect_setting(
@@ -35,7 +36,7 @@ def connect_views(win) -> None:
         )
 
 
-def current_setting(win) -> WindowSetting:
+def current_setting(win: AppWindow) -> WindowSetting:
     return WindowSetting(
         win.controls.config(),
         win.preset,
@@ -44,14 +45,14 @@ def current_setting(win) -> WindowSetting:
     )
 
 
-def use_lesson_setting(win, name: str) -> WindowSetting | None:
+def use_lesson_setting(win: AppWindow, name: str) -> WindowSetting | None:
     """Open preset ``name``; the state before it, or None if it could not be opened (the
     window says why and keeps its run)."""
     before = current_setting(win)
     return before if classroom_menus.open_preset(win, name) else None
 
 
-def restore_setting(win, before: object) -> bool:
+def restore_setting(win: AppWindow, before: object) -> bool:
     """Go back to ``before`` (a :class:`WindowSetting`); False if its settings were refused."""
     assert isinstance(before, WindowSetting)
     if not win.reset(before.config):

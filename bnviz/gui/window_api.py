@@ -51,6 +51,7 @@ class AppWindow(QMainWindow):
     frame: Frame | None
     controls: ControlPanel
     panels: dict[str, Panel]
+    lessons: dict[str, LessonView]  # the lesson views by class name, opened or not
     tabs: QTabWidget
     training_tab: QWidget
     lesson_strip: LessonStrip

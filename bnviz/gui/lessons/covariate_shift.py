@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import cast
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox
@@ -13,6 +16,7 @@ from bnviz.gui.panel import Frame
 from bnviz.lessons.covariate_shift import SHIFT_EVERY, ShiftPoint
 from bnviz.lessons.seeded import covariate_shift_evidence
 from bnviz.train.probes import request
+from bnviz.train.protocol import ProbeRequest
 
 COLUMNS = ("d_mean", "d_std", "w1", "grad_relative", "grad_cosine")
 
@@ -71,27 +75,27 @@ class CovariateShiftView(SeriesLessonView):
         # over seeds, at the layer watched live
         self.add_evidence_panel(covariate_shift_evidence, lambda: {"layer": self.layer.value()})
 
-    def probe_requests(self):
+    def probe_requests(self) -> tuple[ProbeRequest, ...]:
         return (request("covariate_shift", layer=self.layer.value()),)
 
-    def render(self, frame: Frame) -> None:
+    def render(self, frame: Frame) -> None:  # type: ignore[override]  # see Panel.render
         if frame.snapshots:
             top = max(len(s.layers) for s in frame.snapshots) + 1  # the output layer's input
             self.layer.setRange(2, max(top, 2))
         super().render(frame)
 
-    def rows(self, result):
-        for p in result:
+    def rows(self, result: object) -> Iterator[tuple[str, int, Sequence[float]]]:
+        for p in cast("tuple[ShiftPoint, ...]", result):  # the covariate_shift probe's
             assert isinstance(p, ShiftPoint)
             s = p.shift
             yield p.run, p.step, (s.d_mean, s.d_std, s.w1, s.grad_relative, s.grad_cosine)
 
-    def draw_run(self, run, items) -> None:
+    def draw_run(self, run: str, items: dict[str, pg.GraphicsObject]) -> None:
         for key, column in (("mean", "d_mean"), ("std", "d_std"), ("w1", "w1"),
                             ("grad", "grad_relative")):  # fmt: skip
             items[key].setData(*self.positive(run, column))  # a step that moved nothing: left out
 
-    def status_line(self, last) -> str:
+    def status_line(self, last: dict[str, float]) -> str:
         return (
             f"W1 {last['w1']:.3g}, mean {last['d_mean']:.3g}, std {last['d_std']:.3g}; gradient "
             f"change {100 * last['grad_relative']:.3g}% (cos {last['grad_cosine']:.4f})"
@@ -100,7 +104,7 @@ class CovariateShiftView(SeriesLessonView):
     def status_prefix(self) -> str:
         return f"Layer {self.layer.value()}, latest: "
 
-    def make_items(self, color, label):
+    def make_items(self, color: tuple[int, int, int], label: str) -> dict[str, pg.GraphicsObject]:
         pen = pg.mkPen(color, width=2)
         a, b, c = self.plots["a"], self.plots["b"], self.plots["c"]
         return {

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -315,7 +315,7 @@ class EvidencePanel(QFrame):
             if handle is not None:
                 handle.close(wait=False)
 
-    def _emit(self, signal, *args) -> None:
+    def _emit(self, signal: SignalInstance, *args: object) -> None:
         try:
             signal.emit(*args)
         except RuntimeError:  # the panel was deleted while the thread ran
@@ -428,11 +428,16 @@ class EvidencePanel(QFrame):
         self.text.setToolTip(_verdict_rule(ev.direction))
 
 
-def _dots(color) -> pg.ScatterPlotItem:
+def _dots(color: tuple[int, int, int]) -> pg.ScatterPlotItem:
     return pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), brush=pg.mkBrush(color))
 
 
-def _estimates(mean_item, bar_item, xs: list[float], estimates: list[Estimate]) -> None:
+def _estimates(
+    mean_item: pg.ScatterPlotItem,
+    bar_item: pg.ErrorBarItem,
+    xs: list[float],
+    estimates: list[Estimate],
+) -> None:
     """Means as diamonds beside the points, with their intervals (none where infinite)."""
     x = np.array(xs) + MEAN_OFFSET
     y = np.array([e.mean for e in estimates], dtype=float)

@@ -3,6 +3,9 @@ Fig. 4), from the ``landscape`` probe (:mod:`bnviz.lessons.landscape`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import cast
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox
@@ -12,6 +15,7 @@ from bnviz.gui.lessons.series import SeriesLessonView
 from bnviz.lessons.landscape import DEFAULT_ETA_FACTORS, LANDSCAPE_EVERY, LandscapePoint
 from bnviz.lessons.seeded import landscape_evidence
 from bnviz.train.probes import request
+from bnviz.train.protocol import ProbeRequest
 
 COLUMNS = ("loss_lo", "loss_hi", "gc_lo", "gc_hi", "beta")
 
@@ -70,7 +74,7 @@ class LandscapeView(SeriesLessonView):
         self.plots["b"].setLabel("left", "||grad L(w - eta g) - g||")
         self.plots["c"].setLabel("left", "beta")
         self.body.addWidget(self.view, 1)
-        self.factors = DEFAULT_ETA_FACTORS
+        self.factors: tuple[float, ...] = DEFAULT_ETA_FACTORS
         for box in (self.low, self.high):
             box.valueChanged.connect(self._factors_changed)
         self.points.valueChanged.connect(self._factors_changed)
@@ -92,19 +96,19 @@ class LandscapeView(SeriesLessonView):
     def _factor_text(self) -> str:
         return "eta = " + ", ".join(f"{f:g}" for f in self.factors) + " x alpha"
 
-    def probe_requests(self):
+    def probe_requests(self) -> tuple[ProbeRequest, ...]:
         return (request("landscape", factors=self.factors),)
 
     # -- drawing -------------------------------------------------------------------------------
-    def rows(self, result):
-        for p in result:
+    def rows(self, result: object) -> Iterator[tuple[str, int, Sequence[float]]]:
+        for p in cast("tuple[LandscapePoint, ...]", result):  # the landscape probe's
             assert isinstance(p, LandscapePoint)
             ls = p.landscape
             values = (ls.loss.min(), ls.loss.max(), ls.grad_change.min(), ls.grad_change.max(),
                       ls.beta_smoothness)  # fmt: skip
             yield p.run, p.step, values
 
-    def draw_run(self, run, items) -> None:
+    def draw_run(self, run: str, items: dict[str, pg.GraphicsObject]) -> None:
         steps, lo = self.series.column(run, "loss_lo")
         items["a_lo"].setData(steps, lo)
         items["a_hi"].setData(*self.series.column(run, "loss_hi"))
@@ -115,7 +119,7 @@ class LandscapeView(SeriesLessonView):
         items["b_hi"].setData(steps[ok], ghi[ok])
         items["c"].setData(*self.positive(run, "beta"))
 
-    def status_line(self, last) -> str:
+    def status_line(self, last: dict[str, float]) -> str:
         return (
             f"loss band {last['loss_hi'] - last['loss_lo']:.3g}, gradient change up to "
             f"{last['gc_hi']:.3g}, &beta; {last['beta']:.3g}"
@@ -124,7 +128,7 @@ class LandscapeView(SeriesLessonView):
     def status_prefix(self) -> str:
         return f"Latest ({self._factor_text()}): "
 
-    def make_items(self, color, label):
+    def make_items(self, color: tuple[int, int, int], label: str) -> dict[str, pg.GraphicsObject]:
         thin = pg.mkPen(color, width=1)
         a, b, c = self.plots["a"], self.plots["b"], self.plots["c"]
         items: dict[str, pg.GraphicsObject] = {
