@@ -191,6 +191,7 @@ def build_sweep(args: argparse.Namespace, study):
     """The round's Sweep: fixed settings from the study's first round, overridden by flags."""
     from dataclasses import replace
 
+    from bnviz.search.relevance import searchable
     from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, idle_axes, parse_space
     from bnviz.search.sweep import Sweep, SweepError, apply_params
     from bnviz.train.config import SAMPLED, ConfigError
@@ -219,9 +220,9 @@ def build_sweep(args: argparse.Namespace, study):
         if not spaces:
             skip = {*fixed, *(("bn",) if args.pair_bn else ())}
             spaces = [s for n, s in DEFAULT_SPACES.items() if n not in skip]
-            for name, why in idle_axes(base, spaces).items():  # e.g. no beta for plain SGD
+            spaces, idle = searchable(base, spaces)  # e.g. no beta for plain SGD
+            for name, why in idle.items():
                 sys.stderr.write(f"bnviz sweep: not sampling {name}: {why}\n")
-                spaces = [s for s in spaces if s.name != name]
     except (ConfigError, SpaceError) as e:
         raise SweepError(str(e)) from None
     box = zoom_box(study, spaces)

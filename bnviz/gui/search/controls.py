@@ -89,6 +89,10 @@ class SweepControls(QWidget):
         self.workers_note = QLabel("")
         self.workers_note.setWordWrap(True)
         self.workers_note.setStyleSheet("color: #a05000; font-size: 11px;")
+        self.idle_note = QLabel("")  # a plotted parameter this round's settings ignore
+        self.idle_note.setWordWrap(True)
+        self.idle_note.setStyleSheet("color: #a05000; font-size: 11px;")
+        self.idle_note.hide()
         self.scheduler = QLineEdit()
         self.scheduler.setPlaceholderText("empty: local processes; tcp://host:8786 or 'local'")
         self.start_button = QPushButton("Start round")
@@ -135,6 +139,7 @@ class SweepControls(QWidget):
         f.addRow("x range", self.x_range)
         f.addRow("y", self.y_combo)
         f.addRow("y range", self.y_range)
+        f.addRow(self.idle_note)
         f.addRow("colour by", self.metric_combo)
         f.addRow("N trials", self.trials)
         f.addRow("epochs / trial", self.epochs)
@@ -250,6 +255,10 @@ class SweepControls(QWidget):
                   self.recheck_button, self.save_babysat_button):  # fmt: skip
             w.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+
+    def set_idle_note(self, text: str) -> None:
+        self.idle_note.setText(text)
+        self.idle_note.setVisible(bool(text))
 
     def set_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))

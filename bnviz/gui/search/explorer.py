@@ -38,6 +38,7 @@ from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
 from bnviz.search.halving import rung_epochs
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
+from bnviz.search.relevance import searchable
 from bnviz.search.spaces import Space, SpaceError
 from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
@@ -247,6 +248,10 @@ class HparamExplorer(QWidget):
                 spaces = [points.axis_space(self.rounds, s.name, s) for s in spaces]
                 box = {spaces[0].name: b[0], spaces[1].name: b[1]}
             base = self.base_config()
+            spaces, idle = searchable(base, spaces)  # beta with plain SGD: not sampled
+            if not spaces:
+                return self._error(f"nothing to sample: {'; '.join(idle.values())}")
+            box = {k: v for k, v in box.items() if k not in idle} if box else None
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
                           box=box, prune=self.controls.prune.isChecked())  # fmt: skip
@@ -261,7 +266,8 @@ class HparamExplorer(QWidget):
         if sweep.prune:
             few = len(rung_epochs(sweep.epochs)) == 1
             pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
-        self._say(f"running {total} trials {where}{pruning}...")
+        skipped = "".join(f"; not sampling {n}: {why}" for n, why in idle.items())
+        self._say(f"running {total} trials {where}{pruning}{skipped}...")
         return True
 
     def _launch(self, sweep: Sweep, total: int) -> None:
@@ -364,11 +370,27 @@ class HparamExplorer(QWidget):
             name = space.name if space is not None else ""
             values = [t.params[name] for t in self.trials if name in t.params]
             self.histograms.set_samples(axis, space, values)
-        self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
+        fixed = self.study.get_meta(BASE_KEY) if self.study is not None else None
+        self.importance.set_trials(
+            points.sampled_coords(self.trials, self.rounds, fixed),
+            points.unfelt(self.trials, self.rounds, fixed),
+        )
+        self._note_idle_axes()
         self.refresh_curves()
         rechecked = latest_recheck_round(self.trials)
         pairs = recheck_pairs(self.trials, rechecked) if rechecked is not None else []
         self.recheck_view.set_pairs(pairs, rechecked)
+
+    def _note_idle_axes(self) -> None:
+        """Say before Start which plotted parameter a round would not sample, and why."""
+        try:
+            base = self.base_config()
+        except ConfigError:
+            return self.controls.set_idle_note("")
+        spaces = [s for s in self.controls.field_spaces() if s is not None]
+        _, idle = searchable(base, spaces)
+        note = "; ".join(f"{why}: a round leaves {n} out" for n, why in idle.items())
+        self.controls.set_idle_note(note)
 
     def refresh_curves(self) -> None:
         """Overlay the curves of the shown round(s), coloured as on the scatter, the box's

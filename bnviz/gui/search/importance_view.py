@@ -5,7 +5,8 @@ The bar is |Spearman| between the parameter's axis coordinate and the validation
 them by loss; near 0, it hardly matters over the range searched. A zoomed round narrows the
 range, so its bars shrink: that is the point of zooming. Beside each name, the course's rank
 for it (alpha 1; momentum beta, mini-batch size, hidden units 2; layers, decay 3; Adam's beta2
-4), and the tooltip says where the study agrees with that order.
+4), and the tooltip says where the study agrees with that order. A parameter no trial could
+feel (beta sampled under plain SGD) gets no bar: the title says so, the tooltip why.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from bnviz.gui import style
 from bnviz.search.importance import COURSE_ORDER, agreement, course_tier, importance
 
 BAR_BRUSH = pg.mkBrush(230, 126, 34, 200)
+TITLE = (
+    "<span style='color:#222;font-size:9pt'>|rank corr.| with val loss (n: the course's rank)"
+    "</span>"
+)
+UNFELT_NOTE = (
+    "<br><span style='color:#a05000;font-size:8pt'>not ranked: {} (idle: see tooltip)</span>"
+)
 
 
 class ImportanceView(pg.PlotWidget):
@@ -28,10 +36,7 @@ class ImportanceView(pg.PlotWidget):
         super().__init__()
         self.setBackground(style.BACKGROUND)
         p = self.getPlotItem()
-        p.setTitle(
-            "<span style='color:#222;font-size:9pt'>|rank corr.| with val loss "
-            "(n: the course's rank)</span>"
-        )
+        p.setTitle(TITLE)
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()
         p.setMenuEnabled(False)
@@ -42,13 +47,22 @@ class ImportanceView(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.6, brush=BAR_BRUSH, pen="k")
         p.addItem(self.bars)
         self.values: dict[str, float] = {}
+        self.unfelt: dict[str, str] = {}
         self.summary = agreement({})
         self.setToolTip(f"{COURSE_ORDER}.")
 
-    def set_trials(self, columns: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def set_trials(
+        self,
+        columns: dict[str, tuple[np.ndarray, np.ndarray]],
+        unfelt: dict[str, str] | None = None,
+    ) -> None:
         """Recompute from (axis coordinates, losses) per parameter (inf = diverged), each over
-        the trials that sampled that parameter (:func:`bnviz.search.points.sampled_coords`)."""
+        the trials that sampled that parameter and could feel it
+        (:func:`bnviz.search.points.sampled_coords`); ``unfelt`` names the sampled parameters
+        no trial could feel (beta under plain SGD), left out and said why
+        (:func:`bnviz.search.points.unfelt`)."""
         self.values = {n: importance({n: c}, losses)[n] for n, (c, losses) in columns.items()}
+        self.unfelt = dict(unfelt or {})
         names = list(self.values)
         heights = [0.0 if math.isnan(v) else v for v in self.values.values()]
         x = np.arange(len(names), dtype=float)
@@ -56,5 +70,9 @@ class ImportanceView(pg.PlotWidget):
         labels = [n if course_tier(n) is None else f"{n} ({course_tier(n)})" for n in names]
         self.getPlotItem().getAxis("bottom").setTicks([list(zip(x, labels))])
         self.summary = agreement(self.values)
-        self.setToolTip(f"{self.summary}.\n{COURSE_ORDER[0].upper()}{COURSE_ORDER[1:]}.")
+        left_out = "".join(f"\nNot ranked: {n}: {why}." for n, why in self.unfelt.items())
+        course = f"{COURSE_ORDER[0].upper()}{COURSE_ORDER[1:]}"
+        self.setToolTip(f"{self.summary}.\n{course}.{left_out}")
+        note = UNFELT_NOTE.format(", ".join(self.unfelt)) if self.unfelt else ""
+        self.getPlotItem().setTitle(TITLE + note)
         self.getPlotItem().setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)
