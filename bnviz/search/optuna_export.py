@@ -53,6 +53,19 @@ def study_name(study: Study) -> str:
     return Path(study.path).stem
 
 
+def default_storage(study_path: str | Path) -> str:
+    """A storage URL beside the study that no export has written yet: ``x.optuna.db``, then
+    ``x.optuna-2.db``, ``-3``... Each export creates a new Optuna study, which a storage that
+    already holds one of that name refuses; a fresh file keeps a second export one click."""
+    path = Path(study_path)
+    for i in range(1, 10_000):
+        candidate = path.with_suffix(".optuna.db" if i == 1 else f".optuna-{i}.db")
+        if not candidate.exists():
+            return f"sqlite:///{candidate}"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")  # 10,000 exports: a timestamp instead
+    return f"sqlite:///{path.with_suffix(f'.optuna-{stamp}.db')}"
+
+
 def export_study(study: Study, storage: str, name: str | None = None) -> str:
     """Write every trial of ``study`` into the Optuna storage URL ``storage`` (e.g.
     ``sqlite:///x.db``) as a new Optuna study; returns its name.

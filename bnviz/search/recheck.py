@@ -73,3 +73,45 @@ def verdict(rho: float) -> str:
     if rho >= 0.4:
         return f"rank correlation {rho:.2f}: the ranking partly holds; look again around the best"
     return f"rank correlation {rho:.2f}: the old ranking no longer holds: search again"
+
+
+def label_groups(at: list[tuple[int, float]], min_gap: float) -> list[tuple[float, list[int]]]:
+    """Place the slope chart's labels so none prints over another.
+
+    Trials whose old losses tie exactly share one label ("#3, #7"); labels nearer than
+    ``min_gap`` are pushed apart, each crowd spread evenly around the mean of its members'
+    true positions (so the labels keep the lines' order and stay as near them as they can).
+
+    Parameters
+    ----------
+    at : (trial id, y) per label, y in plot units (log10 of the loss on the chart's log axis).
+    min_gap : a label's height in plot units.
+
+    Returns
+    -------
+    list of (y, ids) : one entry per label, ascending y; consecutive ys at least ``min_gap``
+        apart; ``ids`` ascending.
+    """
+    ties: dict[float, list[int]] = {}
+    for trial_id, y in at:
+        ties.setdefault(y, []).append(trial_id)
+    # crowds: [sum of true ys, their labels (y, ids)], merged while neighbours overlap
+    crowds: list[tuple[float, list[tuple[float, list[int]]]]] = [
+        (y, [(y, sorted(ids))]) for y, ids in sorted(ties.items())
+    ]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(crowds) - 1):
+            (lo_sum, lo), (hi_sum, hi) = crowds[i], crowds[i + 1]
+            lo_top = lo_sum / len(lo) + (len(lo) - 1) * min_gap / 2
+            hi_bottom = hi_sum / len(hi) - (len(hi) - 1) * min_gap / 2
+            if hi_bottom - lo_top < min_gap:
+                crowds[i : i + 2] = [(lo_sum + hi_sum, lo + hi)]
+                merged = True
+                break
+    out = []
+    for total, labels in crowds:
+        first = total / len(labels) - (len(labels) - 1) * min_gap / 2
+        out += [(first + k * min_gap, ids) for k, (_, ids) in enumerate(labels)]
+    return out

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+import pytest
+
 from bnviz.gui.search.explorer import BASE_KEY
 from bnviz.search.spaces import DEFAULT_SPACES
 from bnviz.search.study import Study, TrialResult
@@ -71,3 +74,85 @@ def test_importance_leaves_out_beta_that_sgd_trials_could_not_feel(window, qtbot
     assert set(ex.importance.unfelt) == {"beta"}
     assert "Not ranked: beta: momentum beta does nothing" in ex.importance.toolTip()
     assert "not ranked: beta" in ex.importance.getPlotItem().titleLabel.text
+
+
+def test_the_left_column_is_never_scrolled_sideways(window, qtbot):
+    """At the default window size its labels were cut ("tudy", "olour by") behind a
+    horizontal scrollbar: the column is as wide as its form needs."""
+    window.resize(1500, 920)
+    qtbot.wait(50)
+    ex = window.explorer
+    scroll = ex.controls.parentWidget().parentWidget()
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert scroll.viewport().width() >= ex.controls.minimumSizeHint().width()
+
+
+def test_a_fresh_study_says_what_it_holds_not_0_of_1(window, qtbot, fake, tmp_path):
+    ex = window.explorer
+    assert ex.open_study(tmp_path / "new.sqlite")
+    assert ex.controls.progress.text() == "no trials yet"
+    run_round(qtbot, ex, 3)
+    assert ex.controls.progress.text() == "3 / 3 trials"
+    assert ex.open_study(tmp_path / "new.sqlite")
+    assert ex.controls.progress.text() == "3 trials in the study"
+
+
+def test_the_legend_stays_under_the_plot_when_markers_change(window, qtbot, fake):
+    """pyqtgraph's legend moved itself to (0, 0), over the trials, on every update while a
+    round ran; it keeps its row now, also before the layout runs again."""
+    ex = window.explorer
+    ex.controls.epochs.setValue(9)
+    ex.controls.prune.setChecked(True)
+    run_round(qtbot, ex, 9)
+    qtbot.wait(50)
+    legend, plot = ex.scatter.legend, ex.scatter.plot
+    assert legend.isVisible() and legend.pos().y() >= plot.geometry().bottom()
+    ex.refresh()  # the legend is cleared and refilled; no event loop in between
+    assert legend.pos().y() >= plot.geometry().bottom()
+
+
+def test_a_trial_pruned_at_the_first_rung_is_a_dot_in_the_curves(window, qtbot, fake):
+    ex = window.explorer
+    ex.controls.epochs.setValue(9)  # rungs at 1, 3 and 9 epochs
+    ex.controls.prune.setChecked(True)
+    run_round(qtbot, ex, 9)
+    one = [t.id for t in ex.trials if len(t.curve) == 1]
+    assert len(one) == 6
+    for item, trial_id in zip(ex.curves.lines, ex.curves.shown):
+        assert (item.opts["symbol"] == "o") == (trial_id in one)
+
+
+def test_a_categorical_x_counts_the_values_trials_ran_with(window, qtbot, fake):
+    """x = activation after rounds on lr and beta: every trial ran with the fixed
+    activation, so the bar there holds them all; the log plot is reset, not stale."""
+    ex = window.explorer
+    run_round(qtbot, ex, 5)
+    ex.controls.x_combo.setCurrentText("activation")
+    ex.refresh()
+    _, counts = ex.histograms.curves["x", "linear"].getData()
+    assert counts.sum() == 5 and counts.max() == 5
+    log = ex.histograms.plots["x", "log10"]
+    assert log.viewRange()[0] == [0, 1] and not log.getAxis("bottom").isVisible()
+    ex.controls.x_combo.setCurrentText("lr")
+    ex.refresh()
+    assert ex.histograms.plots["x", "log10"].getAxis("bottom").isVisible()
+    assert ex.histograms.plots["x", "log10"].viewRange()[0][0] < -3  # log10(1e-4) again
+
+
+def test_the_babysat_diamond_is_drawn_over_the_best_star(window):
+    s = window.explorer.scatter
+    assert s.babysat.zValue() > s.best.zValue()
+
+
+def test_a_loss_axis_inside_one_minor_step_still_has_labels():
+    from bnviz.gui.search.axes import LossAxis, nice_ticks
+
+    axis = LossAxis("left")
+    axis.setLogMode(False, True)
+    lo, hi = np.log10(1.108), np.log10(1.127)
+    levels = axis.tickValues(lo, hi, 300)
+    values = [v for _, vs in levels for v in vs]
+    assert len(values) >= 2 and all(lo <= v <= hi for v in values)
+    texts = axis.tickStrings(values, 1.0, 0.001)
+    assert len(set(texts)) == len(texts) and all(t.startswith("1.1") for t in texts)
+    assert list(nice_ticks(1.108, 1.127)) == pytest.approx([1.11, 1.115, 1.12, 1.125])

@@ -109,3 +109,16 @@ def test_a_second_export_to_the_same_storage_is_refused(study, tmp_path):
 def test_a_storage_that_cannot_be_opened_is_one_line(study):
     with pytest.raises(ExportError, match="cannot open the Optuna storage nosuch://x"):
         export_study(study, "nosuch://x")
+
+
+def test_the_default_storage_is_a_file_no_export_wrote_yet(tmp_path):
+    """A second export from the explorer is one click: the proposed URL is fresh."""
+    from bnviz.search.optuna_export import default_storage
+
+    study = tmp_path / "s.sqlite"
+    first = default_storage(study)
+    assert first == f"sqlite:///{tmp_path / 's.optuna.db'}"
+    (tmp_path / "s.optuna.db").touch()
+    assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-2.db'}"
+    (tmp_path / "s.optuna-2.db").touch()
+    assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-3.db'}"

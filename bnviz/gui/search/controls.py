@@ -114,8 +114,7 @@ class SweepControls(QWidget):
             "Training tab's data, noise and seed; epochs as above) as a new round"
         )
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m trials")
-        self.progress.setRange(0, 1)
+        self.set_stored(0)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.hint = QLabel(HINT)
@@ -261,8 +260,16 @@ class SweepControls(QWidget):
         self.idle_note.setVisible(bool(text))
 
     def set_progress(self, done: int, total: int) -> None:
+        self.progress.setFormat("%v / %m trials")
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+
+    def set_stored(self, n: int) -> None:
+        """No round running: the bar says what the study holds, not "0 / 1 trials"."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{n} trial{'' if n == 1 else 's'} in the study" if n
+                                else "no trials yet")  # fmt: skip
 
     def say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #b00000;" if error else "color: #222;")

@@ -119,7 +119,12 @@ class HparamExplorer(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(290)
+        # As wide as the form needs, never scrolled sideways: a horizontal scrollbar here hid
+        # the first letters of every label ("tudy", "olour by") at the default window size.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        left = self.controls.minimumSizeHint().width() + bar + 2 * scroll.frameWidth()
+        scroll.setMinimumWidth(left)
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(self.scatter)
         middle.addWidget(self.table)
@@ -135,7 +140,7 @@ class HparamExplorer(QWidget):
         outer = QSplitter(Qt.Orientation.Horizontal)
         for w in (scroll, middle, right):
             outer.addWidget(w)
-        outer.setSizes([290, 620, 430])
+        outer.setSizes([left, 620, 430])
         self.histogram_fold = NarrowFold(outer, 2, FOLD_HISTOGRAMS_PX, grow=1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -209,7 +214,7 @@ class HparamExplorer(QWidget):
         self.runner.generation += 1  # results still in flight belong to the old study
         self.table.set_trials(trials)
         self.controls.study_label.setText(f"<b>{study.path.name}</b> ({study.path.parent})")
-        self.controls.set_progress(0, 1)
+        self.controls.set_stored(len(trials))
         self._say(f"{len(trials)} trials in {len(rounds)} rounds")
         self.refresh()
         return True
@@ -366,9 +371,10 @@ class HparamExplorer(QWidget):
             texts = {t.id: describe(t.params, t) for t in self.trials}
             best = points.best_id(self.trials, metric)
             self.scatter.set_points(data, metric, texts, best, self.selected)
+        ran = self._with_fixed(self.trials)  # an unsampled parameter: the value trials ran at
         for axis, space in zip("xy", (xs, ys)):
             name = space.name if space is not None else ""
-            values = [t.params[name] for t in self.trials if name in t.params]
+            values = [t.params[name] for t in ran if name in t.params]
             self.histograms.set_samples(axis, space, values)
         fixed = self.study.get_meta(BASE_KEY) if self.study is not None else None
         self.importance.set_trials(
@@ -474,8 +480,12 @@ class HparamExplorer(QWidget):
         self.refresh()
         self.select(t.id)
         loss = f"{t.val_loss:.4f}" if t.val_loss is not None and t.val_loss == t.val_loss else "-"
+        best = points.best_id(self.trials, self.controls.metric_key()) == t.id
+        where = "the diamond on the plot" + (
+            ", the best so far (its star behind it)" if best else ""
+        )
         self._say(f"babysat run saved as trial {t.id} (val loss {loss}, {t.steps} steps): "
-                  "the diamond on the plot")  # fmt: skip
+                  f"{where}")  # fmt: skip
         return True
 
     def export_to_optuna(self, storage: str | None = None) -> bool:
@@ -486,7 +496,7 @@ class HparamExplorer(QWidget):
         if not optuna_export.optuna_available():
             return self._error(optuna_export.OPTUNA_HINT)
         if storage is None:
-            default = f"sqlite:///{self.study.path.with_suffix('.optuna.db')}"
+            default = optuna_export.default_storage(self.study.path)
             storage, ok = QInputDialog.getText(self, "Export study to Optuna",
                                                "Optuna storage URL:", text=default)  # fmt: skip
             if not ok or not storage.strip():

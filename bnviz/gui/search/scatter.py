@@ -54,6 +54,22 @@ class BoxViewBox(pg.ViewBox):
         self.on_box(QRectF(p0, p1).normalized(), ev.isFinish())
 
 
+class RowLegend(pg.LegendItem):
+    """A legend that lives in a layout row under the plot.
+
+    pyqtgraph's ``LegendItem.updateSize`` (run by every ``addItem`` and ``clear``) sets its
+    geometry at (0, 0), expecting to be anchored over a plot; in a layout row that moved it to
+    the top left corner, over the trials, each time a result changed the markers present (so
+    while a round ran). Here the position is the layout's and only the size changes.
+    """
+
+    def updateSize(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        pos = self.pos()
+        super().updateSize()
+        self.setPos(pos)
+        self.updateGeometry()  # the layout gives the row the new height
+
+
 class HparamScatter(pg.GraphicsLayoutWidget):
     """Scatter of trials with a colour bar; emits which trial was clicked and the box."""
 
@@ -116,8 +132,12 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         )
         for item in (self.points, *self.markers.values(), self.babysat, self.best, self.selected):
             self.plot.addItem(item)
+        # The babysat diamond on top of the best-trial star (larger, so its points show round
+        # the diamond when the panda's run is the best): the run the message points at is seen.
+        self.babysat.setZValue(2)
+        self.best.setZValue(1)
         # a row under the plot, not inside it: a legend there would hide the trials under it
-        self.legend = pg.LegendItem(colCount=len(self.markers), labelTextColor="k", frame=False)
+        self.legend = RowLegend(colCount=len(self.markers), labelTextColor="k", frame=False)
         self.addItem(self.legend, row=1, col=0)
         self.legend.hide()
         self.roi = pg.RectROI(
