@@ -7,8 +7,10 @@ Every trial has a :class:`TrialState`: ``complete``, ``diverged``, ``failed`` (t
 raised; its one-line reason is kept) or ``pruned`` (stopped early by a scheduler such as
 successive halving). Schema 1, written by the first release, had no state; schema 2 had no
 ``recheck_of`` (the trial a re-check repeats); schema 3 had no ``kind`` (``sampled`` by a
-round, or ``babysat``: a live run the user steered and saved); opening an older file migrates
-it in place to schema 4 (see :data:`_MIGRATIONS`).
+round, or ``babysat``: a live run the user steered and saved); schema 4 had no ``bracket``
+(Hyperband's) and no ``pruned_at`` (why a pruned trial stopped); opening an older file migrates
+it in place to schema 5 (see :data:`_MIGRATIONS`). Trials pruned before schema 5 keep a null
+``pruned_at``: their rung's ranking was not recorded.
 
 A trial's ``curve`` is its validation loss at every evaluation, ``[[step, val_loss], ...]``
 in the JSON column. Files written before curves had steps hold ``[val_loss, ...]``, one per
@@ -39,7 +41,7 @@ import numpy as np
 
 from bnviz.search.spaces import Space
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
 APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
@@ -86,6 +88,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
     # every trial stored before kinds was sampled by a round
     4: ("ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'sampled'",),
+    5: (
+        "ALTER TABLE trials ADD COLUMN bracket INTEGER",
+        "ALTER TABLE trials ADD COLUMN pruned_at TEXT",
+    ),
 }
 # How a stored trial is read: a NULL state (see above) is derived as the migration does.
 _COLUMN_SQL = {
@@ -153,6 +159,10 @@ class TrialResult:
     ``error`` is a failed trial's one-line reason and None for every other state.
     ``recheck_of`` is the id of the trial this one repeats with the same sampled values
     (``bnviz sweep --recheck``), else None. ``kind`` is one of :data:`TRIAL_KINDS`.
+    ``bracket`` is the Hyperband bracket ``s`` the trial ran in (None outside Hyperband).
+    ``pruned_at`` says why a pruned trial stopped (:func:`bnviz.search.halving.cut`:
+    ``{"epochs", "value", "rank", "of", "kept"}``); None for every other state, and for trials
+    pruned before it was recorded.
     """
 
     params: dict
@@ -169,6 +179,8 @@ class TrialResult:
     error: str | None = None
     recheck_of: int | None = None
     kind: str = "sampled"
+    bracket: int | None = None
+    pruned_at: dict | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in TRIAL_KINDS:
@@ -188,6 +200,8 @@ class TrialResult:
             )
         if self.error is not None:
             object.__setattr__(self, "error", one_line(self.error))
+        if self.pruned_at is not None and state is not TrialState.PRUNED:
+            raise ValueError(f"a {state} trial has pruned_at {self.pruned_at!r}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -437,6 +451,8 @@ class Study:
                 error=result.error,
                 recheck_of=result.recheck_of,
                 kind=result.kind,
+                bracket=result.bracket,
+                pruned_at=None if result.pruned_at is None else _dumps(result.pruned_at),
                 **row,
             )
         except sqlite3.IntegrityError as exc:
@@ -458,6 +474,7 @@ class Study:
             d = dict(zip(_RECORD_FIELDS, row))
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
             d["params"] = json.loads(d["params"])
+            d["pruned_at"] = None if d["pruned_at"] is None else json.loads(d["pruned_at"])
             d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
             # the column's "diverged" means "no result" (see add_trial); the record's does not
             d["diverged"] = d["state"] == TrialState.DIVERGED.value

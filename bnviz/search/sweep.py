@@ -23,7 +23,8 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     SweepError,
     make_executor,
 )
-from bnviz.search.halving import PRUNE_FACTOR, promote, rung_epochs
+from bnviz.search.halving import PRUNE_FACTOR, cut, rung_epochs
+from bnviz.search.hyperband import DEFAULT_ETA, plan
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
@@ -70,6 +71,9 @@ class Sweep:
     pair_bn : train every sampled point twice, with batch norm and without (``bn`` True then
         False in the trial's params, every other value and the seed shared): ``2 n`` trials.
         The course's claim that BN makes the search easier, measured pair by pair.
+    hyperband, eta : Hyperband (:mod:`bnviz.search.hyperband`) with budget R = ``epochs``:
+        ``n`` is ignored, the plan says how many trials each bracket starts; every bracket is
+        successive halving with its own rungs, all brackets' rungs run side by side.
 
     :meth:`recheck` builds a round that repeats given trials instead of sampling.
     """
@@ -88,6 +92,8 @@ class Sweep:
         prune: bool = False,
         segment: Segment | None = None,
         pair_bn: bool = False,
+        hyperband: bool = False,
+        eta: int = DEFAULT_ETA,
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
@@ -98,6 +104,15 @@ class Sweep:
         if pair_bn and any(s.name == "bn" for s in spaces):
             raise SweepError("a paired round trains every point with and without BN: do not "
                              "also sample bn")  # fmt: skip
+        if hyperband and (prune or pair_bn):
+            raise SweepError("Hyperband prunes in brackets of its own: no successive halving "
+                             "or BN pairs besides")  # fmt: skip
+        try:
+            self.brackets = plan(epochs, eta) if hyperband else []
+        except ValueError as e:
+            raise SweepError(str(e)) from None
+        if hyperband:
+            n = sum(b.n for b in self.brackets)
         try:
             self.spaces = narrow_spaces(spaces, box) if box else list(spaces)
             self._params = sample_configs(self.spaces, n, seed=seed, method=method)
@@ -110,6 +125,7 @@ class Sweep:
         self.study, self.base, self.box = study, base.validated(), box
         self.n, self.method, self.seed, self.epochs = n, method, seed, epochs
         self.prune, self.segment = prune, segment
+        self.hyperband, self.eta = hyperband, eta
         self.round_id: int | None = None
         self._recheck_of: list[int] | None = None
 
@@ -138,6 +154,15 @@ class Sweep:
         sweep._params = [dict(t.params) for t in best]
         sweep._recheck_of = [t.id for t in best]
         return sweep
+
+    def _bracket_of(self, index: int) -> int:
+        """The Hyperband bracket of the trial at ``index`` (brackets take the sample in turn)."""
+        start = 0
+        for b in self.brackets:
+            start += b.n
+            if index < start:
+                return b.s
+        raise IndexError(f"trial {index} is in no bracket")
 
     @property
     def recheck_of(self) -> list[int] | None:
@@ -180,26 +205,35 @@ class Sweep:
         def store(spec: TrialSpec, result: TrialResult) -> None:
             records.append(self._store(spec, result, on_result))
 
-        if self.prune:
-            self._run_rungs(specs, executor, cancel, store)
+        if self.hyperband:
+            ladders, start = [], 0
+            for b in self.brackets:
+                mine = specs[start : start + b.n]
+                start += b.n
+                keeps = [n for n, _ in b.rungs[1:]]
+                ladders.append(_Ladder(b.s, mine, [r for _, r in b.rungs], keeps))
+            self._run_ladders(ladders, executor, cancel, store)
+        elif self.prune:
+            rungs = list(rung_epochs(self.epochs, PRUNE_FACTOR))
+            self._run_ladders([_Ladder(None, specs, rungs, None)], executor, cancel, store)
         else:
             jobs: list[Job] = [(spec, self.epochs, None) for spec in specs]
             self._run_jobs(jobs, executor, cancel, lambda spec, outcome: store(spec, outcome[0]))
         return records
 
-    def _run_rungs(
+    def _run_ladders(
         self,
-        specs: list[TrialSpec],
+        ladders: list[_Ladder],
         executor: Executor,
         cancel: threading.Event,
         store: Callable[[TrialSpec, TrialResult], None],
     ) -> None:
-        """Successive halving, rung by rung: every live trial trains to the rung in parallel;
-        once all have reported, the parent keeps the best third and stores the rest as pruned;
-        the survivors continue from their checkpoints to the next rung."""
-        by_index = {spec.index: spec for spec in specs}
-        live: dict[int, Paused | None] = dict.fromkeys(by_index)
-        reached: dict[int, Outcome] = {}  # the trials paused at the current rung
+        """Successive halving, rung by rung, in one or more brackets side by side (one for
+        ``prune``, Hyperband's several): every live trial of every bracket trains to its
+        bracket's next rung in parallel; once all have reported, each bracket keeps its best
+        and stores the rest as pruned, with why (``pruned_at``); the survivors continue from
+        their checkpoints to the next rung."""
+        reached: dict[int, Outcome] = {}  # the trials paused at the current level's rungs
 
         def arrived(spec: TrialSpec, outcome: Outcome) -> None:
             if outcome[1] is None:  # finished: diverged, failed, or at its budget
@@ -207,16 +241,31 @@ class Sweep:
             else:
                 reached[spec.index] = outcome
 
-        for until in rung_epochs(self.epochs, PRUNE_FACTOR):
+        level = 0
+        while any(level < len(ladder.rungs) and ladder.live for ladder in ladders):
             reached.clear()
-            jobs = [(by_index[i], until, paused) for i, paused in live.items()]
+            jobs: list[Job] = [
+                (ladder.specs[i], ladder.rungs[level], paused)
+                for ladder in ladders
+                if level < len(ladder.rungs)
+                for i, paused in ladder.live.items()
+            ]
             self._run_jobs(jobs, executor, cancel, arrived)
             if cancel.is_set():
                 return
-            go_on, pruned = promote({i: o[0].val_loss for i, o in reached.items()}, PRUNE_FACTOR)
-            for i in pruned:
-                store(by_index[i], replace(reached[i][0], state=TrialState.PRUNED))
-            live = {i: reached[i][1] for i in go_on}
+            for ladder in ladders:
+                if level >= len(ladder.rungs) - 1:
+                    ladder.live = {}
+                    continue
+                here = {i: reached[i] for i in ladder.live if i in reached}
+                losses = {i: o[0].val_loss for i, o in here.items()}
+                keep = ladder.keep(level, len(here))
+                go_on, why = cut(losses, keep, ladder.rungs[level])
+                for i in sorted(why):
+                    pruned = replace(here[i][0], state=TrialState.PRUNED, pruned_at=why[i])
+                    store(ladder.specs[i], pruned)
+                ladder.live = {i: here[i][1] for i in go_on}
+            level += 1
 
     def _run_jobs(
         self,
@@ -273,6 +322,8 @@ class Sweep:
         assert self.round_id is not None, "run() opens the round before storing"
         if self._recheck_of is not None:
             result = replace(result, recheck_of=self._recheck_of[spec.index])
+        if self.hyperband:
+            result = replace(result, bracket=self._bracket_of(spec.index))
         trial_id = self.study.add_trial(self.round_id, result)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
@@ -281,9 +332,37 @@ class Sweep:
         return record
 
 
+class _Ladder:
+    """One bracket's trials climbing its rungs (``rungs``: epochs, ascending, the last the
+    budget); ``keeps[i]`` trials go on from rung ``i`` (None: successive halving's best third,
+    at least one). ``live``: the trials still climbing, with where each paused."""
+
+    def __init__(
+        self, s: int | None, specs: list[TrialSpec], rungs: list[int], keeps: list[int] | None
+    ) -> None:
+        self.s, self.rungs, self.keeps = s, rungs, keeps
+        self.specs = {spec.index: spec for spec in specs}
+        self.live: dict[int, Paused | None] = dict.fromkeys(self.specs)
+
+    def keep(self, level: int, reached: int) -> int:
+        if self.keeps is None:
+            return max(1, reached // PRUNE_FACTOR) if reached else 0
+        return self.keeps[level]
+
+
 def _json_float(x: float | None) -> float | None:
     """NaN and inf are not JSON: they become null."""
     return x if x is not None and math.isfinite(x) else None
+
+
+def epochs_trained(t: TrialRecord) -> int | None:
+    """The epochs a sampled trial trained: one evaluation each, so its curve's length (the
+    diverging epoch counts); None for a babysat run, which evaluates on its own schedule."""
+    return len(t.curve) if t.kind == "sampled" else None
+
+
+def _pruned_json(p: dict | None) -> dict | None:
+    return None if p is None else {**p, "value": _json_float(p.get("value"))}
 
 
 def sweep_json(study: Study) -> dict:
@@ -293,7 +372,10 @@ def sweep_json(study: Study) -> dict:
     trial's reason (else null); ``curve`` the ``[step, val_loss]`` of every evaluation
     (ascending steps, the last loss the trial's ``val_loss``; NaN as null); ``recheck_of`` the
     id of the trial a re-check repeats (else null); ``kind`` ``sampled`` (by a round) or
-    ``babysat`` (a live run saved from the explorer). ``diverged`` keeps the meaning it had
+    ``babysat`` (a live run saved from the explorer); ``bracket`` the Hyperband bracket s (else
+    null); ``epochs`` the epochs it trained (:func:`epochs_trained`); ``pruned_at`` why a pruned
+    trial stopped (``{"epochs", "value", "rank", "of", "kept"}``, else null). ``diverged`` keeps
+    the meaning it had
     before trial states, "no result": true for diverged and for failed trials, so a script
     that skips them still does.
     """
@@ -316,6 +398,9 @@ def sweep_json(study: Study) -> dict:
             "curve": [[step, _json_float(loss)] for step, loss in t.curve],
             "recheck_of": t.recheck_of,
             "kind": t.kind,
+            "bracket": t.bracket,
+            "epochs": epochs_trained(t),
+            "pruned_at": _pruned_json(t.pruned_at),
         }
         for t in study.trials()
     ]

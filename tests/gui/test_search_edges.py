@@ -14,7 +14,7 @@ import pytest
 from bnviz.gui.search.explorer import BASE_KEY
 from bnviz.search.spaces import DEFAULT_SPACES
 from bnviz.search.study import Study, TrialResult
-from tests.gui.test_search import BASE, run_round
+from tests.gui.test_search import BASE, run_round, table_states
 from tests.gui.test_search_tuning import (  # noqa: F401 (fixtures)
     fake,
     study_path,
@@ -156,3 +156,19 @@ def test_a_loss_axis_inside_one_minor_step_still_has_labels():
     texts = axis.tickStrings(values, 1.0, 0.001)
     assert len(set(texts)) == len(texts) and all(t.startswith("1.1") for t in texts)
     assert list(nice_ticks(1.108, 1.127)) == pytest.approx([1.11, 1.115, 1.12, 1.125])
+
+
+def test_hover_and_table_say_why_a_trial_was_pruned(window, qtbot, fake):
+    """Issue 20: "stopped at 3 epochs: loss 0.82 ranked 7 of 9, the best 3 went on"."""
+    ex = window.explorer
+    ex.controls.epochs.setValue(9)  # rungs at 1, 3 and 9 epochs
+    ex.controls.prune.setChecked(True)
+    run_round(qtbot, ex, 9)
+    at_1 = [t for t in ex.trials if t.pruned_at and t.pruned_at["epochs"] == 1]
+    assert len(at_1) == 6
+    t = at_1[0]
+    p = t.pruned_at
+    text = ex.scatter.texts[t.id].replace("\n  ", " ")
+    assert (f"stopped at 1 epoch: loss {p['value']:.3g} ranked {p['rank']} of 9, the best 3 "
+            "went on") in text  # fmt: skip
+    assert table_states(ex)[t.id][1].startswith("stopped at 1 epoch: loss")

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 
 from bnviz.gui import style
 from bnviz.gui.search.axes import SpaceAxis, format_value
+from bnviz.search.halving import pruned_text
 from bnviz.search.points import METRICS, PlotPoints
 from bnviz.search.spaces import Space
 from bnviz.search.study import TrialState
@@ -369,8 +370,13 @@ def describe(params: dict, t, metric_names=METRICS, wrap: int | None = HOVER_WRA
         reason = f"failed: {t.error}"
         lines += textwrap.wrap(reason, wrap, subsequent_indent="  ") if wrap else [reason]
     else:
-        if t.state is TrialState.PRUNED:
+        if t.state is TrialState.PRUNED and t.pruned_at:
+            why = pruned_text(t.pruned_at)  # "stopped at 3 epochs: loss 0.82 ranked 7 of 9, ..."
+            lines += textwrap.wrap(why, wrap, subsequent_indent="  ") if wrap else [why]
+        elif t.state is TrialState.PRUNED:
             lines.append(f"pruned after {t.steps} steps")
+        if t.bracket is not None:
+            lines.append(f"Hyperband bracket s={t.bracket}")
         for key, label in metric_names.items():
             v = getattr(t, key)
             lines.append(f"{label} = {v:.4f}" if v is not None else f"{label}: -")

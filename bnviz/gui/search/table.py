@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from bnviz.gui import style
 from bnviz.gui.search.axes import format_value
+from bnviz.search.halving import pruned_text
 from bnviz.search.study import TrialRecord, TrialState
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -48,7 +49,8 @@ def _state_item(t: TrialRecord) -> QStandardItem:
     elif t.state is TrialState.DIVERGED and t.diverged_step is not None:
         it.setToolTip(f"diverged at step {t.diverged_step}")
     elif t.state is TrialState.PRUNED:
-        it.setToolTip(f"stopped early, after {t.steps} steps: its results are partial")
+        why = pruned_text(t.pruned_at) if t.pruned_at else f"stopped early, after {t.steps} steps"
+        it.setToolTip(f"{why}: its results are partial")
     if t.state in STATE_COLORS:
         it.setForeground(QBrush(QColor(*STATE_COLORS[t.state])))
     return it
