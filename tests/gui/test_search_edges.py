@@ -172,3 +172,18 @@ def test_hover_and_table_say_why_a_trial_was_pruned(window, qtbot, fake):
     assert (f"stopped at 1 epoch: loss {p['value']:.3g} ranked {p['rank']} of 9, the best 3 "
             "went on") in text  # fmt: skip
     assert table_states(ex)[t.id][1].startswith("stopped at 1 epoch: loss")
+
+
+def test_the_hyperband_choice_beside_prune_runs_the_brackets(window, qtbot, fake):
+    ex = window.explorer
+    c = ex.controls
+    c.prune.setChecked(True)
+    c.hyperband.setChecked(True)
+    assert not c.prune.isChecked() and not c.trials.isEnabled()  # one kind at a time
+    c.epochs.setValue(9)
+    run_round(qtbot, ex, 4)  # N is not used: the plan for 9 epochs starts 17 trials
+    assert len(ex.trials) == 17
+    assert {t.bracket for t in ex.trials} == {2, 1, 0}
+    assert sum(t.state.value == "pruned" for t in ex.trials) == 12
+    c.prune.setChecked(True)
+    assert not c.hyperband.isChecked() and c.trials.isEnabled()

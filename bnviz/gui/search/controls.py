@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -74,10 +75,16 @@ class SweepControls(QWidget):
             self.metric_combo.addItem(label, key)
         self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
         self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
-        self.prune = QCheckBox("Prune (successive halving)")
+        self.prune = QCheckBox("halving")
         self.prune.setToolTip(
             "Compare the trials at E/9 and E/3 of their E epochs and stop the weaker two thirds "
             "at each: the caviar approach, cheaper (ring = pruned; its result is partial)"
+        )
+        self.hyperband = QCheckBox("Hyperband")
+        self.hyperband.setToolTip(
+            "Successive halving in brackets (Li et al. 2018): from many trials cut after one "
+            "epoch to a few trained to the end uncut, so a slow starter is not always cut. The "
+            "epochs set the trials (N is not used); 1 in 3 goes on at each rung"
         )
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
@@ -142,7 +149,10 @@ class SweepControls(QWidget):
         f.addRow("colour by", self.metric_combo)
         f.addRow("N trials", self.trials)
         f.addRow("epochs / trial", self.epochs)
-        f.addRow("", self.prune)
+        pruning = QHBoxLayout()
+        pruning.addWidget(self.prune)
+        pruning.addWidget(self.hyperband)
+        f.addRow("prune by", pruning)
         f.addRow("method", self.method)
         f.addRow("workers", self.workers)
         f.addRow("", self.workers_note)
@@ -178,6 +188,10 @@ class SweepControls(QWidget):
         for spin in (self.workers, self.trials):
             spin.valueChanged.connect(self._note_workers)
         self.scheduler.textChanged.connect(self._note_workers)
+        # one kind of pruning at a time
+        self.prune.toggled.connect(lambda on: on and self.hyperband.setChecked(False))
+        self.hyperband.toggled.connect(lambda on: on and self.prune.setChecked(False))
+        self.hyperband.toggled.connect(lambda on: self.trials.setEnabled(not on))
         self.scheduler.editingFinished.connect(self.executor_changed)
         for button, signal in (
             (self.start_button, self.start_clicked), (self.box_button, self.box_clicked),

@@ -259,7 +259,8 @@ class HparamExplorer(QWidget):
             box = {k: v for k, v in box.items() if k not in idle} if box else None
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
-                          box=box, prune=self.controls.prune.isChecked())  # fmt: skip
+                          box=box, prune=self.controls.prune.isChecked(),
+                          hyperband=self.controls.hyperband.isChecked())  # fmt: skip
             total = len(sweep.specs())
         except (SpaceError, SweepError, ConfigError) as e:
             return self._error(str(e))
@@ -268,7 +269,9 @@ class HparamExplorer(QWidget):
         self._launch(sweep, total)
         where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
         pruning = ""
-        if sweep.prune:
+        if sweep.hyperband:
+            pruning = f" in {len(sweep.brackets)} Hyperband brackets"
+        elif sweep.prune:
             few = len(rung_epochs(sweep.epochs)) == 1
             pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
         skipped = "".join(f"; not sampling {n}: {why}" for n, why in idle.items())
