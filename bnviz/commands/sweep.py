@@ -68,6 +68,9 @@ def add_parser(sub) -> None:
     g.add_argument("--plan", action="store_true",
                    help="with --hyperband: print the brackets (trials and epochs at each rung) "
                    "and exit; with --json as JSON")  # fmt: skip
+    g.add_argument("--repeats", type=int_at_least(1), default=1, metavar="K",
+                   help="train every sampled configuration with K seeds (--seed, --seed + 1, "
+                   "...): groups judged by their mean (default 1)")  # fmt: skip
     g.add_argument("--recheck", type=int_at_least(1), metavar="K",
                    help="re-run the study's best K trials with their values under today's fixed "
                    "settings (--seed, --epochs, --dataset...), as a new round")  # fmt: skip
@@ -144,6 +147,11 @@ def check_combination(args: argparse.Namespace, parser) -> None:
         parser.error("--plan shows Hyperband's brackets: add --hyperband")
     if args.eta != DEFAULT_ETA and not args.hyperband:
         parser.error("--eta is Hyperband's reduction factor: add --hyperband")
+    if args.repeats > 1:
+        for flag, given in (("--prune", args.prune), ("--hyperband", args.hyperband),
+                            ("--recheck", args.recheck), ("--pair-bn", args.pair_bn)):  # fmt: skip
+            if given:
+                parser.error(f"--repeats trains every configuration to the end: no {flag}")
     if args.hyperband:
         for flag, given in (("--trials", args.trials is not None), ("--prune", args.prune),
                             ("--recheck", args.recheck), ("--grid", args.grid),
@@ -261,7 +269,7 @@ def build_sweep(args: argparse.Namespace, study):
     method = "grid" if args.grid else "random"
     return Sweep(study, base, spaces, n=args.trials, method=method, seed=seed,
                  epochs=args.epochs, box=box, prune=args.prune, pair_bn=args.pair_bn,
-                 hyperband=args.hyperband, eta=args.eta)  # fmt: skip
+                 hyperband=args.hyperband, eta=args.eta, repeats=args.repeats)  # fmt: skip
 
 
 def print_plan(args: argparse.Namespace) -> int:
@@ -328,6 +336,8 @@ def describe(sweep) -> str:
 
     n = len(sweep.specs())
     text = f"{n} trials of {sweep.epochs} epochs"
+    if sweep.repeats > 1:
+        text += f" ({n // sweep.repeats} configurations x {sweep.repeats} seeds)"
     if sweep.hyperband:
         most = sum(b.epochs for b in sweep.brackets)
         return (f"{text}, Hyperband in {len(sweep.brackets)} brackets (eta {sweep.eta}; at most "

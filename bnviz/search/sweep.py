@@ -23,6 +23,8 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     SweepError,
     make_executor,
 )
+from bnviz.search.groups import best_id as best_of_groups
+from bnviz.search.groups import group_stats
 from bnviz.search.halving import PRUNE_FACTOR, cut, rung_epochs
 from bnviz.search.hyperband import DEFAULT_ETA, plan
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
@@ -71,6 +73,9 @@ class Sweep:
     pair_bn : train every sampled point twice, with batch norm and without (``bn`` True then
         False in the trial's params, every other value and the seed shared): ``2 n`` trials.
         The course's claim that BN makes the search easier, measured pair by pair.
+    repeats : train every sampled configuration with this many seeds (``base.seed``,
+        ``base.seed + 1``, ...): a group of trials, stored with the id of its first stored trial
+        as ``group``; a result measured over seeds, not one seed's anecdote.
     hyperband, eta : Hyperband (:mod:`bnviz.search.hyperband`) with budget R = ``epochs``:
         ``n`` is ignored, the plan says how many trials each bracket starts; every bracket is
         successive halving with its own rungs, all brackets' rungs run side by side.
@@ -94,6 +99,7 @@ class Sweep:
         pair_bn: bool = False,
         hyperband: bool = False,
         eta: int = DEFAULT_ETA,
+        repeats: int = 1,
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
@@ -104,6 +110,11 @@ class Sweep:
         if pair_bn and any(s.name == "bn" for s in spaces):
             raise SweepError("a paired round trains every point with and without BN: do not "
                              "also sample bn")  # fmt: skip
+        if repeats < 1:
+            raise SweepError(f"repeats must be >= 1, got {repeats}")
+        if repeats > 1 and (prune or hyperband or pair_bn):
+            raise SweepError("repeats train every configuration to the end with several seeds: "
+                             "no pruning or BN pairs besides")  # fmt: skip
         if hyperband and (prune or pair_bn):
             raise SweepError("Hyperband prunes in brackets of its own: no successive halving "
                              "or BN pairs besides")  # fmt: skip
@@ -118,6 +129,9 @@ class Sweep:
             self._params = sample_configs(self.spaces, n, seed=seed, method=method)
         except SpaceError as e:
             raise SweepError(str(e)) from None
+        if repeats > 1:  # a group: the same values, seeds base.seed, base.seed + 1, ...
+            self._params = [p for p in self._params for _ in range(repeats)]
+        self.repeats = repeats
         if pair_bn:
             self.spaces = [*self.spaces, parse_space("bn", "true,false:cat")]
             self._params = [{**p, "bn": bn} for p in self._params for bn in (True, False)]
@@ -128,6 +142,7 @@ class Sweep:
         self.hyperband, self.eta = hyperband, eta
         self.round_id: int | None = None
         self._recheck_of: list[int] | None = None
+        self._group_ids: dict[int, int] = {}  # group (index // repeats) -> its stored id
 
     @classmethod
     def recheck(
@@ -172,10 +187,12 @@ class Sweep:
     def specs(self) -> list[TrialSpec]:
         """One spec per trial, every config validated: a bad one raises SweepError here,
         before anything is submitted or stored."""
-        return [
-            TrialSpec(apply_params(self.base, p).to_dict(), dict(p), self.epochs, i)
-            for i, p in enumerate(self._params)
-        ]
+        specs = []
+        for i, p in enumerate(self._params):
+            config = apply_params(self.base, p).to_dict()
+            config["seed"] = self.base.seed + i % self.repeats  # repeats: seed, seed + 1, ...
+            specs.append(TrialSpec(config, dict(p), self.epochs, i))
+        return specs
 
     def run(
         self,
@@ -324,7 +341,16 @@ class Sweep:
             result = replace(result, recheck_of=self._recheck_of[spec.index])
         if self.hyperband:
             result = replace(result, bracket=self._bracket_of(spec.index))
-        trial_id = self.study.add_trial(self.round_id, result)
+        result = replace(result, seed=spec.config.get("seed"))
+        group = spec.index // self.repeats if self.repeats > 1 else None
+        if group is not None:
+            result = replace(result, group=self._group_ids.get(group))
+        trial_id = self.study.add_trial(
+            self.round_id, result, own_group=group is not None and result.group is None
+        )
+        if group is not None and result.group is None:
+            self._group_ids[group] = trial_id
+            result = replace(result, group=trial_id)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
         if on_result is not None:
@@ -374,7 +400,10 @@ def sweep_json(study: Study) -> dict:
     id of the trial a re-check repeats (else null); ``kind`` ``sampled`` (by a round) or
     ``babysat`` (a live run saved from the explorer); ``bracket`` the Hyperband bracket s (else
     null); ``epochs`` the epochs it trained (:func:`epochs_trained`); ``pruned_at`` why a pruned
-    trial stopped (``{"epochs", "value", "rank", "of", "kept"}``, else null). ``diverged`` keeps
+    trial stopped (``{"epochs", "value", "rank", "of", "kept"}``, else null); ``group`` the id
+    of its group of repeats (else null), ``seed`` its training seed. A study with groups also
+    gets ``groups`` (:meth:`GroupStats.to_json`) and its ``best`` is the best mean's group.
+    ``diverged`` keeps
     the meaning it had
     before trial states, "no result": true for diverged and for failed trials, so a script
     that skips them still does.
@@ -401,7 +430,15 @@ def sweep_json(study: Study) -> dict:
             "bracket": t.bracket,
             "epochs": epochs_trained(t),
             "pruned_at": _pruned_json(t.pruned_at),
+            "group": t.group,
+            "seed": t.seed,
         }
         for t in study.trials()
     ]
-    return {"study": str(study.path), "trials": trials, "best": best.id if best else None}
+    out = {"study": str(study.path), "trials": trials, "best": best.id if best else None}
+    records = study.trials()
+    stats = group_stats(records)
+    if stats:  # --repeats: groups by their mean, and the best is the best mean
+        out["groups"] = [g.to_json() for g in stats]
+        out["best"] = best_of_groups(records)
+    return out

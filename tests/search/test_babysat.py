@@ -49,7 +49,7 @@ def test_a_schema_3_study_is_upgraded_in_place_its_trials_sampled(tmp_path):
         rid = s.new_round([], n=1, method="random", seed=0)
         s.add_trial(rid, TrialResult({"lr": 0.1}, 0.4, 0.9, 0.4, 0.9, False, None, 1.0, 10))
     conn = sqlite3.connect(path)  # back to schema 3: no kind column (nor schema 5's)
-    for column in ("kind", "bracket", "pruned_at"):
+    for column in ("kind", "bracket", "pruned_at", "group_id", "seed"):
         conn.execute(f"ALTER TABLE trials DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
