@@ -8,6 +8,7 @@ configuration is and its standard deviation (n - 1) how far one run can be trust
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable
@@ -67,3 +68,31 @@ def best_id(trials: list[TrialRecord]) -> int | None:
 
 def _result(t: TrialRecord) -> bool:
     return t.state is TrialState.COMPLETE and t.val_loss is not None and math.isfinite(t.val_loss)
+
+
+def by_group(trials: list[TrialRecord]) -> tuple[list[TrialRecord], dict[int, GroupStats]]:
+    """What the explorer plots: each group of repeats as one record at its values, and the
+    ungrouped trials as they are.
+
+    A whole group's record is its first trial with the mean validation loss (and mean
+    accuracy); a group with a seed that diverged or failed is that member, so it is drawn as
+    such. Returns the records and the stats by group id (for the hover's mean +- sd).
+    """
+    stats = {g.group: g for g in group_stats(trials)}
+    members: dict[int, list[TrialRecord]] = {}
+    for t in trials:
+        if t.group is not None:
+            members.setdefault(t.group, []).append(t)
+    out = []
+    for t in trials:
+        if t.group is None:
+            out.append(t)
+        elif t.id == min(m.id for m in members[t.group]):
+            g = stats[t.group]
+            if not g.whole:
+                out.append(next(m for m in members[t.group] if not _result(m)))
+                continue
+            accs = [m.val_acc for m in members[t.group] if m.val_acc is not None]
+            acc = statistics.fmean(accs) if len(accs) == g.n else None
+            out.append(dataclasses.replace(t, val_loss=g.val_loss_mean, val_acc=acc))
+    return out, stats

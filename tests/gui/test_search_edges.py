@@ -187,3 +187,19 @@ def test_the_hyperband_choice_beside_prune_runs_the_brackets(window, qtbot, fake
     assert sum(t.state.value == "pruned" for t in ex.trials) == 12
     c.prune.setChecked(True)
     assert not c.hyperband.isChecked() and c.trials.isEnabled()
+
+
+def test_repeated_seeds_draw_one_point_per_group(window, qtbot, fake):
+    """--repeats in the explorer: N configurations x K seeds; the scatter has one point per
+    group at its mean (the fake trial ignores the seed: sd 0), the table every trial."""
+    ex = window.explorer
+    ex.controls.repeats.setValue(2)
+    run_round(qtbot, ex, 3)
+    assert len(ex.trials) == 6 and ex.table.row_count() == 6
+    groups = {t.group for t in ex.trials}
+    assert len(groups) == 3 and None not in groups
+    assert sorted(ex.scatter.data.ids) == sorted(groups)
+    assert "mean of 2 seeds: val loss" in ex.scatter.texts[min(groups)]
+    assert {t.seed for t in ex.trials} == {BASE.seed, BASE.seed + 1}
+    _, counts = ex.histograms.curves["x", "log10"].getData()
+    assert counts.sum() == 3  # a configuration's value counted once, not once per seed

@@ -85,3 +85,17 @@ def test_the_cli_reports_groups_in_json(tmp_path, capsys):
     assert len(d["trials"]) == 4 and len(d["groups"]) == 2
     assert all(set(g) >= {"group", "n", "val_loss_mean", "val_loss_sd"} for g in d["groups"])
     assert d["best"] in {g["group"] for g in d["groups"]}
+
+
+def test_by_group_plots_a_whole_group_at_its_mean_and_a_broken_one_as_its_failure():
+    from bnviz.search.groups import by_group
+
+    trials = [
+        record(1, 1, 1.0), record(2, 1, 3.0),
+        record(3, 3, 0.5), record(4, 3, math.nan, "diverged"),
+        record(5, None, 0.7),
+    ]  # fmt: skip
+    shown, stats = by_group(trials)
+    assert [t.id for t in shown] == [1, 4, 5]
+    assert shown[0].val_loss == 2.0 and shown[1].state == "diverged"
+    assert stats[1].val_loss_sd == pytest.approx(math.sqrt(2))

@@ -35,6 +35,7 @@ DEFAULT_RECHECK = 5
 MAX_TRIALS = 10_000
 MAX_EPOCHS = 100_000
 MAX_WORKERS = 512
+MAX_REPEATS = 20
 HINT = (
     "Drag on the plot to draw a box around the good points, then 'Sample N in box'. "
     "Drag the box to move it, its corners to resize; middle-drag pans, wheel zooms. "
@@ -75,6 +76,11 @@ class SweepControls(QWidget):
             self.metric_combo.addItem(label, key)
         self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
         self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
+        self.repeats = _spin("seeds / config", 1, MAX_REPEATS, 1)
+        self.repeats.setToolTip(
+            "Train every sampled configuration with this many seeds (seed, seed + 1, ...): a "
+            "point is then the group's mean, its hover the spread; N x this many trials"
+        )
         self.prune = QCheckBox("halving")
         self.prune.setToolTip(
             "Compare the trials at E/9 and E/3 of their E epochs and stop the weaker two thirds "
@@ -113,7 +119,7 @@ class SweepControls(QWidget):
             "kind 'babysat': the panda's result on the same scatter as the caviar trials"
         )
         self.recheck_k = _spin("K", 1, MAX_TRIALS, DEFAULT_RECHECK)
-        for spin in (self.trials, self.epochs, self.workers, self.recheck_k):
+        for spin in (self.trials, self.epochs, self.repeats, self.workers, self.recheck_k):
             spin.refused.connect(lambda m: self.say(m, error=True))
         self.recheck_button = QPushButton("Re-check best K")
         self.recheck_button.setToolTip(
@@ -149,6 +155,7 @@ class SweepControls(QWidget):
         f.addRow("colour by", self.metric_combo)
         f.addRow("N trials", self.trials)
         f.addRow("epochs / trial", self.epochs)
+        f.addRow("seeds / config", self.repeats)
         pruning = QHBoxLayout()
         pruning.addWidget(self.prune)
         pruning.addWidget(self.hyperband)

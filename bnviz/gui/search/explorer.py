@@ -36,6 +36,7 @@ from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
+from bnviz.search.groups import GroupStats, by_group
 from bnviz.search.halving import rung_epochs
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
 from bnviz.search.relevance import searchable
@@ -260,7 +261,8 @@ class HparamExplorer(QWidget):
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
                           box=box, prune=self.controls.prune.isChecked(),
-                          hyperband=self.controls.hyperband.isChecked())  # fmt: skip
+                          hyperband=self.controls.hyperband.isChecked(),
+                          repeats=self.controls.repeats.value())  # fmt: skip
             total = len(sweep.specs())
         except (SpaceError, SweepError, ConfigError) as e:
             return self._error(str(e))
@@ -367,22 +369,27 @@ class HparamExplorer(QWidget):
         if new_axes:
             self._axes = (xs, ys)
             self.scatter.set_axes(xs, ys)
+        shown, groups = by_group(self.trials)  # repeats: one point per group, at its mean
         if xs is not None and ys is not None:
-            data = points.place(self._with_fixed(self.trials), xs, ys, metric)
+            data = points.place(self._with_fixed(shown), xs, ys, metric)
             if new_axes and len(data.ids):
                 self.scatter.plot.enableAutoRange()
             texts = {t.id: describe(t.params, t) for t in self.trials}
-            best = points.best_id(self.trials, metric)
+            for t in shown:
+                g = groups.get(t.group) if t.group is not None else None
+                if g is not None and g.whole:
+                    texts[t.id] = describe(t.params, t) + "\n" + _group_line(g)
+            best = points.best_id(shown, metric)
             self.scatter.set_points(data, metric, texts, best, self.selected)
-        ran = self._with_fixed(self.trials)  # an unsampled parameter: the value trials ran at
+        ran = self._with_fixed(shown)  # an unsampled parameter: the value trials ran at
         for axis, space in zip("xy", (xs, ys)):
             name = space.name if space is not None else ""
             values = [t.params[name] for t in ran if name in t.params]
             self.histograms.set_samples(axis, space, values)
         fixed = self.study.get_meta(BASE_KEY) if self.study is not None else None
         self.importance.set_trials(
-            points.sampled_coords(self.trials, self.rounds, fixed),
-            points.unfelt(self.trials, self.rounds, fixed),
+            points.sampled_coords(shown, self.rounds, fixed),
+            points.unfelt(shown, self.rounds, fixed),
         )
         self._note_idle_axes()
         self.refresh_curves()
@@ -531,3 +538,9 @@ class HparamExplorer(QWidget):
         if self._show_message is not None:
             self._show_message(text, True)
         return False
+
+
+def _group_line(g: GroupStats) -> str:
+    """The hover's line for a group of repeats: its mean and spread over seeds."""
+    sd = f" +- {g.val_loss_sd:.4f} (sd)" if g.val_loss_sd is not None else ""
+    return f"mean of {g.n} seeds: val loss {g.val_loss_mean:.4f}{sd}"
