@@ -199,7 +199,8 @@ def test_repeated_seeds_draw_one_point_per_group(window, qtbot, fake):
     groups = {t.group for t in ex.trials}
     assert len(groups) == 3 and None not in groups
     assert sorted(ex.scatter.data.ids) == sorted(groups)
-    assert "mean of 2 seeds: val loss" in ex.scatter.texts[min(groups)]
+    text = ex.scatter.texts[min(groups)]
+    assert text.startswith(f"trials {min(groups)}, ") and "mean of 2 seeds: val loss" in text
     assert {t.seed for t in ex.trials} == {BASE.seed, BASE.seed + 1}
     _, counts = ex.histograms.curves["x", "log10"].getData()
     assert counts.sum() == 3  # a configuration's value counted once, not once per seed

@@ -332,7 +332,7 @@ class HparamExplorer(QWidget):
         self.controls.set_running(False)
         self._refresh_timer.stop()
         self.refresh()  # now, not in REFRESH_MS: the round is complete when it says so
-        best = points.best_id(self.trials, "val_loss")
+        best = points.best_id(by_group(self.trials)[0], "val_loss")  # repeats: best mean
         tail = f"; best so far: trial {best}" if best is not None else ""
         last = max((t.round for t in self.trials), default=None)
         failed = [t for t in self.trials if t.round == last and t.state is TrialState.FAILED]
@@ -378,7 +378,9 @@ class HparamExplorer(QWidget):
             for t in shown:
                 g = groups.get(t.group) if t.group is not None else None
                 if g is not None and g.whole:
-                    texts[t.id] = describe(t.params, t) + "\n" + _group_line(g)
+                    _, rest = describe(t.params, t).split("\n", 1)
+                    ids = ", ".join(map(str, g.trials))
+                    texts[t.id] = f"trials {ids} (round {t.round})\n{rest}\n{_group_line(g)}"
             best = points.best_id(shown, metric)
             self.scatter.set_points(data, metric, texts, best, self.selected)
         ran = self._with_fixed(shown)  # an unsampled parameter: the value trials ran at
