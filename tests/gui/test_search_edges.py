@@ -185,6 +185,12 @@ def test_the_hyperband_choice_beside_prune_runs_the_brackets(window, qtbot, fake
     assert len(ex.trials) == 17
     assert {t.bracket for t in ex.trials} == {2, 1, 0}
     assert sum(t.state.value == "pruned" for t in ex.trials) == 12
+    # the rungs tab: three ladders; every pruned trial a ring where it was cut
+    ladder = ex.ladder_view
+    assert [lad.s for lad in ladder.shown] == [2, 1, 0]
+    assert len(ladder.cut.data) == 12
+    assert len(ladder.went_on.data) == (3 + 1 + 1) + (1 + 1) + 3  # went on, and the tops
+    assert "Hyperband, 3 brackets" in ladder.summary.text()
     c.prune.setChecked(True)
     assert not c.hyperband.isChecked() and c.trials.isEnabled()
 

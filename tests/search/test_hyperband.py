@@ -140,3 +140,19 @@ def test_the_cli_runs_hyperband_and_refuses_what_contradicts_it(tmp_path, capsys
     with pytest.raises(SystemExit) as e:
         main(["sweep", "--plan", "--study", study])
     assert e.value.code == 2 and "add --hyperband" in capsys.readouterr().err
+
+
+def test_the_ladders_of_a_hyperband_round_are_its_plan(tmp_path):
+    from bnviz.search.ladder import ladders, latest_pruned_round
+
+    with Study(tmp_path / "hb.sqlite") as study:
+        Sweep(study, TINY, SAFE_LR, n=1, epochs=9, hyperband=True, seed=3).run(SerialExecutor())
+        trials = study.trials()
+    assert latest_pruned_round(trials) == 1
+    got = ladders(trials, 1)
+    assert [lad.s for lad in got] == [b.s for b in plan(9)]
+    for lad, b in zip(got, plan(9)):
+        assert [(len(r.ranked), r.epochs) for r in lad.rungs] == list(b.rungs)
+        assert [r.kept for r in lad.rungs] == [n for n, _ in b.rungs[1:]] + [0]
+        for r in lad.rungs:
+            assert list(r.losses) == sorted(r.losses)

@@ -30,6 +30,7 @@ from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
+from bnviz.gui.search.ladder_view import LadderView
 from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
@@ -106,6 +107,7 @@ class HparamExplorer(QWidget):
         self.histograms = SampleHistograms()
         self.curves = CurvesView()
         self.recheck_view = RecheckView()
+        self.ladder_view = LadderView()
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -134,6 +136,7 @@ class HparamExplorer(QWidget):
         self.views.addTab(self.histograms, "samples")
         self.views.addTab(self.curves, "curves")
         self.views.addTab(self.recheck_view, "re-check")
+        self.views.addTab(self.ladder_view, "rungs")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.views)
         right.addWidget(self.importance)
@@ -395,6 +398,9 @@ class HparamExplorer(QWidget):
         )
         self._note_idle_axes()
         self.refresh_curves()
+        values = np.array([points.metric_value(t, metric) for t in self.trials], dtype=float)
+        colors = dict(zip((t.id for t in self.trials), self.scatter.colors(values)))
+        self.ladder_view.set_trials(self.trials, colors)
         rechecked = latest_recheck_round(self.trials)
         pairs = recheck_pairs(self.trials, rechecked) if rechecked is not None else []
         self.recheck_view.set_pairs(pairs, rechecked)

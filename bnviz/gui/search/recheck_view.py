@@ -14,10 +14,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from bnviz.gui import style
 from bnviz.gui.search.axes import LossAxis
+from bnviz.gui.search.caption import summary_chart_caption
 from bnviz.search.recheck import ADVICE, RecheckPair, label_groups, rank_agreement, verdict
 
 LINE_PEN = pg.mkPen((52, 120, 220, 200), width=2)
@@ -58,16 +59,7 @@ class RecheckView(QWidget):
         self.labels: list[pg.TextItem] = []
         self.pairs: list[RecheckPair] = []
         self.rho = math.nan
-        self.summary = QLabel(EMPTY)
-        self.summary.setWordWrap(True)
-        self.advice = QLabel(ADVICE)
-        self.advice.setWordWrap(True)
-        self.advice.setStyleSheet("color: #444; font-size: 11px;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.advice)
+        self.summary, self.advice = summary_chart_caption(self, self.view, EMPTY, ADVICE)
 
     def set_pairs(self, pairs: list[RecheckPair], round_id: int | None = None) -> None:
         """Show a re-check round's pairs (empty: nothing re-checked yet)."""
