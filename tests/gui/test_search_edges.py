@@ -85,6 +85,12 @@ def test_the_left_column_is_never_scrolled_sideways(window, qtbot):
     scroll = ex.controls.parentWidget().parentWidget()
     assert scroll.horizontalScrollBar().maximum() == 0
     assert scroll.viewport().width() >= ex.controls.minimumSizeHint().width()
+    # classroom mode's larger text: the column widens with its form
+    window.classroom.enabled(True)
+    qtbot.wait(100)
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert scroll.viewport().width() >= ex.controls.minimumSizeHint().width()
+    window.classroom.enabled(False)
 
 
 def test_a_fresh_study_says_what_it_holds_not_0_of_1(window, qtbot, fake, tmp_path):

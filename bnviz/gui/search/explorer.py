@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -125,9 +125,8 @@ class HparamExplorer(QWidget):
         # As wide as the form needs, never scrolled sideways: a horizontal scrollbar here hid
         # the first letters of every label ("tudy", "olour by") at the default window size.
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        left = self.controls.minimumSizeHint().width() + bar + 2 * scroll.frameWidth()
-        scroll.setMinimumWidth(left)
+        self._controls_scroll = scroll
+        left = self._fit_controls()
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(self.scatter)
         middle.addWidget(self.table)
@@ -149,6 +148,20 @@ class HparamExplorer(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
+
+    def _fit_controls(self) -> int:
+        """Make the left column as wide as the form needs (again after a font change:
+        classroom mode's larger text); returns that width."""
+        scroll = self._controls_scroll
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        width = self.controls.minimumSizeHint().width() + bar + 2 * scroll.frameWidth()
+        scroll.setMinimumWidth(width)
+        return width
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the form's children resize first
+            QTimer.singleShot(0, self._fit_controls)
 
     def _wire(self) -> None:
         c, r = self.controls, self.runner
