@@ -12,7 +12,8 @@ distribution its round sampled them from:
   parameter whose choices change between trials).
 
 The bnviz space of every parameter (``"0.9:0.999:1m"``) is kept in the trial's user attribute
-``bnviz_spaces``, with the trial's id, round, state, steps, accuracy and re-check link. States:
+``bnviz_spaces``, with the trial's id, round, state, steps, accuracy and re-check link (and,
+where known, its Hyperband bracket, ``pruned_at``, group of repeats and seed). States:
 complete -> COMPLETE, pruned -> PRUNED (its value the loss where it stopped), diverged and failed
 -> FAIL (no value); a complete trial without a finite loss is a FAIL too, as Optuna counts a NaN
 objective. The curve becomes the intermediate values, by step.
@@ -173,6 +174,11 @@ def _trial(t: TrialRecord, spaces: list[Space], choices: dict[str, tuple]) -> An
         attrs["error"] = t.error
     if t.diverged_step is not None:
         attrs["diverged_step"] = t.diverged_step
+    # Hyperband's bracket, why it was pruned, its group of repeats and seed: kept where known
+    for key, v in (("bnviz_bracket", t.bracket), ("pruned_at", t.pruned_at),
+                   ("bnviz_group", t.group), ("seed", t.seed)):  # fmt: skip
+        if v is not None:
+            attrs[key] = v
     trial = optuna.trial.create_trial(
         state=getattr(optuna.trial.TrialState, state),
         value=value,

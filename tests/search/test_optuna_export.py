@@ -37,7 +37,8 @@ def study(tmp_path):
     s = Study(tmp_path / "my-study.sqlite")
     r1 = s.new_round(SPACES, n=4, method="random", seed=0)
     s.add_trial(r1, trial("complete", 0.5))
-    s.add_trial(r1, trial("pruned", 0.9, curve=((5, 0.9),)))
+    why = {"epochs": 1, "value": 0.9, "rank": 2, "of": 2, "kept": 1}
+    s.add_trial(r1, trial("pruned", 0.9, curve=((5, 0.9),), bracket=1, pruned_at=why, seed=3))
     s.add_trial(r1, trial("diverged", math.nan, curve=((5, 2.0), (7, math.nan))))
     s.add_trial(r1, trial("failed", None, curve=()))
     # round 2 zooms lr and offers another activation: Optuna sees one categorical over both
@@ -74,6 +75,10 @@ def test_the_study_round_trips_through_an_optuna_storage(study, tmp_path):
     assert [t.user_attrs["bnviz_id"] for t in got] == [1, 2, 3, 4, 5]
     assert got[4].user_attrs["recheck_of"] == 1 and "recheck_of" not in got[0].user_attrs
     assert got[3].user_attrs["error"] == "MemoryError: out"
+    assert got[1].user_attrs["pruned_at"] == {"epochs": 1, "value": 0.9, "rank": 2, "of": 2,
+                                              "kept": 1}  # fmt: skip
+    assert (got[1].user_attrs["bnviz_bracket"], got[1].user_attrs["seed"]) == (1, 3)
+    assert "pruned_at" not in got[0].user_attrs and "bnviz_group" not in got[1].user_attrs
     first = got[0]
     assert first.params == PARAMS
     d = first.distributions
