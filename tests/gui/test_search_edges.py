@@ -216,3 +216,15 @@ def test_repeated_seeds_draw_one_point_per_group(window, qtbot, fake):
     assert {t.seed for t in ex.trials} == {BASE.seed, BASE.seed + 1}
     _, counts = ex.histograms.curves["x", "log10"].getData()
     assert counts.sum() == 3  # a configuration's value counted once, not once per seed
+
+
+def test_importance_bars_carry_bootstrap_intervals_or_say_too_few(window, qtbot, fake):
+    ex = window.explorer
+    run_round(qtbot, ex, 5)
+    imp = ex.importance
+    assert "lr: too few trials (5 < 8)" in imp.toolTip()
+    assert len(imp.errors.opts["x"]) == 0
+    run_round(qtbot, ex, 10)
+    lo, hi = imp.intervals["lr"]
+    assert lo <= imp.values["lr"] <= hi and "lr: " in imp.toolTip()
+    assert "95% interval" in imp.toolTip() and len(imp.errors.opts["x"]) == 2
