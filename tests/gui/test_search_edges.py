@@ -228,3 +228,25 @@ def test_importance_bars_carry_bootstrap_intervals_or_say_too_few(window, qtbot,
     lo, hi = imp.intervals["lr"]
     assert lo <= imp.values["lr"] <= hi and "lr: " in imp.toolTip()
     assert "95% interval" in imp.toolTip() and len(imp.errors.opts["x"]) == 2
+
+
+def test_parallel_coordinates_brush_filters_scatter_table_and_curves(window, qtbot, fake):
+    ex = window.explorer
+    run_round(qtbot, ex, 10)
+    par = ex.parallel
+    assert par.data.names == ("lr", "beta", "val_loss")
+    assert len(par.data.ids) == 10
+    # brush the lower half of the lr axis (1e-4 .. 1e-2): the trials there, and only they
+    par._brush(0, (0.0, 0.5), True)
+    inside = {t.id for t in ex.trials if t.params["lr"] <= 1e-2}
+    assert ex.brushed == inside and 0 < len(inside) < 10
+    assert set(ex.scatter.data.ids) == inside
+    assert ex.table.proxy.rowCount() == len(inside) and ex.table.row_count() == 10
+    assert set(ex.curves.shown) <= inside
+    # a click on the axis clears its band: everything is back
+    par._brush(0, None, True)
+    assert ex.brushed is None and len(ex.scatter.data.ids) == 10
+    assert ex.table.proxy.rowCount() == 10
+    # the scatter's box picks the strong lines the other way round
+    ex.scatter.set_box((-4.0, -2.0), (-3.0, -1.0))
+    assert par.strong_ids == ex.scatter.inside_box()

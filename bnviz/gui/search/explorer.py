@@ -31,6 +31,7 @@ from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
 from bnviz.gui.search.ladder_view import LadderView
+from bnviz.gui.search.parallel_view import ParallelView
 from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
@@ -39,6 +40,7 @@ from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
 from bnviz.search.groups import GroupStats, by_group
 from bnviz.search.halving import rung_epochs
+from bnviz.search.parallel import parallel_data
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
 from bnviz.search.relevance import searchable
 from bnviz.search.spaces import Space, SpaceError
@@ -108,6 +110,8 @@ class HparamExplorer(QWidget):
         self.curves = CurvesView()
         self.recheck_view = RecheckView()
         self.ladder_view = LadderView()
+        self.parallel = ParallelView()
+        self.brushed: set[int] | None = None  # the trials inside the parallel view's bands
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -136,6 +140,7 @@ class HparamExplorer(QWidget):
         self.views.addTab(self.curves, "curves")
         self.views.addTab(self.recheck_view, "re-check")
         self.views.addTab(self.ladder_view, "rungs")
+        self.views.addTab(self.parallel, "parallel")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.views)
         right.addWidget(self.importance)
@@ -181,6 +186,10 @@ class HparamExplorer(QWidget):
         self.scatter.trial_activated.connect(self.babysit)
         self.scatter.trial_hovered.connect(lambda i: self.curves.set_hovered(self._trial(i)))
         self.scatter.box_changed.connect(self.refresh_curves)
+        self.scatter.box_changed.connect(
+            lambda: self.parallel.set_strong(self.scatter.inside_box())
+        )
+        self.parallel.brushed_changed.connect(self._brushed)
         self.curves.round_combo.currentTextChanged.connect(self.refresh_curves)
         self.table.trial_selected.connect(self.select)
         self.table.trial_activated.connect(self.babysit)
@@ -386,8 +395,9 @@ class HparamExplorer(QWidget):
             self._axes = (xs, ys)
             self.scatter.set_axes(xs, ys)
         shown, groups = by_group(self.trials)  # repeats: one point per group, at its mean
+        brushed = [t for t in shown if self.brushed is None or t.id in self.brushed]
         if xs is not None and ys is not None:
-            data = points.place(self._with_fixed(shown), xs, ys, metric)
+            data = points.place(self._with_fixed(brushed), xs, ys, metric)
             if new_axes and len(data.ids):
                 self.scatter.plot.enableAutoRange()
             texts = {t.id: describe(t.params, t) for t in self.trials}
@@ -414,9 +424,25 @@ class HparamExplorer(QWidget):
         values = np.array([points.metric_value(t, metric) for t in self.trials], dtype=float)
         colors = dict(zip((t.id for t in self.trials), self.scatter.colors(values)))
         self.ladder_view.set_trials(self.trials, colors)
+        self._refresh_parallel(shown, metric)
         rechecked = latest_recheck_round(self.trials)
         pairs = recheck_pairs(self.trials, rechecked) if rechecked is not None else []
         self.recheck_view.set_pairs(pairs, rechecked)
+
+    def _refresh_parallel(self, shown: list[TrialRecord], metric: str) -> None:
+        """The parallel coordinates of every trial (a group of repeats as its mean)."""
+        data = parallel_data(shown, self.rounds, metric)
+        values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
+        self.parallel.set_data(data, list(self.scatter.colors(values)))
+
+    def _brushed(self, ids: set[int] | None) -> None:
+        """Bands on the parallel axes: the scatter, the table and the curves show only the
+        trials inside them (a group of repeats with all its seeds)."""
+        if ids is not None:
+            ids = {t.id for t in self.trials if t.id in ids or t.group in ids}
+        self.brushed = ids
+        self.table.set_visible_ids(ids)
+        self.refresh()
 
     def _note_idle_axes(self) -> None:
         """Say before Start which plotted parameter a round would not sample, and why."""
@@ -435,6 +461,8 @@ class HparamExplorer(QWidget):
         self.curves.set_rounds([r["id"] for r in self.rounds])
         rounds = self.curves.shown_rounds(self.trials, self.selected)
         shown = [t for t in self.trials if t.round in rounds]
+        if self.brushed is not None:  # the parallel view's bands filter the curves too
+            shown = [t for t in shown if t.id in self.brushed]
         metric = self.controls.metric_key()
         values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
         colors = dict(zip((t.id for t in shown), self.scatter.colors(values)))

@@ -56,6 +56,17 @@ def _state_item(t: TrialRecord) -> QStandardItem:
     return it
 
 
+class _IdFilter(QSortFilterProxyModel):
+    """Sorting, and a filter to a set of trial ids (None: every row)."""
+
+    ids: set[int] | None = None
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 (Qt's name)
+        if self.ids is None:
+            return True
+        return int(self.sourceModel().index(row, 0, parent).data(ID_ROLE)) in self.ids
+
+
 class TrialTable(QTableView):
     """The trials, one row each; emits the trial id of a clicked or double-clicked row."""
 
@@ -65,7 +76,7 @@ class TrialTable(QTableView):
     def __init__(self) -> None:
         super().__init__()
         self.source = QStandardItemModel(0, 0, self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = _IdFilter(self)
         self.proxy.setSourceModel(self.source)
         self.proxy.setSortRole(SORT_ROLE)
         self.setModel(self.proxy)
@@ -134,6 +145,11 @@ class TrialTable(QTableView):
         row.append(_state_item(t))
         row.append(_item(f"{t.seconds:.2f}", float(t.seconds or 0.0), t.id))
         self.source.appendRow(row)
+
+    def set_visible_ids(self, ids: set[int] | None) -> None:
+        """Show only the rows of ``ids`` (the parallel view's brush); None: every row."""
+        self.proxy.ids = ids
+        self.proxy.invalidate()
 
     def row_count(self) -> int:
         return self.source.rowCount()
