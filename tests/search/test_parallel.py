@@ -9,16 +9,7 @@ import pytest
 
 from bnviz.search.parallel import brushed, parallel_data
 from bnviz.search.spaces import parse_space
-from bnviz.search.study import TrialRecord
-
-
-def trial(i: int, params: dict, loss: float, round: int = 1) -> TrialRecord:
-    return TrialRecord(
-        params=params, val_loss=loss, val_acc=1 - loss, best_val_loss=loss, best_val_acc=None,
-        diverged=False, diverged_step=None, seconds=1.0, steps=10, id=i, round=round,
-        finished_at="",
-    )  # fmt: skip
-
+from tests.search.records import record as trial
 
 ROUNDS = [
     {"id": 1, "spaces": [parse_space("lr", "1e-4:1:log"), parse_space("beta", "0.9:0.999:1m")]},

@@ -7,19 +7,11 @@ from bnviz.search import points
 from bnviz.search.importance import importance
 from bnviz.search.relevance import idle_reason, searchable, trial_values
 from bnviz.search.spaces import DEFAULT_SPACES, parse_space
-from bnviz.search.study import TrialRecord
 from bnviz.train.config import TrainConfig
+from tests.search.records import record as trial
 
 SGD = TrainConfig(optimizer="sgd").to_dict()
 MOMENTUM = TrainConfig(optimizer="momentum").to_dict()
-
-
-def trial(i: int, params: dict, loss: float, round: int = 1) -> TrialRecord:
-    return TrialRecord(
-        params=params, val_loss=loss, val_acc=1 - loss, best_val_loss=loss, best_val_acc=None,
-        diverged=False, diverged_step=None, seconds=1.0, steps=10, id=i, round=round,
-        finished_at="now",
-    )  # fmt: skip
 
 
 def test_plain_sgd_does_not_sample_beta_and_says_why():
