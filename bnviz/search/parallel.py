@@ -4,8 +4,9 @@ Each axis is drawn on its sampling scale, the one the trials were drawn uniforml
 ``log``, log10(1 - beta) for ``1m``, log2 for ``pow2``, the choice index for ``cat``; see
 :meth:`Space.to_axis`), rescaled to [0, 1] over the widest range the study sampled, so a decade
 of learning rate takes as much room as a decade of 1 - beta. A trial is a polyline through its
-coordinates (a gap where its round did not sample that parameter). Brushing an axis keeps the
-trials whose coordinate there falls in the band (:func:`brushed`).
+coordinates (NaN where its round did not sample that parameter: the view draws the line
+straight past that axis). Brushing an axis keeps the trials whose coordinate there falls in
+the band (:func:`brushed`).
 """
 
 from __future__ import annotations

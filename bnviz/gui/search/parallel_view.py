@@ -190,16 +190,22 @@ class ParallelView(QWidget):
 
 
 def _polylines(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x and y of one polyline per row of ``y`` (n, d), NaN-separated for connect="finite"."""
+    """x and y of one polyline per row of ``y`` (n, d), NaN-separated for connect="finite".
+
+    An axis a trial has no value on (its round did not sample that parameter) is stepped
+    over: the line goes straight on to the next axis, so every trial still reaches the metric.
+    """
     n, d = y.shape
     xs = np.tile(np.append(np.arange(d, dtype=float), math.nan), n)
     ys = np.hstack([y, np.full((n, 1), math.nan)]).ravel()
-    return xs, ys
+    keep = np.isfinite(ys) | np.isnan(xs)  # the values, and one separator per row
+    return xs[keep], ys[keep]
 
 
 def _title(space: Space) -> str:
-    return {"log": f"{space.name} (log)", "1m": f"1 - {space.name} (log)",
-            "pow2": f"{space.name} (log2)"}.get(space.kind, space.name)  # fmt: skip
+    """An axis' title on two short lines (neighbouring titles must not touch)."""
+    return {"log": f"{space.name}<br>(log)", "1m": f"1 - {space.name}<br>(log)",
+            "pow2": f"{space.name}<br>(log2)"}.get(space.kind, space.name)  # fmt: skip
 
 
 def _ends(space: Space | None, metric_range: tuple[float, float]) -> list[tuple[float, str]]:
