@@ -104,6 +104,50 @@ def export_study(study: Study, storage: str, name: str | None = None) -> str:
     return name
 
 
+def fanova_importance(trials: list[TrialRecord], rounds: list[dict], seed: int = 0) -> dict:
+    """fANOVA importance (Optuna's ``FanovaImportanceEvaluator``) of the study's parameters:
+    the share of the loss's variance each explains, over a random forest fitted to the trials.
+
+    Only complete trials with a finite loss count (a group of repeats may be passed as one
+    record at its mean), over the parameters every one of them sampled, each on the widest
+    distribution the study sampled it from. ``{}`` under two such parameters or too few trials.
+    Slow (seconds for 50 trials): callers run it off the GUI thread. Raises ExportError without
+    Optuna, or with the evaluator's reason.
+    """
+    from bnviz.search.importance import MIN_TRIALS
+    from bnviz.search.points import axis_space
+
+    try:
+        import optuna
+        from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+    except ImportError:
+        raise ExportError(OPTUNA_HINT) from None
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.val_loss is not None
+            and math.isfinite(t.val_loss)]  # fmt: skip
+    names = set.intersection(*(set(t.params) for t in done)) if done else set()
+    found_spaces = {n: axis_space(rounds, n) for n in sorted(names)}
+    spaces = {n: sp for n, sp in found_spaces.items() if sp is not None}
+    if len(spaces) < 2 or len(done) < MIN_TRIALS:
+        return {}
+    choices = _all_choices(r["spaces"] for r in rounds)
+    dists = {n: distribution(sp, choices.get(n, ())) for n, sp in spaces.items()}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize")
+    try:
+        study.add_trials(
+            optuna.trial.create_trial(
+                value=float(t.val_loss or 0.0),
+                params={n: t.params[n] for n in dists},
+                distributions=dists,
+            )
+            for t in done
+        )
+        found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=seed))
+    except (ValueError, RuntimeError) as e:  # a value outside its distribution, ...
+        raise ExportError(f"fANOVA: {_one_line(e)}") from None
+    return {n: float(v) for n, v in found.items()}
+
+
 def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split())[:300]
 

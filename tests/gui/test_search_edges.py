@@ -250,3 +250,27 @@ def test_parallel_coordinates_brush_filters_scatter_table_and_curves(window, qtb
     # the scatter's box picks the strong lines the other way round
     ex.scatter.set_box((-4.0, -2.0), (-3.0, -1.0))
     assert par.strong_ids == ex.scatter.inside_box()
+
+
+def test_fanova_arrives_from_a_thread_as_blue_diamonds(window, qtbot, fake):
+    pytest.importorskip("optuna")
+    ex = window.explorer
+    run_round(qtbot, ex, 12)
+    imp = ex.importance
+    qtbot.waitUntil(lambda: bool(imp.fanova), timeout=60_000)
+    assert set(imp.fanova) == {"lr", "beta"} and imp.fanova["lr"] > imp.fanova["beta"]
+    assert len(imp.fanova_marks.data) == 2
+    assert "fANOVA (Optuna's evaluator" in imp.toolTip()
+
+
+def test_without_optuna_fanova_says_how_to_get_it(window, qtbot, fake, monkeypatch):
+    from bnviz.search import optuna_export
+
+    def missing(*_):
+        raise optuna_export.ExportError(optuna_export.OPTUNA_HINT)
+
+    monkeypatch.setattr(optuna_export, "fanova_importance", missing)
+    ex = window.explorer
+    run_round(qtbot, ex, 3)
+    qtbot.waitUntil(lambda: "pip install" in ex.importance.fanova_note, timeout=10_000)
+    assert not ex.importance.fanova and "pip install" in ex.importance.toolTip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from bnviz.search.spaces import parse_space
@@ -127,3 +128,19 @@ def test_the_default_storage_is_a_file_no_export_wrote_yet(tmp_path):
     assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-2.db'}"
     (tmp_path / "s.optuna-2.db").touch()
     assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-3.db'}"
+
+
+def test_fanova_finds_the_parameter_that_decides_the_loss():
+    from bnviz.search.optuna_export import fanova_importance
+    from bnviz.search.spaces import DEFAULT_SPACES
+    from tests.search.records import record
+
+    rng = np.random.default_rng(0)
+    rounds = [{"id": 1, "spaces": [DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"]]}]
+    trials = []
+    for i in range(40):
+        lr, beta = 10 ** rng.uniform(-4, 0), 1 - 10 ** rng.uniform(-3, -1)
+        trials.append(record(i + 1, {"lr": lr, "beta": beta}, abs(np.log10(lr) + 2) + 0.1))
+    got = fanova_importance(trials, rounds)
+    assert set(got) == {"lr", "beta"} and got["lr"] > 0.9 > got["beta"]
+    assert fanova_importance(trials[:5], rounds) == {}  # too few trials

@@ -31,10 +31,11 @@ from bnviz.search.importance import (
 BAR_BRUSH = pg.mkBrush(230, 126, 34, 200)
 FEW_BRUSH = pg.mkBrush(200, 200, 200, 200)  # too few trials to say
 INTERVAL_PEN = pg.mkPen((40, 40, 40), width=1.5)
+FANOVA_BRUSH = pg.mkBrush(52, 120, 220)
 TITLE = (
     "<span style='color:#222;font-size:9pt'>|rank corr.| with val loss (n: the course's rank)"
-    "</span><br><span style='color:#555;font-size:8pt'>bars: 95% bootstrap intervals; grey: "
-    f"under {MIN_TRIALS} trials</span>"
+    "</span><br><span style='color:#555;font-size:8pt'>95% bootstrap intervals; grey: "
+    f"&lt; {MIN_TRIALS} trials; <span style='color:#3478dc'>&#9670;</span> fANOVA</span>"
 )
 UNFELT_NOTE = (
     "<br><span style='color:#a05000;font-size:8pt'>not ranked: {} (idle: see tooltip)</span>"
@@ -60,6 +61,10 @@ class ImportanceView(pg.PlotWidget):
         p.addItem(self.bars)
         self.errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.25, pen=INTERVAL_PEN)
         p.addItem(self.errors)
+        self.fanova_marks = pg.ScatterPlotItem(symbol="d", size=11, brush=FANOVA_BRUSH, pen="k")
+        p.addItem(self.fanova_marks)
+        self.fanova: dict[str, float] = {}
+        self.fanova_note = ""
         self.values: dict[str, float] = {}
         self.intervals: dict[str, tuple[float, float]] = {}
         self.counts: dict[str, int] = {}
@@ -100,10 +105,28 @@ class ImportanceView(pg.PlotWidget):
         left_out = "".join(f"\nNot ranked: {n}: {why}." for n, why in self.unfelt.items())
         course = f"{COURSE_ORDER[0].upper()}{COURSE_ORDER[1:]}"
         each = "".join(f"\n{self._describe(n)}" for n in names)
-        self.setToolTip(f"{self.summary}.{each}\n{course}.{left_out}")
+        self._tooltip = f"{self.summary}.{each}\n{course}.{left_out}"
+        self._draw_fanova()
         note = UNFELT_NOTE.format(", ".join(self.unfelt)) if self.unfelt else ""
         self.getPlotItem().setTitle(TITLE + note)
         self.getPlotItem().setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)
+
+    def set_fanova(self, values: dict[str, float] | None, note: str = "") -> None:
+        """fANOVA's importances (Optuna's evaluator, a share of the loss's variance each): a
+        blue diamond on each bar; None while it is computed or when it cannot be (``note``)."""
+        self.fanova, self.fanova_note = dict(values or {}), note
+        self._draw_fanova()
+
+    def _draw_fanova(self) -> None:
+        names = list(self.values)
+        at = [(i, self.fanova[n]) for i, n in enumerate(names) if n in self.fanova]
+        self.fanova_marks.setData(x=[i for i, _ in at], y=[v for _, v in at])
+        if self.fanova:
+            shown = ", ".join(f"{n} {v:.2f}" for n, v in self.fanova.items())
+            line = f"fANOVA (Optuna's evaluator, blue diamonds): {shown}"
+        else:
+            line = self.fanova_note or "fANOVA: after a round ends (needs Optuna and 8 trials)"
+        self.setToolTip(f"{getattr(self, '_tooltip', COURSE_ORDER)}\n{line}")
 
     def _describe(self, name: str) -> str:
         """One parameter in the tooltip: its value and interval, or why it has none."""
