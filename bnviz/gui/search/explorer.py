@@ -458,7 +458,7 @@ class HparamExplorer(QWidget):
                 payload = ({}, f"fANOVA failed: {type(e).__name__}: {e}")
             try:
                 self.fanova_ready.emit(gen, payload)
-            except RuntimeError:  # the window closed meanwhile
+            except (RuntimeError, TypeError):  # the window closed (and was deleted) meanwhile
                 pass
 
         threading.Thread(target=work, name="bnviz-fanova", daemon=True).start()
