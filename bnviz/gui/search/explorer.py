@@ -9,13 +9,12 @@ trainer (panda).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.curves import CurvesView
+from bnviz.gui.search.fanova import FanovaRunner
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
 from bnviz.gui.search.ladder_view import LadderView
@@ -79,8 +79,6 @@ class HparamExplorer(QWidget):
     Call :meth:`shutdown` when the window closes.
     """
 
-    fanova_ready = Signal(int, object)  # generation, (importances, note): from a thread
-
     def __init__(
         self,
         live_config: Callable[[], TrainConfig],
@@ -115,7 +113,7 @@ class HparamExplorer(QWidget):
         self.ladder_view = LadderView()
         self.parallel = ParallelView()
         self.brushed: set[int] | None = None  # the trials inside the parallel view's bands
-        self._fanova_gen = 0
+        self.fanova = FanovaRunner(self)
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -202,7 +200,7 @@ class HparamExplorer(QWidget):
         connect_queued(r.sweep_failed, self._sweep_failed)
         connect_queued(r.executor_ready, lambda d: self.controls.setToolTip(f"executor: {d}"))
         connect_queued(r.executor_failed, lambda m: self._error(m))
-        connect_queued(self.fanova_ready, self._fanova_done)
+        self.fanova.finished.connect(self.importance.set_fanova)
 
     # -- lifetime ------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -443,31 +441,9 @@ class HparamExplorer(QWidget):
         self.parallel.set_data(data, list(self.scatter.colors(values)))
 
     def _start_fanova(self) -> None:
-        """fANOVA's importances through Optuna, in a thread (seconds for 50 trials): the
-        importance chart gets them when done; a newer request supersedes an older one."""
-        self._fanova_gen += 1
-        gen, (shown, _), rounds = self._fanova_gen, by_group(self.trials), list(self.rounds)
+        """fANOVA's importances for the importance chart, computed in a thread."""
         self.importance.set_fanova(None, "fANOVA (Optuna): computing...")
-
-        def work() -> None:
-            try:
-                payload = (optuna_export.fanova_importance(shown, rounds), "")
-            except optuna_export.ExportError as e:
-                payload = ({}, str(e))
-            except Exception as e:  # the evaluator's own failure: said, never fatal
-                payload = ({}, f"fANOVA failed: {type(e).__name__}: {e}")
-            try:
-                self.fanova_ready.emit(gen, payload)
-            except (RuntimeError, TypeError):  # the window closed (and was deleted) meanwhile
-                pass
-
-        threading.Thread(target=work, name="bnviz-fanova", daemon=True).start()
-
-    def _fanova_done(self, gen: int, payload: tuple[dict, str]) -> None:
-        if gen == self._fanova_gen:
-            values, note = payload
-            few = "fANOVA: too few complete trials or parameters (8 and 2 at least)"
-            self.importance.set_fanova(values, note or ("" if values else few))
+        self.fanova.request(by_group(self.trials)[0], self.rounds)
 
     def _brushed(self, ids: set[int] | None) -> None:
         """Bands on the parallel axes: the scatter, the table and the curves show only the
