@@ -96,3 +96,12 @@ def by_group(trials: list[TrialRecord]) -> tuple[list[TrialRecord], dict[int, Gr
             acc = statistics.fmean(accs) if len(accs) == g.n else None
             out.append(dataclasses.replace(t, val_loss=g.val_loss_mean, val_acc=acc))
     return out, stats
+
+
+def ranked(trials: list[TrialRecord]) -> list[TrialRecord]:
+    """Best first by validation loss, a whole group as one record at its mean (its first
+    trial), complete ungrouped trials as they are; earlier ids first on ties. What a re-check
+    of a study with repeats picks from: configurations, not lucky seeds."""
+    shown, _ = by_group(trials)
+    done = [t for t in shown if _result(t)]
+    return sorted(done, key=lambda t: (float(t.val_loss or 0.0), t.id))

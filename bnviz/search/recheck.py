@@ -47,16 +47,34 @@ def recheck_pairs(trials: list[TrialRecord], round_id: int) -> list[RecheckPair]
     """The pairs of re-check round ``round_id``, in the order its trials were stored.
 
     A repeat whose worker failed, or whose original is not among ``trials``, is left out:
-    neither says anything about whether the ranking held.
+    neither says anything about whether the ranking held. With repeats (``--repeats``) a pair
+    is a group then and its re-run group now, each by its mean (``inf`` if a seed diverged).
     """
     by_id = {t.id: t for t in trials}
-    out = []
+    members: dict[int, list[TrialRecord]] = {}
+    for t in trials:
+        if t.group is not None:
+            members.setdefault(t.group, []).append(t)
+    out, seen = [], set()
     for t in trials:
         old = by_id.get(t.recheck_of) if t.recheck_of is not None else None
         if t.round != round_id or old is None or t.state is TrialState.FAILED:
             continue
-        out.append(RecheckPair(old.id, t.id, _loss(old), _loss(t)))
+        key = t.id if t.group is None else t.group
+        if key not in seen:
+            seen.add(key)
+            out.append(RecheckPair(old.id, key, _mean_loss(old, members),
+                                   _mean_loss(t, members)))  # fmt: skip
     return out
+
+
+def _mean_loss(t: TrialRecord, members: dict[int, list[TrialRecord]]) -> float:
+    """A trial's loss for ranking, or its group's mean over the seeds that gave one."""
+    if t.group is None:
+        return _loss(t)
+    group = [m for m in members[t.group] if m.state is not TrialState.FAILED]
+    losses = [_loss(m) for m in group]
+    return sum(losses) / len(losses) if losses else _loss(t)
 
 
 def rank_agreement(pairs: list[RecheckPair]) -> float:

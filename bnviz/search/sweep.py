@@ -25,6 +25,7 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
 )
 from bnviz.search.groups import best_id as best_of_groups
 from bnviz.search.groups import group_stats
+from bnviz.search.groups import ranked as ranked_by_mean
 from bnviz.search.halving import PRUNE_FACTOR, cut, rung_epochs
 from bnviz.search.hyperband import DEFAULT_ETA, plan
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
@@ -151,11 +152,17 @@ class Sweep:
         """A round that re-runs the best ``k`` complete trials of ``study`` (fewer if it has
         fewer) with their sampled values under ``base``, today's fixed settings: hyperparameters
         get stale when the data, the noise or the budget change. Each new trial records the
-        id of the one it repeats (``recheck_of``).
+        id of the one it repeats (``recheck_of``). In a study with repeats the best are
+        groups, by their mean (:func:`bnviz.search.groups.ranked`), and each is re-run with as
+        many seeds as it had, every new trial pointing at the group's first trial.
 
         Raises SweepError if the study has no complete trial with a finite loss.
         """
-        best = study.ranked()[: max(0, k)]
+        trials = study.trials()
+        best = ranked_by_mean(trials)[: max(0, k)]
+        sizes = {g.group: len(g.trials) for g in group_stats(trials)}
+        repeats = max((sizes.get(t.group, 1) if t.group is not None else 1 for t in best),
+                      default=1)  # fmt: skip
         if not best:
             raise SweepError(f"{study.path.name} has no complete trial to re-check")
         spaces: dict[str, Space] = {}  # each parameter's space as the best trial's round had it
@@ -164,10 +171,10 @@ class Sweep:
             for s in rounds[t.round]["spaces"]:
                 spaces.setdefault(s.name, s)
         sweep = cls(study, base, list(spaces.values()), n=len(best), method="random",
-                    seed=seed, epochs=epochs)  # fmt: skip
+                    seed=seed, epochs=epochs, repeats=repeats)  # fmt: skip
         sweep.method = "recheck"
-        sweep._params = [dict(t.params) for t in best]
-        sweep._recheck_of = [t.id for t in best]
+        sweep._params = [dict(t.params) for t in best for _ in range(repeats)]
+        sweep._recheck_of = [t.id for t in best for _ in range(repeats)]
         return sweep
 
     def _bracket_of(self, index: int) -> int:

@@ -99,3 +99,37 @@ def test_by_group_plots_a_whole_group_at_its_mean_and_a_broken_one_as_its_failur
     assert [t.id for t in shown] == [1, 4, 5]
     assert shown[0].val_loss == 2.0 and shown[1].state == "diverged"
     assert stats[1].val_loss_sd == pytest.approx(math.sqrt(2))
+
+
+def test_a_recheck_of_a_study_with_repeats_reruns_the_best_groups_by_mean(tmp_path):
+    from bnviz.search.recheck import recheck_pairs
+
+    with Study(tmp_path / "r.sqlite") as study:
+        Sweep(study, TINY, LR, n=3, epochs=1, seed=1, repeats=2).run(SerialExecutor())
+        before = study.trials()
+        means = {g.group: g.val_loss_mean for g in group_stats(before)}
+        sweep = Sweep.recheck(study, TINY, 2, epochs=2, seed=9)
+        assert sweep.repeats == 2 and len(sweep.specs()) == 4
+        sweep.run(SerialExecutor())
+        after = study.trials()
+    best_two = sorted(means, key=means.get)[:2]
+    new = [t for t in after if t.round == 2]
+    assert sorted({t.recheck_of for t in new}) == sorted(best_two)  # groups, by their mean
+    assert all(t.group is not None for t in new)
+    pairs = recheck_pairs(after, 2)
+    assert len(pairs) == 2
+    for p in pairs:
+        assert p.then_loss == pytest.approx(means[p.then_id])
+        now = [t.val_loss for t in new if t.group == p.now_id]
+        assert len(now) == 2 and p.now_loss == pytest.approx(sum(now) / 2)
+
+
+def test_the_cli_rechecks_groups_by_their_means(tmp_path, capsys):
+    study = str(tmp_path / "g.sqlite")
+    small = ["--samples", "100", "--hidden", "8", "--study", study, "--quiet", "--workers", "1"]
+    assert main(["sweep", "--repeats", "2", "--trials", "3", "--epochs", "1", *small]) == 0
+    capsys.readouterr()
+    assert main(["sweep", "--recheck", "2", "--epochs", "2", *small]) == 0
+    out = capsys.readouterr().out
+    assert "re-checked (mean val loss over the seeds, then -> now):" in out
+    assert len([line for line in out.splitlines() if " repeats group " in line]) == 2
