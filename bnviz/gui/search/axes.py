@@ -56,11 +56,14 @@ class SpaceAxis(pg.AxisItem):
 
     def _label_of(self, coord: float) -> float:
         """The number a tick shows: the value, or 1 - value for a one-minus space."""
+        assert self.space is not None  # tickStrings labels plain values without one
         if self.space.kind == "1m":
             return 10.0**coord
         return float(self.space.from_axis([coord])[0])
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802 N803 (pyqtgraph's names)
+    def tickValues(  # noqa: N802 (pyqtgraph's names, as below)
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, list[float]]]:
         s = self.space
         if s is None or s.kind not in _LOG_KINDS + ("pow2", "cat"):
             return super().tickValues(minVal, maxVal, size)
@@ -84,7 +87,9 @@ class SpaceAxis(pg.AxisItem):
             return [(0.1, sorted(decades + minor))]
         return super().tickValues(minVal, maxVal, size)  # a sliver: plain ticks, value labels
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+    def tickStrings(  # noqa: N802
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
         s = self.space
         if s is None or s.kind in ("linear", "int", "fixed"):
             return super().tickStrings(values, scale, spacing)
@@ -124,14 +129,18 @@ class LossAxis(pg.AxisItem):
     digits that tell neighbours apart, instead of pyqtgraph's one-digit ``2·10⁻²``.
     """
 
-    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 (pyqtgraph's)
+    def logTickValues(  # noqa: N802, N803 (pyqtgraph's)
+        self, minVal: float, maxVal: float, size: float, stdTicks: list
+    ) -> list[tuple[float | None, list[float]]]:
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
         if sum(len(t) for _, t in ticks) >= 2:
             return ticks
         values = nice_ticks(10.0**minVal, 10.0**maxVal)
         return [(None, list(np.log10(values[values > 0])))]
 
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+    def logTickStrings(  # noqa: N802 (pyqtgraph's name)
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
         shown = 10.0 ** np.asarray(values, dtype=float) * scale
         texts = [format_value(float(v)) for v in shown]
         for digits in range(4, 8):  # neighbours that print alike get more digits

@@ -11,6 +11,8 @@ redraw with a handful of ``setData`` calls.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -41,14 +43,15 @@ class BrushBox(pg.ViewBox):
 
     def __init__(self) -> None:
         super().__init__(enableMouse=False)
-        self.on_brush = None  # callable(axis index, (lo, hi) or None, finished)
+        # called with the axis index, the brushed (lo, hi) or None, and whether it finished
+        self.on_brush: Callable[[int, tuple[float, float] | None, bool], None] | None = None
         self.n_axes = 0
 
     def _axis_at(self, x: float) -> int | None:
         k = int(round(x))
         return k if 0 <= k < self.n_axes and abs(x - k) <= GRAB else None
 
-    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (Qt's name)
+    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:  # noqa: N802 (pyqtgraph's)
         if ev.button() != Qt.MouseButton.LeftButton or self.on_brush is None:
             return super().mouseDragEvent(ev, axis)
         ev.accept()
@@ -59,7 +62,7 @@ class BrushBox(pg.ViewBox):
             lo, hi = sorted((min(max(p0.y(), 0.0), 1.0), min(max(p1.y(), 0.0), 1.0)))
             self.on_brush(k, (lo, hi) if hi > lo else None, ev.isFinish())
 
-    def mouseClickEvent(self, ev):  # noqa: N802 (Qt's name)
+    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802 (pyqtgraph's name)
         k = self._axis_at(self.mapSceneToView(ev.scenePos()).x())
         if ev.button() == Qt.MouseButton.LeftButton and k is not None and self.on_brush:
             ev.accept()
@@ -146,7 +149,7 @@ class ParallelView(QWidget):
         groups: dict[tuple[int, int, int], list[int]] = {}
         for i in np.flatnonzero(keep):
             c = self.colors[i] if i < len(self.colors) else QColor("grey")
-            groups.setdefault((c.red() // 16, c.green() // 16, c.blue() // 16), []).append(i)
+            groups.setdefault((c.red() // 16, c.green() // 16, c.blue() // 16), []).append(int(i))
         self.faded.setData(*_polylines(d.y[~keep]))
         while len(self.lines) < len(groups):
             item = pg.PlotCurveItem(connect="finite")

@@ -12,6 +12,8 @@ filled by its result; a legend names the markers present; the best complete tria
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,7 +25,7 @@ from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.search.halving import pruned_text
 from bnviz.search.points import METRICS, PlotPoints
 from bnviz.search.spaces import Space
-from bnviz.search.study import TrialState
+from bnviz.search.study import TrialRecord, TrialState
 
 HOVER_PX = 10  # how close (in pixels) the mouse must be to a point to pick it
 POINT_SIZE = 10
@@ -44,9 +46,10 @@ class BoxViewBox(pg.ViewBox):
 
     def __init__(self) -> None:
         super().__init__()
-        self.on_box = None  # callable(QRectF in view coordinates, finished: bool)
+        # called with the box (QRectF in view coordinates) and whether the drag finished
+        self.on_box: Callable[[QRectF, bool], None] | None = None
 
-    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (Qt's name)
+    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:  # noqa: N802 (pyqtgraph's)
         if ev.button() != Qt.MouseButton.LeftButton or axis is not None or self.on_box is None:
             return super().mouseDragEvent(ev, axis)
         ev.accept()
@@ -243,7 +246,9 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self._mark(self.selected, trial_id)
 
     def _mark(self, item: pg.PlotDataItem, trial_id: int | None) -> None:
-        hit = np.flatnonzero(self.data.ids == trial_id) if trial_id is not None else []
+        hit = (
+            np.flatnonzero(self.data.ids == trial_id) if trial_id is not None else np.zeros(0, int)
+        )
         if len(hit):
             item.setData([self.data.x[hit[0]]], [self.data.y[hit[0]]])
         else:
@@ -289,7 +294,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         i = int(np.argmin(d))
         return i if d[i] <= HOVER_PX else None
 
-    def _moved(self, args) -> None:
+    def _moved(self, args: tuple[QPointF]) -> None:  # sigMouseMoved's (scene position,)
         i = self.nearest(args[0])
         hovered = None if i is None else int(self.data.ids[i])
         if hovered != self.hovered:
@@ -306,7 +311,7 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.hover.setPos(x, y)
         self.hover.show()
 
-    def _clicked(self, ev) -> None:
+    def _clicked(self, ev: Any) -> None:  # a pyqtgraph MouseClickEvent
         if ev.button() != Qt.MouseButton.LeftButton:
             return
         i = self.nearest(ev.scenePos())
@@ -359,7 +364,12 @@ def _round_alpha(rounds: np.ndarray) -> np.ndarray:
     return np.maximum(MIN_ALPHA, 255 * FADE_PER_ROUND**age)
 
 
-def describe(params: dict, t, metric_names=METRICS, wrap: int | None = HOVER_WRAP) -> str:
+def describe(
+    params: dict,
+    t: TrialRecord,
+    metric_names: Mapping[str, str] = METRICS,
+    wrap: int | None = HOVER_WRAP,
+) -> str:
     """Hover text of a trial: its values and results (a failed one's reason wrapped at
     ``wrap`` characters, so it stays inside the plot; None: one line)."""
     lines = [f"trial {t.id} (round {t.round})"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -61,7 +61,9 @@ class _IdFilter(QSortFilterProxyModel):
 
     ids: set[int] | None = None
 
-    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 (Qt's name)
+    def filterAcceptsRow(  # noqa: N802 (Qt's name)
+        self, row: int, parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
         if self.ids is None:
             return True
         return int(self.sourceModel().index(row, 0, parent).data(ID_ROLE)) in self.ids
