@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bnviz import __version__
 from bnviz.nn.blas import set_env_before_numpy
 
 if TYPE_CHECKING:
+    from bnviz.lessons.presets import Preset
+    from bnviz.train.config import TrainConfig
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
@@ -33,7 +36,7 @@ COMMANDS = (
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line ("bnviz train: --lr: ...") and exit 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
@@ -58,7 +61,7 @@ def nonneg_float(text: str) -> float:
     return value
 
 
-def int_at_least(low: int):
+def int_at_least(low: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -81,11 +84,11 @@ def hidden_widths(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def param_type(p: Param):
+def param_type(p: Param) -> Callable[[str], Any]:
     """The argparse type of a registry parameter: its own parse and check, one-line errors."""
     from bnviz.train.config import ConfigError
 
-    def parse(text: str):
+    def parse(text: str) -> Any:  # the parameter's type
         try:
             return p.parse(text)
         except ConfigError as e:
@@ -121,7 +124,9 @@ def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozense
             continue
         if name in sampled:
             continue
-        dest = {"dest": name} if param.cli_flag != "--" + name.replace("_", "-") else {}
+        dest: dict[str, Any] = (
+            {"dest": name} if param.cli_flag != "--" + name.replace("_", "-") else {}
+        )
         if name == "hidden":
             g.add_argument(param.cli_flag, type=hidden_widths, help=param.help, **dest)
         elif param.choices:
@@ -133,7 +138,7 @@ def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozense
     )
 
 
-def config_from_args(args: argparse.Namespace, base=None):
+def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """A validated TrainConfig from parsed flags (flags given override the settings file)."""
     from bnviz.train.config import TrainConfig
 
@@ -225,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             preset = _load_preset(args, parser)
         try:
             # No training flag: None lets the window restore the last session's settings.
+            config: TrainConfig | None
             if preset is not None:
                 config = config_from_args(args, base=preset.config)
             else:
@@ -273,7 +279,7 @@ def _replay(args: argparse.Namespace, parser: OneLineParser) -> int:
     return run_replay(args.replay, screenshot=args.screenshot, at=args.at)
 
 
-def _load_preset(args: argparse.Namespace, parser: OneLineParser):
+def _load_preset(args: argparse.Namespace, parser: OneLineParser) -> Preset:
     """The preset ``--preset`` names (a shipped name or a file); a bad one exits 2, one line."""
     from bnviz.lessons.presets import load_preset
     from bnviz.train.config import ConfigError

@@ -16,6 +16,14 @@ import os
 import sys
 import warnings
 from collections import Counter
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # imported where used, so that --help starts fast
+    from bnviz.search.executors import ExecutorHandle
+    from bnviz.search.spaces import Space
+    from bnviz.search.study import Study, TrialRecord
+    from bnviz.search.sweep import Sweep
+    from bnviz.train.config import TrainConfig
 
 DEFAULT_TRIALS = 16
 DEFAULT_ETA = 3  # as bnviz.search.hyperband's (not imported here: --help stays light)
@@ -26,7 +34,7 @@ EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 EXIT_FAILED = 1  # every trial of the round raised
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bnviz.cli import add_training_flags, int_at_least
     from bnviz.train.config import SAMPLED
 
@@ -44,7 +52,7 @@ def add_parser(sub) -> None:
     )
     g = p.add_argument_group("search spaces (min:max:kind with kind log, 1m, int, pow2, linear)")
     for name, (_, sampled) in SAMPLED.items():
-        nargs = {"nargs": "?", "const": "true"} if name == "bn" else {}
+        nargs: dict[str, Any] = {"nargs": "?", "const": "true"} if name == "bn" else {}
         flag = "--" + name.replace("_", "-")
         g.add_argument(flag, dest=f"space_{name}", metavar="SPACE", help=sampled.help, **nargs)
     g = p.add_argument_group("sweep")
@@ -94,7 +102,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
-def run(args: argparse.Namespace, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.search.study import Study, StudyError, default_study_dir
     from bnviz.search.sweep import SweepError, make_executor, sweep_json
 
@@ -125,6 +133,7 @@ def run(args: argparse.Namespace, parser) -> int:
                 sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
                 status = EXIT_FAILED
         if (args.trials > 0 or args.recheck) and sweep.recheck_of and not args.json:
+            assert sweep.round_id is not None  # the round ran
             print_rechecks(study, sweep.round_id)
         if args.export_optuna:
             status = export_optuna(study, args.export_optuna, parser) or status
@@ -136,7 +145,7 @@ def run(args: argparse.Namespace, parser) -> int:
     return EXIT_CANCELLED if (args.trials > 0 or args.recheck) and cancelled else status
 
 
-def check_combination(args: argparse.Namespace, parser) -> None:
+def check_combination(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Refuse flags that contradict each other (exit 2); fill in the default --trials.
 
     Exporting or re-checking alone runs no sampled round unless --trials asks for one."""
@@ -178,7 +187,7 @@ def check_combination(args: argparse.Namespace, parser) -> None:
         parser.error(OPTUNA_HINT)
 
 
-def export_optuna(study, storage: str, parser) -> int:
+def export_optuna(study: Study, storage: str, parser: argparse.ArgumentParser) -> int:
     """Write the study into the Optuna storage; say where on stderr (stdout may be JSON)."""
     from bnviz.search.optuna_export import ExportError, export_study
 
@@ -191,7 +200,7 @@ def export_optuna(study, storage: str, parser) -> int:
     return 0
 
 
-def base_config(args: argparse.Namespace, study):
+def base_config(args: argparse.Namespace, study: Study) -> TrainConfig:
     """The round's fixed settings: the study's first round's (or --settings), overridden by
     flags. Raises ConfigError."""
     from bnviz.cli import config_from_args
@@ -207,7 +216,7 @@ def base_config(args: argparse.Namespace, study):
     return config_from_args(args, base)
 
 
-def build_recheck(args: argparse.Namespace, study):
+def build_recheck(args: argparse.Namespace, study: Study) -> Sweep:
     """The round that re-runs the study's best ``--recheck`` trials under today's settings."""
     from dataclasses import replace
 
@@ -226,7 +235,7 @@ def build_recheck(args: argparse.Namespace, study):
     return sweep
 
 
-def build_sweep(args: argparse.Namespace, study):
+def build_sweep(args: argparse.Namespace, study: Study) -> Sweep:
     """The round's Sweep: fixed settings from the study's first round, overridden by flags."""
     from dataclasses import replace
 
@@ -290,7 +299,7 @@ def print_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def zoom_box(study, spaces) -> dict | None:
+def zoom_box(study: Study, spaces: list[Space]) -> dict | None:
     """The ranges of this round in axis units where they differ from the last round's."""
     rounds = study.rounds()
     if not rounds:
@@ -300,19 +309,20 @@ def zoom_box(study, spaces) -> dict | None:
     return box or None
 
 
-def run_with_progress(sweep, executor, quiet: bool) -> bool:
+def run_with_progress(sweep: Sweep, executor: ExecutorHandle, quiet: bool) -> bool:
     """Run the round with a progress bar on stderr; Ctrl-C keeps what has finished.
 
     Returns True if the user cancelled."""
     total = len(sweep.specs())
-    done: list = []
+    done: list[TrialRecord] = []
 
-    def show(record) -> None:
+    def show(record: TrialRecord) -> None:
         done.append(record)
         if quiet:
             return
         ok = [r for r in done if _complete(r) and _finite(r.val_loss)]
-        best = f"best val loss {min(r.val_loss for r in ok):.4f}" if ok else "no result yet"
+        losses = [r.val_loss for r in ok if r.val_loss is not None]  # all of ok: finite ones
+        best = f"best val loss {min(losses):.4f}" if ok else "no result yet"
         bar = "#" * int(20 * len(done) / total)
         end = "\r" if sys.stderr.isatty() and len(done) < total else "\n"
         if end == "\n" or sys.stderr.isatty():
@@ -330,7 +340,7 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
     return False
 
 
-def describe(sweep) -> str:
+def describe(sweep: Sweep) -> str:
     """The round in one line: how many trials of how many epochs, pruned or re-checked how."""
     from bnviz.search.halving import PRUNE_FACTOR, planned_epochs, rung_epochs
 
@@ -356,28 +366,35 @@ def describe(sweep) -> str:
             f"{most} of {n * sweep.epochs} epochs)")  # fmt: skip
 
 
-def _failed(t) -> bool:
+def _failed(t: TrialRecord) -> bool:
     """A trial whose worker raised: no result, only its reason (``t.error``)."""
     from bnviz.search.study import TrialState
 
     return t.state is TrialState.FAILED
 
 
-def _complete(t) -> bool:
+def _complete(t: TrialRecord) -> bool:
     from bnviz.search.study import TrialState
 
     return t.state is TrialState.COMPLETE
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     sys.stderr.write(f"bnviz sweep: {message}\n")
 
 
-def _finite(x) -> bool:
+def _finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def print_table(study) -> None:
+def print_table(study: Study) -> None:
     """The best complete trials by validation loss; the others (by state) at the bottom,
     then why each shown failed trial failed."""
     trials = study.trials()
@@ -404,7 +421,7 @@ def print_table(study) -> None:
             print(f"trial {t.id} failed: {t.error}")
 
 
-def print_rechecks(study, round_id: int) -> None:
+def print_rechecks(study: Study, round_id: int) -> None:
     """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
     by_id = {t.id: t for t in study.trials()}
     if any(t.group is not None for t in study.trials(round_id)):  # repeats: group means
@@ -417,12 +434,13 @@ def print_rechecks(study, round_id: int) -> None:
         return
     print("re-checked (val loss then -> now):")
     for t in study.trials(round_id):
+        assert t.recheck_of is not None  # each trial of a re-check round re-runs one
         old = by_id[t.recheck_of]
         now = f"{t.val_loss:.4f}" if t.state.value == "complete" else t.state.value
         print(f"  trial {t.id} repeats {old.id}: {old.val_loss:.4f} -> {now}")
 
 
-def _cell(v) -> str:
+def _cell(v: object) -> str:
     if v is None:
         return "-"
     return f"{v:.4g}" if isinstance(v, float) else str(v)

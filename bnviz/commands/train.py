@@ -11,12 +11,18 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used, so that --help starts fast
+    from bnviz.data import Dataset
+    from bnviz.nn.network import MLP
+    from bnviz.train.trainer import Trainer
 
 DEFAULT_EPOCHS = 30
 EVALS_PER_RUN = 50
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bnviz.cli import add_training_flags, int_at_least
 
     p = sub.add_parser(
@@ -54,7 +60,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
-def run(args: argparse.Namespace, parser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.cli import config_from_args
     from bnviz.data import DataError
     from bnviz.train.config import ConfigError
@@ -121,7 +127,7 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self._last_decile = -1
 
-    def show(self, step: int, trainer) -> None:
+    def show(self, step: int, trainer: Trainer) -> None:
         if self.quiet:
             return
         parts = []
@@ -142,14 +148,14 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def save_models(path: str, trainer) -> None:
+def save_models(path: str, trainer: Trainer) -> None:
     from bnviz.train.trainer import save_models as save
 
     for target in save(trainer.runs, path):
         print(f"saved {target}")
 
 
-def print_summary(trainer, seconds: float) -> None:
+def print_summary(trainer: Trainer, seconds: float) -> None:
     c = trainer.config
     print(
         f"{c.dataset}: {trainer.data.n_features} features, {trainer.data.n_classes} classes, "
@@ -176,7 +182,7 @@ def print_summary(trainer, seconds: float) -> None:
             print(f"  {label}: {calibration_line(r.net, trainer.data)}")
 
 
-def calibration_line(net, data) -> str:
+def calibration_line(net: MLP, data: Dataset) -> str:
     """ECE (15 bins) and the temperature T fitted on the validation set, with the ECE after."""
     import numpy as np
 
