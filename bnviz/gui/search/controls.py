@@ -196,8 +196,8 @@ class SweepControls(QWidget):
             spin.valueChanged.connect(self._note_workers)
         self.scheduler.textChanged.connect(self._note_workers)
         # one kind of pruning at a time
-        self.prune.toggled.connect(lambda on: on and self.hyperband.setChecked(False))
-        self.hyperband.toggled.connect(lambda on: on and self.prune.setChecked(False))
+        self.prune.toggled.connect(lambda on: _uncheck_if(on, self.hyperband))
+        self.hyperband.toggled.connect(lambda on: _uncheck_if(on, self.prune))
         self.hyperband.toggled.connect(lambda on: self.trials.setEnabled(not on))
         self.scheduler.editingFinished.connect(self.executor_changed)
         for button, signal in (
@@ -225,7 +225,7 @@ class SweepControls(QWidget):
         workers = min(self.workers.value(), self.trials.value())
         return workers, self.scheduler.text().strip() or None
 
-    def _note_workers(self, *_) -> None:
+    def _note_workers(self, *_: object) -> None:
         """Say when the workers are capped at N trials, or outnumber the cores they run on."""
         workers, scheduler = self.executor_key()
         cores = os.cpu_count() or 1
@@ -256,7 +256,7 @@ class SweepControls(QWidget):
 
     def field_spaces(self) -> tuple[Space | None, Space | None]:
         """The plotted parameters' spaces as typed, None where the text does not parse."""
-        found = []
+        found: list[Space | None] = []
         for name, edit in zip(self.axis_names(), (self.x_range, self.y_range)):
             try:
                 found.append(parse_space(name, edit.text()))
@@ -318,3 +318,9 @@ def _spin(label: str, lo: int, hi: int, value: int) -> CheckedSpinBox:
     s = CheckedSpinBox(label, lo, hi)
     s.setValue(value)
     return s
+
+
+def _uncheck_if(on: bool, box: QCheckBox) -> None:
+    """Untick ``box`` when the other box was ticked (one kind of pruning at a time)."""
+    if on:
+        box.setChecked(False)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -204,7 +205,7 @@ class HparamExplorer(QWidget):
         self.fanova.finished.connect(self.importance.set_fanova)
 
     # -- lifetime ------------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         """First time the tab is seen: open the default study, start the workers early."""
         super().showEvent(event)
         if not self._shown:
@@ -427,8 +428,8 @@ class HparamExplorer(QWidget):
         )
         self._note_idle_axes()
         self.refresh_curves()
-        values = np.array([points.metric_value(t, metric) for t in self.trials], dtype=float)
-        colors = dict(zip((t.id for t in self.trials), self.scatter.colors(values)))
+        results = np.array([points.metric_value(t, metric) for t in self.trials], dtype=float)
+        colors = dict(zip((t.id for t in self.trials), self.scatter.colors(results)))
         self.ladder_view.set_trials(self.trials, colors)
         self._refresh_parallel(shown, metric)
         rechecked = latest_recheck_round(self.trials)
@@ -535,7 +536,7 @@ class HparamExplorer(QWidget):
         names |= set(self.controls.axis_names())
         params = babysat_params(config, sorted(names))
         curve = [] if history is None else list(zip(history.val_loss.x, history.val_loss.y))
-        acc = history.val_acc.y if history is not None else []
+        acc = history.val_acc.y if history is not None else np.zeros(0)
         try:
             t = save_babysat(self.study, config, params, curve,
                              val_acc=float(acc[-1]) if len(acc) else None,
