@@ -274,3 +274,18 @@ def test_without_optuna_fanova_says_how_to_get_it(window, qtbot, fake, monkeypat
     run_round(qtbot, ex, 3)
     qtbot.waitUntil(lambda: "pip install" in ex.importance.fanova_note, timeout=10_000)
     assert not ex.importance.fanova and "pip install" in ex.importance.toolTip()
+
+
+def test_a_box_on_a_fixed_x_range_searches_y_in_the_box(window, qtbot, fake):
+    """x range "0.01" is one value (a fixed space) that no round has sampled: "search in box"
+    keeps it fixed and narrows y to the box (it raised AttributeError: axis_space gave None)."""
+    ex = window.explorer
+    ex.controls.x_range.setText("0.01")
+    y = ex.controls.spaces()[1]
+    lo, hi = y.axis_range
+    ex.scatter.set_box((-1.0, 1.0), (lo, lo + (hi - lo) / 2))
+    run_round(qtbot, ex, 2, in_box=True)
+    assert len(ex.trials) == 2
+    assert {t.params.get("lr", 0.01) for t in ex.trials} == {0.01}
+    inside = y.to_axis([t.params[y.name] for t in ex.trials])  # y sampled in the box only
+    assert np.all((inside >= lo - 1e-9) & (inside <= lo + (hi - lo) / 2 + 1e-9)), inside

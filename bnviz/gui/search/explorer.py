@@ -282,7 +282,9 @@ class HparamExplorer(QWidget):
                 b = self.scatter.box()
                 if b is None:
                     return self._error("draw a box on the plot first (drag on empty space)")
-                spaces = [points.axis_space(self.rounds, s.name, s) for s in spaces]
+                # a fixed range no round sampled has no axis scale: it stays fixed (a box
+                # leaves a fixed space as it is)
+                spaces = [points.axis_space(self.rounds, s.name, s) or s for s in spaces]
                 box = {spaces[0].name: b[0], spaces[1].name: b[1]}
             base = self.base_config()
             spaces, idle = searchable(base, spaces)  # beta with plain SGD: not sampled
