@@ -10,20 +10,23 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMenu
 
 from bnviz.gui import classroom_menus, export_menus, lesson_setting
 from bnviz.gui.file_dialog import SETTINGS_SUFFIX
 from bnviz.gui.file_dialog import ask as _ask
+from bnviz.gui.window_api import AppWindow
 from bnviz.lessons.presets import write_settings_file
 from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.history import RunHistory
 from bnviz.train.trainer import write_metrics
 
 CALL_TIMEOUT_S = 5.0
 
 
-def build_menus(win) -> None:
+def build_menus(win: AppWindow) -> None:
     bar = win.menuBar()
     file = bar.addMenu("&File")
     _action(win, file, "Open data file...", lambda: open_data_file(win), "Ctrl+O")
@@ -66,7 +69,9 @@ def menu_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
+def _action(
+    win: AppWindow, menu: QMenu, text: str, slot: Callable[..., object], shortcut: str | None = None
+) -> QAction:
     """A menu item showing ``text`` as written (no mnemonic)."""
     a = QAction(menu_text(text), win)
     if shortcut:
@@ -76,7 +81,7 @@ def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
     return a
 
 
-def open_data_file(win, path: str | None = None) -> bool:
+def open_data_file(win: AppWindow, path: str | None = None) -> bool:
     path = _ask(win, False, "Open data", "Data (*.npz *.csv);;All files (*)", path)
     if not path:
         return False
@@ -86,7 +91,7 @@ def open_data_file(win, path: str | None = None) -> bool:
     return win.reset(replace(win.controls.config(), dataset=str(path)))
 
 
-def open_settings(win, path: str | None = None) -> bool:
+def open_settings(win: AppWindow, path: str | None = None) -> bool:
     path = _ask(win, False, "Open settings", "bnviz settings (*.json);;All files (*)", path)
     if not path:
         return False
@@ -94,7 +99,7 @@ def open_settings(win, path: str | None = None) -> bool:
     return classroom_menus.open_preset(win, path)
 
 
-def save_settings(win, path: str | None = None) -> bool:
+def save_settings(win: AppWindow, path: str | None = None) -> bool:
     path = _ask(win, True, "Save settings", "bnviz settings (*.json)", path)
     if not path:
         return False
@@ -111,7 +116,7 @@ def save_settings(win, path: str | None = None) -> bool:
     return True
 
 
-def export_metrics(win, path: str | None = None) -> bool:
+def export_metrics(win: AppWindow, path: str | None = None) -> bool:
     path = _ask(win, True, "Export metrics", "CSV (*.csv)", path)
     if not path:
         return False
@@ -125,7 +130,7 @@ def export_metrics(win, path: str | None = None) -> bool:
     return True
 
 
-def save_model(win, path: str | None = None) -> bool:
+def save_model(win: AppWindow, path: str | None = None) -> bool:
     path = _ask(win, True, "Save model", "NumPy archive (*.npz)", path)
     if not path:
         return False
@@ -139,7 +144,7 @@ def save_model(win, path: str | None = None) -> bool:
     return True
 
 
-def export_sources(win) -> dict[str, tuple[str, Callable[[], list]]]:
+def export_sources(win: AppWindow) -> dict[str, tuple[str, Callable[[], list]]]:
     """What File > Export plot offers: name -> (menu title, the plot items to write)."""
     out = {name: (p.title, p.export_items) for name, p in win.panels.items()}
     explorer = getattr(win, "explorer", None)
@@ -149,7 +154,7 @@ def export_sources(win) -> dict[str, tuple[str, Callable[[], list]]]:
     return out
 
 
-def export_plot(win, name: str, path: str | None = None) -> bool:
+def export_plot(win: AppWindow, name: str, path: str | None = None) -> bool:
     """Export a view's plots as PNG or SVG (by the file's suffix), one file per plot item."""
     path = _ask(win, True, "Export plot", "PNG (*.png);;SVG (*.svg)", path)
     if not path:
@@ -166,7 +171,7 @@ def export_plot(win, name: str, path: str | None = None) -> bool:
     return True
 
 
-def export_all(win, folder: str | None = None, suffix: str = ".png") -> bool:
+def export_all(win: AppWindow, folder: str | None = None, suffix: str = ".png") -> bool:
     """Every view's plots into ``folder``, one file per plot item, named after the view."""
     if folder is None:
         folder = QFileDialog.getExistingDirectory(win, "Export all plots to a folder") or None
@@ -183,7 +188,7 @@ def export_all(win, folder: str | None = None, suffix: str = ".png") -> bool:
     return bool(written)
 
 
-def _export(win, name: str, path: Path) -> list[str]:
+def _export(win: AppWindow, name: str, path: Path) -> list[str]:
     """Write view ``name``'s items to ``path`` (``stem-1``, ``stem-2``... when several)."""
     from bnviz.gui.export import export_item
 
@@ -196,7 +201,7 @@ def _export(win, name: str, path: Path) -> list[str]:
     return written
 
 
-def add_optional_tabs(win) -> None:
+def add_optional_tabs(win: AppWindow) -> None:
     """The hyperparameter explorer tab, when its module is present."""
     try:
         from bnviz.gui.search.explorer import HparamExplorer
@@ -209,7 +214,7 @@ def add_optional_tabs(win) -> None:
     win.tabs.addTab(win.explorer, "Hyperparameters")
 
 
-def live_run(win):
+def live_run(win: AppWindow) -> tuple[TrainConfig, RunHistory | None]:
     """The live run for "Save babysat run to study": the settings it trains with now (the
     user's changes included) and its first network's history (None before any snapshot)."""
     history = next(iter(win.histories.values()), None)
@@ -217,7 +222,7 @@ def live_run(win):
 
 
 # -- persistence -------------------------------------------------------------------------------
-def restore_config(settings) -> TrainConfig | None:
+def restore_config(settings: QSettings) -> TrainConfig | None:
     text = settings.value("last_config")
     if not text:
         return None
@@ -227,7 +232,7 @@ def restore_config(settings) -> TrainConfig | None:
         return None
 
 
-def restore_layout(win) -> None:
+def restore_layout(win: AppWindow) -> None:
     s = win.settings
     if s.value("geometry") is not None:
         win.restoreGeometry(s.value("geometry"))
@@ -241,7 +246,7 @@ def restore_layout(win) -> None:
             sp.restoreState(v)
 
 
-def save_layout(win) -> None:
+def save_layout(win: AppWindow) -> None:
     s = win.settings
     s.setValue("geometry", win.saveGeometry())
     s.setValue("window_state", win.saveState())

@@ -11,11 +11,11 @@ the attributes are annotations only, and every method is MainWindow's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui.controls import ControlPanel
@@ -27,6 +27,9 @@ from bnviz.lessons.presets import Classroom, Preset
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.recording import Recorder
+
+if TYPE_CHECKING:  # an optional tab: imported only when present (menus.add_optional_tabs)
+    from bnviz.gui.search.explorer import HparamExplorer
 
 
 class ClassroomState(Protocol):
@@ -54,10 +57,14 @@ class AppWindow(QMainWindow):
     lessons: dict[str, LessonView]  # the lesson views by class name, opened or not
     tabs: QTabWidget
     training_tab: QWidget
+    splitters: dict[str, QSplitter]  # the training tab's, by name (their state is saved)
+    #: The Hyperparameters tab, set when its module imports: read it with getattr(win, ...)
+    explorer: HparamExplorer
     lesson_strip: LessonStrip
     classroom: ClassroomState
     preset: Preset | None
     recorder: Recorder | None
+    playing: bool  # live training runs (False: paused)
     # menu actions, set by the modules that build them (classroom_menus, export_menus)
     record_action: QAction
     classroom_action: QAction
@@ -69,6 +76,26 @@ class AppWindow(QMainWindow):
 
     def reset(self, config: TrainConfig, data: Dataset | None = None) -> bool:
         """Start a new run of ``config``; False (and the current run kept) when refused."""
+        raise NotImplementedError
+
+    def babysit(self, config: TrainConfig, description: str) -> bool:
+        """Train ``config`` live and show it (the explorer's babysit); False if refused."""
+        raise NotImplementedError
+
+    def step_once(self) -> None:
+        """One mini-batch step (the N key)."""
+        raise NotImplementedError
+
+    def toggle_bn(self) -> None:
+        """Batch norm on or off (the B key)."""
+        raise NotImplementedError
+
+    def pause_for_round(self, what: str = "the search round runs") -> None:
+        """Pause live training while a search round (or an experiment) needs the cores."""
+        raise NotImplementedError
+
+    def toggle_play(self) -> None:
+        """Pause a playing run, or play a paused one (the Space key)."""
         raise NotImplementedError
 
     def open_lesson(self, name: str) -> LessonView:
