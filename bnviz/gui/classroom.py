@@ -11,6 +11,7 @@ sets a new pen later (a reset, a colour change) is picked up by :meth:`Classroom
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bnviz.gui.window_api import AppWindow
 from bnviz.lessons.presets import SCALE_RANGE, Classroom
 
 REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled again this often
@@ -48,7 +50,8 @@ def control_rows(controls: QWidget) -> dict[str, tuple[str, QFormLayout, int]]:
             if not keys:
                 continue
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            text = label.widget().text() if label and isinstance(label.widget(), QLabel) else ""
+            label_widget = label.widget() if label else None
+            text = label_widget.text() if isinstance(label_widget, QLabel) else ""
             if not text:  # a check box or a row of buttons: their own texts
                 text = " / ".join(w.text() for w in widgets if hasattr(w, "text") and w.text())
             out[keys[0]] = (text.replace("&", ""), form, row)
@@ -61,18 +64,19 @@ def _row_widgets(form: QFormLayout, row: int) -> list[QWidget]:
         item = form.itemAt(row, role)
         if item is None:
             continue
-        if item.widget() is not None:
-            return [item.widget()]
+        if (widget := item.widget()) is not None:
+            return [widget]
         lay = item.layout()
         if lay is not None:
-            return [lay.itemAt(i).widget() for i in range(lay.count()) if lay.itemAt(i).widget()]
+            cells = [lay.itemAt(i) for i in range(lay.count())]
+            return [w for c in cells if c is not None and (w := c.widget()) is not None]
     return []
 
 
 class ClassroomMode:
     """Applies a :class:`Classroom` state to ``win`` (a MainWindow)."""
 
-    def __init__(self, win) -> None:
+    def __init__(self, win: AppWindow) -> None:
         self.win = win
         self.state = Classroom()
         self._base_font = QFont(win.font())
@@ -91,9 +95,9 @@ class ClassroomMode:
         for key, (_, form, row) in rows.items():
             form.setRowVisible(row, key not in hidden)
         for box in self.win.controls.findChildren(QGroupBox):  # a box with nothing left goes too
-            form = box.layout()
-            if isinstance(form, QFormLayout):
-                keys = [k for k, (_, f, _r) in rows.items() if f is form]
+            box_form = box.layout()
+            if isinstance(box_form, QFormLayout):
+                keys = [k for k, (_, f, _r) in rows.items() if f is box_form]
                 box.setVisible(not keys or not all(k in hidden for k in keys))
         font = QFont(self._base_font)
         font.setPointSizeF(self._base_font.pointSizeF() * self.scale)
@@ -132,7 +136,7 @@ class ClassroomMode:
                     _scale_font(item, s)
 
 
-def _scale_pen(item, s: float) -> None:
+def _scale_pen(item: Any, s: float) -> None:  # a PlotDataItem or a PlotCurveItem
     if item.opts.get("pen") is None:  # symbols only
         return
     pen = pg.mkPen(item.opts["pen"])
@@ -170,7 +174,7 @@ def _scale_font(item: QGraphicsTextItem, s: float) -> None:
 class ClassroomDialog(QDialog):
     """The checklist: tick the controls to hide in classroom mode, and the scale."""
 
-    def __init__(self, controls: QWidget, state: Classroom, parent=None) -> None:
+    def __init__(self, controls: QWidget, state: Classroom, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Classroom mode")
         self.list = QListWidget()
@@ -189,7 +193,9 @@ class ClassroomDialog(QDialog):
         self.scale.setSuffix(" x")
         self.keep_fonts = QCheckBox("Enlarge fonts and plot lines by")
         self.keep_fonts.setChecked(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)

@@ -7,6 +7,7 @@ PNG goes through pyqtgraph's ImageExporter. SVG is drawn with Qt's own QSvgGener
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QPoint, QRectF, QSize
 from PySide6.QtGui import QPainter, QRegion
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 FORMATS = (".png", ".svg")
 
 
-def export_item(item, path: str | Path) -> None:
+def export_item(item: Any, path: str | Path) -> None:  # a pyqtgraph PlotItem or layout
     """Write ``item`` to ``path`` (format by suffix); raises OSError when nothing was written."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -34,7 +35,7 @@ def export_item(item, path: str | Path) -> None:
         raise OSError(f"{path} could not be written")
 
 
-def _export_svg(item, path: Path) -> None:
+def _export_svg(item: Any, path: Path) -> None:
     # Render the view widget, not the scene: axes draw in device coordinates, which only the
     # view's own paint sets up right.
     view = item.scene().views()[0]
@@ -47,9 +48,13 @@ def _export_svg(item, path: Path) -> None:
     gen.setTitle("bnviz plot")
     # Cached items would be drawn as bitmaps: switch caches off so the SVG stays vector.
     scene = item.scene()
-    cached = [(i, i.cacheMode()) for i in scene.items() if i.cacheMode() != QGraphicsItem.NoCache]
+    cached = [
+        (i, i.cacheMode())
+        for i in scene.items()
+        if i.cacheMode() != QGraphicsItem.CacheMode.NoCache
+    ]
     for i, _ in cached:
-        i.setCacheMode(QGraphicsItem.NoCache)
+        i.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     painter = QPainter()
     try:
         if not painter.begin(gen):

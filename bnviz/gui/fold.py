@@ -8,7 +8,10 @@ itself when the window is wide enough again.
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QSplitter
 
 
@@ -23,9 +26,9 @@ class NarrowFold(QObject):
         self._sizes: list[int] = []
         splitter.installEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if obj is self.splitter and event.type() == QEvent.Type.Resize:
-            self.fit(event.size().width())
+            self.fit(cast(QResizeEvent, event).size().width())
         return False
 
     def fit(self, width: int) -> None:
@@ -33,7 +36,7 @@ class NarrowFold(QObject):
         if narrow and not self.folded:
             self._sizes = self.splitter.sizes()
             panes = [self.splitter.widget(i) for i in range(self.splitter.count())]
-            sizes = [max(w.minimumWidth(), w.minimumSizeHint().width()) for w in panes]
+            sizes = [max(w.minimumWidth(), w.minimumSizeHint().width()) for w in panes if w]
             sizes[self.index] = 0
             sizes[self.grow] = max(0, width - sum(sizes) + sizes[self.grow])
             self.splitter.setSizes(sizes)

@@ -11,7 +11,7 @@ import time
 from collections import deque
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QGraphicsView,
@@ -41,6 +41,7 @@ from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.protocol import ProbeRequest, SnapshotTaken
+from bnviz.train.snapshot import Snapshot
 from bnviz.train.stopping import StopRule
 from bnviz.train.trainer import load_data
 
@@ -93,6 +94,8 @@ class MainWindow(window_api.AppWindow):
     data ``config`` names, already loaded (the command line checks a file by loading it). A
     data file named by ``config`` without ``data`` is loaded in the background while the
     built-in defaults train."""
+
+    classroom: ClassroomMode  # more than the menus' view of it (AppWindow.classroom)
 
     def __init__(
         self,
@@ -158,7 +161,9 @@ class MainWindow(window_api.AppWindow):
         self._idle_timer.timeout.connect(self._request_snapshot)
         self.tabs.currentChanged.connect(self._wake)
         self._paint_watch = PaintWatch(self._painted, self)
-        for view in self.tabs.widget(0).findChildren(QGraphicsView):
+        first_tab = self.tabs.widget(0)
+        assert first_tab is not None  # the training tab, built above
+        for view in first_tab.findChildren(QGraphicsView):
             view.viewport().installEventFilter(self._paint_watch)
         if deferred is not None:
             self.reset(deferred)
@@ -193,19 +198,22 @@ class MainWindow(window_api.AppWindow):
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls_dock")
         dock.setWidget(scroll)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
-        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.panels = make_panels()
         p = self.panels
-        top = QSplitter(Qt.Horizontal)
+        top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(p["activations"])
         top.addWidget(p["loss"])
-        bottom = QSplitter(Qt.Horizontal)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
         for name in ("percentiles", "softmax", "confusion"):
             bottom.addWidget(p[name])
         bottom.setSizes([400, 420, 320])
         self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
-        outer = QSplitter(Qt.Vertical)
+        outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)
         self.splitters = {"top": top, "bottom": bottom, "outer": outer}
@@ -267,13 +275,13 @@ class MainWindow(window_api.AppWindow):
         self.loader.failed.connect(self._data_failed)
         self.loader.cancelled.connect(self._data_cancelled)
         for key, slot in (
-            (Qt.Key_Space, self.toggle_play),
-            (Qt.Key_B, self.toggle_bn),
-            (Qt.Key_N, self.step_once),
-            (Qt.Key_R, c.reset_clicked.emit),
+            (Qt.Key.Key_Space, self.toggle_play),
+            (Qt.Key.Key_B, self.toggle_bn),
+            (Qt.Key.Key_N, self.step_once),
+            (Qt.Key.Key_R, c.reset_clicked.emit),
         ):
             sc = QShortcut(QKeySequence(key), self)
-            sc.setContext(Qt.WindowShortcut)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.activated.connect(slot)
 
     # -- user actions --------------------------------------------------------------------------
@@ -391,7 +399,7 @@ class MainWindow(window_api.AppWindow):
         self.autopause.rule = rule
         self.autopause.rearm()
 
-    def _check_autopause(self, snaps) -> None:
+    def _check_autopause(self, snaps: tuple[Snapshot, ...]) -> None:
         why = self.autopause.feed(snaps)
         if why and self.playing:
             self.toggle_play()
@@ -483,6 +491,7 @@ class MainWindow(window_api.AppWindow):
         self._show_counts(snaps)
 
     def _render(self, name: str, panel: Panel) -> None:
+        assert self.frame is not None  # _tick has just made it
         try:
             panel.render(self.frame)
         except Exception as e:  # a drawing bug must not take the app down
@@ -522,7 +531,7 @@ class MainWindow(window_api.AppWindow):
         self._changed = True
         self._wake()
 
-    def _wake(self, *_) -> None:
+    def _wake(self, *_: object) -> None:
         """Something changed: draw the next snapshot, and ask for it now if we were idle."""
         self._news = True
         if self._idle_timer.isActive():
@@ -543,7 +552,7 @@ class MainWindow(window_api.AppWindow):
         span = now - self._redraws[0]
         self.redraws_per_s = (len(self._redraws) - 1) / span if span > 0 else 0.0
 
-    def _show_counts(self, snaps) -> None:
+    def _show_counts(self, snaps: tuple[Snapshot, ...]) -> None:
         now = time.perf_counter()
         if now - self._status_at >= STATUS_INTERVAL_S:
             self._status_at = now
@@ -558,7 +567,7 @@ class MainWindow(window_api.AppWindow):
             self.show_message(diverged[-1], error=True)
 
     # -- closing -------------------------------------------------------------------------------
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
         menus.save_layout(self)
         export_menus.stop_recording(self)

@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import math
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from bnviz.gui.lessons import LessonView
 from bnviz.gui.style import run_label
+from bnviz.gui.window_api import AppWindow
 
 
 def bnviz_version() -> str:
@@ -48,12 +50,13 @@ def png_data_uri(image: QImage) -> str:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, "PNG"):
+    # PySide6 6.11 stubs type the format as bytes; at run time only a str is accepted
+    if not image.save(buf, "PNG"):  # type: ignore[call-overload]
         raise OSError("a plot could not be encoded as PNG")
-    return "data:image/png;base64," + base64.b64encode(bytes(data)).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(data.data()).decode("ascii")
 
 
-def item_image(item) -> QImage:
+def item_image(item: Any) -> QImage:
     """A plot item (PlotItem / GraphicsLayout) rendered like File > Export plot's PNG."""
     import pyqtgraph.exporters as ex
 
@@ -63,7 +66,7 @@ def item_image(item) -> QImage:
     return image
 
 
-def view_images(win) -> list[tuple[str, list[QImage]]]:
+def view_images(win: AppWindow) -> list[tuple[str, list[QImage]]]:
     """(title, images) of every view the report shows: the training panels the layout has not
     folded away, the explorer when it has trials, and every open lesson tab."""
     out: list[tuple[str, list[QImage]]] = []
@@ -97,7 +100,7 @@ def _grab(widget: QWidget) -> QImage:
     return widget.grab().toImage()
 
 
-def metrics_rows(win) -> list[dict[str, str]]:
+def metrics_rows(win: AppWindow) -> list[dict[str, str]]:
     """The last metrics of each network on screen (one row per network)."""
     rows = []
     for s in win.frame.snapshots if win.frame is not None else ():
@@ -129,7 +132,7 @@ def _table(rows: list[dict[str, str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def build_report(win, now: dt.datetime | None = None) -> str:
+def build_report(win: AppWindow, now: dt.datetime | None = None) -> str:
     """The report's HTML text (see the module docstring)."""
     now = now or dt.datetime.now()
     config, data = win.config, win.data
@@ -165,13 +168,13 @@ def build_report(win, now: dt.datetime | None = None) -> str:
     )
 
 
-def _value(v) -> str:
+def _value(v: object) -> str:
     if isinstance(v, list | tuple):
         return ",".join(map(str, v)) or "none"
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def write_report(win, path: str | Path) -> Path:
+def write_report(win: AppWindow, path: str | Path) -> Path:
     """Write :func:`build_report` to ``path``; raises OSError when it cannot."""
     path = Path(path)
     if not path.resolve().parent.is_dir():

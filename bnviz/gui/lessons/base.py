@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from bnviz.gui.lessons.evidence_panel import EvidencePanel, Experiment
 from bnviz.gui.lessons.setting_strip import SettingStrip, WhileShown
-from bnviz.gui.panel import Panel
+from bnviz.gui.panel import Frame, Panel
 from bnviz.lessons.presets import Preset
 from bnviz.lessons.setting import setting_differences, view_preset
 from bnviz.train.config import ConfigError, TrainConfig
@@ -61,7 +61,7 @@ class LessonView(Panel):
 
     _seen: object = None
 
-    def fresh_result(self, frame) -> object | None:
+    def fresh_result(self, frame: Frame) -> object | None:
         """The result of this view's (first) probe in ``frame`` if it is new since the last
         call, else None: the probe runs every so many steps, the frames come 30 times a
         second, and a view redraws only when there is something new. :meth:`forget_result`
