@@ -79,7 +79,9 @@ def momentum(
 ) -> tuple[np.ndarray, OptState]:
     """The course's form: ``v = beta v + (1 - beta) dw``, ``w -= alpha v``."""
     v, tmp = state["v"], _scratch(state, w)
-    _ewma(v, dw, hp.beta, tmp)
+    np.subtract(dw, v, out=tmp)  # v += (1 - beta)(dw - v) is beta v + (1 - beta) dw
+    tmp *= 1 - hp.beta
+    v += tmp
     np.multiply(v, lr, out=tmp)
     w -= tmp
     return w, state
@@ -105,7 +107,9 @@ def adam(
     """Momentum and RMSprop together, with bias correction ``v / (1 - beta^t)``."""
     state["t"] += 1
     t, v, s, tmp = state["t"], state["v"], state["s"], _scratch(state, w)
-    _ewma(v, dw, hp.beta, tmp)
+    np.subtract(dw, v, out=tmp)
+    tmp *= 1 - hp.beta
+    v += tmp
     _ewma_square(s, dw, hp.beta2, tmp)
     # alpha v_hat / (sqrt(s_hat) + eps) = (alpha sqrt(c2) / c1) v / (sqrt(s) + eps sqrt(c2))
     c1, c2 = 1 - hp.beta**t, 1 - hp.beta2**t
@@ -117,19 +121,11 @@ def adam(
     return w, state
 
 
-def _ewma(v: np.ndarray, dw: np.ndarray, beta: float, tmp: np.ndarray) -> None:
-    """``v = beta v + (1 - beta) dw`` in place. Scaling v in place and adding a scaled copy of dw
-    touches the arrays less than ``v += (1 - beta)(dw - v)`` (1.5-3% of an Adam step)."""
-    v *= beta
-    np.multiply(dw, 1 - beta, out=tmp)
-    v += tmp
-
-
 def _ewma_square(s: np.ndarray, dw: np.ndarray, beta2: float, tmp: np.ndarray) -> None:
-    """``s = beta2 s + (1 - beta2) dw^2`` in place."""
-    s *= beta2
-    np.multiply(dw, 1 - beta2, out=tmp)
-    tmp *= dw
+    """``s = beta2 s + (1 - beta2) dw^2`` in place, as ``s += (1 - beta2)(dw^2 - s)``."""
+    np.multiply(dw, dw, out=tmp)
+    tmp -= s
+    tmp *= 1 - beta2
     s += tmp
 
 
