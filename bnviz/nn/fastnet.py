@@ -18,10 +18,6 @@ import numpy as np
 from bnviz.nn import aligned, layers
 from bnviz.nn.layout import ParamLayout
 
-# Layers with at most this many weights multiply by a contiguous copy of W^T (measured: 64x64
-# and 100x100 gain 1.6-2.2 us a step each, 256x256 loses 50 us)
-TRANSPOSE_MAX = 128 * 128
-
 
 class Network(Protocol):
     """What a workspace reads of its network (an :class:`~bnviz.nn.network.MLP`, which
@@ -64,21 +60,14 @@ class BatchnormArrays:
         self.cache: layers.BatchnormCache | None = None
 
 
-def transposed_scratch(W: np.ndarray) -> np.ndarray | None:
-    """A (n_in, n_out) array for :func:`~bnviz.nn.layers.affine_forward`'s ``W_T`` when the
-    layer is small enough for the copy to pay (see there), else None."""
-    return aligned.empty(W.shape[::-1], W.dtype) if W.size <= TRANSPOSE_MAX else None
-
-
 class HiddenArrays:
     """One hidden layer's arrays for batches of m rows."""
 
-    __slots__ = ("W", "W_T", "dW", "b", "db", "z", "a", "da", "dz", "tmp", "bn", "cache")
+    __slots__ = ("W", "dW", "b", "db", "z", "a", "da", "dz", "tmp", "bn", "cache")
 
     def __init__(self, net: Network, l: int, m: int) -> None:
         n, dt = net.sizes[l], net.dtype
         self.W, self.dW = net.params[f"W{l}"], net._grads[f"W{l}"]
-        self.W_T = transposed_scratch(self.W)
         self.b: np.ndarray | None = None
         self.db: np.ndarray | None = None
         self.bn: BatchnormArrays | None = None
@@ -110,7 +99,6 @@ class Workspace:
         self.layers = [HiddenArrays(net, l, m) for l in range(1, L)]
         P, G = net.params, net._grads
         self.W_out, self.b_out = P[f"W{L}"], P[f"b{L}"]
-        self.W_out_T = transposed_scratch(self.W_out)
         self.dW_out, self.db_out = G[f"W{L}"], G[f"b{L}"]
         self.out_cache: layers.AffineCache | None = None
         self.logits, self.p = aligned.empty((m, C), dt), aligned.empty((m, C), dt)
@@ -132,7 +120,7 @@ class Workspace:
         net = self.net
         act, eps, a = net.activation, net.eps, X
         for h in self.layers:
-            z, h.cache = layers.affine_forward(a, h.W, h.b, out=h.z, W_T=h.W_T)
+            z, h.cache = layers.affine_forward(a, h.W, h.b, out=h.z)
             bn = h.bn
             if bn is not None:
                 z, bn.cache, _, _ = layers.batchnorm_forward(
@@ -145,9 +133,7 @@ class Workspace:
                 net.flat_buffers, net.flat_batch_stats, net.bn_momentum, self.unbias,
                 tmp=self.buffer_tmp,
             )  # fmt: skip
-        logits, self.out_cache = layers.affine_forward(
-            a, self.W_out, self.b_out, out=self.logits, W_T=self.W_out_T
-        )
+        logits, self.out_cache = layers.affine_forward(a, self.W_out, self.b_out, out=self.logits)
         return logits
 
     # -- loss and backward --------------------------------------------------------------------
