@@ -1,5 +1,5 @@
 """Command line: ``bnviz`` (the app), ``bnviz train``, ``bnviz sweep``, ``bnviz bench``,
-``bnviz presets``, ``bnviz lesson``.
+``bnviz presets``, ``bnviz lesson``, ``bnviz lr-find``.
 
 Qt is imported only when the app starts, so the headless commands start fast and run on
 machines without a display. Bad flags get one clear line and exit status 2.
@@ -18,7 +18,16 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
-COMMANDS = ("train", "sweep", "bench", "presets", "lesson", "export_code", "export_model")
+COMMANDS = (
+    "train",
+    "sweep",
+    "bench",
+    "presets",
+    "lesson",
+    "export_code",
+    "export_model",
+    "lr-find",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -196,7 +205,7 @@ def build_parser() -> OneLineParser:
     import importlib
 
     for name in COMMANDS:
-        importlib.import_module(f"bnviz.commands.{name}").add_parser(sub)
+        importlib.import_module(f"bnviz.commands.{name.replace('-', '_')}").add_parser(sub)
     return p
 
 

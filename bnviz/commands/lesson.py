@@ -71,8 +71,11 @@ EXPERIMENTS: dict[str, tuple[str, str, dict[str, str]]] = {
                      {"steps": "max_steps"}),
     "bn-makes-the-search-easier": ("bnviz.search.paired", "easier_search_evidence",
                                    {"epochs": "epochs", "points": "n"}),
+    "learning-rate-range-test": ("bnviz.lessons.lr_range_evidence", "lr_range_evidence",
+                                 {"steps": "num_it"}),
 }  # fmt: skip
-OWN_MEASURES = {"inside-a-bn-unit": "unit_checks", "babysitting-signals": "babysitting_signals"}
+OWN_MEASURES = {"inside-a-bn-unit": "unit_checks", "babysitting-signals": "babysitting_signals",
+                "are-the-probabilities-right": "calibration_measures"}  # fmt: skip
 OPTIONS = ("steps", "epochs", "points")
 
 
@@ -251,7 +254,14 @@ def print_own_measures(
         else " (it diverged there: the last reading before)"
     )
     print(f"{info.name}\nclaim:   {info.claim}\nafter {when} training steps{gone}:")
-    if "checks" in found:
+    if "networks" in found:  # are-the-probabilities-right
+        print(f"{'network':<10}  {'accuracy':>8}  {'ECE':>6}  {'fitted T':>8}  {'ECE at T':>8}  "
+              f"{'NLL':>7}  {'NLL at T':>8}")  # fmt: skip
+        for n in found["networks"]:
+            print(f"{n['run']:<10}  {n['accuracy']:>8.3f}  {n['ece']:>6.3f}  "
+                  f"{n['temperature']:>8.3g}  {n['ece_at_t']:>8.3f}  {n['nll']:>7.4f}  "
+                  f"{n['nll_at_t']:>8.4f}")  # fmt: skip
+    elif "checks" in found:
         print(f"{'layer':>5}  {'largest error':>13}  {'relative to':>11}  ok  identity")
         for c in found["checks"]:
             print(f"{c['layer']:>5}  {c['error']:>13.3g}  {c['scale']:>11.3g}  "

@@ -172,3 +172,24 @@ def print_summary(trainer, seconds: float) -> None:
                 f"  {label}: final val loss {last['val_loss']:.4f} acc {last['val_acc']:.3f}; "
                 f"best val loss {best['val_loss']:.4f} at step {best['step']}"
             )
+        if r.diverged_step is None:
+            print(f"  {label}: {calibration_line(r.net, trainer.data)}")
+
+
+def calibration_line(net, data) -> str:
+    """ECE (15 bins) and the temperature T fitted on the validation set, with the ECE after."""
+    import numpy as np
+
+    from bnviz.lessons.calibration import calibrate
+
+    if len(data.y_val) == 0:
+        return "no validation set: no calibration"
+    with np.errstate(all="ignore"):
+        logits = net.logits(np.asarray(data.X_val, np.float32))
+    if not np.isfinite(logits).all():
+        return "non-finite logits: no calibration"
+    c = calibrate("", net.batchnorm, 0, logits, data.y_val)
+    return (
+        f"ECE {c.before.ece:.3f} (15 bins); fitted T {c.temperature:.3g} "
+        f"-> ECE {c.after.ece:.3f}, val NLL {c.nll_before:.4f} -> {c.nll_after:.4f}"
+    )

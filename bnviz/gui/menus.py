@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from bnviz.gui import classroom_menus, export_menus
+from bnviz.gui import classroom_menus, export_menus, lesson_setting
 from bnviz.gui.file_dialog import SETTINGS_SUFFIX
 from bnviz.gui.file_dialog import ask as _ask
 from bnviz.lessons.presets import write_settings_file
@@ -56,6 +56,7 @@ def build_menus(win) -> None:
     if not win.lessons:
         lessons.addAction("(no lesson views installed)").setEnabled(False)
     classroom_menus.add_preset_menu(win, lessons, _action)
+    lesson_setting.connect_views(win)  # each lesson view's "Use this lesson's setting"
     classroom_menus.add_view_menu(win, bar, _action)
 
 

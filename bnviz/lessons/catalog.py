@@ -77,6 +77,20 @@ LESSONS: tuple[LessonInfo, ...] = (
         "BabysittingView", False,
     ),
     LessonInfo(
+        "learning-rate-range-test", "Learning-rate range test", "learning-rate-range-test",
+        "Batch norm lets a network train at much higher learning rates: where its plain twin "
+        "diverges, the network with BN still trains (the BN paper's BN-x5 and BN-x30).",
+        "LrRangeView", True,
+    ),
+    LessonInfo(
+        "are-the-probabilities-right", "Are the probabilities right?",
+        "are-the-probabilities-right",
+        "The softmax outputs are probabilities: a network that says 90% should be right 9 times "
+        "in 10; one temperature T, fitted on validation data, fixes an over-confident network "
+        "(Guo et al. 2017).",
+        "CalibrationView", False,
+    ),
+    LessonInfo(
         "first-minute", "The first minute", None,
         "Batch norm speeds up learning: the plain network needs more steps than the one with "
         "batch norm to reach the same validation accuracy.",

@@ -6,6 +6,8 @@
   beta (gamma = sqrt(sigma^2 + eps), beta = mu) give back z~ = z.
 - Babysitting signals: each layer's update-to-weight ratio after some training, with the
   verdict of :func:`bnviz.lessons.babysitting.verdict` (the lesson's own rule).
+- Are the probabilities right: each network's calibration after some training
+  (:func:`bnviz.lessons.calibration.calibration_measures`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import numpy as np
 
 from bnviz.lessons import babysitting
 from bnviz.lessons.bn_inside import bn_trace, identity_gamma_beta
+from bnviz.lessons.calibration import calibration_measures
 from bnviz.nn import layers
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.trainer import Trainer
+
+__all__ = ["babysitting_signals", "calibration_measures", "unit_checks"]
 
 DEFAULT_STEPS = 300
 BIAS_SHIFT = 1.0

@@ -29,4 +29,5 @@ def test_the_experiment_lessons_are_the_issues_six():
     assert {i.name for i in LESSONS if i.experiment} == {
         "bn-makes-the-search-easier", "mini-batch-noise", "loss-landscape", "covariate-shift",
         "bn-at-test-time", "first-minute",
+        "learning-rate-range-test",  # issue 18: the BN paper's higher learning rates
     }  # fmt: skip

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout
 
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels import softmax_bars as bars_module
 from bnviz.gui.panels._view import eval_key
 from bnviz.gui.panels.run_picker import RunPicker
 from bnviz.gui.panels.softmax_bars import SoftmaxBars, TemperatureSlider, softmax_steps
@@ -32,6 +33,7 @@ from bnviz.gui.panels.softmax_maps import (
 )
 from bnviz.gui.panels.softmax_notes import WAITING, ExampleNotes
 from bnviz.lessons import softmax_explained  # registers the "softmax_line" probe
+from bnviz.lessons.calibration import fit_temperature, nll
 from bnviz.train import probes
 from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
@@ -46,6 +48,10 @@ GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 LINE = probes.request("softmax_line")
 PROBE_PREFIX = "validation example #"
+FIT_T_TIP = (
+    "Temperature scaling (Guo et al. 2017): the T that minimises the mean NLL of softmax(z / T) "
+    "on the validation examples kept (the predictions do not change)."
+)
 
 
 HELP_BUTTON_ROOM = 26  # the window's "?" button floats at the panel's top right
@@ -99,6 +105,9 @@ class SoftmaxPanel(Panel):
         self.probe.valueChanged.connect(self.select_validation_example)
         self.temperature = TemperatureSlider()
         self.temperature.temperature_changed.connect(self._temperature_changed)
+        self.fit_t = QPushButton("Fit T on validation")
+        self.fit_t.setToolTip(FIT_T_TIP)
+        self.fit_t.clicked.connect(self.fit_temperature)
         self.per_class = QCheckBox("per class")
         self.per_class.setToolTip(
             "A window with one map per class of its probability a_c (0 to 1, with its colour "
@@ -124,6 +133,7 @@ class SoftmaxPanel(Panel):
         first.addStretch(1)
         first.addSpacing(HELP_BUTTON_ROOM)
         second.addWidget(self.temperature, 1)
+        second.addWidget(self.fit_t)
         second.addWidget(self.per_class)
         second.addWidget(self.logistic_box)
         self._controls.addLayout(first)
@@ -260,6 +270,33 @@ class SoftmaxPanel(Panel):
     def set_temperature(self, temperature: float) -> None:
         """Show softmax(z / T) (what the slider does); T in 0.05..20."""
         self.temperature.set_temperature(temperature)
+
+    def fit_temperature(self) -> float | None:
+        """Set T to the one fitted on the shown network's validation logits (the first
+        examples an evaluation keeps); says what it did under the bars."""
+        snap = self._snapshot()
+        ev = None if snap is None or snap.diverged else snap.evaluation
+        if ev is None or self.data is None or not len(ev.val_logits):
+            self.notes.say("no validation logits yet to fit T on")
+            return None
+        z = np.asarray(ev.val_logits, dtype=np.float64)
+        y = np.asarray(self.data.y_val[: len(z)])
+        try:
+            t = fit_temperature(z, y)
+        except ValueError as e:
+            self.notes.say(f"cannot fit T: {e}")
+            return None
+        shown = min(max(t, bars_module.T_MIN), bars_module.T_MAX)
+        self.set_temperature(shown)
+        clipped = f" (the slider stops at {shown:g})" if shown != t else ""
+        said = (
+            f"T = {t:.3g}{clipped} fitted on {len(z)} validation examples of "
+            f"{style.run_label(snap.run, snap.batchnorm)}: NLL {nll(z, y):.4f} at T = 1, "
+            f"{nll(z, y, shown):.4f} now"
+        )
+        self.status.setText(said)  # under the bars until the next example is described
+        self.fit_t.setToolTip(f"{FIT_T_TIP}\n\nLast fit: {said}.")
+        return t
 
     def _temperature_changed(self, temperature: float) -> None:
         self.bars_view.set_temperature_label(temperature)
