@@ -63,3 +63,11 @@ def test_network_workspace_and_optimizer_stay_aligned():
     opt.remap(old, net.layout)
     assert all(aligned.is_aligned(a) for a in _written_arrays(net))
     assert aligned.is_aligned(opt.state["v"]) and aligned.is_aligned(opt.state["s"])
+    old = net.layout
+    net.enable_batchnorm(X)  # and back: the new flat arrays are aligned too, and still train
+    opt.remap(old, net.layout)
+    assert all(aligned.is_aligned(a) for a in _written_arrays(net))
+    net.loss_and_flat_grads(X, y)
+    before = net.params["gamma1"].copy()
+    opt.step(net.flat_params, net.flat_grads)
+    assert not np.array_equal(net.params["gamma1"], before)  # the views see the update
