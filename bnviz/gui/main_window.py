@@ -473,9 +473,14 @@ class MainWindow(QMainWindow):
             self._show_counts(snaps)
             return
         now = time.perf_counter()
+        first_drawn = False
         for name, panel in self.panels.items():
-            if now - self._rendered_at.get(name, 0.0) < panel.render_interval_s:
+            first = name not in self._rendered_at
+            if first and first_drawn:
+                continue  # a run's first frame builds a panel's plots: one panel per frame
+            if not first and now - self._rendered_at[name] < panel.render_interval_s:
                 continue  # a slow-changing panel: its history is kept, it is drawn less often
+            first_drawn |= first
             self._rendered_at[name] = now
             try:
                 panel.render(self.frame)

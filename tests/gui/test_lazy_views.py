@@ -57,3 +57,27 @@ def test_the_window_builds_a_lesson_view_when_it_is_first_opened(window, qtbot):
     assert view in win.probe_views and view.use_setting is not None
     qtbot.waitUntil(lambda: len(view.rendered) >= 2, timeout=10000)
     assert win.lessons.built() == [view]  # the other view is still not built
+
+
+def test_a_new_run_builds_its_panels_one_per_frame(small_window, qtbot):
+    """A run's first frame builds each panel's plots (64 plot items and texts for a 10-class
+    file): one panel per frame, so the event loop runs between them."""
+    win = small_window
+    qtbot.waitUntil(lambda: win.frame is not None, timeout=20000)
+    firsts: dict[int, list[str]] = {}  # id(frame) -> panels drawn for the first time in it
+    seen: set[str] = set()
+    kept = []  # the frames, alive: an id is not reused
+    for name, panel in win.panels.items():
+
+        def render(frame, name=name, draw=panel.render):
+            if name not in seen:
+                seen.add(name)
+                kept.append(frame)
+                firsts.setdefault(id(frame), []).append(name)
+            draw(frame)
+
+        panel.render = render
+    assert win.reset(win.controls.config())
+    qtbot.waitUntil(lambda: seen == set(win.panels), timeout=20000)
+    assert all(len(names) == 1 for names in firsts.values()), firsts
+    assert len(firsts) == len(win.panels)
