@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui.controls import ControlPanel
+from bnviz.gui.lazy import LazyViews
 from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame, Panel
@@ -54,7 +55,7 @@ class AppWindow(QMainWindow):
     frame: Frame | None
     controls: ControlPanel
     panels: dict[str, Panel]
-    lessons: dict[str, LessonView]  # the lesson views by class name, opened or not
+    lessons: LazyViews[LessonView]  # the lesson views by class name, built when first opened
     tabs: QTabWidget
     training_tab: QWidget
     splitters: dict[str, QSplitter]  # the training tab's, by name (their state is saved)
