@@ -62,6 +62,13 @@ def add_parser(sub) -> None:
         "(default: compare mode, spirals, 64-64 ReLU, Adam)",
     )
     p.add_argument(
+        "--session",
+        action="store_true",
+        help="with --gui: a scripted session (train, B, every lesson, a file's run, a search "
+        "round, an export, classroom mode); the longest GUI-thread block per action. "
+        "--dataset FILE names the file it opens (default: an MNIST-size file it writes)",
+    )
+    p.add_argument(
         "--gui-profile",
         metavar="FILE",
         help="with --gui: write cProfile statistics of the window's GUI thread to FILE",
@@ -91,6 +98,8 @@ def run(args: argparse.Namespace, parser) -> int:
         return 0
     if args.gui:
         return run_gui(args)
+    if args.session:
+        parser.error("--session is a GUI benchmark: add --gui")
     from bnviz.cli import training_flags_given
 
     if training_flags_given(argparse.Namespace(**{**vars(args), "optimizer": None})):
@@ -134,6 +143,8 @@ def run(args: argparse.Namespace, parser) -> int:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    if args.session:
+        return run_session(args)
     try:
         from bnviz.bench.gui_bench import run_gui_bench
     except ModuleNotFoundError as e:
@@ -151,6 +162,22 @@ def run_gui(args: argparse.Namespace) -> int:
     except ConfigError as e:
         args.subparser.error(str(e))
     return run_gui_bench(args, config)
+
+
+def run_session(args: argparse.Namespace) -> int:
+    """``--gui --session``: the session starts on the app's defaults; ``--dataset`` is the file
+    it opens, the other training flags have no run to choose."""
+    from bnviz.cli import training_flags_given
+
+    if training_flags_given(argparse.Namespace(**{**vars(args), "dataset": None})):
+        args.subparser.error("--session runs the app's defaults: of the training flags it takes "
+                             "--dataset FILE only (the file it opens)")  # fmt: skip
+    try:
+        from bnviz.bench.session_bench import run_session_bench
+    except ModuleNotFoundError as e:  # PySide6 or pyqtgraph missing
+        print(f"bnviz bench --gui --session: needs {e.name}, which is not installed")
+        return EXIT_USAGE
+    return run_session_bench(args, args.dataset)
 
 
 def _f(x, fmt: str = "{:,.0f}") -> str:
