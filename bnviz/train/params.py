@@ -106,7 +106,10 @@ class Param:
         if self.kind == "str":
             if self.blank_ok and isinstance(value, str) and not value.strip():
                 return ""
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):  # a settings file's "optimizer": 5
+                what = f"one of {', '.join(self.choices)}" if self.choices else "text"
+                raise ConfigError(f"{self.label} must be {what}, got {value!r}")
+            if not value.strip():
                 raise ConfigError(f"{self.label} must be given")
             if self.choices and value not in self.choices:
                 raise ConfigError(f"{self.label} must be one of {', '.join(self.choices)}")
@@ -118,6 +121,8 @@ class Param:
         if self.kind == "int":
             if not math.isfinite(value) or float(value) != int(value):
                 raise ConfigError(f"{self.name} must be a whole number, got {value!r}")
+            if isinstance(value, float):
+                self._check_range(value)  # 1e30 said as 1e+30, before it becomes 31 digits
             value = int(value)
         else:
             value = float(value)
@@ -135,7 +140,8 @@ class Param:
         if self.low is not None and self.high is not None and self.kind == "int":
             # whole numbers in full: a seed's top is 4294967295, not 4.29497e+09
             whole = f"{int(self.low)}..{int(self.high)}"
-            raise ConfigError(f"{self.label} must be {whole}, got {int(v)}{note}")
+            got = int(v) if abs(v) < 1e15 else f"{v:g}"
+            raise ConfigError(f"{self.label} must be {whole}, got {got}{note}")
         if self.low is not None and self.high is not None:
             lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
             raise ConfigError(
@@ -200,3 +206,32 @@ def registry(fields_: Any) -> dict[str, Param]:
         if p is not None:
             out[f.name] = replace(p, name=f.name, default=f.default)
     return out
+
+
+# -- bounds of what a run or a round may ask for --------------------------------------------
+# Each is a sanity bound, not a time limit: far above any lesson, low enough that a typo
+# (an extra three zeros) is refused at once instead of running for days or allocating terabytes.
+MAX_EPOCHS = 100_000
+MAX_STEPS = 10_000_000
+MAX_TRIALS = 1_000_000  # trials are generated lazily, so even this many start at once
+MAX_WORKERS = 65_536  # what --workers may ask; the processes started are capped by the cores
+WORKERS_PER_CORE = 4  # worker processes beyond this many per core only wait for a turn
+
+
+def _run_param(name: str, label: str, high: int, help: str, low: int = 1) -> Param:
+    return Param(kind="int", label=label, help=help, group="run", low=low, high=high, name=name)
+
+
+# The flags of ``bnviz train`` and ``bnviz sweep`` (and the explorer's spin boxes) that are no
+# training setting: their ranges, said once.
+RUN_PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        _run_param("epochs", "epochs", MAX_EPOCHS, "passes over the data"),
+        _run_param("steps", "steps", MAX_STEPS, "mini-batch steps"),
+        _run_param("eval_every", "evaluation interval", MAX_STEPS, "steps between evaluations"),
+        _run_param("trials", "trials", MAX_TRIALS, "trials of a round (0: report only)", low=0),
+        _run_param("recheck", "re-checked trials", MAX_TRIALS, "best trials to re-run"),
+        _run_param("workers", "workers", MAX_WORKERS, "worker processes asked for"),
+    )
+}
