@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
+EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 COMMANDS = ("train", "sweep", "bench", "presets")
 
 
@@ -29,38 +30,62 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def positive_float(text: str) -> float:
+# Seconds (--run-for, bench --seconds) and counts without a registry entry (bench --rounds) are
+# bounded too: a day, and a million.
+MAX_SECONDS = 86_400.0
+MAX_COUNT = 1_000_000
+
+
+def _seconds(text: str, low_ok: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    low = value >= 0 if low_ok else value > 0
+    if not (low and value <= MAX_SECONDS):
+        side = ">= 0" if low_ok else "> 0"
+        raise argparse.ArgumentTypeError(
+            f"must be a number {side} and <= {MAX_SECONDS:.0f} (a day), got {text!r}"
+        )
     return value
+
+
+def positive_float(text: str) -> float:
+    return _seconds(text, low_ok=False)
 
 
 def nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
+    return _seconds(text, low_ok=True)
 
 
-def int_at_least(low: int):
+def int_at_least(low: int, high: int = MAX_COUNT):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}..{high}, got {value}")
         return value
 
     parse.__name__ = f"int>={low}"
     return parse
+
+
+def run_param(name: str):
+    """The argparse type of a run flag (``--epochs``, ``--trials``...): its registry bounds."""
+    from bnviz.train.params import RUN_PARAMS
+
+    return param_type(RUN_PARAMS[name])
+
+
+def memory_size(text: str) -> int:
+    from bnviz.data.budget import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def hidden_widths(text: str) -> tuple[int, ...]:
@@ -122,6 +147,11 @@ def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozense
     groups["optimization"].add_argument(
         "--settings", metavar="FILE", help="start from a saved settings file"
     )
+    groups["data"].add_argument(
+        "--memory-budget", type=memory_size, metavar="SIZE",
+        help="how much memory a data file's arrays may take (e.g. 8G; default half the "
+        "available memory; also the BNVIZ_MEMORY_BUDGET environment variable)",
+    )  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace, base=None):
@@ -187,9 +217,22 @@ def build_parser() -> OneLineParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the app or a command; Ctrl-C anywhere exits 130 with one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nbnviz: cancelled (Ctrl-C)\n")
+        return EXIT_CANCELLED
+
+
+def _main(argv: list[str] | None) -> int:
     set_env_before_numpy(1)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "memory_budget", None) is not None:
+        from bnviz.data.budget import set_memory_budget
+
+        set_memory_budget(args.memory_budget)  # spawned workers inherit it
     if args.command is None:
         from bnviz.data import BUILTIN_DATASETS, DataError
         from bnviz.train.config import ConfigError

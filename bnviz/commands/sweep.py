@@ -26,8 +26,9 @@ EXIT_FAILED = 1  # every trial of the round raised
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, int_at_least
+    from bnviz.cli import add_training_flags, positive_float, run_param
     from bnviz.train.config import SAMPLED
+    from bnviz.train.params import MAX_EPOCHS, MAX_TRIALS, WORKERS_PER_CORE
 
     p = sub.add_parser(
         "sweep",
@@ -47,12 +48,13 @@ def add_parser(sub) -> None:
         flag = "--" + name.replace("_", "-")
         g.add_argument(flag, dest=f"space_{name}", metavar="SPACE", help=sampled.help, **nargs)
     g = p.add_argument_group("sweep")
-    g.add_argument("--trials", type=int_at_least(0), metavar="N",
-                   help=f"trials (default {DEFAULT_TRIALS}; 0: report only)")  # fmt: skip
+    g.add_argument("--trials", type=run_param("trials"), metavar="N",
+                   help=f"trials (default {DEFAULT_TRIALS}; 0: report only; at most "
+                   f"{MAX_TRIALS:,}, generated as they start)")  # fmt: skip
     g.add_argument("--prune", action="store_true",
                    help="successive halving: compare the trials at 1/9 and 1/3 of --epochs and "
                    "stop all but the best third each time (state pruned)")  # fmt: skip
-    g.add_argument("--recheck", type=int_at_least(1), metavar="K",
+    g.add_argument("--recheck", type=run_param("recheck"), metavar="K",
                    help="re-run the study's best K trials with their values under today's fixed "
                    "settings (--seed, --epochs, --dataset...), as a new round")  # fmt: skip
     g.add_argument("--export-optuna", metavar="STORAGE_URL",
@@ -62,12 +64,17 @@ def add_parser(sub) -> None:
                    help="train every sampled point twice, with batch norm and without (same "
                    "values, same seed): 2 x --trials trials ('bn' in params)")  # fmt: skip
     g.add_argument("--grid", action="store_true", help="a grid instead of random sampling")
-    g.add_argument("--epochs", type=int_at_least(1), default=DEFAULT_EPOCHS,
-                   help=f"each trial's budget (default {DEFAULT_EPOCHS})")  # fmt: skip
-    g.add_argument("--workers", type=int_at_least(1), metavar="K",
-                   help="local worker processes (default: one per core)")  # fmt: skip
+    g.add_argument("--epochs", type=run_param("epochs"), default=DEFAULT_EPOCHS,
+                   help=f"each trial's budget (default {DEFAULT_EPOCHS}; at most "
+                   f"{MAX_EPOCHS:,})")  # fmt: skip
+    g.add_argument("--workers", type=run_param("workers"), metavar="K",
+                   help=f"local worker processes (default: one per core; never more than the "
+                   f"trials or {WORKERS_PER_CORE} per core)")  # fmt: skip
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run trials on a Dask cluster (tcp://host:8786, or 'local')")  # fmt: skip
+    g.add_argument("--timeout", type=positive_float, metavar="SECONDS",
+                   help="with --scheduler: stop the round when the cluster has had no worker "
+                   "for SECONDS (default: keep waiting, saying so)")  # fmt: skip
     g.add_argument("--study", metavar="FILE", help="study file (default: sweep.sqlite in the "
                    "user data folder); an existing one gets a new round")  # fmt: skip
     g.add_argument("--json", action="store_true", help="print the study as JSON on stdout")
@@ -91,17 +98,20 @@ def run(args: argparse.Namespace, parser) -> int:
     with study:
         if args.trials > 0 or args.recheck:
             try:
+                study.check_writable()  # before a worker starts, not at the first result
                 sweep = build_recheck(args, study) if args.recheck else build_sweep(args, study)
-                sweep.specs()  # every config validated before any worker starts
-                executor = make_executor(args.workers, args.scheduler)
-            except SweepError as e:
+                sweep.check()  # configs validated before any worker starts
+                check_data(sweep.base)
+                executor = make_executor(workers_for(args, sweep.n_trials), args.scheduler)
+            except (SweepError, StudyError) as e:
                 parser.error(str(e))
             with executor, warnings.catch_warnings():
                 warnings.showwarning = _one_line_warning
-                cancelled = run_with_progress(sweep, executor, quiet=args.quiet)
+                cancelled, stopped = run_with_progress(sweep, executor, args)
             failed = [t for t in study.trials(sweep.round_id) if _failed(t)]
-            if failed and len(failed) == len(sweep.specs()):
-                sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
+            if stopped or (failed and len(failed) == sweep.n_trials):
+                if not stopped:
+                    sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
                 status = EXIT_FAILED
         if (args.trials > 0 or args.recheck) and sweep.recheck_of and not args.json:
             print_rechecks(study, sweep.round_id)
@@ -113,6 +123,37 @@ def run(args: argparse.Namespace, parser) -> int:
         else:
             print_table(study)
     return EXIT_CANCELLED if (args.trials > 0 or args.recheck) and cancelled else status
+
+
+def check_data(base) -> None:
+    """Load a data file once here, so a bad one is one line before the round, not one failed
+    trial per sample. Raises SweepError."""
+    from bnviz.data import BUILTIN_DATASETS, DataError
+    from bnviz.search.sweep import SweepError
+    from bnviz.train.trainer import load_data
+
+    if base.dataset.strip().lower() in BUILTIN_DATASETS:
+        return
+    try:
+        load_data(base)
+    except DataError as e:
+        raise SweepError(f"--dataset: {e}") from None
+
+
+def workers_for(args: argparse.Namespace, trials: int) -> int:
+    """The processes to start (:func:`~bnviz.search.executors.worker_count`); says so when
+    that is fewer than ``--workers`` asked for."""
+    from bnviz.search.executors import worker_count
+    from bnviz.train.params import WORKERS_PER_CORE
+
+    n = worker_count(args.workers, trials)
+    if args.workers is not None and n < args.workers and not args.quiet:
+        cores = os.cpu_count() or 1
+        sys.stderr.write(
+            f"bnviz sweep: --workers {args.workers}: starting {n} (never more than the {trials} "
+            f"trials or {WORKERS_PER_CORE} per core, {cores} cores)\n"
+        )
+    return n
 
 
 def check_combination(args: argparse.Namespace, parser) -> None:
@@ -133,6 +174,9 @@ def check_combination(args: argparse.Namespace, parser) -> None:
                             ("--pair-bn", args.pair_bn)):  # fmt: skip
             if given:
                 parser.error(f"--recheck runs every trial to the end with its values: no {flag}")
+    if args.timeout is not None and not args.scheduler:
+        parser.error("--timeout SECONDS is how long a Dask round waits for workers: give "
+                     "--scheduler too")  # fmt: skip
     if args.trials is None:
         args.trials = 0 if args.recheck or args.export_optuna else DEFAULT_TRIALS
     if args.export_optuna and not optuna_available():
@@ -180,7 +224,7 @@ def build_recheck(args: argparse.Namespace, study):
     except ConfigError as e:
         raise SweepError(str(e)) from None
     sweep = Sweep.recheck(study, base, args.recheck, epochs=args.epochs, seed=base.seed)
-    n = len(sweep.specs())
+    n = sweep.n_trials
     if n < args.recheck:
         trials = "trial" if n == 1 else "trials"
         sys.stderr.write(f"bnviz sweep: the study has only {n} complete {trials} to re-check\n")
@@ -241,11 +285,14 @@ def zoom_box(study, spaces) -> dict | None:
     return box or None
 
 
-def run_with_progress(sweep, executor, quiet: bool) -> bool:
+def run_with_progress(sweep, executor, args: argparse.Namespace) -> tuple[bool, bool]:
     """Run the round with a progress bar on stderr; Ctrl-C keeps what has finished.
 
-    Returns True if the user cancelled."""
-    total = len(sweep.specs())
+    Returns (cancelled by the user, stopped because a Dask cluster lost its workers)."""
+    from bnviz.search.sweep import NoWorkers
+
+    quiet = args.quiet
+    total = sweep.n_trials
     done: list = []
 
     def show(record) -> None:
@@ -262,20 +309,29 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
 
     if not quiet:
         sys.stderr.write(f"{describe(sweep)} on {executor.description}\n")
+
+    def status(message: str) -> None:  # said even with --quiet: the round is stuck
+        sys.stderr.write(f"bnviz sweep: {message}\n")
+        sys.stderr.flush()
+
     try:
-        sweep.run(executor, on_result=show)
+        sweep.run(executor, on_result=show, on_status=status, timeout=args.timeout)
     except KeyboardInterrupt:
         sys.stderr.write(f"\ncancelled: {len(done)} of {total} trials stored\n")
         executor.close(wait=False)
-        return True
-    return False
+        return True, False
+    except NoWorkers as e:
+        sys.stderr.write(f"bnviz sweep: {e} ({len(done)} of {total})\n")
+        executor.close(wait=False)
+        return False, True
+    return False, False
 
 
 def describe(sweep) -> str:
     """The round in one line: how many trials of how many epochs, pruned or re-checked how."""
     from bnviz.search.halving import PRUNE_FACTOR, planned_epochs, rung_epochs
 
-    n = len(sweep.specs())
+    n = sweep.n_trials
     text = f"{n} trials of {sweep.epochs} epochs"
     if sweep.recheck_of is not None:
         ids = ", ".join(map(str, sweep.recheck_of))

@@ -12,12 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+from bnviz.train.params import MAX_EPOCHS, MAX_STEPS
+
 DEFAULT_EPOCHS = 30
 EVALS_PER_RUN = 50
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, int_at_least
+    from bnviz.cli import add_training_flags, run_param
 
     p = sub.add_parser(
         "train", help="train from the command line (no window)", description=__doc__.splitlines()[0]
@@ -25,12 +27,15 @@ def add_parser(sub) -> None:
     add_training_flags(p)
     g = p.add_argument_group("run").add_mutually_exclusive_group()
     g.add_argument(
-        "--epochs", type=int_at_least(1), help=f"passes over the data (default {DEFAULT_EPOCHS})"
+        "--epochs", type=run_param("epochs"),
+        help=f"passes over the data (default {DEFAULT_EPOCHS}; at most {MAX_EPOCHS:,})",
+    )  # fmt: skip
+    g.add_argument(
+        "--steps", type=run_param("steps"), help=f"mini-batch steps (at most {MAX_STEPS:,})"
     )
-    g.add_argument("--steps", type=int_at_least(1), help="mini-batch steps (instead of --epochs)")
     p.add_argument(
         "--eval-every",
-        type=int_at_least(1),
+        type=run_param("eval_every"),
         metavar="STEPS",
         help=f"steps between evaluations (default: about {EVALS_PER_RUN} per run)",
     )

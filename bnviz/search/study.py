@@ -38,6 +38,13 @@ from typing import Any
 import numpy as np
 
 from bnviz.search.spaces import Space
+from bnviz.search.study_path import (
+    StudyPathError,
+    check_study_path,
+    make_folders,
+    read_only_reason,
+    undo,
+)
 
 SCHEMA_VERSION = 4
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
@@ -261,21 +268,59 @@ class Study:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        try:  # names, lengths and kinds of file first: nothing is created for a bad path
+            check_study_path(self.path)
+            existed = self.path.exists()
+            folders = make_folders(self.path)
+        except StudyPathError as exc:
+            raise StudyError(str(exc)) from None
+        made = None if existed else self.path  # removed again if the study is refused
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
             )
         except (OSError, sqlite3.Error) as exc:
-            raise StudyError(f"{self.path.name} cannot be opened as a bnviz study: {exc}") from exc
+            undo(made, folders)
+            raise StudyError(self._cannot_open(exc)) from None
         try:
             self._init_schema()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StudyError(f"{self.path.name} is not a bnviz study: {exc}") from exc
-        except StudyError:
+            undo(made, folders)
+            reason = read_only_reason(self.path)
+            if reason is not None or "readonly" in str(exc):
+                raise StudyError(self._cannot_open(exc)) from None
+            raise StudyError(f"{self.path.name} is not a bnviz study: {exc}") from None
+        except BaseException:
             self._conn.close()
+            undo(made, folders)
             raise
+
+    def _cannot_open(self, exc: Exception) -> str:
+        reason = read_only_reason(self.path)
+        if reason is not None:
+            return f"{self.path.name} is read-only: {reason}"
+        return f"{self.path.name} cannot be opened as a bnviz study: {exc}"
+
+    def check_writable(self) -> None:
+        """StudyError saying read-only if a round could not store its trials here: called
+        before any worker starts, not discovered at the first result."""
+        reason = read_only_reason(self.path)
+        if reason is None:
+            try:  # a read-only mount or an immutable file, which access() may not see
+                with self._lock:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._conn.execute("DELETE FROM meta WHERE key = '.write-probe'")
+                    finally:
+                        self._conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                reason = str(exc)
+        if reason is not None:
+            raise StudyError(
+                f"{self.path.name} is read-only: {reason}; a round stores every trial in it, "
+                "copy the study to a folder you can write to"
+            )
 
     def _init_schema(self) -> None:
         c = self._conn
@@ -292,6 +337,14 @@ class Study:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=FULL")
         c.execute("PRAGMA foreign_keys=ON")
+        if has_tables:
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            missing = [t for t in ("meta", "rounds", "trials") if t not in tables]
+            if missing:  # bnviz's id on a file without its tables: damaged, or not ours
+                raise StudyError(
+                    f"{self.path.name} has bnviz's application id but no {', '.join(missing)} "
+                    "table: a damaged study, or another program's file"
+                )
         if has_tables and version == SCHEMA_VERSION:
             return
         c.execute("BEGIN IMMEDIATE")

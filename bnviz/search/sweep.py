@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import replace
 from datetime import datetime, timezone
 
 from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
+    DEFAULT_IN_FLIGHT,
     ExecutorHandle,
     SerialExecutor,
     SweepError,
     make_executor,
 )
 from bnviz.search.halving import PRUNE_FACTOR, promote, rung_epochs
-from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
+from bnviz.search.plan import plan_configs
+from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
     Paused,
@@ -38,13 +41,19 @@ from bnviz.train.config import TrainConfig
 from bnviz.train.params import BN_BATCH_OF_ONE
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
+WATCH_S = 2.0  # how often it asks a Dask cluster whether it still has workers
+CHECKED_UP_FRONT = 1000  # trials validated before any starts; later ones as they are made
 
 
 class TrialFailedWarning(RuntimeWarning):
     """A worker raised instead of returning; the trial is stored as failed, with the reason."""
 
 
-Job = tuple[TrialSpec, int, Paused | None]  # a trial, the epoch to train it to, where it paused
+class NoWorkers(SweepError):
+    """The Dask cluster had no worker for longer than the sweep's timeout."""
+
+
+Job = tuple[int, int, Paused | None]  # a trial's index, the epoch to train it to, its pause
 Outcome = tuple[TrialResult, Paused | None]  # what a segment returns: the trial so far, its pause
 # Trains a trial from where it paused (or its start) to an epoch: run_segment, or a test's fake.
 Segment = Callable[[TrialSpec, int, Paused | None], Outcome]
@@ -100,18 +109,21 @@ class Sweep:
                              "also sample bn")  # fmt: skip
         try:
             self.spaces = narrow_spaces(spaces, box) if box else list(spaces)
-            self._params = sample_configs(self.spaces, n, seed=seed, method=method)
+            self._params: Sequence[dict] = plan_configs(self.spaces, n, seed=seed, method=method)
         except SpaceError as e:
             raise SweepError(str(e)) from None
         if pair_bn:
             self.spaces = [*self.spaces, parse_space("bn", "true,false:cat")]
-            self._params = [{**p, "bn": bn} for p in self._params for bn in (True, False)]
+            self._params = plan_configs(self.spaces[:-1], n, seed=seed, method=method).paired(
+                "bn", (True, False)
+            )
         self.pair_bn = pair_bn
         self.study, self.base, self.box = study, base.validated(), box
         self.n, self.method, self.seed, self.epochs = n, method, seed, epochs
         self.prune, self.segment = prune, segment
         self.round_id: int | None = None
         self._recheck_of: list[int] | None = None
+        self._watch = _Watch(SerialExecutor(), None, None)
 
     @classmethod
     def recheck(
@@ -144,52 +156,74 @@ class Sweep:
         """The ids of the trials a re-check round repeats, in trial order; None otherwise."""
         return None if self._recheck_of is None else list(self._recheck_of)
 
+    @property
+    def n_trials(self) -> int:
+        """How many trials the round has (known without making them)."""
+        return len(self._params)
+
+    def spec(self, i: int) -> TrialSpec:
+        """Trial ``i``'s spec, its config validated (SweepError if it is invalid)."""
+        p = self._params[i]
+        return TrialSpec(apply_params(self.base, p).to_dict(), dict(p), self.epochs, i)
+
     def specs(self) -> list[TrialSpec]:
         """One spec per trial, every config validated: a bad one raises SweepError here,
-        before anything is submitted or stored."""
-        return [
-            TrialSpec(apply_params(self.base, p).to_dict(), dict(p), self.epochs, i)
-            for i, p in enumerate(self._params)
-        ]
+        before anything is submitted or stored. Makes them all: for a small round."""
+        return [self.spec(i) for i in range(self.n_trials)]
+
+    def check(self) -> None:
+        """Validate the first :data:`CHECKED_UP_FRONT` trials (SweepError for a bad one)
+        before anything is submitted; a space's every value was checked when it was parsed, so
+        later trials combine values already known to be valid."""
+        for i in range(min(self.n_trials, CHECKED_UP_FRONT)):
+            self.spec(i)
 
     def run(
         self,
         executor: Executor,
         on_result: Callable[[TrialRecord], None] | None = None,
         cancel: threading.Event | None = None,
+        *,
+        on_status: Callable[[str], None] | None = None,
+        timeout: float | None = None,
     ) -> list[TrialRecord]:
         """Run every trial; store and report each as it finishes; return them in that order.
 
-        Cancelling (setting ``cancel``) drops the trials not yet started and returns within
-        about :data:`POLL_S` without waiting for the running ones, whose results are ignored
-        (under pruning, so are the trials waiting at a rung). A trial whose worker raised is
-        stored as ``failed`` with the exception as its reason, and a
-        :class:`TrialFailedWarning`; the sweep goes on.
+        Trials are made as they are submitted, a few per worker at a time, so a round of any
+        size starts at once. Cancelling (setting ``cancel``) drops the trials not yet started
+        and returns within about :data:`POLL_S` without waiting for the running ones, whose
+        results are ignored (under pruning, so are the trials waiting at a rung). A trial
+        whose worker raised is stored as ``failed`` with the exception as its reason, and a
+        :class:`TrialFailedWarning` naming its stored id; the sweep goes on.
+
+        On a Dask cluster, ``on_status`` hears within :data:`WATCH_S` when every worker is
+        gone (and when they are back); with ``timeout`` the round stops (:class:`NoWorkers`)
+        once it has had no worker that many seconds, keeping what was stored.
         """
-        specs = self.specs()
+        self.check()
         if self.round_id is None:
             if self.study.get_meta("config") is None:
                 self.study.set_meta("config", self.base.to_dict())
             self.round_id = self.study.new_round(
-                self.spaces, n=len(specs), method=self.method, seed=self.seed,
+                self.spaces, n=self.n_trials, method=self.method, seed=self.seed,
                 fixed=self.base.to_dict(), box=self.box,
             )  # fmt: skip
         cancel = cancel or threading.Event()
         records: list[TrialRecord] = []
+        self._watch = _Watch(executor, on_status, timeout)
 
         def store(spec: TrialSpec, result: TrialResult) -> None:
             records.append(self._store(spec, result, on_result))
 
         if self.prune:
-            self._run_rungs(specs, executor, cancel, store)
+            self._run_rungs(executor, cancel, store)
         else:
-            jobs: list[Job] = [(spec, self.epochs, None) for spec in specs]
+            jobs = ((i, self.epochs, None) for i in range(self.n_trials))
             self._run_jobs(jobs, executor, cancel, lambda spec, outcome: store(spec, outcome[0]))
         return records
 
     def _run_rungs(
         self,
-        specs: list[TrialSpec],
         executor: Executor,
         cancel: threading.Event,
         store: Callable[[TrialSpec, TrialResult], None],
@@ -197,8 +231,7 @@ class Sweep:
         """Successive halving, rung by rung: every live trial trains to the rung in parallel;
         once all have reported, the parent keeps the best third and stores the rest as pruned;
         the survivors continue from their checkpoints to the next rung."""
-        by_index = {spec.index: spec for spec in specs}
-        live: dict[int, Paused | None] = dict.fromkeys(by_index)
+        live: dict[int, Paused | None] = dict.fromkeys(range(self.n_trials))
         reached: dict[int, Outcome] = {}  # the trials paused at the current rung
 
         def arrived(spec: TrialSpec, outcome: Outcome) -> None:
@@ -209,29 +242,39 @@ class Sweep:
 
         for until in rung_epochs(self.epochs, PRUNE_FACTOR):
             reached.clear()
-            jobs = [(by_index[i], until, paused) for i, paused in live.items()]
+            jobs = ((i, until, paused) for i, paused in live.items())
             self._run_jobs(jobs, executor, cancel, arrived)
             if cancel.is_set():
                 return
             go_on, pruned = promote({i: o[0].val_loss for i, o in reached.items()}, PRUNE_FACTOR)
             for i in pruned:
-                store(by_index[i], replace(reached[i][0], state=TrialState.PRUNED))
+                store(self.spec(i), replace(reached[i][0], state=TrialState.PRUNED))
             live = {i: reached[i][1] for i in go_on}
 
     def _run_jobs(
         self,
-        jobs: list[Job],
+        jobs: Iterable[Job],
         executor: Executor,
         cancel: threading.Event,
         done: Callable[[TrialSpec, Outcome], None],
     ) -> None:
-        """Run segments in parallel; hand each outcome to ``done`` as it arrives (in the
-        calling thread); a segment that raised arrives as a failed trial."""
+        """Run segments in parallel, at most ``in_flight`` submitted at a time; hand each
+        outcome to ``done`` as it arrives (in the calling thread); a segment that raised, or a
+        trial whose config is invalid, arrives as a failed trial."""
         pending: dict[Future, TrialSpec] = {}
+        window = max(1, int(getattr(executor, "in_flight", DEFAULT_IN_FLIGHT)))
         try:
-            for spec, until, paused in jobs:
+            for i, until, paused in jobs:
+                while len(pending) >= window and not cancel.is_set():
+                    self._collect(pending, POLL_S, done)
                 if cancel.is_set():
                     break
+                try:
+                    spec = self.spec(i)
+                except SweepError as e:  # past the trials checked up front
+                    spec = TrialSpec(self.base.to_dict(), dict(self._params[i]), self.epochs, i)
+                    done(spec, (failed_result(spec, str(e)), None))
+                    continue
                 pending[executor.submit(self.segment or run_segment, spec, until, paused)] = spec
                 # collect between submits, so an in-process executor stores trial by trial
                 self._collect(pending, 0, done)
@@ -248,6 +291,8 @@ class Sweep:
         done: Callable[[TrialSpec, Outcome], None],
     ) -> None:
         finished, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
+        if not finished and pending:
+            self._watch.check()
         for f in finished:
             spec = pending.pop(f)
             if f.cancelled():
@@ -257,11 +302,6 @@ class Sweep:
                 done(spec, f.result())
                 continue
             reason = f"{type(exc).__name__}: {exc}"
-            warnings.warn(
-                f"trial {spec.index} {spec.params} failed: {reason}",
-                TrialFailedWarning,
-                stacklevel=2,
-            )
             done(spec, (failed_result(spec, reason), None))
 
     def _store(
@@ -274,11 +314,56 @@ class Sweep:
         if self._recheck_of is not None:
             result = replace(result, recheck_of=self._recheck_of[spec.index])
         trial_id = self.study.add_trial(self.round_id, result)
+        if result.state is TrialState.FAILED:  # said with the id the study shows
+            warnings.warn(
+                f"trial {trial_id} {spec.params} failed: {result.error}",
+                TrialFailedWarning,
+                stacklevel=3,
+            )
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
         if on_result is not None:
             on_result(record)
         return record
+
+
+class _Watch:
+    """Asks a Dask cluster every :data:`WATCH_S` whether it still has workers; says when
+    it has none (and when they are back), and raises :class:`NoWorkers` past ``timeout``."""
+
+    def __init__(
+        self, executor: Executor, on_status: Callable[[str], None] | None, timeout: float | None
+    ) -> None:
+        self.alive = getattr(executor, "workers_alive", None)
+        self.on_status, self.timeout = on_status, timeout
+        self.last = time.monotonic()
+        self.since: float | None = None  # when the cluster was first seen with no worker
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if self.alive is None or now - self.last < WATCH_S:
+            return
+        self.last = now
+        n = self.alive()
+        if n is None:
+            return
+        if n and self.since is not None:
+            self.since = None
+            self._say(f"the Dask cluster has {n} worker{'s' if n > 1 else ''} again")
+        elif not n and self.since is None:
+            self.since = now
+            until = (f"stopping after {self.timeout:g} s" if self.timeout
+                     else "waiting for workers (--timeout SECONDS stops)")  # fmt: skip
+            self._say(f"the Dask cluster has no workers left: {until}")
+        if self.since is not None and self.timeout is not None and now - self.since > self.timeout:
+            raise NoWorkers(
+                f"the Dask cluster had no workers for {self.timeout:g} s: round stopped, "
+                "the trials that finished are stored"
+            )
+
+    def _say(self, message: str) -> None:
+        if self.on_status is not None:
+            self.on_status(message)
 
 
 def _json_float(x: float | None) -> float | None:
