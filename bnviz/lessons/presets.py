@@ -182,10 +182,14 @@ def load_preset(name_or_path: str) -> Preset:
             raise ConfigError(f"preset {name_or_path}: its lesson name does not match its file")
         return preset
     path = Path(name_or_path)
-    if path.suffix.lower() == SUFFIX or path.exists():
-        if not path.is_file():
-            raise PresetError(f"no preset file {name_or_path}")
-        return read_settings_file(path)
+    try:
+        is_file = path.is_file()
+        if path.suffix.lower() == SUFFIX or path.exists():
+            if not is_file:
+                raise PresetError(f"no preset file {name_or_path}")
+            return read_settings_file(path)
+    except OSError as e:  # a name too long for the file system
+        raise PresetError(f"{path.name[:80]}: cannot be read ({e.strerror or e})") from None
     raise PresetError(
         f"no preset named {name_or_path!r}; choose {', '.join(files) or '(none shipped)'}"
     )

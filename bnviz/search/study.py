@@ -403,7 +403,10 @@ class Study:
 
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:  # a damaged file, a column a hand removed
+                raise StudyError(f"{self.path.name} cannot be read: {exc}") from None
 
     # -- meta --------------------------------------------------------------------------------
 
@@ -417,7 +420,10 @@ class Study:
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
-        return json.loads(rows[0][0]) if rows else default
+        try:
+            return json.loads(rows[0][0]) if rows else default
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise StudyError(f"{self.path.name}: setting {key!r} is unreadable: {exc}") from None
 
     # -- rounds ------------------------------------------------------------------------------
 
@@ -447,7 +453,16 @@ class Study:
         )
 
     def rounds(self) -> list[dict]:
-        """All rounds in order, with ``spaces`` rebuilt as :class:`Space` objects."""
+        """All rounds in order, with ``spaces`` rebuilt as :class:`Space` objects; a round
+        written by hand that cannot be read is a StudyError naming it."""
+        try:
+            return self._rounds()
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            if isinstance(exc, StudyError):
+                raise
+            raise StudyError(f"{self.path.name}: a round is unreadable ({exc})") from None
+
+    def _rounds(self) -> list[dict]:
         rows = self._read(
             "SELECT id, spaces, box, fixed, method, n, seed, created_at FROM rounds ORDER BY id"
         )
@@ -510,8 +525,13 @@ class Study:
         for row in rows:
             d = dict(zip(_RECORD_FIELDS, row))
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
-            d["params"] = json.loads(d["params"])
-            d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
+            try:
+                d["params"] = json.loads(d["params"])
+                d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
+            except (ValueError, TypeError, IndexError, RecursionError) as exc:
+                raise StudyError(
+                    f"{self.path.name}: trial {d['id']} is unreadable: {exc}"
+                ) from None
             # the column's "diverged" means "no result" (see add_trial); the record's does not
             d["diverged"] = d["state"] == TrialState.DIVERGED.value
             try:

@@ -36,6 +36,7 @@ from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
+from bnviz.search.executors import worker_count
 from bnviz.search.halving import rung_epochs
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
 from bnviz.search.spaces import Space, SpaceError
@@ -166,6 +167,7 @@ class HparamExplorer(QWidget):
         connect_queued(r.sweep_failed, self._sweep_failed)
         connect_queued(r.executor_ready, lambda d: self.controls.setToolTip(f"executor: {d}"))
         connect_queued(r.executor_failed, lambda m: self._error(m))
+        connect_queued(r.status, lambda m: self._error(m))  # a Dask cluster without workers
 
     # -- lifetime ------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -250,7 +252,8 @@ class HparamExplorer(QWidget):
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
                           box=box, prune=self.controls.prune.isChecked())  # fmt: skip
-            total = len(sweep.specs())
+            sweep.check()
+            total = sweep.n_trials
         except (SpaceError, SweepError, ConfigError) as e:
             return self._error(str(e))
         for s in sweep.spaces:
@@ -271,7 +274,7 @@ class HparamExplorer(QWidget):
         self.controls.set_running(True)
         self.busy = True
         workers, scheduler = self.controls.executor_key()
-        self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
+        self.runner.start(sweep, worker_count(workers, total), scheduler)
         if self._round_started is not None:
             self._round_started()
 
@@ -286,7 +289,8 @@ class HparamExplorer(QWidget):
         try:
             sweep = Sweep.recheck(self.study, base, k, epochs=self.controls.epochs.value(),
                                   seed=base.seed + len(self.rounds))  # fmt: skip
-            total = len(sweep.specs())
+            sweep.check()
+            total = sweep.n_trials
         except (SweepError, ConfigError) as e:
             return self._error(str(e))
         self._launch(sweep, total)

@@ -31,6 +31,7 @@ class SweepRunner(QObject):
     trial_finished = Signal(int, object)  # generation, TrialRecord
     sweep_finished = Signal(int, int, bool)  # generation, trials stored, cancelled
     sweep_failed = Signal(int, str)  # generation, message
+    status = Signal(str)  # what a running round has to say (a Dask cluster lost its workers)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -112,7 +113,8 @@ class SweepRunner(QObject):
         try:
             handle = self._ensure(key)
             self._emit(self.executor_ready, handle.description)
-            records = sweep.run(handle, lambda r: self._emit(self.trial_finished, gen, r), cancel)
+            records = sweep.run(handle, lambda r: self._emit(self.trial_finished, gen, r), cancel,
+                                on_status=lambda m: self._emit(self.status, m))  # fmt: skip
         except SweepError as e:
             self._emit(self.sweep_failed, gen, str(e))
         except Exception as e:  # a broken pool, a study gone: report it, never kill the app
