@@ -313,7 +313,8 @@ class Study:
                     try:
                         self._conn.execute("DELETE FROM meta WHERE key = '.write-probe'")
                     finally:
-                        self._conn.execute("ROLLBACK")
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
             except sqlite3.Error as exc:
                 reason = str(exc)
         if reason is not None:
@@ -363,7 +364,8 @@ class Study:
             self._migrate(version)
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
 
     def _migrate(self, version: int) -> None:
@@ -396,8 +398,9 @@ class Study:
             try:
                 rowid = self._conn.execute(sql, args).lastrowid
                 self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException:  # Ctrl-C may land after COMMIT: then nothing is left to undo
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         return int(rowid or 0)
 

@@ -1,0 +1,189 @@
+"""Every hostile flag and file on the command line: exit 2 and one line naming it, never a
+traceback; Ctrl-C exits 130 with one line. Most cases run main() in this process (the machine is
+small); the ones about processes, signals and time run the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from bnviz.cli import main
+from bnviz.search.executors import SerialExecutor
+from bnviz.search.spaces import parse_space
+from bnviz.search.study import Study
+from bnviz.search.sweep import Sweep, TrialFailedWarning
+from bnviz.train.config import TrainConfig
+from tests.hostile_corpus import deep_json, header_only_npz, settings_file
+
+SWEEP = ["sweep", "--epochs", "1", "--samples", "50", "--workers", "1", "--quiet"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def refused(argv: list[str], capsys) -> str:
+    """The one line of a refusal (exit 2); any traceback fails the test by itself."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2, err
+    assert err.count("\n") == 1, err
+    return err
+
+
+@pytest.fixture
+def files(tmp_path):
+    header_only_npz(tmp_path / "huge.npz", {"X": (100_000, 64_424), "y": (100_000,)})
+    settings_file(tmp_path / "deep.json", deep_json(100_000))
+    settings_file(tmp_path / "h325.json", {"bnviz_settings": 1, "hidden": [32.5]})
+    settings_file(tmp_path / "opt5.json", {"bnviz_settings": 1, "optimizer": 5})
+    settings_file(tmp_path / "seed.json", {"bnviz_settings": 1, "seed": 1e30})
+    settings_file(tmp_path / "future.json", {"bnviz_settings": 3})
+    (tmp_path / "bad.csv").write_text("1,2,0\n3,x,1\n")
+    c = sqlite3.connect(tmp_path / "idonly.sqlite")
+    c.execute("PRAGMA application_id=0x626E767A")
+    c.execute("CREATE TABLE notes (a)")
+    c.commit()
+    c.close()
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["train", "--samples", "1000000000000"], "--samples: samples must be 20..1000000"),
+        (["train", "--epochs", "1000000000000"], "--epochs: epochs must be 1..100000"),
+        (["train", "--steps", "99999999999"], "--steps: steps must be 1..10000000"),
+        (["train", "--eval-every", "0"], "--eval-every: evaluation interval must be 1.."),
+        (["train", "--lr", "1e300"], "--lr: learning rate must be in (0, 10]"),
+        (["train", "--seed", "1e30"], "--seed: seed: expected a whole number"),
+        (["train", "--memory-budget", "lots"], "--memory-budget: expected a size like 8G"),
+        (["train", "--dataset", "{tmp}/huge.npz"], "huge.npz: its arrays"),
+        (["train", "--settings", "{tmp}/deep.json"], "deep.json: nested 100001 levels deep"),
+        (["train", "--settings", "{tmp}/h325.json"], "whole numbers, got 32.5"),
+        (["train", "--settings", "{tmp}/opt5.json"], "optimizer must be one of sgd, momentum"),
+        (["train", "--settings", "{tmp}/seed.json"], "seed must be 0..4294967295, got 1e+30"),
+        (["train", "--settings", "{tmp}/future.json"], "written by a newer bnviz (version 3)"),
+        (["--samples", "1000000000000"], "--samples: samples must be 20..1000000"),
+        (["--run-for", "1e9"], "--run-for: must be a number >= 0 and <= 86400"),
+        (["--preset", "{tmp}/deep.json"], "deep.json: nested"),
+        (["bench", "--rounds", "1000000000"], "--rounds: must be 1..1000000"),
+        ([*SWEEP, "--scheduler", "not a url"], "'not a url' is not a Dask scheduler address"),
+        ([*SWEEP, "--trials", "1000001"], "--trials: trials must be 0..1000000"),
+        ([*SWEEP, "--workers", "0"], "--workers: workers must be 1..65536"),
+        ([*SWEEP, "--lr", "1e-4:1e300:log"], "learning rate must be in (0, 10], got 1e+300"),
+        ([*SWEEP, "--timeout", "5"], "--timeout SECONDS is how long a Dask round waits"),
+        ([*SWEEP, "--study", "{tmp}/idonly.sqlite"], "has bnviz's application id but no meta"),
+        ([*SWEEP, "--study", "{tmp}/" + "n" * 255], "study name too long (255 bytes"),
+        ([*SWEEP, "--study", "/dev/null"], "/dev/null: is a device"),
+    ],
+)  # fmt: skip
+def test_a_hostile_flag_or_file_is_one_line_and_exit_2(files, capsys, argv, words):
+    err = refused([a.replace("{tmp}", str(files)) for a in argv], capsys)
+    assert words in err
+    assert not Path("/dev/null-journal").exists()
+
+
+@pytest.mark.parametrize("dataset, words", [("nope.csv", "nope.csv: file not found"),
+                                            ("bad.csv", "bad.csv: row 2, column 2")])  # fmt: skip
+def test_sweep_checks_its_data_file_before_the_round(files, capsys, dataset, words):
+    study = files / "s.sqlite"
+    err = refused([*SWEEP, "--dataset", str(files / dataset), "--study", str(study)], capsys)
+    assert "--dataset: " in err and words in err
+    with Study(study) as s:
+        assert s.rounds() == []  # no round, no failed trials
+
+
+def failing_segment(spec, until, paused):
+    raise RuntimeError("the worker broke")
+
+
+def test_failed_trials_are_named_by_their_stored_ids(tmp_path):
+    study = Study(tmp_path / "s.sqlite")
+
+    def round_() -> Sweep:
+        return Sweep(study, TrainConfig(), [parse_space("lr", "1e-3:1:log")], n=2, epochs=1,
+                     segment=failing_segment)  # fmt: skip
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        round_().run(SerialExecutor())  # a first round: ids 1 and 2
+    sweep = round_()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sweep.run(SerialExecutor())
+    said = [str(w.message).split()[1] for w in caught if w.category is TrialFailedWarning]
+    assert said == ["3", "4"]  # the study's ids, not the round's 0 and 1
+    assert [t.id for t in study.trials(sweep.round_id)] == [3, 4]
+
+
+def _run(args: list[str], **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    pipe = subprocess.PIPE
+    command = [sys.executable, "-m", "bnviz", *args]
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=pipe, stderr=pipe, text=True, **kw)
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _trials(path: Path) -> int:
+    try:
+        with sqlite3.connect(path) as c:
+            return c.execute("SELECT count(*) FROM trials").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_million_trials_start_at_once_and_ctrl_c_exits_130(tmp_path):
+    study = tmp_path / "big.sqlite"
+    p = _run([*SWEEP, "--trials", "1000000", "--study", str(study)])
+    deadline = time.monotonic() + 120  # a generous bound for a loaded machine, not a timing
+    while _trials(study) == 0 and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.2)
+    assert _trials(study) > 0
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and err.rstrip().splitlines()[-1].startswith("cancelled: ")
+
+
+def test_ctrl_c_while_the_round_is_prepared_exits_130_with_one_line(tmp_path):
+    study = tmp_path / "s.sqlite"
+    p = _run([*SWEEP[:-3], "--workers", "2", "--trials", "1000000", "--study", str(study)])
+    while not study.exists() and p.poll() is None:  # main() runs: the study is opened
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)  # building the round, starting the workers
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2, err
+
+
+def test_ten_thousand_workers_for_two_trials_start_two_processes(tmp_path):
+    p = _run([*SWEEP[:-3], "--workers", "10000", "--trials", "2", "--study",
+              str(tmp_path / "s.sqlite"), "--json"])  # fmt: skip
+    most = 0
+    while p.poll() is None:
+        most = max(most, len(_children(p.pid)))
+        time.sleep(0.05)
+    out, err = p.communicate()
+    assert p.returncode == 0, err
+    assert "--workers 10000: starting 2" in err
+    assert most <= 3  # 2 workers and multiprocessing's resource tracker
+    assert len(json.loads(out)["trials"]) == 2
