@@ -86,8 +86,11 @@ def run(args: argparse.Namespace, parser) -> int:
     if args.make_bigdata:
         from bnviz.bench.bigdata import make_bigdata
 
-        for path in make_bigdata(args.make_bigdata):
-            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        try:
+            for path in make_bigdata(args.make_bigdata):
+                print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        except OSError as e:  # a folder that cannot be made or written: one line, exit 2
+            parser.error(f"--make-bigdata: {args.make_bigdata}: {e.strerror or e}")
         return 0
     if args.gui:
         return run_gui(args)

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import warnings
-from collections import Counter
+
+from bnviz.commands.sweep_report import _complete, _failed, _finite, print_rechecks, print_table
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 20  # about 140 steps on spirals: enough to tell good lr from bad
 DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
-TOP_SHOWN = 10
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 EXIT_FAILED = 1  # every trial of the round raised
 
@@ -90,6 +89,7 @@ def run(args: argparse.Namespace, parser) -> int:
     path = args.study or str(default_study_dir() / "sweep.sqlite")
     if args.trials == 0 and not args.recheck and not os.path.exists(path):
         parser.error(f"{path}: no such study (run a sweep first)")
+    existed = os.path.exists(path)
     try:
         study = Study(path)
     except StudyError as e:
@@ -104,7 +104,12 @@ def run(args: argparse.Namespace, parser) -> int:
                 check_data(sweep.base)
                 executor = make_executor(workers_for(args, sweep.n_trials), args.scheduler)
             except (SweepError, StudyError) as e:
+                if not existed:  # a refused first round leaves no empty study behind
+                    study.close()
+                    remove_study(path)
                 parser.error(str(e))
+            if args.recheck:
+                note_recheck(sweep, args.recheck)
             with executor, warnings.catch_warnings():
                 warnings.showwarning = _one_line_warning
                 cancelled, stopped = run_with_progress(sweep, executor, args)
@@ -123,6 +128,14 @@ def run(args: argparse.Namespace, parser) -> int:
         else:
             print_table(study)
     return EXIT_CANCELLED if (args.trials > 0 or args.recheck) and cancelled else status
+
+
+def remove_study(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.remove(path + suffix)
+        except OSError:
+            pass
 
 
 def check_data(base) -> None:
@@ -223,12 +236,15 @@ def build_recheck(args: argparse.Namespace, study):
         base = replace(base_config(args, study), compare=False)
     except ConfigError as e:
         raise SweepError(str(e)) from None
-    sweep = Sweep.recheck(study, base, args.recheck, epochs=args.epochs, seed=base.seed)
+    return Sweep.recheck(study, base, args.recheck, epochs=args.epochs, seed=base.seed)
+
+
+def note_recheck(sweep, asked: int) -> None:
+    """Say when the study has fewer complete trials than ``--recheck`` asked for."""
     n = sweep.n_trials
-    if n < args.recheck:
+    if n < asked:
         trials = "trial" if n == 1 else "trials"
         sys.stderr.write(f"bnviz sweep: the study has only {n} complete {trials} to re-check\n")
-    return sweep
 
 
 def build_sweep(args: argparse.Namespace, study):
@@ -347,65 +363,5 @@ def describe(sweep) -> str:
             f"{most} of {n * sweep.epochs} epochs)")  # fmt: skip
 
 
-def _failed(t) -> bool:
-    """A trial whose worker raised: no result, only its reason (``t.error``)."""
-    from bnviz.search.study import TrialState
-
-    return t.state is TrialState.FAILED
-
-
-def _complete(t) -> bool:
-    from bnviz.search.study import TrialState
-
-    return t.state is TrialState.COMPLETE
-
-
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     sys.stderr.write(f"bnviz sweep: {message}\n")
-
-
-def _finite(x) -> bool:
-    return x is not None and math.isfinite(x)
-
-
-def print_table(study) -> None:
-    """The best complete trials by validation loss; the others (by state) at the bottom,
-    then why each shown failed trial failed."""
-    trials = study.trials()
-    print(f"{study.path}: {len(trials)} trials in {len(study.rounds())} round(s)")
-    ok = sorted((t for t in trials if _complete(t) and _finite(t.val_loss)),
-                key=lambda t: (t.val_loss, t.id))  # fmt: skip
-    bad = [t for t in trials if t not in ok]
-    shown = ok[:TOP_SHOWN] + bad[: max(1, TOP_SHOWN - len(ok)) if bad else 0]
-    names = list(dict.fromkeys(k for t in shown for k in t.params))
-    print(f"{'id':>4} {'round':>5} " + " ".join(f"{n:>10}" for n in names)
-          + f" {'val loss':>9} {'val acc':>7} {'seconds':>7}")  # fmt: skip
-    for t in shown:
-        values = " ".join(f"{_cell(t.params.get(n)):>10}" for n in names)
-        state = "no loss" if _complete(t) else t.state.value  # complete: a non-finite loss
-        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{state:>9} {'':>7}"
-        print(f"{t.id:>4} {t.round:>5} {values} {loss} {t.seconds:7.2f}")
-    if bad:
-        counts = Counter(t.state.value for t in bad)
-        parts = [f"{counts['diverged']} diverged"]
-        parts += [f"{counts[s]} {s}" for s in ("failed", "pruned") if counts[s]]
-        print(f"({', '.join(parts)} of {len(trials)} trials)")
-    for t in shown:
-        if _failed(t):
-            print(f"trial {t.id} failed: {t.error}")
-
-
-def print_rechecks(study, round_id: int) -> None:
-    """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
-    by_id = {t.id: t for t in study.trials()}
-    print("re-checked (val loss then -> now):")
-    for t in study.trials(round_id):
-        old = by_id[t.recheck_of]
-        now = f"{t.val_loss:.4f}" if t.state.value == "complete" else t.state.value
-        print(f"  trial {t.id} repeats {old.id}: {old.val_loss:.4f} -> {now}")
-
-
-def _cell(v) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.4g}" if isinstance(v, float) else str(v)

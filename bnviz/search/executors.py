@@ -18,6 +18,7 @@ from typing import Any
 
 CONNECT_TIMEOUT = "3s"  # an unreachable scheduler must fail fast, not hang the GUI
 WARM_TIMEOUT_S = 60.0
+WATCH_S = 2.0  # how often a running round asks a Dask cluster whether it still has workers
 IN_FLIGHT_PER_WORKER = 2  # trials queued per worker: enough to keep it busy, no more
 DEFAULT_IN_FLIGHT = 64  # for an executor that cannot say how many workers it has
 _ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|inproc|ucx)://)?[A-Za-z0-9_.\-\[\]:]+")
@@ -257,4 +258,44 @@ def _dask_executor(scheduler: str, workers: int) -> ExecutorHandle:
     )
 
 
-# -- orchestration ------------------------------------------------------------------------------
+class NoWorkers(SweepError):
+    """The Dask cluster had no worker for longer than the sweep's timeout."""
+
+
+class WorkerWatch:
+    """Asks a Dask cluster every :data:`WATCH_S` whether it still has workers; says when
+    it has none (and when they are back), and raises :class:`NoWorkers` past ``timeout``."""
+
+    def __init__(
+        self, executor: Executor, on_status: Callable[[str], None] | None, timeout: float | None
+    ) -> None:
+        self.alive = getattr(executor, "workers_alive", None)
+        self.on_status, self.timeout = on_status, timeout
+        self.last = time.monotonic()
+        self.since: float | None = None  # when the cluster was first seen with no worker
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if self.alive is None or now - self.last < WATCH_S:
+            return
+        self.last = now
+        n = self.alive()
+        if n is None:
+            return
+        if n and self.since is not None:
+            self.since = None
+            self._say(f"the Dask cluster has {n} worker{'s' if n > 1 else ''} again")
+        elif not n and self.since is None:
+            self.since = now
+            until = (f"stopping after {self.timeout:g} s" if self.timeout
+                     else "waiting for workers (--timeout SECONDS stops)")  # fmt: skip
+            self._say(f"the Dask cluster has no workers left: {until}")
+        if self.since is not None and self.timeout is not None and now - self.since > self.timeout:
+            raise NoWorkers(
+                f"the Dask cluster had no workers for {self.timeout:g} s: round stopped, "
+                "the trials that finished are stored"
+            )
+
+    def _say(self, message: str) -> None:
+        if self.on_status is not None:
+            self.on_status(message)

@@ -31,12 +31,20 @@ import sqlite3
 import sys
 import threading
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bnviz.search.records import (  # noqa: F401 (re-exported: the study API)
+    ERROR_CHARS,
+    TRIAL_KINDS,
+    CurvePoint,
+    TrialRecord,
+    TrialResult,
+    TrialState,
+    one_line,
+)
 from bnviz.search.spaces import Space
 from bnviz.search.study_path import (
     StudyPathError,
@@ -45,60 +53,18 @@ from bnviz.search.study_path import (
     read_only_reason,
     undo,
 )
+from bnviz.search.study_schema import (  # noqa: F401 (re-exported: the study API)
+    _COLUMN_SQL,
+    _MIGRATIONS,
+    _SCHEMA,
+    APPLICATION_ID,
+    LEGACY_FAILED_REASON,
+    SCHEMA_VERSION,
+)
 
-SCHEMA_VERSION = 4
-# PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
-APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
 METRICS = {"val_loss": min, "val_acc": max, "best_val_loss": min, "best_val_acc": max}
 _FLOAT_FIELDS = ("val_loss", "val_acc", "best_val_loss", "best_val_acc", "seconds")
-ERROR_CHARS = 300  # a failed trial's reason is one line of at most this many characters
-LEGACY_FAILED_REASON = "failed (recorded before trial states)"
-
-# Schema 1, as the first release created it. A new file gets it and then every migration,
-# so new and migrated files have one layout.
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE rounds (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, spaces TEXT NOT NULL, box TEXT, fixed TEXT,
-    method TEXT NOT NULL, n INTEGER NOT NULL, seed INTEGER NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE trials (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER NOT NULL REFERENCES rounds(id),
-    params TEXT NOT NULL, val_loss REAL, val_acc REAL, best_val_loss REAL, best_val_acc REAL,
-    diverged INTEGER NOT NULL, diverged_step INTEGER, seconds REAL, steps INTEGER NOT NULL,
-    curve TEXT NOT NULL, finished_at TEXT NOT NULL);
-CREATE INDEX trials_round ON trials(round);
-"""
-
-# A trial without a state (schema 1, or a row a first-release process is still inserting into
-# a migrated file) has one by its diverged flag. The first release stored a trial whose worker
-# raised as diverged with no step and no training; a run that really diverged always has its
-# step. So those rows are unambiguous and read as failed, with LEGACY_FAILED_REASON.
-_LEGACY_FAILED = "(diverged <> 0 AND diverged_step IS NULL AND steps = 0)"
-_LEGACY_STATE = (
-    f"CASE WHEN {_LEGACY_FAILED} THEN 'failed' WHEN diverged <> 0 THEN 'diverged' "
-    "ELSE 'complete' END"
-)
-_LEGACY_ERROR = f"CASE WHEN {_LEGACY_FAILED} THEN '{LEGACY_FAILED_REASON}' END"
-
-# user_version -> the statements that bring a file from user_version - 1 to it, run in the
-# transaction that sets user_version (all or nothing). Only columns are added and filled:
-# every column of schema 1 keeps its values, so no result of an old study is lost.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    2: (
-        "ALTER TABLE trials ADD COLUMN state TEXT",
-        "ALTER TABLE trials ADD COLUMN error TEXT",
-        f"UPDATE trials SET state = {_LEGACY_STATE}, error = {_LEGACY_ERROR}",
-    ),
-    3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
-    # every trial stored before kinds was sampled by a round
-    4: ("ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'sampled'",),
-}
-# How a stored trial is read: a NULL state (see above) is derived as the migration does.
-_COLUMN_SQL = {
-    "state": f"COALESCE(state, {_LEGACY_STATE})",
-    "error": f"CASE WHEN state IS NULL THEN {_LEGACY_ERROR} ELSE error END",
-}
 
 
 class StudyError(ValueError):
@@ -121,89 +87,6 @@ def default_study_dir() -> Path:
     path = base / "bnviz" / "studies"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-class TrialState(str, Enum):
-    """How a trial ended. A ``str``, so it compares equal to its value and goes into JSON."""
-
-    COMPLETE = "complete"  # trained for its whole budget
-    DIVERGED = "diverged"  # its loss or parameters stopped being finite (at diverged_step)
-    FAILED = "failed"  # its worker raised: no result, only the reason (``error``)
-    PRUNED = "pruned"  # stopped early by a scheduler (successive halving): a partial result
-
-    def __str__(self) -> str:
-        return self.value
-
-
-CurvePoint = tuple[int, float]  # (step, val_loss) at one evaluation
-# How a trial came to be: sampled by a round (caviar), or a live run steered by hand and saved
-# (panda: "Save babysat run to study").
-TRIAL_KINDS = ("sampled", "babysat")
-
-
-def one_line(text: str, limit: int = ERROR_CHARS) -> str:
-    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-@dataclasses.dataclass(frozen=True)
-class TrialResult:
-    """What one trial produced; picklable, so worker processes can return it.
-
-    ``val_loss``/``val_acc`` are None (or NaN) if the run diverged before any evaluation;
-    ``curve`` is ``(step, val_loss)`` at every evaluation (each epoch), steps ascending, its
-    last loss the trial's ``val_loss``: the learning curve, kept for pruned trials too.
-
-    ``state`` defaults to ``diverged`` or ``complete`` by ``diverged``; ``diverged`` is true
-    exactly when the state is ``diverged`` (a failed trial did not diverge: it has no result).
-    ``error`` is a failed trial's one-line reason and None for every other state.
-    ``recheck_of`` is the id of the trial this one repeats with the same sampled values
-    (``bnviz sweep --recheck``), else None. ``kind`` is one of :data:`TRIAL_KINDS`.
-    """
-
-    params: dict
-    val_loss: float | None
-    val_acc: float | None
-    best_val_loss: float | None
-    best_val_acc: float | None
-    diverged: bool
-    diverged_step: int | None
-    seconds: float
-    steps: int
-    curve: tuple[CurvePoint, ...] = ()
-    state: TrialState = None  # type: ignore[assignment]  # filled in by __post_init__
-    error: str | None = None
-    recheck_of: int | None = None
-    kind: str = "sampled"
-
-    def __post_init__(self) -> None:
-        if self.kind not in TRIAL_KINDS:
-            raise ValueError(f"unknown trial kind {self.kind!r}; one of {', '.join(TRIAL_KINDS)}")
-        if self.state is None:
-            state = TrialState.DIVERGED if self.diverged else TrialState.COMPLETE
-        else:
-            state = TrialState(self.state)  # a plain "failed" is accepted, and checked
-        object.__setattr__(self, "state", state)
-        if bool(self.diverged) != (state is TrialState.DIVERGED):
-            raise ValueError(f"a {state} trial has diverged={self.diverged}")
-        if (state is TrialState.FAILED) != bool(self.error):
-            raise ValueError(
-                "a failed trial needs its reason (error)"
-                if state is TrialState.FAILED
-                else f"a {state} trial has no error, got {self.error!r}"
-            )
-        if self.error is not None:
-            object.__setattr__(self, "error", one_line(self.error))
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TrialRecord(TrialResult):
-    """A stored trial as read back: the result plus its id, round and finish time (UTC ISO)."""
-
-    id: int
-    round: int
-    finished_at: str
 
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(TrialRecord))

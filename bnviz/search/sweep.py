@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -21,8 +20,10 @@ from datetime import datetime, timezone
 from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     DEFAULT_IN_FLIGHT,
     ExecutorHandle,
+    NoWorkers,
     SerialExecutor,
     SweepError,
+    WorkerWatch,
     make_executor,
 )
 from bnviz.search.halving import PRUNE_FACTOR, promote, rung_epochs
@@ -38,19 +39,14 @@ from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
     run_trial,
 )
 from bnviz.train.config import TrainConfig
-from bnviz.train.params import BN_BATCH_OF_ONE
+from bnviz.train.params import BN_BATCH_OF_ONE, MAX_PRUNED_TRIALS
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
-WATCH_S = 2.0  # how often it asks a Dask cluster whether it still has workers
 CHECKED_UP_FRONT = 1000  # trials validated before any starts; later ones as they are made
 
 
 class TrialFailedWarning(RuntimeWarning):
     """A worker raised instead of returning; the trial is stored as failed, with the reason."""
-
-
-class NoWorkers(SweepError):
-    """The Dask cluster had no worker for longer than the sweep's timeout."""
 
 
 Job = tuple[int, int, Paused | None]  # a trial's index, the epoch to train it to, its pause
@@ -100,6 +96,11 @@ class Sweep:
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
+        if prune and n * (2 if pair_bn else 1) > MAX_PRUNED_TRIALS:
+            raise SweepError(
+                f"a pruned round waits for all its trials at every rung: at most "
+                f"{MAX_PRUNED_TRIALS:,} trials with --prune, got {n:,}"
+            )
         batch = next((s for s in spaces if s.name == "batch_size" and s.low is not None), None)
         bn_possible = base.batchnorm or pair_bn or any(s.name == "bn" for s in spaces)
         if batch is not None and batch.low is not None and batch.low < 2 and bn_possible:
@@ -123,7 +124,7 @@ class Sweep:
         self.prune, self.segment = prune, segment
         self.round_id: int | None = None
         self._recheck_of: list[int] | None = None
-        self._watch = _Watch(SerialExecutor(), None, None)
+        self._watch = WorkerWatch(SerialExecutor(), None, None)
 
     @classmethod
     def recheck(
@@ -196,9 +197,10 @@ class Sweep:
         whose worker raised is stored as ``failed`` with the exception as its reason, and a
         :class:`TrialFailedWarning` naming its stored id; the sweep goes on.
 
-        On a Dask cluster, ``on_status`` hears within :data:`WATCH_S` when every worker is
-        gone (and when they are back); with ``timeout`` the round stops (:class:`NoWorkers`)
-        once it has had no worker that many seconds, keeping what was stored.
+        On a Dask cluster, ``on_status`` hears within seconds when every worker is gone (and
+        when they are back; :class:`WorkerWatch`); with ``timeout`` the round stops
+        (:class:`NoWorkers`) once it has had no worker that many seconds, keeping what was
+        stored.
         """
         self.check()
         if self.round_id is None:
@@ -210,7 +212,7 @@ class Sweep:
             )  # fmt: skip
         cancel = cancel or threading.Event()
         records: list[TrialRecord] = []
-        self._watch = _Watch(executor, on_status, timeout)
+        self._watch = WorkerWatch(executor, on_status, timeout)
 
         def store(spec: TrialSpec, result: TrialResult) -> None:
             records.append(self._store(spec, result, on_result))
@@ -325,45 +327,6 @@ class Sweep:
         if on_result is not None:
             on_result(record)
         return record
-
-
-class _Watch:
-    """Asks a Dask cluster every :data:`WATCH_S` whether it still has workers; says when
-    it has none (and when they are back), and raises :class:`NoWorkers` past ``timeout``."""
-
-    def __init__(
-        self, executor: Executor, on_status: Callable[[str], None] | None, timeout: float | None
-    ) -> None:
-        self.alive = getattr(executor, "workers_alive", None)
-        self.on_status, self.timeout = on_status, timeout
-        self.last = time.monotonic()
-        self.since: float | None = None  # when the cluster was first seen with no worker
-
-    def check(self) -> None:
-        now = time.monotonic()
-        if self.alive is None or now - self.last < WATCH_S:
-            return
-        self.last = now
-        n = self.alive()
-        if n is None:
-            return
-        if n and self.since is not None:
-            self.since = None
-            self._say(f"the Dask cluster has {n} worker{'s' if n > 1 else ''} again")
-        elif not n and self.since is None:
-            self.since = now
-            until = (f"stopping after {self.timeout:g} s" if self.timeout
-                     else "waiting for workers (--timeout SECONDS stops)")  # fmt: skip
-            self._say(f"the Dask cluster has no workers left: {until}")
-        if self.since is not None and self.timeout is not None and now - self.since > self.timeout:
-            raise NoWorkers(
-                f"the Dask cluster had no workers for {self.timeout:g} s: round stopped, "
-                "the trials that finished are stored"
-            )
-
-    def _say(self, message: str) -> None:
-        if self.on_status is not None:
-            self.on_status(message)
 
 
 def _json_float(x: float | None) -> float | None:

@@ -214,6 +214,8 @@ def registry(fields_: Any) -> dict[str, Param]:
 MAX_EPOCHS = 100_000
 MAX_STEPS = 10_000_000
 MAX_TRIALS = 1_000_000  # trials are generated lazily, so even this many start at once
+# A pruned round holds every trial at each rung until all have reported: bounded lower.
+MAX_PRUNED_TRIALS = 10_000
 MAX_WORKERS = 65_536  # what --workers may ask; the processes started are capped by the cores
 WORKERS_PER_CORE = 4  # worker processes beyond this many per core only wait for a turn
 
