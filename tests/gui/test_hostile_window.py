@@ -1,0 +1,44 @@
+"""The window says what the command line says: a hostile data file, settings file or study
+opened from the window gives the same one line in its status, never only on stderr."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bnviz.gui import menus
+from tests.hostile_corpus import deep_json, header_only_npz, settings_file
+
+
+def test_a_huge_npz_header_is_said_in_the_window(small_window, qtbot, tmp_path):
+    win = small_window
+    path = header_only_npz(tmp_path / "huge.npz", {"X": (100_000, 64_424), "y": (100_000,)})
+    menus.open_data_file(win, str(path))  # read in the background; the message follows
+    qtbot.waitUntil(lambda: "huge.npz" in win.status_message.text(), timeout=10_000)
+    assert "48.0 GB, over the memory budget" in win.status_message.text()
+
+
+def test_deep_and_future_settings_are_said_in_the_window(small_window, tmp_path):
+    win = small_window
+    before = win.controls.config()
+    assert not menus.open_settings(win, str(settings_file(tmp_path / "deep.json",
+                                                          deep_json(100_000))))  # fmt: skip
+    assert "deep.json: nested 100001 levels deep" in win.status_message.text()
+    future = settings_file(tmp_path / "new.json", {"bnviz_settings": 9})
+    assert not menus.open_settings(win, str(future))
+    assert "written by a newer bnviz (version 9)" in win.status_message.text()
+    assert win.controls.config() == before  # nothing lost
+
+
+def test_a_study_with_bnviz_id_and_no_tables_is_said_in_the_explorer(small_window, tmp_path):
+    win = small_window
+    path = tmp_path / "odd.sqlite"
+    c = sqlite3.connect(path)
+    c.execute("PRAGMA application_id=0x626E767A")
+    c.execute("CREATE TABLE notes (a)")
+    c.commit()
+    c.close()
+    assert not win.explorer.open_study(path)
+    said = "odd.sqlite has bnviz's application id but no meta, rounds, trials table"
+    assert said in win.status_message.text() and said in win.explorer.controls.status.text()
+    assert not win.explorer.open_study("/dev/null")
+    assert "/dev/null: is a device" in win.status_message.text()
