@@ -186,3 +186,43 @@ def test_ten_thousand_workers_for_two_trials_start_two_processes(tmp_path):
     assert "--workers 10000: starting 2" in err
     assert most <= 3  # 2 workers and multiprocessing's resource tracker
     assert len(json.loads(out)["trials"]) == 2
+
+
+HOSTILE_VALUES = ["-1", "0", "1e999", "nan", "inf", "-inf", "9" * 5000, "", " ", "1e30", "0x10",
+                  "\uff12", "1e-400", "\x00", "-0", "a\x00.json"]  # fmt: skip
+
+
+def test_every_flag_of_every_command_takes_hostile_values_without_a_traceback():
+    """Each flag of each command is parsed with each hostile value, and the training settings
+    built from it: a refusal is SystemExit with one line, or a ConfigError; nothing else."""
+    import argparse
+    import contextlib
+    import io
+
+    from bnviz.cli import build_parser, config_from_args
+    from bnviz.train.config import ConfigError
+
+    parser = build_parser()
+    commands: dict[str | None, argparse.ArgumentParser] = {None: parser}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+    tried = 0
+    for name, sub in commands.items():
+        for action in sub._actions:
+            if not action.option_strings or action.nargs == 0:
+                continue
+            for value in HOSTILE_VALUES:
+                argv = [*([name] if name else []), action.option_strings[-1], value]
+                err = io.StringIO()
+                tried += 1
+                try:
+                    with contextlib.redirect_stderr(err):
+                        args = parser.parse_args(argv)
+                        if name in (None, "train"):
+                            config_from_args(args)
+                except SystemExit:
+                    assert err.getvalue().count("\n") == 1, (argv, err.getvalue())
+                except ConfigError as e:
+                    assert "\n" not in str(e)
+    assert tried > 1000

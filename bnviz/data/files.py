@@ -106,6 +106,8 @@ def _load(p: Path, val_fraction: float, seed: int, progress: Progress | None) ->
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
+    if "\0" in str(p):  # the OS cannot name such a file; Python says ValueError
+        raise DataError(f"{p.name!r}: a file name cannot hold a NUL character")
     try:
         if not p.exists():
             raise DataError(f"{p}: file not found")

@@ -182,6 +182,8 @@ def load_preset(name_or_path: str) -> Preset:
             raise ConfigError(f"preset {name_or_path}: its lesson name does not match its file")
         return preset
     path = Path(name_or_path)
+    if "\0" in name_or_path:
+        raise PresetError(f"{path.name!r}: a file name cannot hold a NUL character")
     try:
         is_file = path.is_file()
         if path.suffix.lower() == SUFFIX or path.exists():

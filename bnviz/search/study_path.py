@@ -48,6 +48,8 @@ def _existing_ancestor(path: Path) -> Path:
 def check_study_path(path: Path) -> None:
     """StudyPathError unless ``path`` can be a study: not too long for the system, a regular
     file (or not there yet), in a folder that exists or can be made. Creates nothing."""
+    if "\0" in str(path):  # the OS cannot name such a file; Python says ValueError
+        raise StudyPathError(f"{Path(path).name!r}: a file name cannot hold a NUL character")
     path = Path(os.path.abspath(path))
     base = _existing_ancestor(path)
     path_max = min(_limit(base, "PC_PATH_MAX", FALLBACK_PATH_MAX), SQLITE_PATH_MAX)

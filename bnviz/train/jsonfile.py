@@ -40,6 +40,8 @@ def read_json(
     nested deeper than ``max_depth``, not UTF-8 or not JSON (then "not ``what``")."""
     p = Path(path)
     name = p.name
+    if "\0" in str(p):  # the OS cannot name such a file; Python says ValueError
+        raise JsonFileError(f"{name!r}: a file name cannot hold a NUL character")
     try:
         if p.is_dir():
             raise JsonFileError(f"{name}: is a folder, not a file")

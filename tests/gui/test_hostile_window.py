@@ -42,3 +42,21 @@ def test_a_study_with_bnviz_id_and_no_tables_is_said_in_the_explorer(small_windo
     assert said in win.status_message.text() and said in win.explorer.controls.status.text()
     assert not win.explorer.open_study("/dev/null")
     assert "/dev/null: is a device" in win.status_message.text()
+
+
+def test_the_controls_take_their_bounds_from_the_registry(small_window):
+    from bnviz.train.config import PARAMS
+    from bnviz.train.params import RUN_PARAMS
+
+    win = small_window
+    assert win.controls.batch.maximum() == PARAMS["batch_size"].high == 1_000_000
+    ex = win.explorer.controls
+    assert ex.trials.maximum() == RUN_PARAMS["trials"].high
+    assert ex.epochs.maximum() == RUN_PARAMS["epochs"].high
+    assert ex.workers.maximum() == RUN_PARAMS["workers"].high
+    win.controls.lr_field.setText("11")
+    win.controls.lr_field.editingFinished.emit()
+    assert "learning rate must be in (0, 10], got 11" in win.status_message.text()
+    win.controls.noise.setText("1e6")
+    win.controls.noise.editingFinished.emit()
+    assert "noise must be in [0, 100], got 1e+06" in win.status_message.text()
