@@ -52,3 +52,24 @@ def settings_file(path: Path, text_or_data: str | dict) -> Path:
 def deep_json(depth: int) -> str:
     """A settings file whose "hidden" is ``depth`` nested lists."""
     return '{"bnviz_settings": 1, "hidden": ' + "[" * depth + "]" * depth + "}"
+
+
+def patched_npz(path: Path, *, method: int | None = None, encrypted: bool = False) -> Path:
+    """A small valid .npz whose zip headers then claim a compression ``method`` zipfile lacks
+    (99: AES) or encryption."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, X=np.zeros((10, 2)), y=np.arange(10) % 2)
+    data = bytearray(buf.getvalue())
+    # (signature, offset of the flags, offset of the method) in local and central headers
+    for signature, flags, where in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        i = data.find(signature)
+        while i >= 0:
+            if method is not None:
+                data[i + where : i + where + 2] = method.to_bytes(2, "little")
+            if encrypted:
+                data[i + flags] |= 1
+            i = data.find(signature, i + 4)
+    path.write_bytes(bytes(data))
+    return path

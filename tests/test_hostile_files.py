@@ -16,7 +16,7 @@ from bnviz.data.dataset import DataError
 from bnviz.data.files import load_file
 from bnviz.nn.model_io import ModelFileError
 from bnviz.nn.network import MLP
-from tests.hostile_corpus import header_only_npz, npy_header, zip_bomb_npz
+from tests.hostile_corpus import header_only_npz, npy_header, patched_npz, zip_bomb_npz
 
 GB = 1 << 30
 
@@ -99,6 +99,18 @@ def test_a_broken_npy_header_is_one_line(tmp_path, member, words):
         z.writestr("y.npy", npy_header((3,), "<i8") + bytes(24))
     with pytest.raises(DataError, match=f"bad.npz: .*{words}"):
         load_file(path)
+
+
+@pytest.mark.parametrize(
+    "how, words",
+    [({"method": 99}, "compression method is not supported"), ({"encrypted": True}, "encrypted")],
+)
+def test_a_zip_member_zipfile_cannot_open_is_one_line(tmp_path, how, words):
+    path = patched_npz(tmp_path / "odd.npz", **how)
+    with pytest.raises(DataError, match=f"odd.npz: not a valid .npz archive .*{words}"):
+        load_file(path)
+    with pytest.raises(ModelFileError, match="odd.npz: "):
+        MLP.load(path)
 
 
 def test_a_single_npy_with_a_huge_header_is_refused_unread(tmp_path):

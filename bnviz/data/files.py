@@ -18,7 +18,7 @@ import numpy as np
 from bnviz.data.budget import check_budget, format_size
 from bnviz.data.csv_reader import Progress, read_numeric_csv
 from bnviz.data.dataset import DataError, Dataset, standardize_split
-from bnviz.data.npz_header import check_members, read_members
+from bnviz.data.npz_header import array_names, check_members, read_members
 
 SUFFIXES = (".npz", ".csv")
 PLAIN_KEYS = ("X", "y")
@@ -147,8 +147,8 @@ def load_npz_arrays(path: str | os.PathLike[str]) -> Arrays:
     if not zipfile.is_zipfile(p):
         # np.load would try to unpickle anything else and talk about allow_pickle: say what it is
         raise DataError(f"{p.name}: not an .npz archive (save with np.savez(path, X=..., y=...))")
-    members = read_members(p)  # sizes from the headers, before any array is read
-    check_members(p.name, members, _pick_keys(p.name, list(members)))
+    keys = _pick_keys(p.name, array_names(p))
+    check_members(p.name, read_members(p, keys), keys)  # sizes from the headers, nothing read
     try:
         data = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
@@ -198,7 +198,7 @@ def _read_array(name: str, data: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
                 f"unpickles files, save plain numeric arrays"
             ) from None
         raise DataError(f"{name}: array {key!r} cannot be read ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
         raise DataError(f"{name}: array {key!r} cannot be read ({exc})") from None
     except MemoryError:
         raise DataError(f"{name}: array {key!r} does not fit in memory") from None

@@ -39,20 +39,30 @@ class Member:
         return self.count * self.dtype.itemsize
 
 
-def read_members(path: Path) -> dict[str, Member]:
-    """Key -> :class:`Member` for every ``.npy`` in the archive; DataError for a zip or a
-    header that cannot be read, or an array bigger than the bytes its member holds."""
+def array_names(path: Path) -> list[str]:
+    """The array keys of an .npz (its ``.npy`` members without the suffix), from the zip's
+    directory alone."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return [n[: -len(".npy")] for n in z.namelist() if n.endswith(".npy")]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
+        raise DataError(f"{path.name}: not a valid .npz archive ({e})") from None
+
+
+def read_members(path: Path, keys: tuple[str, ...]) -> dict[str, Member]:
+    """Key -> :class:`Member` for the arrays ``keys`` (only their headers are read); DataError
+    for a zip or a header that cannot be read."""
     name = path.name
     out: dict[str, Member] = {}
     try:
         with zipfile.ZipFile(path) as z:
-            for info in z.infolist():
-                if not info.filename.endswith(".npy"):
-                    continue
-                key = info.filename[: -len(".npy")]
+            for key in keys:
+                info = z.getinfo(f"{key}.npy")
                 with z.open(info) as f:
                     out[key] = _member(name, key, f, info.file_size)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
+    # NotImplementedError: a compression zipfile lacks; RuntimeError: an encrypted member
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            KeyError, NotImplementedError, RuntimeError) as e:  # fmt: skip
         raise DataError(f"{name}: not a valid .npz archive ({e})") from None
     return out
 
