@@ -226,3 +226,23 @@ def test_every_flag_of_every_command_takes_hostile_values_without_a_traceback():
                 except ConfigError as e:
                     assert "\n" not in str(e)
     assert tried > 1000
+
+
+def test_ctrl_c_in_train_keeps_what_was_trained(tmp_path, monkeypatch, capsys):
+    from bnviz.train.trainer import Trainer
+
+    step = Trainer.step
+
+    def interrupted(self):
+        if self.step_count == 30:
+            raise KeyboardInterrupt
+        return step(self)
+
+    monkeypatch.setattr(Trainer, "step", interrupted)
+    metrics, model = tmp_path / "m.csv", tmp_path / "m.npz"
+    rc = main(["train", "--samples", "100", "--hidden", "8", "--epochs", "1000", "--quiet",
+               "--metrics", str(metrics), "--save", str(model)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert rc == 130 and "cancelled at step 30 of" in err
+    assert metrics.read_text().count("\n") >= 2 and model.exists()
+    assert "30 steps" in out

@@ -15,6 +15,7 @@ from pathlib import Path
 from bnviz.train.params import MAX_EPOCHS, MAX_STEPS
 
 DEFAULT_EPOCHS = 30
+EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 EVALS_PER_RUN = 50
 
 
@@ -71,14 +72,20 @@ def run(args: argparse.Namespace, parser) -> int:
     every = args.eval_every or max(1, total // EVALS_PER_RUN)
     progress = Progress(total, quiet=args.quiet)
     t0 = time.perf_counter()
-    for s in range(1, total + 1):
-        trainer.step()
-        if s % every == 0 or s == total:
-            trainer.evaluate()
-            progress.show(s, trainer)
-        if trainer.all_diverged:
-            trainer.evaluate()
-            break
+    cancelled = False
+    try:
+        for s in range(1, total + 1):
+            trainer.step()
+            if s % every == 0 or s == total:
+                trainer.evaluate()
+                progress.show(s, trainer)
+            if trainer.all_diverged:
+                trainer.evaluate()
+                break
+    except KeyboardInterrupt:  # Ctrl-C: keep what was trained (metrics, model, summary)
+        cancelled = True
+        sys.stderr.write(f"\ncancelled at step {trainer.step_count} of {total}\n")
+        trainer.evaluate()
     seconds = time.perf_counter() - t0
     progress.done()
     if args.metrics:
@@ -88,7 +95,7 @@ def run(args: argparse.Namespace, parser) -> int:
     if args.save:
         save_models(args.save, trainer)
     print_summary(trainer, seconds)
-    return 0
+    return EXIT_CANCELLED if cancelled else 0
 
 
 class Progress:
