@@ -268,8 +268,13 @@ def _main(argv: list[str] | None) -> int:
             parser.error("--report and --screenshot: choose one")
         from bnviz.gui.app import run_app
 
-        return run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
-                       lesson=lesson, preset=preset, report=args.report)  # fmt: skip
+        interrupted = _close_window_on_ctrl_c()
+        status = run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
+                         lesson=lesson, preset=preset, report=args.report)  # fmt: skip
+        if interrupted:
+            sys.stderr.write("bnviz: cancelled (Ctrl-C)\n")
+            return EXIT_CANCELLED
+        return status
     try:
         return args.run(args, args.subparser)
     except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours
@@ -277,6 +282,34 @@ def _main(argv: list[str] | None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _close_window_on_ctrl_c() -> list[int]:
+    """Ctrl-C while the window runs closes it as its Quit does (the training process and any
+    sweep shut down) instead of a KeyboardInterrupt traceback inside a Qt slot; the returned
+    list is non-empty once it happened."""
+    import signal
+
+    hit: list[int] = []
+
+    def close(signum: int, frame: object) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is None:  # before Qt starts: the usual one line from main()
+            raise KeyboardInterrupt
+        hit.append(signum)
+
+        def quit_() -> None:
+            app.closeAllWindows()
+            app.quit()
+
+        # posted, so that it also works before the event loop runs (quit() would be lost)
+        QTimer.singleShot(0, quit_)
+
+    signal.signal(signal.SIGINT, close)
+    return hit
 
 
 def _load_preset(args: argparse.Namespace, parser: OneLineParser):

@@ -123,11 +123,11 @@ def test_failed_trials_are_named_by_their_stored_ids(tmp_path):
     assert [t.id for t in study.trials(sweep.round_id)] == [3, 4]
 
 
-def _run(args: list[str], **kw) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
     pipe = subprocess.PIPE
     command = [sys.executable, "-m", "bnviz", *args]
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=pipe, stderr=pipe, text=True, **kw)
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=pipe, stderr=pipe, text=True)
 
 
 def _children(pid: int) -> set[int]:
@@ -246,3 +246,20 @@ def test_ctrl_c_in_train_keeps_what_was_trained(tmp_path, monkeypatch, capsys):
     assert rc == 130 and "cancelled at step 30 of" in err
     assert metrics.read_text().count("\n") >= 2 and model.exists()
     assert "30 steps" in out
+
+
+def test_ctrl_c_closes_the_window_and_exits_130(tmp_path):
+    """Once the window trains (its training process is a child), Ctrl-C closes it as Quit
+    does: one line, status 130, no KeyboardInterrupt traceback from a Qt slot."""
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    p = _run(["--samples", "100", "--hidden", "8"], env)
+    deadline = time.monotonic() + 120  # a bound for a loaded machine, not a timing
+    while not _children(p.pid) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "bnviz: cancelled (Ctrl-C)"
