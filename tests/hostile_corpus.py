@@ -73,3 +73,15 @@ def patched_npz(path: Path, *, method: int | None = None, encrypted: bool = Fals
             i = data.find(signature, i + 4)
     path.write_bytes(bytes(data))
     return path
+
+
+DEV_NULL_JOURNAL = Path("/dev/null-journal")
+
+
+def journal_state() -> float | None:
+    """When /dev/null-journal last changed (None: absent): compared before and after a test,
+    so a journal some other program left does not fail it, and a new one does."""
+    try:
+        return DEV_NULL_JOURNAL.stat().st_mtime
+    except OSError:
+        return None

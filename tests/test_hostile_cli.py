@@ -22,7 +22,7 @@ from bnviz.search.spaces import parse_space
 from bnviz.search.study import Study
 from bnviz.search.sweep import Sweep, TrialFailedWarning
 from bnviz.train.config import TrainConfig
-from tests.hostile_corpus import deep_json, header_only_npz, settings_file
+from tests.hostile_corpus import deep_json, header_only_npz, journal_state, settings_file
 
 SWEEP = ["sweep", "--epochs", "1", "--samples", "50", "--workers", "1", "--quiet"]
 REPO = Path(__file__).resolve().parent.parent
@@ -86,9 +86,20 @@ def files(tmp_path):
     ],
 )  # fmt: skip
 def test_a_hostile_flag_or_file_is_one_line_and_exit_2(files, capsys, argv, words):
+    journal = journal_state()
     err = refused([a.replace("{tmp}", str(files)) for a in argv], capsys)
     assert words in err
-    assert not Path("/dev/null-journal").exists()
+    assert journal_state() == journal  # no /dev/null-journal made or touched
+
+
+def test_an_optuna_storage_on_a_device_is_refused_before_sqlalchemy(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    Study(tmp_path / "s.sqlite").close()
+    journal = journal_state()
+    err = refused([*SWEEP, "--trials", "0", "--study", str(tmp_path / "s.sqlite"),
+                   "--export-optuna", "sqlite:////dev/null"], capsys)  # fmt: skip
+    assert "cannot use the Optuna storage sqlite:////dev/null: /dev/null: is a device" in err
+    assert journal_state() == journal
 
 
 @pytest.mark.parametrize("dataset, words", [("nope.csv", "nope.csv: file not found"),
