@@ -60,3 +60,13 @@ def test_the_controls_take_their_bounds_from_the_registry(small_window):
     win.controls.noise.setText("1e6")
     win.controls.noise.editingFinished.emit()
     assert "noise must be in [0, 100], got 1e+06" in win.status_message.text()
+
+
+def test_a_cluster_without_workers_is_said_in_the_explorer(small_window, qtbot):
+    """The sweep's status (bnviz.search.executors.WorkerWatch, tested with a real cluster in
+    tests/test_hostile_dask.py) reaches the explorer's status line and the window's."""
+    ex = small_window.explorer
+    said = "the Dask cluster has no workers left: waiting for workers (--timeout SECONDS stops)"
+    ex.runner.status.emit(said)  # as the sweep's thread does
+    qtbot.waitUntil(lambda: said in ex.controls.status.text(), timeout=5000)
+    assert said in small_window.status_message.text()
