@@ -216,6 +216,9 @@ MAX_STEPS = 10_000_000
 MAX_TRIALS = 1_000_000  # trials are generated lazily, so even this many start at once
 # A pruned round holds every trial at each rung until all have reported: bounded lower.
 MAX_PRUNED_TRIALS = 10_000
+# The explorer draws every trial as a point, a row and a learning curve: past ~10,000 in a
+# round its views take tens of seconds per refresh (measured), so its round stops there.
+MAX_EXPLORER_TRIALS = 10_000
 MAX_WORKERS = 65_536  # what --workers may ask; the processes started are capped by the cores
 WORKERS_PER_CORE = 4  # worker processes beyond this many per core only wait for a turn
 

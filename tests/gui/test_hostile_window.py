@@ -46,12 +46,12 @@ def test_a_study_with_bnviz_id_and_no_tables_is_said_in_the_explorer(small_windo
 
 def test_the_controls_take_their_bounds_from_the_registry(small_window):
     from bnviz.train.config import PARAMS
-    from bnviz.train.params import RUN_PARAMS
+    from bnviz.train.params import MAX_EXPLORER_TRIALS, RUN_PARAMS
 
     win = small_window
     assert win.controls.batch.maximum() == PARAMS["batch_size"].high == 1_000_000
     ex = win.explorer.controls
-    assert ex.trials.maximum() == RUN_PARAMS["trials"].high
+    assert ex.trials.maximum() == MAX_EXPLORER_TRIALS  # what its views draw; the CLI: 1e6
     assert ex.epochs.maximum() == RUN_PARAMS["epochs"].high
     assert ex.workers.maximum() == RUN_PARAMS["workers"].high
     win.controls.lr_field.setText("11")

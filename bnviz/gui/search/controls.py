@@ -28,13 +28,13 @@ from bnviz.gui.fields import CheckedSpinBox
 from bnviz.search.executors import worker_count
 from bnviz.search.points import DEFAULT_RANGES, METRICS
 from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
-from bnviz.train.params import RUN_PARAMS
+from bnviz.train.params import MAX_EXPLORER_TRIALS, RUN_PARAMS
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 10
 DEFAULT_RECHECK = 5
 # the registry's bounds, the flags' too (bnviz.train.params.RUN_PARAMS)
-MAX_TRIALS = int(RUN_PARAMS["trials"].high or 1)
+MAX_TRIALS = MAX_EXPLORER_TRIALS  # what its views can draw; the CLI takes RUN_PARAMS's
 MAX_EPOCHS = int(RUN_PARAMS["epochs"].high or 1)
 MAX_WORKERS = int(RUN_PARAMS["workers"].high or 1)
 HINT = (
