@@ -10,6 +10,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bnviz.data.budget import ENV, format_size, parse_size
 from bnviz.data.dataset import DataError
@@ -19,6 +21,7 @@ from bnviz.nn.network import MLP
 from tests.hostile_corpus import header_only_npz, npy_header, patched_npz, zip_bomb_npz
 
 GB = 1 << 30
+TMP_PATH_REUSED = HealthCheck.function_scoped_fixture  # each example overwrites its file
 
 
 @pytest.fixture
@@ -166,3 +169,21 @@ def test_a_model_file_cannot_make_the_loader_allocate_past_its_architecture(tmp_
     np.savez(tmp_path / "act.npz", **{**arrays, "__activation__": np.array("gelu")})
     with pytest.raises(ModelFileError, match="act.npz: not a bnviz model"):
         MLP.load(tmp_path / "act.npz")
+
+
+HEADER_SHAPES = st.lists(st.integers(0, 10**15), max_size=4).map(tuple)
+DESCRS = st.sampled_from(["<f8", "<f4", "|u1", "<i8", "|b1", "<c16", "|V0", "<U0", "|O", "|S3"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[TMP_PATH_REUSED])
+@given(HEADER_SHAPES, HEADER_SHAPES, DESCRS, st.binary(max_size=64))
+def test_fuzzed_npz_headers_are_a_dataset_or_one_data_error(tmp_path, x_shape, y_shape, descr,
+                                                            data):  # fmt: skip
+    path = tmp_path / "fuzz.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("X.npy", npy_header(x_shape, descr) + data)
+        z.writestr("y.npy", npy_header(y_shape, "<i8") + data)
+    try:
+        load_file(path)
+    except DataError as e:
+        assert str(e).startswith("fuzz.npz: ") and "\n" not in str(e)
