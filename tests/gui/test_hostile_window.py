@@ -70,3 +70,15 @@ def test_a_cluster_without_workers_is_said_in_the_explorer(small_window, qtbot):
     ex.runner.status.emit(said)  # as the sweep's thread does
     qtbot.waitUntil(lambda: said in ex.controls.status.text(), timeout=5000)
     assert said in small_window.status_message.text()
+
+
+def test_a_read_only_study_is_said_before_a_round_starts(small_window, tmp_path, monkeypatch):
+    """Read-only for real is tested in tests/test_hostile_study.py; here the window's path."""
+    from bnviz.search import study as study_mod
+
+    ex = small_window.explorer
+    assert ex.open_study(tmp_path / "ro.sqlite")
+    monkeypatch.setattr(study_mod, "read_only_reason", lambda path: "the file cannot be written")
+    assert not ex.start_round(n=2)
+    assert "ro.sqlite is read-only: the file cannot be written" in ex.controls.status.text()
+    assert not ex.busy and ex.study.trials() == []

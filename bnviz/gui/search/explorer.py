@@ -254,7 +254,8 @@ class HparamExplorer(QWidget):
                           box=box, prune=self.controls.prune.isChecked())  # fmt: skip
             sweep.check()
             total = sweep.n_trials
-        except (SpaceError, SweepError, ConfigError) as e:
+            self.study.check_writable()  # a read-only study: said now, not at the first result
+        except (SpaceError, SweepError, ConfigError, StudyError) as e:
             return self._error(str(e))
         for s in sweep.spaces:
             self.controls.set_range(s)
@@ -291,7 +292,8 @@ class HparamExplorer(QWidget):
                                   seed=base.seed + len(self.rounds))  # fmt: skip
             sweep.check()
             total = sweep.n_trials
-        except (SweepError, ConfigError) as e:
+            self.study.check_writable()
+        except (SweepError, ConfigError, StudyError) as e:
             return self._error(str(e))
         self._launch(sweep, total)
         self._say(f"re-checking the best {total} trials under today's settings "
