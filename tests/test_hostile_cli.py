@@ -274,3 +274,22 @@ def test_ctrl_c_closes_the_window_and_exits_130(tmp_path):
         p.kill()
     assert p.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "bnviz: cancelled (Ctrl-C)"
+
+
+def test_a_study_that_stops_taking_trials_ends_the_round_with_one_line(tmp_path, monkeypatch,
+                                                                       capsys):  # fmt: skip
+    from bnviz.search.study import StudyError
+
+    add = Study.add_trial
+
+    def add_then_lock(self, round_id, result):
+        if self.trials():
+            raise StudyError(f"{self.path.name} cannot be written (database is locked)")
+        return add(self, round_id, result)
+
+    monkeypatch.setattr(Study, "add_trial", add_then_lock)
+    rc = main([*SWEEP, "--trials", "3", "--study", str(tmp_path / "s.sqlite")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "s.sqlite cannot be written (database is locked) (1 of 3 trials stored)" in err
+    assert "Traceback" not in err

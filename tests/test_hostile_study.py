@@ -147,3 +147,23 @@ def test_a_round_of_a_million_stores_its_first_trial_at_once(tmp_path):
     sweep.run(SerialExecutor(), first, cancel)
     assert [t.id for t in study.trials()] == [1, 2, 3]
     assert study.rounds()[0]["n"] == 1_000_000
+
+
+def test_a_study_locked_by_another_process_is_one_line(tmp_path, monkeypatch):
+    from bnviz.search import study as study_mod
+
+    monkeypatch.setattr(study_mod, "BUSY_TIMEOUT_S", 0.1)  # not 30 s of waiting in a test
+    path = tmp_path / "s.sqlite"
+    Study(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        with Study(path) as study:
+            with pytest.raises(StudyError, match=r"s.sqlite cannot be written \(database is "
+                               "locked\\)"):  # fmt: skip
+                study.check_writable()
+            with pytest.raises(StudyError, match="s.sqlite cannot be written"):
+                study.set_meta("note", 1)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()

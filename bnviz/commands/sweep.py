@@ -304,7 +304,9 @@ def zoom_box(study, spaces) -> dict | None:
 def run_with_progress(sweep, executor, args: argparse.Namespace) -> tuple[bool, bool]:
     """Run the round with a progress bar on stderr; Ctrl-C keeps what has finished.
 
-    Returns (cancelled by the user, stopped because a Dask cluster lost its workers)."""
+    Returns (cancelled by the user, stopped: a Dask cluster lost its workers, or the study
+    stopped taking trials)."""
+    from bnviz.search.study import StudyError
     from bnviz.search.sweep import NoWorkers
 
     quiet = args.quiet
@@ -336,8 +338,8 @@ def run_with_progress(sweep, executor, args: argparse.Namespace) -> tuple[bool, 
         sys.stderr.write(f"\ncancelled: {len(done)} of {total} trials stored\n")
         executor.close(wait=False)
         return True, False
-    except NoWorkers as e:
-        sys.stderr.write(f"bnviz sweep: {e} ({len(done)} of {total})\n")
+    except (NoWorkers, StudyError) as e:  # no cluster left, or the study stopped taking trials
+        sys.stderr.write(f"bnviz sweep: {e} ({len(done)} of {total} trials stored)\n")
         executor.close(wait=False)
         return False, True
     return False, False

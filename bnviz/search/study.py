@@ -186,8 +186,9 @@ class Study:
         return f"{self.path.name} cannot be opened as a bnviz study: {exc}"
 
     def check_writable(self) -> None:
-        """StudyError saying read-only if a round could not store its trials here: called
-        before any worker starts, not discovered at the first result."""
+        """StudyError if a round could not store its trials here (read-only, or locked by
+        another process past the busy timeout): called before any worker starts, not
+        discovered at the first result."""
         reason = read_only_reason(self.path)
         if reason is None:
             try:  # a read-only mount or an immutable file, which access() may not see
@@ -199,6 +200,8 @@ class Study:
                         if self._conn.in_transaction:
                             self._conn.execute("ROLLBACK")
             except sqlite3.Error as exc:
+                if "readonly" not in str(exc):
+                    raise StudyError(f"{self.path.name} cannot be written ({exc})") from None
                 reason = str(exc)
         if reason is not None:
             raise StudyError(
@@ -275,16 +278,24 @@ class Study:
         return self._write(sql, tuple(row.values()))
 
     def _write(self, sql: str, args: tuple) -> int:
-        """Run one statement in its own committed transaction; return the new row id."""
+        """Run one statement in its own committed transaction; return the new row id.
+
+        A file that cannot take the write (locked by another process past the busy timeout,
+        read-only, a full disk) is a StudyError saying so."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                rowid = self._conn.execute(sql, args).lastrowid
-                self._conn.execute("COMMIT")
-            except BaseException:  # Ctrl-C may land after COMMIT: then nothing is left to undo
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    rowid = self._conn.execute(sql, args).lastrowid
+                    self._conn.execute("COMMIT")
+                except BaseException:  # Ctrl-C may land after COMMIT: nothing left to undo
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                reason = read_only_reason(self.path)
+                why = f"read-only: {reason}" if reason else str(exc)
+                raise StudyError(f"{self.path.name} cannot be written ({why})") from None
         return int(rowid or 0)
 
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
