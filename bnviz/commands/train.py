@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from bnviz.train.params import MAX_EPOCHS, MAX_STEPS
 
 DEFAULT_EPOCHS = 30
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
+EXIT_WRITE_FAILED = 1  # trained, but --metrics or --save could not be written
 EVALS_PER_RUN = 50
 
 
@@ -62,9 +64,10 @@ def run(args: argparse.Namespace, parser) -> int:
         trainer = Trainer(config)
     except (ConfigError, DataError) as e:
         parser.error(str(e))
-    for path in (args.metrics, args.save):
-        if path and not Path(path).resolve().parent.is_dir():
-            parser.error(f"folder of {path} does not exist")
+    for flag, path in (("--metrics", args.metrics), ("--save", args.save)):
+        why = path and _unwritable(path)
+        if why:  # said before training, not after it
+            parser.error(f"{flag}: {path}: {why}")
     steps_per_epoch = max(
         1, len(trainer.data.X_train) // min(config.batch_size, len(trainer.data.X_train))
     )
@@ -88,14 +91,36 @@ def run(args: argparse.Namespace, parser) -> int:
         trainer.evaluate()
     seconds = time.perf_counter() - t0
     progress.done()
-    if args.metrics:
-        from bnviz.train.trainer import write_metrics
+    status = EXIT_CANCELLED if cancelled else 0
+    try:
+        if args.metrics:
+            from bnviz.train.trainer import write_metrics
 
-        write_metrics(args.metrics, trainer.metrics)
-    if args.save:
-        save_models(args.save, trainer)
+            write_metrics(args.metrics, trainer.metrics)
+        if args.save:
+            save_models(args.save, trainer)
+    except OSError as e:  # the disk filled or the folder went away while training
+        sys.stderr.write(f"bnviz train: cannot write {e.filename or ''}: {e.strerror or e}\n")
+        status = status or EXIT_WRITE_FAILED
     print_summary(trainer, seconds)
-    return EXIT_CANCELLED if cancelled else 0
+    return status
+
+
+def _unwritable(path: str) -> str | None:
+    """Why ``path`` cannot be written (its folder missing or read-only, a folder itself),
+    or None."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return "is a folder"
+        folder = p.resolve().parent
+        if not folder.is_dir():
+            return f"folder {folder} does not exist"
+        if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+            return "read-only"
+    except (OSError, ValueError) as e:  # a name too long, a NUL
+        return str(getattr(e, "strerror", None) or e)
+    return None
 
 
 class Progress:
