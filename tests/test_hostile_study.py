@@ -167,3 +167,29 @@ def test_a_study_locked_by_another_process_is_one_line(tmp_path, monkeypatch):
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+class DyingPool(SerialExecutor):
+    """Runs two trials, then breaks as a process pool does when a worker is killed."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201 (an Executor's)
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.submitted += 1
+        if self.submitted > 2:
+            raise BrokenProcessPool("A child process terminated abruptly")
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_killed_worker_stops_the_round_keeping_what_finished(tmp_path):
+    from bnviz.search.sweep import WorkersLost
+
+    study = Study(tmp_path / "s.sqlite")
+    sweep = Sweep(study, TrainConfig(optimizer="momentum"), list(DEFAULT_SPACES.values()),
+                  n=100, epochs=1, segment=quick_segment)  # fmt: skip
+    with pytest.raises(WorkersLost, match="the worker processes stopped .*terminated abruptly"):
+        sweep.run(DyingPool())
+    assert len(study.trials()) == 2

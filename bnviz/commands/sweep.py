@@ -307,7 +307,7 @@ def run_with_progress(sweep, executor, args: argparse.Namespace) -> tuple[bool, 
     Returns (cancelled by the user, stopped: a Dask cluster lost its workers, or the study
     stopped taking trials)."""
     from bnviz.search.study import StudyError
-    from bnviz.search.sweep import NoWorkers
+    from bnviz.search.sweep import SweepError
 
     quiet = args.quiet
     total = sweep.n_trials
@@ -338,7 +338,7 @@ def run_with_progress(sweep, executor, args: argparse.Namespace) -> tuple[bool, 
         sys.stderr.write(f"\ncancelled: {len(done)} of {total} trials stored\n")
         executor.close(wait=False)
         return True, False
-    except (NoWorkers, StudyError) as e:  # no cluster left, or the study stopped taking trials
+    except (SweepError, StudyError) as e:  # workers lost, or the study stopped taking trials
         sys.stderr.write(f"bnviz sweep: {e} ({len(done)} of {total} trials stored)\n")
         executor.close(wait=False)
         return False, True

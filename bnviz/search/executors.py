@@ -262,6 +262,11 @@ class NoWorkers(SweepError):
     """The Dask cluster had no worker for longer than the sweep's timeout."""
 
 
+class WorkersLost(SweepError):
+    """The local worker pool broke (a worker was killed, by the OOM killer or by hand): no
+    trial can be submitted to it any more; a new executor is needed."""
+
+
 class WorkerWatch:
     """Asks a Dask cluster every :data:`WATCH_S` whether it still has workers; says when
     it has none (and when they are back), and raises :class:`NoWorkers` past ``timeout``."""

@@ -13,7 +13,7 @@ import math
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -23,6 +23,7 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     NoWorkers,
     SerialExecutor,
     SweepError,
+    WorkersLost,
     WorkerWatch,
     make_executor,
 )
@@ -277,7 +278,12 @@ class Sweep:
                     spec = TrialSpec(self.base.to_dict(), dict(self._params[i]), self.epochs, i)
                     done(spec, (failed_result(spec, str(e)), None))
                     continue
-                pending[executor.submit(self.segment or run_segment, spec, until, paused)] = spec
+                try:
+                    future = executor.submit(self.segment or run_segment, spec, until, paused)
+                except BrokenExecutor as e:  # a worker died: the pool takes nothing more
+                    raise WorkersLost(f"the worker processes stopped ({e}): round stopped, "
+                                      "the trials that finished are stored") from None  # fmt: skip
+                pending[future] = spec
                 # collect between submits, so an in-process executor stores trial by trial
                 self._collect(pending, 0, done)
             while pending and not cancel.is_set():

@@ -18,7 +18,7 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from bnviz.search.sweep import ExecutorHandle, Sweep, SweepError, make_executor
+from bnviz.search.sweep import ExecutorHandle, Sweep, SweepError, WorkersLost, make_executor
 
 JOIN_TIMEOUT_S = 5.0  # closing waits at most this long for a thread to notice the cancel
 
@@ -116,6 +116,8 @@ class SweepRunner(QObject):
             records = sweep.run(handle, lambda r: self._emit(self.trial_finished, gen, r), cancel,
                                 on_status=lambda m: self._emit(self.status, m))  # fmt: skip
         except SweepError as e:
+            if isinstance(e, WorkersLost):  # a broken pool: the next round starts a new one
+                self._drop()
             self._emit(self.sweep_failed, gen, str(e))
         except Exception as e:  # a broken pool, a study gone: report it, never kill the app
             self._drop()
