@@ -7,8 +7,11 @@ import os
 import sqlite3
 import subprocess
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,7 +178,7 @@ class DyingPool(SerialExecutor):
     def __init__(self) -> None:
         self.submitted = 0
 
-    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201 (an Executor's)
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         from concurrent.futures.process import BrokenProcessPool
 
         self.submitted += 1
