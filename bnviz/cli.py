@@ -1,5 +1,5 @@
 """Command line: ``bnviz`` (the app), ``bnviz train``, ``bnviz sweep``, ``bnviz bench``,
-``bnviz presets``.
+``bnviz presets``, ``bnviz lesson``, ``bnviz lr-find``.
 
 Qt is imported only when the app starts, so the headless commands start fast and run on
 machines without a display. Bad flags get one clear line and exit status 2.
@@ -19,7 +19,16 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
-COMMANDS = ("train", "sweep", "bench", "presets")
+COMMANDS = (
+    "train",
+    "sweep",
+    "bench",
+    "presets",
+    "lesson",
+    "export_code",
+    "export_model",
+    "lr-find",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -36,26 +45,35 @@ MAX_SECONDS = 86_400.0
 MAX_COUNT = 1_000_000
 
 
-def _seconds(text: str, low_ok: bool) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    low = value >= 0 if low_ok else value > 0
-    if not (low and value <= MAX_SECONDS):
-        side = ">= 0" if low_ok else "> 0"
-        raise argparse.ArgumentTypeError(
-            f"must be a number {side} and <= {MAX_SECONDS:.0f} (a day), got {text!r}"
-        )
-    return value
 
 
 def positive_float(text: str) -> float:
-    return _seconds(text, low_ok=False)
+    value = _number(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return value
 
 
 def nonneg_float(text: str) -> float:
-    return _seconds(text, low_ok=True)
+    value = _number(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A duration: 0 to a day."""
+    value = nonneg_float(text)
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SECONDS:.0f} s (a day), got {text!r}"
+        )
+    return value
 
 
 def int_at_least(low: int, high: int = MAX_COUNT):
@@ -64,8 +82,10 @@ def int_at_least(low: int, high: int = MAX_COUNT):
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low}..{high}, got {value}")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high:,}, got {value:,}")
         return value
 
     parse.__name__ = f"int>={low}"
@@ -185,7 +205,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--screenshot", metavar="FILE", help="train, save a PNG of the window, exit")
     p.add_argument(
         "--run-for",
-        type=nonneg_float,
+        type=seconds,
         default=3.0,
         metavar="SECONDS",
         help="with --screenshot or --report: how long to train first (default 3)",
@@ -207,12 +227,26 @@ def build_parser() -> OneLineParser:
         help="open a lesson view at start (its title in lower case with hyphens, e.g. "
         "loss-landscape; the Lessons menu lists them)",
     )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every frame the window draws (and the run's events) to FILE",
+    )
+    p.add_argument(
+        "--replay", metavar="FILE", help="replay a recording (no training) with a timeline scrubber"
+    )
+    p.add_argument(
+        "--at",
+        type=int_at_least(0),
+        metavar="STEP",
+        help="with --replay --screenshot: the step to show (default the last)",
+    )
     add_training_flags(p)
     sub = p.add_subparsers(dest="command", parser_class=OneLineParser)
     import importlib
 
     for name in COMMANDS:
-        importlib.import_module(f"bnviz.commands.{name}").add_parser(sub)
+        importlib.import_module(f"bnviz.commands.{name.replace('-', '_')}").add_parser(sub)
     return p
 
 
@@ -233,6 +267,8 @@ def _main(argv: list[str] | None) -> int:
         from bnviz.data.budget import set_memory_budget
 
         set_memory_budget(args.memory_budget)  # spawned workers inherit it
+    if args.command is None and (args.replay is not None or args.at is not None):
+        return _replay(args, parser)
     if args.command is None:
         from bnviz.data import BUILTIN_DATASETS, DataError
         from bnviz.train.config import ConfigError
@@ -270,7 +306,8 @@ def _main(argv: list[str] | None) -> int:
 
         interrupted = _close_window_on_ctrl_c()
         status = run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
-                         lesson=lesson, preset=preset, report=args.report)  # fmt: skip
+                         lesson=lesson, preset=preset, report=args.report,
+                         record=args.record)  # fmt: skip
         if interrupted:
             sys.stderr.write("bnviz: cancelled (Ctrl-C)\n")
             return EXIT_CANCELLED
@@ -310,6 +347,17 @@ def _close_window_on_ctrl_c() -> list[int]:
 
     signal.signal(signal.SIGINT, close)
     return hit
+
+
+def _replay(args: argparse.Namespace, parser: OneLineParser) -> int:
+    """``--replay FILE [--screenshot PNG [--at STEP]]``; training flags make no sense here."""
+    if args.replay is None:
+        parser.error("--at needs --replay FILE")
+    if args.record or args.report or args.preset or args.lesson or training_flags_given(args):
+        parser.error("--replay shows a recording: it takes only --screenshot and --at")
+    from bnviz.gui.replay import run_replay
+
+    return run_replay(args.replay, screenshot=args.screenshot, at=args.at)
 
 
 def _load_preset(args: argparse.Namespace, parser: OneLineParser):

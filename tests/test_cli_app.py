@@ -12,7 +12,7 @@ from bnviz.cli import main
     [
         (["--dataset", "{tmp}/bad.npz", "--lr", "0.1"], "bad.npz: not an .npz archive"),
         (["--dataset", "{tmp}/missing.csv"], "missing.csv: file not found"),
-        (["--lr", "0"], "learning rate must be in (0, 10]"),
+        (["--lr", "0"], "learning rate must be > 0"),
         (["--lesson", "nope"], "no lesson view named 'nope'; choose inside-a-bn-unit"),
     ],
 )

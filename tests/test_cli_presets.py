@@ -25,7 +25,7 @@ def test_presets_lists_name_and_title(capsys):
         (["--preset", "nope"], "--preset: no preset named 'nope'"),
         (["--preset", "{tmp}/missing.json"], "no preset file"),
         (["--preset", "loss-landscape", "--settings", "x.json"], "choose one"),
-        (["--preset", "loss-landscape", "--lr", "0"], "learning rate must be in (0, 10]"),
+        (["--preset", "loss-landscape", "--lr", "0"], "learning rate must be > 0"),
     ],
 )
 def test_a_bad_preset_exits_2_naming_it(tmp_path, capsys, argv, words):

@@ -58,11 +58,11 @@ def files(tmp_path):
 @pytest.mark.parametrize(
     "argv, words",
     [
-        (["train", "--samples", "1000000000000"], "--samples: samples must be 20..1000000"),
+        (["train", "--samples", "1000000000000"], "samples must be <= 1,000,000, got 1,000,000,"),
         (["train", "--epochs", "1000000000000"], "--epochs: epochs must be 1..100000"),
         (["train", "--steps", "99999999999"], "--steps: steps must be 1..10000000"),
         (["train", "--eval-every", "0"], "--eval-every: evaluation interval must be 1.."),
-        (["train", "--lr", "1e300"], "--lr: learning rate must be in (0, 10]"),
+        (["train", "--lr", "1e300"], "--lr: learning rate must be <= 10,000, got 1e+300"),
         (["train", "--seed", "1e30"], "--seed: seed: expected a whole number"),
         (["train", "--memory-budget", "lots"], "--memory-budget: expected a size like 8G"),
         (["train", "--dataset", "{tmp}/huge.npz"], "huge.npz: its arrays"),
@@ -73,14 +73,14 @@ def files(tmp_path):
         (["train", "--settings", "{tmp}/future.json"], "written by a newer bnviz (version 3)"),
         (["train", "--save", "{tmp}"], "--save: {tmp}: is a folder"),
         (["train", "--metrics", "{tmp}/no/m.csv"], "--metrics: {tmp}/no/m.csv: folder"),
-        (["--samples", "1000000000000"], "--samples: samples must be 20..1000000"),
-        (["--run-for", "1e9"], "--run-for: must be a number >= 0 and <= 86400"),
+        (["--samples", "1000000000000"], "samples must be <= 1,000,000, got 1,000,000,"),
+        (["--run-for", "1e9"], "--run-for: must be at most 86400 s (a day)"),
         (["--preset", "{tmp}/deep.json"], "deep.json: nested"),
-        (["bench", "--rounds", "1000000000"], "--rounds: must be 1..1000000"),
+        (["bench", "--rounds", "1000000000"], "--rounds: must be <= 1,000,000, got 1,000,000,000"),
         ([*SWEEP, "--scheduler", "not a url"], "'not a url' is not a Dask scheduler address"),
         ([*SWEEP, "--trials", "1000001"], "--trials: trials must be 0..1000000"),
         ([*SWEEP, "--workers", "0"], "--workers: workers must be 1..65536"),
-        ([*SWEEP, "--lr", "1e-4:1e300:log"], "learning rate must be in (0, 10], got 1e+300"),
+        ([*SWEEP, "--lr", "1e-4:1e300:log"], "lr: learning rate must be <= 10,000, got 1e+300"),
         ([*SWEEP, "--timeout", "5"], "--timeout SECONDS is how long a Dask round waits"),
         ([*SWEEP, "--study", "{tmp}/idonly.sqlite"], "has bnviz's application id but no meta"),
         ([*SWEEP, "--study", "{tmp}/" + "n" * 255], "study name too long (255 bytes"),
@@ -171,7 +171,10 @@ def test_a_million_trials_start_at_once_and_ctrl_c_exits_130(tmp_path):
         time.sleep(0.2)
     assert _trials(study) > 0
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    try:
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
     assert p.returncode == 130, err
     assert "Traceback" not in err and err.rstrip().splitlines()[-1].startswith("cancelled: ")
 
@@ -182,9 +185,14 @@ def test_ctrl_c_while_the_round_is_prepared_exits_130_with_one_line(tmp_path):
     while not study.exists() and p.poll() is None:  # main() runs: the study is opened
         time.sleep(0.01)
     p.send_signal(signal.SIGINT)  # building the round, starting the workers
-    out, err = p.communicate(timeout=60)
+    try:
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
     assert p.returncode == 130, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2, err
+    last = err.strip().splitlines()[-1]  # a loaded machine may already be running the round
+    assert "Traceback" not in err, err
+    assert last == "bnviz: cancelled (Ctrl-C)" or last.startswith("cancelled: "), err
 
 
 def test_ten_thousand_workers_for_two_trials_start_two_processes(tmp_path):

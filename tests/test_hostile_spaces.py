@@ -20,10 +20,10 @@ TMP_PATH_REUSED = HealthCheck.function_scoped_fixture  # each example overwrites
 @pytest.mark.parametrize(
     "name, text, words",
     [
-        ("lr", "1e-4:1e300:log", "learning rate must be in (0, 10], got 1e+300"),
-        ("lr", "1e-4:11:log", "learning rate must be in (0, 10]"),
+        ("lr", "1e-4:1e300:log", "learning rate must be <= 10,000, got 1e+300"),
+        ("lr", "1e-4:11:log", "a search of learning rate goes up to 10, got 11"),
         ("lr", "1e-4:inf:log", "needs finite min and max"),
-        ("batch_size", "16:4194304:pow2", "batch size must be 1..1000000"),
+        ("batch_size", "16:4194304:pow2", "batch size must be <= 1,000,000, got 4,194,304"),
         ("width", "8:100000:int", "width: must be a whole number 1..4096"),
         ("layers", "1:1000:int", "layers: must be a whole number 0..16"),
         ("beta", "0.9:1:1m", "needs 0 <= min < max < 1"),

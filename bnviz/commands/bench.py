@@ -19,7 +19,7 @@ WORKLOAD_OPTIMIZERS = ("adam", "momentum")  # what PyTorch is run with too
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, int_at_least, positive_float
+    from bnviz.cli import add_training_flags, int_at_least, seconds
 
     p = sub.add_parser(
         "bench", help="measure training speed (no window)", description=__doc__.splitlines()[0]
@@ -53,7 +53,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--all", action="store_true", help="--blas-compare, --snapshots and --sweep")
     p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
-    p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
+    p.add_argument("--seconds", type=seconds, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument(
         "--gui",

@@ -25,7 +25,7 @@ EXIT_FAILED = 1  # every trial of the round raised
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, positive_float, run_param
+    from bnviz.cli import add_training_flags, run_param, seconds
     from bnviz.train.config import SAMPLED
     from bnviz.train.params import MAX_EPOCHS, MAX_TRIALS, WORKERS_PER_CORE
 
@@ -71,7 +71,7 @@ def add_parser(sub) -> None:
                    f"trials or {WORKERS_PER_CORE} per core)")  # fmt: skip
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run trials on a Dask cluster (tcp://host:8786, or 'local')")  # fmt: skip
-    g.add_argument("--timeout", type=positive_float, metavar="SECONDS",
+    g.add_argument("--timeout", type=seconds, metavar="SECONDS",
                    help="with --scheduler: stop the round when the cluster has had no worker "
                    "for SECONDS (default: keep waiting, saying so)")  # fmt: skip
     g.add_argument("--study", metavar="FILE", help="study file (default: sweep.sqlite in the "

@@ -22,7 +22,7 @@ EVALS_PER_RUN = 50
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, run_param
+    from bnviz.cli import add_training_flags, int_at_least, run_param
 
     p = sub.add_parser(
         "train", help="train from the command line (no window)", description=__doc__.splitlines()[0]
@@ -50,6 +50,18 @@ def add_parser(sub) -> None:
         "file per run name, e.g. NAME-lr=0.5.npz)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the run for bnviz --replay (a snapshot at each evaluation, or see "
+        "--record-every)",
+    )
+    p.add_argument(
+        "--record-every",
+        type=int_at_least(1, MAX_STEPS),
+        metavar="STEPS",
+        help="with --record: every K steps",
+    )
     p.set_defaults(run=run, subparser=p)
 
 
@@ -64,10 +76,21 @@ def run(args: argparse.Namespace, parser) -> int:
         trainer = Trainer(config)
     except (ConfigError, DataError) as e:
         parser.error(str(e))
-    for flag, path in (("--metrics", args.metrics), ("--save", args.save)):
+    for flag, path in (
+        ("--metrics", args.metrics),
+        ("--save", args.save),
+        ("--record", args.record),
+    ):
         why = path and _unwritable(path)
         if why:  # said before training, not after it
             parser.error(f"{flag}: {path}: {why}")
+    if args.record_every and not args.record:
+        parser.error("--record-every needs --record FILE")
+    recorder = None
+    if args.record:
+        from bnviz.train.recording import Recorder
+
+        recorder = Recorder(args.record)
     steps_per_epoch = max(
         1, len(trainer.data.X_train) // min(config.batch_size, len(trainer.data.X_train))
     )
@@ -79,16 +102,26 @@ def run(args: argparse.Namespace, parser) -> int:
     try:
         for s in range(1, total + 1):
             trainer.step()
-            if s % every == 0 or s == total:
+            evaluated = s % every == 0 or s == total
+            if evaluated:
                 trainer.evaluate()
                 progress.show(s, trainer)
             if trainer.all_diverged:
                 trainer.evaluate()
+            if recorder is not None and (
+                (evaluated if not args.record_every else s % args.record_every == 0)
+                or s == total
+                or trainer.all_diverged
+            ):
+                recorder.add(trainer.snapshot(), config=config)
+            if trainer.all_diverged:
                 break
     except KeyboardInterrupt:  # Ctrl-C: keep what was trained (metrics, model, summary)
         cancelled = True
         sys.stderr.write(f"\ncancelled at step {trainer.step_count} of {total}\n")
         trainer.evaluate()
+        if recorder is not None:
+            recorder.add(trainer.snapshot(), config=config)
     seconds = time.perf_counter() - t0
     progress.done()
     status = EXIT_CANCELLED if cancelled else 0
@@ -99,6 +132,9 @@ def run(args: argparse.Namespace, parser) -> int:
             write_metrics(args.metrics, trainer.metrics)
         if args.save:
             save_models(args.save, trainer)
+        if recorder is not None:
+            size = recorder.save()
+            print(f"recorded {recorder.frames} frames to {args.record} ({size / 1e3:.0f} kB)")
     except OSError as e:  # the disk filled or the folder went away while training
         sys.stderr.write(f"bnviz train: cannot write {e.filename or ''}: {e.strerror or e}\n")
         status = status or EXIT_WRITE_FAILED
@@ -182,3 +218,24 @@ def print_summary(trainer, seconds: float) -> None:
                 f"  {label}: final val loss {last['val_loss']:.4f} acc {last['val_acc']:.3f}; "
                 f"best val loss {best['val_loss']:.4f} at step {best['step']}"
             )
+        if r.diverged_step is None:
+            print(f"  {label}: {calibration_line(r.net, trainer.data)}")
+
+
+def calibration_line(net, data) -> str:
+    """ECE (15 bins) and the temperature T fitted on the validation set, with the ECE after."""
+    import numpy as np
+
+    from bnviz.lessons.calibration import calibrate
+
+    if len(data.y_val) == 0:
+        return "no validation set: no calibration"
+    with np.errstate(all="ignore"):
+        logits = net.logits(np.asarray(data.X_val, np.float32))
+    if not np.isfinite(logits).all():
+        return "non-finite logits: no calibration"
+    c = calibrate("", net.batchnorm, 0, logits, data.y_val)
+    return (
+        f"ECE {c.before.ece:.3f} (15 bins); fitted T {c.temperature:.3g} "
+        f"-> ECE {c.after.ece:.3f}, val NLL {c.nll_before:.4f} -> {c.nll_after:.4f}"
+    )

@@ -397,6 +397,11 @@ def check_sampled(space: Space) -> Space:
                     raise ConfigError(f"must be a whole number {lo}..{hi}, got {v!r}")
             else:
                 PARAMS[field].check(v)
+                top = entry[1].high
+                if top is not None and isinstance(v, (int, float)) and v > top:
+                    raise ConfigError(
+                        f"a search of {PARAMS[field].label} goes up to {top:g}, got {v:g}"
+                    )
         except ConfigError as e:
             said = str(e)
             raise SpaceError(

@@ -31,7 +31,10 @@ __all__ = [
 MAX_HIDDEN_UNITS = 4096
 MAX_HIDDEN_LAYERS = 16
 MAX_SAMPLES = 1_000_000  # points of a generated 2-D set: 16 MB, seconds per epoch
-MAX_LR = 10.0  # alpha above 10 only diverges, at any scale of the data
+# alpha: lessons show divergence at 50 and beyond, so a setting may go far; a search samples
+# only where learning can happen (the course's ranges end at 1), up to 10.
+MAX_LR = 10_000.0
+MAX_SAMPLED_LR = 10.0
 MAX_BATCH = 1_000_000
 # A settings file is a few hundred bytes (a preset with guidance a few kB): anything past these
 # is not one, and is refused before json.loads (which recurses once per nesting level).
@@ -83,7 +86,7 @@ class TrainConfig:
         label="noise",
         group=DATA,
         low=0,
-        high=100,
+        cap=100,
         soft_high=5,
         used_when=(("dataset", PLANAR),),
         help="noise of a 2-D set (0 = clean)",
@@ -94,7 +97,8 @@ class TrainConfig:
         label="samples",
         group=DATA,
         low=20,
-        high=MAX_SAMPLES,
+        cap=MAX_SAMPLES,
+        soft_high=100_000,
         flag="--samples",
         used_when=(("dataset", PLANAR),),
         help="points in a 2-D set",
@@ -181,11 +185,19 @@ class TrainConfig:
         group=OPTIMIZATION,
         low=0,
         low_open=True,
-        high=MAX_LR,
+        cap=MAX_LR,
+        soft_high=10.0,
         live=True,
         help="learning rate alpha",
         sampled=(
-            Sampled("lr", "1e-4:1:log", "learning rate, e.g. 1e-4:1:log", rank=1, by_default=True),
+            Sampled(
+                "lr",
+                "1e-4:1:log",
+                "learning rate, e.g. 1e-4:1:log",
+                rank=1,
+                by_default=True,
+                high=MAX_SAMPLED_LR,
+            ),  # fmt: skip
         ),
     )
     momentum: float = param(
@@ -235,7 +247,7 @@ class TrainConfig:
         label="lr decay",
         group=OPTIMIZATION,
         low=0,
-        high=1000.0,
+        cap=1000.0,
         soft_high=10.0,
         live=True,
         help="alpha = lr / (1 + decay * epoch)",
@@ -254,7 +266,7 @@ class TrainConfig:
         label="batch size",
         group=OPTIMIZATION,
         low=1,
-        high=MAX_BATCH,
+        cap=MAX_BATCH,
         soft_high=4096,
         live=True,
         help="mini-batch size (1 = plain SGD on one example; batch norm needs 2)",

@@ -46,6 +46,7 @@ class Sampled:
     help: str
     rank: int
     by_default: bool = False
+    high: float | None = None  # the top a search space may reach (below the setting's own)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Param:
     where a control's slider or spin box stops when the valid range has no top. ``live``: may
     change between two training steps. ``flag`` is the command-line flag (``""``: none).
     ``blank_ok``: a text setting that may be empty (the twin's value: empty = a default).
+    ``cap``: a sanity top on a setting whose range has no natural one (``--samples``, alpha):
+    above it a value is a typo (three zeros too many), refused saying the cap.
     ``used_when`` lists ``(other setting, values)`` pairs, any of which makes this setting do
     something (momentum beta only with the momentum and adam optimizers); empty: always.
     """
@@ -69,6 +72,7 @@ class Param:
     low_open: bool = False
     high_open: bool = False
     soft_high: float | None = None
+    cap: float | None = None
     note: str = ""
     choices: tuple[str, ...] = ()
     live: bool = False
@@ -132,6 +136,10 @@ class Param:
         return value
 
     def _check_range(self, v: float) -> None:
+        if self.cap is not None and v > self.cap:
+            cap = f"{self.cap:,.0f}" if float(self.cap).is_integer() else f"{self.cap:g}"
+            said = f"{int(v):,}" if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
+            raise ConfigError(f"{self.label} must be <= {cap}, got {said}")
         low_bad = self.low is not None and (v < self.low or (self.low_open and v == self.low))
         high_bad = self.high is not None and (v > self.high or (self.high_open and v == self.high))
         if not (low_bad or high_bad):

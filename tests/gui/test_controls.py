@@ -137,7 +137,7 @@ def type_into(qtbot, spin, text: str) -> None:
     [
         ("width", "100000", "width must be 1..4096 here, got 100000; kept 32"),
         ("batch", "1", f"{BN_BATCH_OF_ONE}; kept 32"),
-        ("batch", "0", "batch size must be 1..1000000, got 0; kept 32"),
+        ("batch", "0", "batch size must be >= 1, got 0; kept 32"),
         ("seed", "99999999999999", "seed must be 0..4294967295, got 99999999999999; kept 0"),
         ("seed", "-5", "seed must be 0..4294967295, got -5; kept 0"),
         ("seed", "3000000000", "seed must be 0..2147483647 here, got 3000000000; kept 0"),

@@ -49,17 +49,18 @@ def test_the_controls_take_their_bounds_from_the_registry(small_window):
     from bnviz.train.params import MAX_EXPLORER_TRIALS, RUN_PARAMS
 
     win = small_window
-    assert win.controls.batch.maximum() == PARAMS["batch_size"].high == 1_000_000
+    batch = PARAMS["batch_size"]  # the spin box stops at its soft top, under the cap
+    assert win.controls.batch.maximum() == batch.top == 4096 and batch.cap == 1_000_000
     ex = win.explorer.controls
     assert ex.trials.maximum() == MAX_EXPLORER_TRIALS  # what its views draw; the CLI: 1e6
     assert ex.epochs.maximum() == RUN_PARAMS["epochs"].high
     assert ex.workers.maximum() == RUN_PARAMS["workers"].high
-    win.controls.lr_field.setText("11")
+    win.controls.lr_field.setText("1e5")
     win.controls.lr_field.editingFinished.emit()
-    assert "learning rate must be in (0, 10], got 11" in win.status_message.text()
+    assert "learning rate must be <= 10,000, got 100,000" in win.status_message.text()
     win.controls.noise.setText("1e6")
     win.controls.noise.editingFinished.emit()
-    assert "noise must be in [0, 100], got 1e+06" in win.status_message.text()
+    assert "noise must be <= 100, got 1,000,000" in win.status_message.text()
 
 
 def test_a_cluster_without_workers_is_said_in_the_explorer(small_window, qtbot):

@@ -214,7 +214,7 @@ def test_axis_coordinates() -> None:
     [
         ("lr", "abc", "lr must be a number, got 'abc'"),
         ("batch_size", "1e-4:1e9:log", "batch_size takes whole numbers: use int or pow2"),
-        ("batch_size", "0:8:int", "batch size must be 1..1000000"),
+        ("batch_size", "0:8:int", "batch size must be >= 1"),
         ("width", "0:8:int", "width: must be a whole number 1..4096"),
         ("layers", "1:40:int", "layers: must be a whole number 0..16"),
         ("activation", "relu,foo:cat", "activation must be one of relu, tanh, sigmoid, linear"),

@@ -87,6 +87,7 @@ class HparamExplorer(QWidget):
         self._live_config = live_config
         self._babysit = babysit
         self._show_message = show_message
+        self._window_error = False  # an error of ours is (or was last) red in the window's status
         self._round_started = round_started
         self._live_run = live_run
         self.study: Study | None = None
@@ -495,10 +496,16 @@ class HparamExplorer(QWidget):
         return next((t for t in self.trials if t.id == trial_id), None)
 
     def _say(self, text: str) -> None:
+        """A success: in the tab's status, and in the window's where an error of ours was
+        left red (it stayed there after the next round had run)."""
         self.controls.say(text)
+        if self._window_error and self._show_message is not None:
+            self._show_message(text, False)
+        self._window_error = False
 
     def _error(self, text: str) -> bool:
         self.controls.say(text, error=True)
         if self._show_message is not None:
             self._show_message(text, True)
+            self._window_error = True
         return False
