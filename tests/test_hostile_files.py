@@ -187,3 +187,23 @@ def test_fuzzed_npz_headers_are_a_dataset_or_one_data_error(tmp_path, x_shape, y
         load_file(path)
     except DataError as e:
         assert str(e).startswith("fuzz.npz: ") and "\n" not in str(e)
+
+
+@pytest.mark.parametrize(
+    "members, words",
+    [
+        ({"header.json": "[" * 100_000 + "]" * 100_000}, "not a bnviz recording (RecursionError)"),
+        ({"header.json": "{}", "arrays/big": b"\0" * (2 << 20)}, "its members would take"),
+    ],
+)
+def test_a_hostile_recording_is_one_line(tmp_path, budget, members, words):
+    from bnviz.train.recording import Recording, RecordingError
+
+    budget("1M")
+    path = tmp_path / "run.bnvizrec"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(RecordingError) as e:
+        Recording.open(path)
+    assert str(e.value).startswith("run.bnvizrec: ") and words in str(e.value)
