@@ -292,10 +292,10 @@ def test_a_study_that_stops_taking_trials_ends_the_round_with_one_line(tmp_path,
 
     add = Study.add_trial
 
-    def add_then_lock(self, round_id, result):
+    def add_then_lock(self, round_id, result, **kwargs):
         if self.trials():
             raise StudyError(f"{self.path.name} cannot be written (database is locked)")
-        return add(self, round_id, result)
+        return add(self, round_id, result, **kwargs)
 
     monkeypatch.setattr(Study, "add_trial", add_then_lock)
     rc = main([*SWEEP, "--trials", "3", "--study", str(tmp_path / "s.sqlite")])

@@ -55,6 +55,14 @@ def print_table(study) -> None:
 def print_rechecks(study, round_id: int) -> None:
     """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
     by_id = {t.id: t for t in study.trials()}
+    if any(t.group is not None for t in study.trials(round_id)):  # repeats: group means
+        from bnviz.search.recheck import recheck_pairs
+
+        print("re-checked (mean val loss over the seeds, then -> now):")
+        for p in recheck_pairs(study.trials(), round_id):
+            print(f"  group {p.now_id} repeats group {p.then_id}: {p.then_loss:.4f} -> "
+                  f"{p.now_loss:.4f}")  # fmt: skip
+        return
     print("re-checked (val loss then -> now):")
     for t in study.trials(round_id):
         old = by_id[t.recheck_of]

@@ -41,6 +41,10 @@ class Plan(Sequence[dict]):
     def __iter__(self) -> Iterator[dict]:
         return (self._row(i) for i in range(self._n))
 
+    def repeated(self, k: int) -> Plan:
+        """Every trial ``k`` times in a row (``--repeats``: a group per configuration)."""
+        return Plan(k * self._n, lambda i: self._row(i // k))
+
     def paired(self, key: str, values: tuple[Any, Any]) -> Plan:
         """Every trial twice, ``key`` set to each of ``values`` in turn (``--pair-bn``)."""
         return Plan(2 * self._n, lambda i: {**self._row(i // 2), key: values[i % 2]})

@@ -49,6 +49,13 @@ class TrialResult:
     ``error`` is a failed trial's one-line reason and None for every other state.
     ``recheck_of`` is the id of the trial this one repeats with the same sampled values
     (``bnviz sweep --recheck``), else None. ``kind`` is one of :data:`TRIAL_KINDS`.
+    ``bracket`` is the Hyperband bracket ``s`` the trial ran in (None outside Hyperband).
+    ``pruned_at`` says why a pruned trial stopped (:func:`bnviz.search.halving.cut`:
+    ``{"epochs", "value", "rank", "of", "kept"}``); None for every other state, and for trials
+    pruned before it was recorded. ``group`` is the id of the first stored trial of the
+    trial's group of repeats (the same sampled values trained with seeds ``seed``, ``seed + 1``
+    ...; None outside ``--repeats``); ``seed`` the training seed it ran with (None: not
+    recorded, trials stored before schema 5).
     """
 
     params: dict
@@ -65,6 +72,10 @@ class TrialResult:
     error: str | None = None
     recheck_of: int | None = None
     kind: str = "sampled"
+    bracket: int | None = None
+    pruned_at: dict | None = None
+    group: int | None = None
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in TRIAL_KINDS:
@@ -84,6 +95,8 @@ class TrialResult:
             )
         if self.error is not None:
             object.__setattr__(self, "error", one_line(self.error))
+        if self.pruned_at is not None and state is not TrialState.PRUNED:
+            raise ValueError(f"a {state} trial has pruned_at {self.pruned_at!r}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

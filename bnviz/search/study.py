@@ -7,8 +7,11 @@ Every trial has a :class:`TrialState`: ``complete``, ``diverged``, ``failed`` (t
 raised; its one-line reason is kept) or ``pruned`` (stopped early by a scheduler such as
 successive halving). Schema 1, written by the first release, had no state; schema 2 had no
 ``recheck_of`` (the trial a re-check repeats); schema 3 had no ``kind`` (``sampled`` by a
-round, or ``babysat``: a live run the user steered and saved); opening an older file migrates
-it in place to schema 4 (see :data:`_MIGRATIONS`).
+round, or ``babysat``: a live run the user steered and saved); schema 4 had no ``bracket``
+(Hyperband's), no ``pruned_at`` (why a pruned trial stopped), no ``group_id`` and ``seed``
+(``--repeats``: a configuration trained with several seeds); opening an older file migrates
+it in place to schema 5 (see :data:`_MIGRATIONS`). Trials pruned before schema 5 keep a null
+``pruned_at``: their rung's ranking was not recorded.
 
 A trial's ``curve`` is its validation loss at every evaluation, ``[[step, val_loss], ...]``
 in the JSON column. Files written before curves had steps hold ``[val_loss, ...]``, one per
@@ -271,14 +274,15 @@ class Study:
                 f"{SCHEMA_VERSION}: {exc}"
             ) from exc
 
-    def _insert(self, table: str, **row: Any) -> int:
+    def _insert(self, table: str, then: str | None = None, **row: Any) -> int:
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         sql = f"INSERT INTO {table}({columns}) VALUES ({marks})"
-        return self._write(sql, tuple(row.values()))
+        return self._write(sql, tuple(row.values()), then)
 
-    def _write(self, sql: str, args: tuple) -> int:
+    def _write(self, sql: str, args: tuple, then: str | None = None) -> int:
         """Run one statement in its own committed transaction; return the new row id.
+        ``then``, a statement taking that id, runs in the same transaction.
 
         A file that cannot take the write (locked by another process past the busy timeout,
         read-only, a full disk) is a StudyError saying so."""
@@ -287,6 +291,8 @@ class Study:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     rowid = self._conn.execute(sql, args).lastrowid
+                    if then is not None:
+                        self._conn.execute(then, (rowid,))
                     self._conn.execute("COMMIT")
                 except BaseException:  # Ctrl-C may land after COMMIT: nothing left to undo
                     if self._conn.in_transaction:
@@ -379,8 +385,11 @@ class Study:
 
     # -- trials ------------------------------------------------------------------------------
 
-    def add_trial(self, round_id: int, result: TrialResult) -> int:
+    def add_trial(self, round_id: int, result: TrialResult, own_group: bool = False) -> int:
         """Store one finished trial, committed at once; returns its id.
+
+        ``own_group``: the trial starts a group of repeats, so its ``group`` is its own id (set
+        in the same transaction as the row).
 
         The ``diverged`` column keeps the meaning it had in schema 1, "no result": it is set
         for failed trials too, so a query written for the first release still skips them.
@@ -402,6 +411,11 @@ class Study:
                 error=result.error,
                 recheck_of=result.recheck_of,
                 kind=result.kind,
+                bracket=result.bracket,
+                pruned_at=None if result.pruned_at is None else _dumps(result.pruned_at),
+                group_id=result.group,
+                seed=result.seed,
+                then="UPDATE trials SET group_id = id WHERE id = ?" if own_group else None,
                 **row,
             )
         except sqlite3.IntegrityError as exc:
@@ -424,6 +438,7 @@ class Study:
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
             try:
                 d["params"] = json.loads(d["params"])
+                d["pruned_at"] = None if d["pruned_at"] is None else json.loads(d["pruned_at"])
                 d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
             except (ValueError, TypeError, IndexError, RecursionError) as exc:
                 raise StudyError(

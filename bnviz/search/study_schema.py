@@ -6,7 +6,7 @@ A new file gets schema 1 and then every migration, so new and migrated files hav
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
 APPLICATION_ID = 0x626E767A
 LEGACY_FAILED_REASON = "failed (recorded before trial states)"
@@ -49,9 +49,16 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
     # every trial stored before kinds was sampled by a round
     4: ("ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'sampled'",),
+    5: (
+        "ALTER TABLE trials ADD COLUMN bracket INTEGER",
+        "ALTER TABLE trials ADD COLUMN pruned_at TEXT",
+        "ALTER TABLE trials ADD COLUMN group_id INTEGER REFERENCES trials(id)",
+        "ALTER TABLE trials ADD COLUMN seed INTEGER",
+    ),
 }
 # How a stored trial is read: a NULL state (see above) is derived as the migration does.
 _COLUMN_SQL = {
     "state": f"COALESCE(state, {_LEGACY_STATE})",
     "error": f"CASE WHEN state IS NULL THEN {_LEGACY_ERROR} ELSE error END",
+    "group": "group_id",  # GROUP is an SQL keyword
 }
