@@ -19,7 +19,7 @@ WORKLOAD_OPTIMIZERS = ("adam", "momentum")  # what PyTorch is run with too
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bnviz.cli import add_training_flags, int_at_least, positive_float
+    from bnviz.cli import add_training_flags, int_at_least, seconds
 
     p = sub.add_parser(
         "bench", help="measure training speed (no window)", description=__doc__.splitlines()[0]
@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--all", action="store_true", help="--blas-compare, --snapshots and --sweep")
     p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
-    p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
+    p.add_argument("--seconds", type=seconds, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument(
         "--gui",
@@ -93,8 +93,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.make_bigdata:
         from bnviz.bench.bigdata import make_bigdata
 
-        for path in make_bigdata(args.make_bigdata):
-            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        try:
+            for path in make_bigdata(args.make_bigdata):
+                print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        except OSError as e:  # a folder that cannot be made or written: one line, exit 2
+            parser.error(f"--make-bigdata: {args.make_bigdata}: {e.strerror or e}")
         return 0
     if args.gui:
         return run_gui(args)

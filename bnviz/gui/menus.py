@@ -228,7 +228,7 @@ def restore_config(settings: QSettings) -> TrainConfig | None:
         return None
     try:
         return TrainConfig.from_dict(json.loads(text))
-    except (ConfigError, ValueError, TypeError):
+    except (ConfigError, ValueError, TypeError, RecursionError):  # a corrupt saved session
         return None
 
 
