@@ -16,9 +16,17 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from bnviz.gui.panel import Panel
+from bnviz.gui.reflow import FlowLayout, reflow_plots, stack_splitters
 from bnviz.train.config import TrainConfig
 
 
@@ -40,6 +48,7 @@ class LessonView(Panel):
     pause_training: Callable[[str], None] | None = None
 
     _seen: object = None
+    _reflowed = False
 
     def fresh_result(self, frame) -> object | None:
         """The result of this view's (first) probe in ``frame`` if it is new since the last
@@ -65,10 +74,9 @@ class LessonView(Panel):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(cancel)
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps at a narrow width instead of squeezing every field
         for w in [*widgets, self.run_button, self.cancel_button]:
             row.addWidget(QLabel(w) if isinstance(w, str) else w)
-        row.addStretch(1)
         self.body.addLayout(row)
         self.status = QLabel("Press Run: the trainings use the settings of the Controls dock.")
         self.status.setWordWrap(True)
@@ -86,7 +94,17 @@ class LessonView(Panel):
 
     def __init__(self) -> None:
         super().__init__()
-        outer = QVBoxLayout(self)
+        # The whole page scrolls: at 1024 x 640 a lesson gets about 690 x 450 px, less than
+        # its explanation, controls and readable plots; squeezed, they overlapped and were cut.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        page = QWidget()
+        self.scroll.setWidget(page)
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(0, 0, 0, 0)
+        frame.addWidget(self.scroll)
+        outer = QVBoxLayout(page)
         outer.setContentsMargins(6, 6, 6, 6)
         self.explanation_label = QLabel(self.explanation)
         self.explanation_label.setWordWrap(True)
@@ -109,6 +127,14 @@ class LessonView(Panel):
         self.body = QVBoxLayout(content)
         self.body.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(content, 1)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # The subclass has built its plots by now: rows of plots stack when narrow.
+        if not self._reflowed:
+            self._reflowed = True
+            reflow_plots(self)
+            stack_splitters(self, self.scroll)
+        super().showEvent(event)
 
     def connect_window(self, window: Any) -> None:
         """Called once by the main window when it is built: keeps how to read the window's

@@ -17,19 +17,17 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QWidget,
 )
 
-from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
+from bnviz.gui.search.layout import ExplorerLayout
 from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
@@ -48,9 +46,6 @@ DEFAULT_STUDY = "explorer.sqlite"
 BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
 REFRESH_MS = 50  # results arriving in a burst are drawn once
 STUDY_FILTER = "bnviz study (*.sqlite);;All files (*)"
-# Narrower than this, the histograms and importance column folds away: the scatter needs the
-# room more (at 1024 x 640 it was left 100 px wide).
-FOLD_HISTOGRAMS_PX = 1000
 
 
 class HparamExplorer(QWidget):
@@ -115,10 +110,6 @@ class HparamExplorer(QWidget):
         self.refresh()
 
     def _layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(290)
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(self.scatter)
         middle.addWidget(self.table)
@@ -131,14 +122,7 @@ class HparamExplorer(QWidget):
         right.addWidget(self.views)
         right.addWidget(self.importance)
         right.setSizes([520, 260])
-        outer = QSplitter(Qt.Orientation.Horizontal)
-        for w in (scroll, middle, right):
-            outer.addWidget(w)
-        outer.setSizes([290, 620, 430])
-        self.histogram_fold = NarrowFold(outer, 2, FOLD_HISTOGRAMS_PX, grow=1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(outer)
+        self.columns = ExplorerLayout(self, self.controls, middle, right)
 
     def _wire(self) -> None:
         c, r = self.controls, self.runner
