@@ -10,6 +10,7 @@ sets a new pen later (a reset, a colour change) is picked up by :meth:`Classroom
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pyqtgraph as pg
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QGraphicsTextItem,
@@ -27,14 +29,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from bnviz.gui.reflow import fit_scroll_width
 from bnviz.lessons.presets import SCALE_RANGE, Classroom
 
 REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled again this often
 _PEN0, _PEN_SET, _FONT0 = "_bnviz_pen0", "_bnviz_pen_set", "_bnviz_font0"
+_SIZE0, _SIZE_SET = "_bnviz_size0", "_bnviz_size_set"
 
 
 def control_rows(controls: QWidget) -> dict[str, tuple[str, QFormLayout, int]]:
@@ -107,6 +112,9 @@ class ClassroomMode:
         strip = getattr(self.win, "lesson_strip", None)
         if strip is not None:
             strip.fit_height()
+        dock = self.win.findChild(QDockWidget, "controls_dock")
+        if dock is not None and isinstance(dock.widget(), QScrollArea):
+            fit_scroll_width(dock.widget())  # larger fonts need a wider dock, never clipped
         return sorted(set(state.hidden) - set(rows)) if state.enabled else []
 
     def enabled(self, on: bool) -> list[str]:
@@ -128,6 +136,8 @@ class ClassroomMode:
                     _scale_pen(item, s)
                 elif isinstance(item, pg.AxisItem):
                     _scale_axis(item, s)
+                elif isinstance(item, pg.LabelItem):  # titles, legend entries
+                    _scale_label(item, s)
                 elif isinstance(item, QGraphicsTextItem):
                     _scale_font(item, s)
 
@@ -155,9 +165,43 @@ def _scale_axis(axis: pg.AxisItem, s: float) -> None:
     font.setPointSizeF(base.pointSizeF() * s)
     if axis.style.get("tickFont") != font:
         axis.setStyle(tickFont=font)
+    size = axis.labelStyle.get("font-size")
+    if size is not None:  # an axis label with its own size (in its HTML, not its font)
+        if size != getattr(axis, _SIZE_SET, None):
+            setattr(axis, _SIZE0, size)
+        scaled = scaled_size(getattr(axis, _SIZE0), s)
+        if scaled != size:
+            axis.labelStyle["font-size"] = scaled
+            axis._updateLabel()
+        setattr(axis, _SIZE_SET, scaled)
 
 
-def _scale_font(item: QGraphicsTextItem, s: float) -> None:
+def scaled_size(size: str, s: float) -> str:
+    """A CSS font size (``"11pt"``, ``"14px"``) times ``s``; one it cannot read, unchanged."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*(pt|px)\s*", size)
+    if m is None:
+        return size
+    return f"{float(m.group(1)) * s:g}{m.group(2)}"
+
+
+def _scale_label(item: pg.LabelItem, s: float) -> None:
+    """pyqtgraph writes a title's or legend entry's size into its HTML, which overrides the
+    text item's font: scale that size, and re-set the text so the label measures itself anew."""
+    size = item.opts.get("size")
+    if size is None:  # sized by its font: scale that, and let the label measure it
+        if _scale_font(item.item, s):
+            item.updateMin()
+            item.updateGeometry()
+        return
+    if size != getattr(item, _SIZE_SET, None):  # first visit, or the panel set a size since
+        setattr(item, _SIZE0, size)
+    scaled = scaled_size(getattr(item, _SIZE0), s)
+    if scaled != size:
+        item.setText(item.text, size=scaled)
+    setattr(item, _SIZE_SET, scaled)
+
+
+def _scale_font(item: QGraphicsTextItem, s: float) -> bool:
     if not hasattr(item, _FONT0):
         setattr(item, _FONT0, QFont(item.font()))
     base = getattr(item, _FONT0)
@@ -165,6 +209,8 @@ def _scale_font(item: QGraphicsTextItem, s: float) -> None:
     font.setPointSizeF(base.pointSizeF() * s)
     if item.font() != font:
         item.setFont(font)
+        return True
+    return False
 
 
 class ClassroomDialog(QDialog):

@@ -38,6 +38,7 @@ from bnviz.gui.lessons import LessonView, lesson_views
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.reflow import fit_scroll_width
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
@@ -184,9 +185,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Never narrower than the fields: a short window scrolls the controls instead.
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + bar + 2)
+        fit_scroll_width(scroll)
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls_dock")
         dock.setWidget(scroll)

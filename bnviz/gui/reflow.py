@@ -228,3 +228,16 @@ def stack_splitters(root: QWidget, scroll: QScrollArea) -> SplitterStack | None:
     horizontal = Qt.Orientation.Horizontal
     found = [s for s in root.findChildren(QSplitter) if s.orientation() == horizontal]
     return SplitterStack(scroll, found) if found else None
+
+
+def fit_scroll_width(scroll: QScrollArea) -> None:
+    """Make ``scroll`` (vertical scrolling only) at least as wide as its widget's fields need,
+    with the scroll bar: a short window scrolls the Controls dock down, and larger fonts
+    (classroom mode) widen it instead of cutting Reset and the fields."""
+    widget = scroll.widget()
+    if widget is None:
+        return
+    if widget.layout() is not None:
+        widget.layout().activate()
+    bar = scroll.verticalScrollBar().sizeHint().width()
+    scroll.setMinimumWidth(widget.minimumSizeHint().width() + bar + 2)
