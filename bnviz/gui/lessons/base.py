@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.gui.panel import Panel
 from bnviz.gui.reflow import FlowLayout, reflow_plots, stack_splitters
 from bnviz.train.config import TrainConfig
@@ -134,6 +135,7 @@ class LessonView(Panel):
             self._reflowed = True
             reflow_plots(self)
             stack_splitters(self, self.scroll)
+            make_keyboard_friendly(self.scroll)
         super().showEvent(event)
 
     def connect_window(self, window: Any) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui.fields import CheckedSpinBox
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.search.points import DEFAULT_RANGES, METRICS
 from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
 
@@ -118,6 +119,7 @@ class SweepControls(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555; font-size: 11px;")
         self._layout()
+        make_keyboard_friendly(self)
         self._wire()
         self._show_ranges()
         self._note_workers()
