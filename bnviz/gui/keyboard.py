@@ -94,7 +94,7 @@ def make_keyboard_friendly(root: QWidget) -> list[QWidget]:
             continue
         if not w.accessibleName():
             own = _plain(w.text()) if isinstance(w, QAbstractButton) else ""
-            name = own or label_text or _plain(w.toolTip()).split(".")[0]
+            name = own or label_text or _first_clause(w.toolTip())
             if name:
                 w.setAccessibleName(name)
         if isinstance(w, QAbstractButton):
@@ -104,6 +104,11 @@ def make_keyboard_friendly(root: QWidget) -> list[QWidget]:
     for a, b in zip(order, order[1:]):
         QWidget.setTabOrder(a, b)
     return order
+
+
+def _first_clause(tip: str) -> str:
+    """A tooltip's opening words ("Which network's softmax to show: ..." -> its question)."""
+    return re.split(r"[.:(\n]", _plain(tip), maxsplit=1)[0].strip()
 
 
 def _plain(text: str) -> str:

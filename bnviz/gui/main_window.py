@@ -33,6 +33,7 @@ from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.help_button import add_help_buttons
 from bnviz.gui.hint import HintBar
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons import LessonView, lesson_views
 from bnviz.gui.loading import DataLoader, LoadingBar
@@ -201,6 +202,8 @@ class MainWindow(QMainWindow):
             bottom.addWidget(p[name])
         bottom.setSizes([400, 420, 320])
         self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
+        for panel in p.values():  # their pickers and boxes: named, Tab in the order laid out
+            make_keyboard_friendly(panel)
         outer = QSplitter(Qt.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)

@@ -7,7 +7,7 @@ Run from the repository under a display (Xvfb) or QT_QPA_PLATFORM=offscreen::
         [--train-s 4] [--run] [--only NAME,NAME]
 
 ``--run`` presses each experiment view's Run and waits for it to finish (slow); ``--only``
-keeps the tabs whose file name stem is listed. Each PNG is named after its tab
+keeps the tabs whose file name stem is listed; ``--preset NAME`` trains on a lesson preset. Each PNG is named after its tab
 (``training.png``, ``lesson-loss-landscape.png``...).
 """
 
@@ -41,6 +41,10 @@ def main() -> int:
     ap.add_argument("--run", action="store_true")
     ap.add_argument("--run-timeout", type=float, default=240.0)
     ap.add_argument("--only", default="")
+    ap.add_argument("--no-hint", action="store_true", help="close the hint bar (as its x does)")
+    ap.add_argument(
+        "--preset", default="", help="train on this lesson preset's settings (its guidance shown)"
+    )
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     out = Path(args.out)
@@ -56,7 +60,19 @@ def main() -> int:
 
     app = make_app()
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.IniFormat)
-    win = MainWindow(TrainConfig(**TRAIN_CONFIG), settings=settings)
+    preset = None
+    if args.preset:
+        from bnviz.lessons.presets import load_preset
+
+        preset = load_preset(args.preset)
+    config = preset.config if preset is not None else TrainConfig(**TRAIN_CONFIG)
+    win = MainWindow(config, settings=settings)
+    if preset is not None:
+        from bnviz.gui.classroom_menus import show_preset
+
+        show_preset(win, preset)
+    if args.no_hint:
+        win.hint.hide()
     win.resize(w, h)
     win.move(0, 0)
     win.show()

@@ -116,6 +116,7 @@ def test_explorer_keeps_its_histograms_at_1024x640(window_1024, qtbot):
     _settle(qtbot)
     layout = win.explorer.columns
     assert layout.stacked  # stacked in a scrolling column, not folded away
+    assert layout.column.widget().minimumSizeHint().width() <= layout.column.viewport().width()
     for w in (win.explorer.histograms, win.explorer.importance, win.explorer.scatter):
         assert w.isVisibleTo(win.explorer) and w.width() >= 300, type(w).__name__
     win.resize(1900, 1000)
@@ -205,3 +206,19 @@ def test_colours_stay_apart_for_colour_blind_viewers():
     assert _closest(style.TWIN_COLORS) >= 3 * MIN_APART
     tab10 = [(31, 119, 180), (255, 127, 14), (44, 160, 44)]
     assert _closest(tab10) < MIN_APART  # what the test guards against
+
+
+def test_every_view_names_its_inputs(window_1024, qtbot):
+    win = window_1024
+    roots = [*win.panels.values(), win.explorer.controls]
+    for name in lesson_classes():
+        roots.append(win.open_lesson(name).scroll)
+        _settle(qtbot)
+    unnamed = [
+        f"{type(root).__name__}: {type(w).__name__}"
+        for root in roots
+        for w in inputs(root)
+        if not w.accessibleName()
+    ]
+    assert unnamed == []
+    assert sum(len(inputs(r)) for r in roots) > 40

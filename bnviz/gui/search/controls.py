@@ -103,6 +103,7 @@ class SweepControls(QWidget):
             "kind 'babysat': the panda's result on the same scatter as the caviar trials"
         )
         self.recheck_k = _spin("K", 1, MAX_TRIALS, DEFAULT_RECHECK)
+        self.recheck_k.setAccessibleName("re-check best K: K")
         for spin in (self.trials, self.epochs, self.workers, self.recheck_k):
             spin.refused.connect(lambda m: self.say(m, error=True))
         self.recheck_button = QPushButton("Re-check best K")
@@ -281,5 +282,6 @@ def short_text(space: Space) -> str:
 
 def _spin(label: str, lo: int, hi: int, value: int) -> CheckedSpinBox:
     s = CheckedSpinBox(label, lo, hi)
+    s.setAccessibleName(label)
     s.setValue(value)
     return s

@@ -38,7 +38,6 @@ class ExplorerLayout(QObject):
         self.outer.setSizes([self.controls_width, 620, 430])
         self.column = QScrollArea()  # the stacked columns (narrow)
         self.column.setWidgetResizable(True)
-        self.column.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         page = QWidget()
         self.stack = QVBoxLayout(page)
         self.stack.setContentsMargins(0, 0, 0, 0)
