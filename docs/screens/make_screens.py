@@ -7,8 +7,8 @@ Run from the repository under a display (Xvfb) or QT_QPA_PLATFORM=offscreen::
         [--train-s 4] [--run] [--only NAME,NAME]
 
 ``--run`` presses each experiment view's Run and waits for it to finish (slow); ``--only``
-keeps the tabs whose file name stem is listed; ``--preset NAME`` trains on a lesson preset. Each PNG is named after its tab
-(``training.png``, ``lesson-loss-landscape.png``...).
+keeps the tabs whose file name stem is listed; ``--preset NAME`` trains on a lesson preset.
+Each PNG is named after its tab (``training.png``, ``lesson-loss-landscape.png``...).
 """
 
 from __future__ import annotations
