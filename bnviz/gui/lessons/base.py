@@ -7,6 +7,12 @@ visible, so it asks for no probe and is not drawn: a hidden lesson costs nothing
 Subclasses set :attr:`title`, :attr:`explanation` and :attr:`formula` (Qt rich text: two or three
 sentences from the course and the equation) and put their plots and controls into
 :attr:`body` (a QVBoxLayout under the explanation).
+
+The whole page scrolls down (never sideways), and when the view is first shown a row of plots
+in a GraphicsLayoutWidget becomes a :class:`~bnviz.gui.reflow.PlotReflow` (stacking when
+narrow), panes side by side in a QSplitter stack upright when the page is too narrow for them,
+and the inputs get accessible names and a Tab order (:mod:`bnviz.gui.keyboard`): a subclass
+needs nothing of its own to fit a 1024 x 640 screen.
 """
 
 from __future__ import annotations
