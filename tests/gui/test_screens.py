@@ -76,10 +76,10 @@ def test_every_lesson_view_fits_1024x640(window_1024, qtbot):
     for name in lesson_classes():
         view = win.open_lesson(name)
         _settle(qtbot)
-        page = view.scroll.widget()
+        page = view.page_scroll.widget()
         # Down, never sideways: the page is no wider than the space it has.
-        assert page.minimumSizeHint().width() <= view.scroll.viewport().width(), name
-        assert not view.scroll.horizontalScrollBar().isVisible(), name
+        assert page.minimumSizeHint().width() <= view.page_scroll.viewport().width(), name
+        assert not view.page_scroll.horizontalScrollBar().isVisible(), name
         assert _cut_plots(view) == [], name
 
 
@@ -88,7 +88,7 @@ def test_every_lesson_view_class_minimum_fits_1024x640(qtbot):
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     for name, cls in lesson_classes().items():
-        holder = QWidget()  # not top-level: EasierSearchView.metric shadows QWidget.metric
+        holder = QWidget()  # as in the window: a view inside a parent
         view = cls()
         QVBoxLayout(holder).addWidget(view)
         qtbot.addWidget(holder)
@@ -96,7 +96,7 @@ def test_every_lesson_view_class_minimum_fits_1024x640(qtbot):
         holder.show()
         hint = view.minimumSizeHint().expandedTo(view.minimumSize())
         assert hint.width() <= MIN_WINDOW[0] and hint.height() <= MIN_WINDOW[1], name
-        assert view.scroll.widget().minimumSizeHint().width() <= 690 - 20, name
+        assert view.page_scroll.widget().minimumSizeHint().width() <= 690 - 20, name
 
 
 def test_training_panels_fit_1024x640(window_1024, qtbot):
@@ -212,7 +212,7 @@ def test_every_view_names_its_inputs(window_1024, qtbot):
     win = window_1024
     roots = [*win.panels.values(), win.explorer.controls]
     for name in lesson_classes():
-        roots.append(win.open_lesson(name).scroll)
+        roots.append(win.open_lesson(name).page_scroll)
         _settle(qtbot)
     unnamed = [
         f"{type(root).__name__}: {type(w).__name__}"
@@ -222,3 +222,22 @@ def test_every_view_names_its_inputs(window_1024, qtbot):
     ]
     assert unnamed == []
     assert sum(len(inputs(r)) for r in roots) > 40
+
+
+def test_every_lesson_opens_in_classroom_mode(window_1024, qtbot):
+    """A view attribute named like a QWidget virtual (EasierSearchView.metric, a combo box)
+    crashed the app when classroom mode's font reached it (Qt calls ``metric()``)."""
+    from PySide6.QtWidgets import QWidget
+
+    from bnviz.gui.classroom_menus import set_classroom
+    from bnviz.lessons.presets import Classroom
+
+    win = window_1024
+    win.resize(1280, 720)
+    set_classroom(win, Classroom(True, (), 1.5))
+    for name in lesson_classes():
+        view = win.open_lesson(name)
+        _settle(qtbot)
+        shadowed = [k for k, v in vars(view).items() if hasattr(QWidget, k) and not callable(v)]
+        assert shadowed == [], name
+        assert _cut_plots(view) == [], name

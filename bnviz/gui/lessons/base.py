@@ -103,14 +103,14 @@ class LessonView(Panel):
         super().__init__()
         # The whole page scrolls: at 1024 x 640 a lesson gets about 690 x 450 px, less than
         # its explanation, controls and readable plots; squeezed, they overlapped and were cut.
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.page_scroll = QScrollArea()
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
         page = QWidget()
-        self.scroll.setWidget(page)
+        self.page_scroll.setWidget(page)
         frame = QVBoxLayout(self)
         frame.setContentsMargins(0, 0, 0, 0)
-        frame.addWidget(self.scroll)
+        frame.addWidget(self.page_scroll)
         outer = QVBoxLayout(page)
         outer.setContentsMargins(6, 6, 6, 6)
         self.explanation_label = QLabel(self.explanation)
@@ -140,8 +140,8 @@ class LessonView(Panel):
         if not self._reflowed:
             self._reflowed = True
             reflow_plots(self)
-            stack_splitters(self, self.scroll)
-            make_keyboard_friendly(self.scroll)
+            stack_splitters(self, self.page_scroll)
+            make_keyboard_friendly(self.page_scroll)
         super().showEvent(event)
 
     def connect_window(self, window: Any) -> None:
