@@ -112,6 +112,9 @@ class ClassroomMode:
         strip = getattr(self.win, "lesson_strip", None)
         if strip is not None:
             strip.fit_height()
+        page = getattr(self.win, "panel_page", None)
+        if page is not None:
+            page.set_scale(self.scale)  # larger texts need larger panels: the page scrolls
         dock = self.win.findChild(QDockWidget, "controls_dock")
         if dock is not None and isinstance(dock.widget(), QScrollArea):
             fit_scroll_width(dock.widget())  # larger fonts need a wider dock, never clipped

@@ -39,7 +39,7 @@ from bnviz.gui.lessons import LessonView, lesson_views
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
-from bnviz.gui.reflow import fit_scroll_width
+from bnviz.gui.reflow import PanelPage, fit_scroll_width
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
@@ -209,8 +209,9 @@ class MainWindow(QMainWindow):
         outer.addWidget(bottom)
         self.splitters = {"top": top, "bottom": bottom, "outer": outer}
         self.tabs = QTabWidget()
-        self.training_tab = outer
-        self.tabs.addTab(outer, "Training")
+        self.panel_page = PanelPage(outer, [top, bottom])  # scrolls when too small to read
+        self.training_tab = self.panel_page.scroll
+        self.tabs.addTab(self.training_tab, "Training")
         menus.add_optional_tabs(self)
         # Lesson views: built now, shown as a tab only when opened from the Lessons menu.
         self.lessons = lesson_views()

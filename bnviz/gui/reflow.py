@@ -15,6 +15,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QGraphicsGridLayout,
     QLayout,
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QSplitter,
     QWidget,
 )
+
+from bnviz.gui.fold import NarrowFold
 
 MIN_PLOT_WIDTH = 300  # a plot narrower than this loses its tick labels and title
 MIN_PLOT_HEIGHT = 230  # the same, upright: title, ticks, axis label and some data
@@ -195,11 +198,23 @@ class FlowLayout(QLayout):
 class SplitterStack(QObject):
     """Turn the horizontal ``splitters`` inside ``scroll`` (a QScrollArea) upright while the
     scroll area is narrower than their panes' minimum widths side by side, and back when it is
-    wide again: the page then scrolls down instead of sideways."""
+    wide again: the page then scrolls down instead of sideways.
 
-    def __init__(self, scroll: QScrollArea, splitters: list[QSplitter], margin: int = 16) -> None:
+    ``pane_width``: the least width a pane is readable at, when its own minimum says less (plots
+    do not tell Qt their minimum); ``pane_height``: the height each pane keeps while upright."""
+
+    def __init__(
+        self,
+        scroll: QScrollArea,
+        splitters: list[QSplitter],
+        margin: int = 16,
+        pane_width: int = 0,
+        pane_height: int = 0,
+    ) -> None:
         super().__init__(scroll)
         self.scroll, self.splitters, self.margin = scroll, splitters, margin
+        self.pane_width, self.pane_height = pane_width, pane_height
+        self._heights: dict[int, int] = {}  # a pane's own minimum height, while it is upright
         scroll.viewport().installEventFilter(self)
         self.fit(scroll.viewport().width())
 
@@ -208,15 +223,39 @@ class SplitterStack(QObject):
             self.fit(event.size().width())
         return False
 
+    def set_pane_size(self, width: int, height: int) -> None:
+        """New readable pane size (larger fonts): fit again."""
+        self.pane_width, self.pane_height = width, height
+        for sp in self.splitters:
+            if sp.orientation() == Qt.Orientation.Vertical:
+                self._upright(sp, True)
+        self.fit(self.scroll.viewport().width())
+
     def fit(self, width: int) -> None:
         for sp in self.splitters:
-            panes = [sp.widget(i) for i in range(sp.count())]
-            side_by_side = sum(_widget_min_width(w) for w in panes)
+            folded = {f.index for f in sp.findChildren(NarrowFold) if width < f.min_px}
+            panes = [sp.widget(i) for i in range(sp.count()) if i not in folded]
+            side_by_side = sum(max(_widget_min_width(w), self.pane_width) for w in panes)
             side_by_side += sp.handleWidth() * (len(panes) - 1) + self.margin
             upright = side_by_side > width
             orientation = Qt.Orientation.Vertical if upright else Qt.Orientation.Horizontal
             if sp.orientation() != orientation:
                 sp.setOrientation(orientation)
+                self._upright(sp, upright)
+                sp.setSizes([1000] * sp.count())  # the old widths mean nothing as heights
+                for fold in sp.findChildren(NarrowFold):  # a folded pane comes back upright
+                    fold.fit(sp.width())
+
+    def _upright(self, sp: QSplitter, upright: bool) -> None:
+        if not self.pane_height:
+            return
+        for i in range(sp.count()):
+            w = sp.widget(i)
+            if upright:
+                self._heights.setdefault(id(w), w.minimumHeight())
+                w.setMinimumHeight(max(self._heights[id(w)], self.pane_height))
+            elif id(w) in self._heights:
+                w.setMinimumHeight(self._heights.pop(id(w)))
 
 
 def _widget_min_width(w: QWidget) -> int:
@@ -241,3 +280,67 @@ def fit_scroll_width(scroll: QScrollArea) -> None:
         widget.layout().activate()
     bar = scroll.verticalScrollBar().sizeHint().width()
     scroll.setMinimumWidth(widget.minimumSizeHint().width() + bar + 2)
+
+
+READABLE_PANEL = (330, 230)  # a training panel's least readable size (px, at font scale 1)
+
+
+class PanelPage(QObject):
+    """The training tab: rows of panels (horizontal splitters in ``page``) in a scroll area.
+
+    Each panel keeps at least :data:`READABLE_PANEL` (times the font scale, for classroom mode);
+    a row too narrow for its panels side by side stacks them upright, and the page scrolls down.
+    At 1024 x 640 nothing moves; in classroom mode at 1280 x 720 the panels were cut instead."""
+
+    def __init__(self, page: QWidget, rows: list[QSplitter]) -> None:
+        self.scroll = QScrollArea()
+        super().__init__(self.scroll)
+        self.scroll.setWidget(page)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.rows = rows
+        self.stack = SplitterStack(self.scroll, rows, margin=4)
+        self.set_scale(1.0)
+
+    def set_scale(self, s: float) -> None:
+        """Readable sizes for fonts ``s`` times their size."""
+        width, height = (round(v * s) for v in READABLE_PANEL)
+        for sp in self.rows:
+            for i in range(sp.count()):
+                sp.widget(i).setMinimumHeight(height)
+        self.stack.set_pane_size(width, 0)
+
+
+def fit_label(axis: pg.AxisItem, shorts: dict[str, str]) -> None:
+    """Label vertical ``axis`` with ``shorts[text]`` instead of its text while the text is
+    longer than the axis: at 1024 x 640 the loss panel's "cross-entropy loss" ran past its short
+    plot into "val accuracy" below it. The panel keeps setting its full labels."""
+    full_string = axis.labelString
+    state = {"short": False}
+
+    def cramped() -> bool:
+        text = axis.labelText
+        if text not in shorts or axis.label is None:
+            return False
+        return QFontMetrics(axis.label.font()).horizontalAdvance(text) + 10 > axis.size().height()
+
+    def label_string() -> str:
+        text = axis.labelText
+        state["short"] = cramped()
+        if not state["short"]:
+            return full_string()
+        axis.labelText = shorts[text]
+        try:
+            return full_string()
+        finally:
+            axis.labelText = text
+
+    resized = axis.resizeEvent
+
+    def resize(ev=None) -> None:
+        if cramped() != state["short"]:
+            axis._updateLabel()
+        resized(ev)
+
+    axis.labelString = label_string
+    axis.resizeEvent = resize

@@ -118,7 +118,7 @@ def test_explorer_keeps_its_histograms_at_1024x640(window_1024, qtbot):
     assert layout.stacked  # stacked in a scrolling column, not folded away
     assert layout.column.widget().minimumSizeHint().width() <= layout.column.viewport().width()
     for w in (win.explorer.histograms, win.explorer.importance, win.explorer.scatter):
-        assert w.isVisibleTo(win.explorer) and w.width() >= 300, type(w).__name__
+        assert w.isVisibleTo(win.explorer) and w.width() >= 250, type(w).__name__
     win.resize(1900, 1000)
     _settle(qtbot)
     assert not layout.stacked
