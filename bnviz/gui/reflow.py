@@ -215,12 +215,17 @@ class SplitterStack(QObject):
         self.scroll, self.splitters, self.margin = scroll, splitters, margin
         self.pane_width, self.pane_height = pane_width, pane_height
         self._heights: dict[int, int] = {}  # a pane's own minimum height, while it is upright
-        scroll.viewport().installEventFilter(self)
-        self.fit(scroll.viewport().width())
+        scroll.installEventFilter(self)
+        self.fit(self.room())
+
+    def room(self) -> int:
+        """The scroll area's width inside its frame, its scroll bar included: the decision must
+        not depend on the bar, which comes and goes with the decision (a layout loop)."""
+        return self.scroll.width() - 2 * self.scroll.frameWidth()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Resize:
-            self.fit(event.size().width())
+        if obj is self.scroll and event.type() == QEvent.Type.Resize:
+            self.fit(self.room())
         return False
 
     def set_pane_size(self, width: int, height: int) -> None:
@@ -229,7 +234,7 @@ class SplitterStack(QObject):
         for sp in self.splitters:
             if sp.orientation() == Qt.Orientation.Vertical:
                 self._upright(sp, True)
-        self.fit(self.scroll.viewport().width())
+        self.fit(self.room())
 
     def fit(self, width: int) -> None:
         for sp in self.splitters:

@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from bnviz.gui import style
@@ -241,3 +241,25 @@ def test_every_lesson_opens_in_classroom_mode(window_1024, qtbot):
         shadowed = [k for k, v in vars(view).items() if hasattr(QWidget, k) and not callable(v)]
         assert shadowed == [], name
         assert _cut_plots(view) == [], name
+
+
+def test_classroom_training_tab_stacks_at_1280x720(window_1024, qtbot):
+    from bnviz.gui.classroom_menus import set_classroom
+    from bnviz.lessons.presets import Classroom
+
+    win = window_1024
+    win.resize(1280, 720)
+    _settle(qtbot)
+    assert win.splitters["top"].orientation() == Qt.Orientation.Horizontal
+    set_classroom(win, Classroom(True, (), 1.5))
+    _settle(qtbot)
+    # Panels keep a readable size: the rows stack upright and the page scrolls down.
+    assert win.splitters["top"].orientation() == Qt.Orientation.Vertical
+    assert win.splitters["bottom"].orientation() == Qt.Orientation.Vertical
+    page = win.panel_page.scroll
+    assert page.widget().minimumSizeHint().width() <= page.viewport().width()
+    for panel in win.panels.values():
+        assert panel.height() >= 1.5 * 230 - 1, panel.title
+    set_classroom(win, Classroom(False, (), 1.5))
+    _settle(qtbot)
+    assert win.splitters["top"].orientation() == Qt.Orientation.Horizontal
