@@ -119,7 +119,10 @@ def paused_for_report(win) -> bool:
 
 
 def _grab(widget: QWidget) -> QImage:
-    return widget.grab().toImage()
+    """The widget as drawn; a lesson's whole page, not the part its scroll area shows."""
+    scroll = getattr(widget, "page_scroll", None)
+    page = scroll.widget() if scroll is not None else None
+    return (page or widget).grab().toImage()
 
 
 def metrics_rows(win) -> list[dict[str, str]]:
