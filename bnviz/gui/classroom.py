@@ -40,6 +40,8 @@ from bnviz.lessons.presets import SCALE_RANGE, Classroom
 REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled again this often
 _PEN0, _PEN_SET, _FONT0 = "_bnviz_pen0", "_bnviz_pen_set", "_bnviz_font0"
 _SIZE0, _SIZE_SET = "_bnviz_size0", "_bnviz_size_set"
+_EXTENT0, _EXTENT_SET = "_bnviz_extent0", "_bnviz_extent_set"
+INLINE_SIZE = re.compile(r"(font-size:\s*)([0-9.]+\s*(?:pt|px))")
 
 
 def control_rows(controls: QWidget) -> dict[str, tuple[str, QFormLayout, int]]:
@@ -168,6 +170,7 @@ def _scale_axis(axis: pg.AxisItem, s: float) -> None:
     font.setPointSizeF(base.pointSizeF() * s)
     if axis.style.get("tickFont") != font:
         axis.setStyle(tickFont=font)
+    _scale_extent(axis, s)
     size = axis.labelStyle.get("font-size")
     if size is not None:  # an axis label with its own size (in its HTML, not its font)
         if size != getattr(axis, _SIZE_SET, None):
@@ -179,6 +182,23 @@ def _scale_axis(axis: pg.AxisItem, s: float) -> None:
         setattr(axis, _SIZE_SET, scaled)
 
 
+def _scale_extent(axis: pg.AxisItem, s: float) -> None:
+    """An axis given a fixed width (or height) keeps larger ticks inside it: its extent grows
+    too. Axes whose width follows their ticks (panels/_view.fit_axis_width) fit themselves."""
+    if "_updateMaxTextSize" in vars(axis):  # hooked by fit_axis_width
+        return
+    upright = axis.orientation in ("left", "right")
+    extent = axis.fixedWidth if upright else axis.fixedHeight
+    if extent is None:
+        return
+    if extent != getattr(axis, _EXTENT_SET, None):  # first visit, or the panel set one since
+        setattr(axis, _EXTENT0, extent)
+    scaled = round(getattr(axis, _EXTENT0) * s)
+    if scaled != extent:
+        (axis.setWidth if upright else axis.setHeight)(scaled)
+    setattr(axis, _EXTENT_SET, scaled)
+
+
 def scaled_size(size: str, s: float) -> str:
     """A CSS font size (``"11pt"``, ``"14px"``) times ``s``; one it cannot read, unchanged."""
     m = re.fullmatch(r"\s*([0-9.]+)\s*(pt|px)\s*", size)
@@ -188,20 +208,26 @@ def scaled_size(size: str, s: float) -> str:
 
 
 def _scale_label(item: pg.LabelItem, s: float) -> None:
-    """pyqtgraph writes a title's or legend entry's size into its HTML, which overrides the
-    text item's font: scale that size, and re-set the text so the label measures itself anew."""
-    size = item.opts.get("size")
-    if size is None:  # sized by its font: scale that, and let the label measure it
+    """pyqtgraph writes a title's or legend entry's size into its HTML (``size=``, or a panel's
+    own ``<span style='font-size:9pt'>``), which overrides the text item's font: scale those
+    sizes, and re-set the text so the label measures itself anew."""
+    size, text = item.opts.get("size"), item.text
+    if (size, text) != getattr(item, _SIZE_SET, None):  # first visit, or the panel set one since
+        setattr(item, _SIZE0, (size, text))
+    size0, text0 = getattr(item, _SIZE0)
+    scaled_text = INLINE_SIZE.sub(lambda m: m.group(1) + scaled_size(m.group(2), s), text0)
+    if size0 is None and scaled_text == text0:  # sized by its font: scale that, and measure
         if _scale_font(item.item, s):
             item.updateMin()
             item.updateGeometry()
         return
-    if size != getattr(item, _SIZE_SET, None):  # first visit, or the panel set a size since
-        setattr(item, _SIZE0, size)
-    scaled = scaled_size(getattr(item, _SIZE0), s)
-    if scaled != size:
-        item.setText(item.text, size=scaled)
-    setattr(item, _SIZE_SET, scaled)
+    scaled = scaled_size(size0, s) if size0 is not None else None
+    if (scaled, scaled_text) != (size, text):
+        if scaled is None:
+            item.setText(scaled_text)
+        else:
+            item.setText(scaled_text, size=scaled)
+    setattr(item, _SIZE_SET, (scaled, scaled_text))
 
 
 def _scale_font(item: QGraphicsTextItem, s: float) -> bool:

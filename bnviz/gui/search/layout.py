@@ -11,6 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from bnviz.gui.reflow import fit_scroll_width
+
 CONTROLS_WIDTH = 290
 # Narrower than this, the plot columns stack (the scatter needs ~400 px, the histograms 380).
 STACK_BELOW_PX = 1000
@@ -28,9 +30,9 @@ class ExplorerLayout(QObject):
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        self.controls_width = max(CONTROLS_WIDTH, controls.minimumSizeHint().width() + bar + 2)
-        scroll.setMinimumWidth(self.controls_width)  # never cut: the page scrolls down
+        self.controls, self.controls_scroll = controls, scroll
+        self._fit_controls()  # never cut: the page scrolls down
+        controls.installEventFilter(self)  # larger fonts (classroom mode): wider
         self.outer = QSplitter(Qt.Orientation.Horizontal)
         self.outer.addWidget(scroll)
         self.outer.addWidget(middle)
@@ -51,7 +53,14 @@ class ExplorerLayout(QObject):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         if obj is self.host and event.type() == QEvent.Type.Resize:
             self.fit(event.size().width())
+        elif obj is self.controls and event.type() == QEvent.Type.FontChange:
+            self._fit_controls()
         return False
+
+    def _fit_controls(self) -> None:
+        fit_scroll_width(self.controls_scroll)
+        self.controls_width = max(CONTROLS_WIDTH, self.controls_scroll.minimumWidth())
+        self.controls_scroll.setMinimumWidth(self.controls_width)
 
     def fit(self, width: int) -> None:
         narrow = width < STACK_BELOW_PX
