@@ -51,6 +51,10 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     only = {s for s in args.only.split(",") if s}
 
+    import os
+
+    # A fresh study folder: the shots neither read nor write the user's studies.
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="bnviz-screens-")
     from PySide6.QtCore import QSettings
 
     from bnviz.gui.app import make_app

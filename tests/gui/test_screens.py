@@ -28,8 +28,10 @@ NOT_CHECKED = ("SoftmaxPanel",)
 
 
 @pytest.fixture
-def window_1024(qtbot, tmp_path):
+def window_1024(qtbot, tmp_path, monkeypatch):
     from bnviz.gui.main_window import MainWindow
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the explorer's study
 
     config = TrainConfig(n_samples=200, hidden=(8, 8), activation="relu", optimizer="adam", lr=0.01)
     win = MainWindow(config, QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), False)
