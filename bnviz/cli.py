@@ -1,5 +1,5 @@
 """Command line: ``bnviz`` (the app), ``bnviz train``, ``bnviz sweep``, ``bnviz bench``,
-``bnviz presets``.
+``bnviz presets``, ``bnviz lesson``, ``bnviz lr-find``.
 
 Qt is imported only when the app starts, so the headless commands start fast and run on
 machines without a display. Bad flags get one clear line and exit status 2.
@@ -18,7 +18,16 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
-COMMANDS = ("train", "sweep", "bench", "presets")
+COMMANDS = (
+    "train",
+    "sweep",
+    "bench",
+    "presets",
+    "lesson",
+    "export_code",
+    "export_model",
+    "lr-find",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -177,12 +186,26 @@ def build_parser() -> OneLineParser:
         help="open a lesson view at start (its title in lower case with hyphens, e.g. "
         "loss-landscape; the Lessons menu lists them)",
     )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every frame the window draws (and the run's events) to FILE",
+    )
+    p.add_argument(
+        "--replay", metavar="FILE", help="replay a recording (no training) with a timeline scrubber"
+    )
+    p.add_argument(
+        "--at",
+        type=int_at_least(0),
+        metavar="STEP",
+        help="with --replay --screenshot: the step to show (default the last)",
+    )
     add_training_flags(p)
     sub = p.add_subparsers(dest="command", parser_class=OneLineParser)
     import importlib
 
     for name in COMMANDS:
-        importlib.import_module(f"bnviz.commands.{name}").add_parser(sub)
+        importlib.import_module(f"bnviz.commands.{name.replace('-', '_')}").add_parser(sub)
     return p
 
 
@@ -190,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     set_env_before_numpy(1)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None and (args.replay is not None or args.at is not None):
+        return _replay(args, parser)
     if args.command is None:
         from bnviz.data import BUILTIN_DATASETS, DataError
         from bnviz.train.config import ConfigError
@@ -226,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         from bnviz.gui.app import run_app
 
         return run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
-                       lesson=lesson, preset=preset, report=args.report)  # fmt: skip
+                       lesson=lesson, preset=preset, report=args.report,
+                       record=args.record)  # fmt: skip
     try:
         return args.run(args, args.subparser)
     except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours
@@ -234,6 +260,17 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _replay(args: argparse.Namespace, parser: OneLineParser) -> int:
+    """``--replay FILE [--screenshot PNG [--at STEP]]``; training flags make no sense here."""
+    if args.replay is None:
+        parser.error("--at needs --replay FILE")
+    if args.record or args.report or args.preset or args.lesson or training_flags_given(args):
+        parser.error("--replay shows a recording: it takes only --screenshot and --at")
+    from bnviz.gui.replay import run_replay
+
+    return run_replay(args.replay, screenshot=args.screenshot, at=args.at)
 
 
 def _load_preset(args: argparse.Namespace, parser: OneLineParser):

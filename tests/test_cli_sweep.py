@@ -14,8 +14,9 @@ TRIAL_KEYS = {"id", "round", "params", "val_loss", "val_acc", "diverged", "secon
 # every key of the first release, which --json keeps; then the trial's state and failure reason
 FIRST_RELEASE_KEYS = TRIAL_KEYS | {"best_val_loss", "best_val_acc", "diverged_step", "steps"}
 STATE_KEYS = {"state", "error"}
-LATER_KEYS = {"curve", "recheck_of", "kind"}  # the learning curve, the trial a re-check
-# repeats, sampled or babysat
+# the learning curve, the trial a re-check repeats, sampled or babysat; Hyperband's bracket,
+# the epochs trained, why a pruned trial stopped; its group of repeats, its training seed
+LATER_KEYS = {"curve", "recheck_of", "kind", "bracket", "epochs", "pruned_at", "group", "seed"}
 
 
 def sweep(capsys, *flags: str) -> dict:

@@ -23,10 +23,11 @@ ALLOWED = {
     "train": {"nn", "data"},
     "search": {"nn", "data", "train"},
     "lessons": {"nn", "data", "train"},
-    "gui": {"nn", "data", "train", "search", "lessons"},
-    "bench": {"nn", "data", "train", "search", "lessons", "gui"},
+    "gui": {"nn", "data", "train", "search", "lessons", "export"},
+    "export": {"nn", "data", "train"},
+    "bench": {"nn", "data", "train", "search", "lessons", "gui", "export"},
     "face": {"nn", "data", "train"},  # bnviz/__init__.py re-exports the public API
-    "commands": {"nn", "data", "train", "search", "lessons", "gui", "bench", "face"},
+    "commands": {"nn", "data", "train", "search", "lessons", "gui", "bench", "face", "export"},
 }
 
 

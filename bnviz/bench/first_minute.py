@@ -3,40 +3,18 @@ with batch norm and the one without need to reach the same validation accuracy.
 
 ``bnviz bench --first-minute`` trains the default configuration in compare mode (same initial
 W, same mini-batches) for a few seeds and reports, per accuracy target, the first evaluated
-step at which each network reached it; README quotes the figures.
+step at which each network reached it; README quotes the figures. The measurement itself is the
+lesson's (:mod:`bnviz.lessons.first_minute`, also behind ``bnviz lesson first-minute``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
+from bnviz.lessons.first_minute import EVAL_EVERY, TARGETS, steps_to_targets
 from bnviz.train.config import TrainConfig
-from bnviz.train.trainer import Trainer
 
-TARGETS = (0.8, 0.9)
-EVAL_EVERY = 25  # steps between evaluations: the resolution of the figures
-
-
-def steps_to_targets(
-    config: TrainConfig, steps: int, targets: tuple[float, ...] = TARGETS
-) -> dict[str, dict[float, int | None]]:
-    """For each network of a compare-mode run of ``config``: target -> first step reaching it
-    (None if it never did within ``steps``)."""
-    trainer = Trainer(replace(config, compare=True))
-    first: dict[str, dict[float, int | None]] = {
-        r.name: dict.fromkeys(targets) for r in trainer.runs
-    }
-    while trainer.step_count < steps:
-        trainer.run(EVAL_EVERY)
-        trainer.evaluate(outputs=False)
-        for m in trainer.metrics[-len(trainer.runs) :]:
-            for t in targets:
-                if first[m["run"]][t] is None and m["val_acc"] >= t:
-                    first[m["run"]][t] = trainer.step_count
-        if all(v is not None for run in first.values() for v in run.values()):
-            break
-    return first
+__all__ = ["EVAL_EVERY", "TARGETS", "format_first_minute", "measure", "steps_to_targets"]
 
 
 def measure(seeds: tuple[int, ...] = (0, 1, 2), steps: int = 4000) -> dict[str, Any]:

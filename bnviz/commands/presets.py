@@ -1,22 +1,25 @@
 """``bnviz presets``: the shipped lesson presets, one line each (``NAME  Title``).
 
 ``bnviz --preset NAME`` opens one; ``--check`` also reads every preset's settings and says
-what would not show (no guidance, a lesson view not installed), exiting 1 if any warns.
+what would not show (no guidance, a lesson view the catalog does not know), exiting 1 if any
+warns. The views come from the lesson catalog (:mod:`bnviz.lessons.catalog`), so it imports no
+Qt and runs where the GUI is not installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: Any) -> None:  # argparse's private _SubParsersAction
     p = sub.add_parser(
         "presets", help="list the lesson presets (bnviz --preset NAME opens one)",
         description=__doc__.splitlines()[0],
     )  # fmt: skip
     p.add_argument("--check", action="store_true",
-                   help="also validate each preset against the lesson views installed")  # fmt: skip
+                   help="also validate each preset against the lesson views")  # fmt: skip
     p.set_defaults(run=run, subparser=p)
 
 
@@ -34,9 +37,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"{p.name}  {p.lesson.title}")  # exactly two spaces: scripts split on them
     if not args.check:
         return 0
-    from bnviz.gui.lessons import lesson_classes
+    from bnviz.lessons.catalog import LESSONS
 
-    views = [c.slug() for c in lesson_classes().values()]
+    views = [info.name for info in LESSONS if info.view is not None]  # no GUI import
     warnings = [w for p in presets for w in validate_preset(p, views)]
     for w in warnings:
         sys.stderr.write(f"warning: {w}\n")

@@ -18,6 +18,7 @@ import warnings
 from collections import Counter
 
 DEFAULT_TRIALS = 16
+DEFAULT_ETA = 3  # as bnviz.search.hyperband's (not imported here: --help stays light)
 DEFAULT_EPOCHS = 20  # about 140 steps on spirals: enough to tell good lr from bad
 DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
 TOP_SHOWN = 10
@@ -52,6 +53,24 @@ def add_parser(sub) -> None:
     g.add_argument("--prune", action="store_true",
                    help="successive halving: compare the trials at 1/9 and 1/3 of --epochs and "
                    "stop all but the best third each time (state pruned)")  # fmt: skip
+    g.add_argument(
+        "--hyperband",
+        action="store_true",
+        help="Hyperband (Li et al. 2018): successive halving in brackets, from many "
+        "trials cut at 1 epoch to a few trained to --epochs uncut; sets the trials",
+    )
+    g.add_argument(
+        "--eta",
+        type=int_at_least(2),
+        default=DEFAULT_ETA,
+        help=f"with --hyperband: 1 in ETA trials goes on at each rung (default {DEFAULT_ETA})",
+    )
+    g.add_argument("--plan", action="store_true",
+                   help="with --hyperband: print the brackets (trials and epochs at each rung) "
+                   "and exit; with --json as JSON")  # fmt: skip
+    g.add_argument("--repeats", type=int_at_least(1), default=1, metavar="K",
+                   help="train every sampled configuration with K seeds (--seed, --seed + 1, "
+                   "...): groups judged by their mean (default 1)")  # fmt: skip
     g.add_argument("--recheck", type=int_at_least(1), metavar="K",
                    help="re-run the study's best K trials with their values under today's fixed "
                    "settings (--seed, --epochs, --dataset...), as a new round")  # fmt: skip
@@ -80,6 +99,8 @@ def run(args: argparse.Namespace, parser) -> int:
     from bnviz.search.sweep import SweepError, make_executor, sweep_json
 
     check_combination(args, parser)
+    if args.plan:
+        return print_plan(args)
     path = args.study or str(default_study_dir() / "sweep.sqlite")
     if args.trials == 0 and not args.recheck and not os.path.exists(path):
         parser.error(f"{path}: no such study (run a sweep first)")
@@ -122,6 +143,24 @@ def check_combination(args: argparse.Namespace, parser) -> None:
     from bnviz.search.optuna_export import OPTUNA_HINT, optuna_available
     from bnviz.train.config import SAMPLED
 
+    if args.plan and not args.hyperband:
+        parser.error("--plan shows Hyperband's brackets: add --hyperband")
+    if args.eta != DEFAULT_ETA and not args.hyperband:
+        parser.error("--eta is Hyperband's reduction factor: add --hyperband")
+    if args.repeats > 1:
+        for flag, given in (("--prune", args.prune), ("--hyperband", args.hyperband),
+                            ("--recheck", args.recheck), ("--pair-bn", args.pair_bn)):  # fmt: skip
+            if given:
+                parser.error(f"--repeats trains every configuration to the end: no {flag}")
+    if args.hyperband:
+        for flag, given in (("--trials", args.trials is not None), ("--prune", args.prune),
+                            ("--recheck", args.recheck), ("--grid", args.grid),
+                            ("--pair-bn", args.pair_bn)):  # fmt: skip
+            if given:
+                parser.error(f"--hyperband sets its trials from --epochs and --eta: no {flag}")
+        from bnviz.search.hyperband import plan
+
+        args.trials = sum(b.n for b in plan(args.epochs, args.eta))
     if args.recheck:
         if args.trials is not None:
             parser.error("--recheck K runs K trials: leave out --trials")
@@ -191,6 +230,7 @@ def build_sweep(args: argparse.Namespace, study):
     """The round's Sweep: fixed settings from the study's first round, overridden by flags."""
     from dataclasses import replace
 
+    from bnviz.search.relevance import searchable
     from bnviz.search.spaces import DEFAULT_SPACES, SpaceError, idle_axes, parse_space
     from bnviz.search.sweep import Sweep, SweepError, apply_params
     from bnviz.train.config import SAMPLED, ConfigError
@@ -219,16 +259,35 @@ def build_sweep(args: argparse.Namespace, study):
         if not spaces:
             skip = {*fixed, *(("bn",) if args.pair_bn else ())}
             spaces = [s for n, s in DEFAULT_SPACES.items() if n not in skip]
-            for name, why in idle_axes(base, spaces).items():  # e.g. no beta for plain SGD
+            spaces, idle = searchable(base, spaces)  # e.g. no beta for plain SGD
+            for name, why in idle.items():
                 sys.stderr.write(f"bnviz sweep: not sampling {name}: {why}\n")
-                spaces = [s for s in spaces if s.name != name]
     except (ConfigError, SpaceError) as e:
         raise SweepError(str(e)) from None
     box = zoom_box(study, spaces)
     seed = base.seed + len(study.rounds())  # a repeated round samples new points
     method = "grid" if args.grid else "random"
     return Sweep(study, base, spaces, n=args.trials, method=method, seed=seed,
-                 epochs=args.epochs, box=box, prune=args.prune, pair_bn=args.pair_bn)  # fmt: skip
+                 epochs=args.epochs, box=box, prune=args.prune, pair_bn=args.pair_bn,
+                 hyperband=args.hyperband, eta=args.eta, repeats=args.repeats)  # fmt: skip
+
+
+def print_plan(args: argparse.Namespace) -> int:
+    """``--hyperband --plan``: the brackets, as a table or (``--json``) as JSON; no study."""
+    from bnviz.search.hyperband import plan, plan_json
+
+    brackets = plan(args.epochs, args.eta)
+    if args.json:
+        json.dump(plan_json(brackets), sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    print(f"Hyperband, R = {args.epochs} epochs, eta = {args.eta}: "
+          f"{sum(b.n for b in brackets)} trials, at most {sum(b.epochs for b in brackets)} "
+          "epochs of training")  # fmt: skip
+    for b in brackets:
+        rungs = "  ".join(f"{n} x {r}" for n, r in b.rungs)
+        print(f"  bracket s={b.s}: {rungs}  (trials x epochs at each rung)")
+    return 0
 
 
 def zoom_box(study, spaces) -> dict | None:
@@ -277,6 +336,12 @@ def describe(sweep) -> str:
 
     n = len(sweep.specs())
     text = f"{n} trials of {sweep.epochs} epochs"
+    if sweep.repeats > 1:
+        text += f" ({n // sweep.repeats} configurations x {sweep.repeats} seeds)"
+    if sweep.hyperband:
+        most = sum(b.epochs for b in sweep.brackets)
+        return (f"{text}, Hyperband in {len(sweep.brackets)} brackets (eta {sweep.eta}; at most "
+                f"{most} of {n * sweep.epochs} epochs)")  # fmt: skip
     if sweep.recheck_of is not None:
         ids = ", ".join(map(str, sweep.recheck_of))
         return f"re-checking trial{'s' if n > 1 else ''} {ids}: {text}"
@@ -342,6 +407,14 @@ def print_table(study) -> None:
 def print_rechecks(study, round_id: int) -> None:
     """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
     by_id = {t.id: t for t in study.trials()}
+    if any(t.group is not None for t in study.trials(round_id)):  # repeats: group means
+        from bnviz.search.recheck import recheck_pairs
+
+        print("re-checked (mean val loss over the seeds, then -> now):")
+        for p in recheck_pairs(study.trials(), round_id):
+            print(f"  group {p.now_id} repeats group {p.then_id}: {p.then_loss:.4f} -> "
+                  f"{p.now_loss:.4f}")  # fmt: skip
+        return
     print("re-checked (val loss then -> now):")
     for t in study.trials(round_id):
         old = by_id[t.recheck_of]

@@ -42,6 +42,15 @@ def add_parser(sub) -> None:
         "file per run name, e.g. NAME-lr=0.5.npz)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the run for bnviz --replay (a snapshot at each evaluation, or see "
+        "--record-every)",
+    )
+    p.add_argument(
+        "--record-every", type=int_at_least(1), metavar="STEPS", help="with --record: every K steps"
+    )
     p.set_defaults(run=run, subparser=p)
 
 
@@ -56,9 +65,16 @@ def run(args: argparse.Namespace, parser) -> int:
         trainer = Trainer(config)
     except (ConfigError, DataError) as e:
         parser.error(str(e))
-    for path in (args.metrics, args.save):
+    for path in (args.metrics, args.save, args.record):
         if path and not Path(path).resolve().parent.is_dir():
             parser.error(f"folder of {path} does not exist")
+    if args.record_every and not args.record:
+        parser.error("--record-every needs --record FILE")
+    recorder = None
+    if args.record:
+        from bnviz.train.recording import Recorder
+
+        recorder = Recorder(args.record)
     steps_per_epoch = max(
         1, len(trainer.data.X_train) // min(config.batch_size, len(trainer.data.X_train))
     )
@@ -68,11 +84,19 @@ def run(args: argparse.Namespace, parser) -> int:
     t0 = time.perf_counter()
     for s in range(1, total + 1):
         trainer.step()
-        if s % every == 0 or s == total:
+        evaluated = s % every == 0 or s == total
+        if evaluated:
             trainer.evaluate()
             progress.show(s, trainer)
         if trainer.all_diverged:
             trainer.evaluate()
+        if recorder is not None and (
+            (evaluated if not args.record_every else s % args.record_every == 0)
+            or s == total
+            or trainer.all_diverged
+        ):
+            recorder.add(trainer.snapshot(), config=config)
+        if trainer.all_diverged:
             break
     seconds = time.perf_counter() - t0
     progress.done()
@@ -82,6 +106,9 @@ def run(args: argparse.Namespace, parser) -> int:
         write_metrics(args.metrics, trainer.metrics)
     if args.save:
         save_models(args.save, trainer)
+    if recorder is not None:
+        size = recorder.save()
+        print(f"recorded {recorder.frames} frames to {args.record} ({size / 1e3:.0f} kB)")
     print_summary(trainer, seconds)
     return 0
 
@@ -145,3 +172,24 @@ def print_summary(trainer, seconds: float) -> None:
                 f"  {label}: final val loss {last['val_loss']:.4f} acc {last['val_acc']:.3f}; "
                 f"best val loss {best['val_loss']:.4f} at step {best['step']}"
             )
+        if r.diverged_step is None:
+            print(f"  {label}: {calibration_line(r.net, trainer.data)}")
+
+
+def calibration_line(net, data) -> str:
+    """ECE (15 bins) and the temperature T fitted on the validation set, with the ECE after."""
+    import numpy as np
+
+    from bnviz.lessons.calibration import calibrate
+
+    if len(data.y_val) == 0:
+        return "no validation set: no calibration"
+    with np.errstate(all="ignore"):
+        logits = net.logits(np.asarray(data.X_val, np.float32))
+    if not np.isfinite(logits).all():
+        return "non-finite logits: no calibration"
+    c = calibrate("", net.batchnorm, 0, logits, data.y_val)
+    return (
+        f"ECE {c.before.ece:.3f} (15 bins); fitted T {c.temperature:.3g} "
+        f"-> ECE {c.after.ece:.3f}, val NLL {c.nll_before:.4f} -> {c.nll_after:.4f}"
+    )

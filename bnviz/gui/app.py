@@ -53,18 +53,20 @@ def run_app(
     lesson: str | None = None,
     preset=None,
     report: str | None = None,
+    record: str | None = None,
 ) -> int:
     """Open the window and train at once; with ``screenshot``, save a PNG of the whole window
     after ``run_for`` seconds and exit (status 1 if the file could not be written). ``data``:
     the data ``config`` names, already loaded; ``lesson``: the class name of a lesson view to
     open (:func:`bnviz.gui.lessons.find_lesson`); ``preset``: a
     :class:`~bnviz.lessons.presets.Preset` whose guidance and classroom state to show (its
-    settings are ``config``); ``report``: like ``screenshot``, but writes an HTML report."""
+    settings are ``config``); ``report``: like ``screenshot``, but writes an HTML report;
+    ``record``: record every frame drawn to this file (written when the window closes)."""
     problem = no_display_message()
     if problem:
         sys.stderr.write(problem + "\n")
         return 2
-    for flag, out in (("--screenshot", screenshot), ("--report", report)):
+    for flag, out in (("--screenshot", screenshot), ("--report", report), ("--record", record)):
         if out and not Path(out).resolve().parent.is_dir():
             sys.stderr.write(f"bnviz: {flag}: folder of {out} does not exist\n")
             return 2
@@ -87,6 +89,10 @@ def run_app(
         from bnviz.gui.classroom_menus import show_preset
 
         show_preset(win, preset)
+    if record is not None:
+        from bnviz.gui.export_menus import start_recording
+
+        start_recording(win, record)
     win.show()
     result = {"status": 0}
     if screenshot:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
-from bnviz.gui import menus
+from bnviz.gui import export_menus, menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
@@ -113,7 +113,11 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(SETTINGS_ORG, SETTINGS_APP)
         config = config or menus.restore_config(self.settings) or TrainConfig()
         self.histories: dict[str, RunHistory] = {}
+        self.recorder = None  # a bnviz.train.recording.Recorder while File > Record is on
         self.autopause = AutoPause()
+        # Why training stands still ("" while it plays): said again when a later message (the
+        # B key's) would otherwise hide that the run is paused.
+        self.pause_reason = ""
         self._rendered_at: dict[str, float] = {}
         self.frame: Frame | None = None
         self._pending: SnapshotTaken | None = None
@@ -364,10 +368,15 @@ class MainWindow(QMainWindow):
         self.config = replace(self.config, batchnorm=on)
         self.worker.set_batchnorm(on)
         self._wake()
-        self.show_message(f"batch norm {'on' if on else 'off'} (output preserved at the flip)")
+        text = f"batch norm {'on' if on else 'off'} (output preserved at the flip)"
+        if not self.playing:
+            why = self.pause_reason or "paused"
+            text += f"; training is still {why.removesuffix(' (Space goes on)')}: Space goes on"
+        self.show_message(text)
 
     def toggle_play(self) -> None:
         self.playing = not self.playing
+        self.pause_reason = "" if self.playing else "paused"
         if self.playing:
             self.autopause.rearm()  # the user goes on: count the budget and plateau anew
         (self.worker.play if self.playing else self.worker.pause)()
@@ -390,6 +399,7 @@ class MainWindow(QMainWindow):
         why = self.autopause.feed(snaps)
         if why and self.playing:
             self.toggle_play()
+            self.pause_reason = why
             self.show_message(why)
 
     def step_once(self) -> None:
@@ -400,6 +410,7 @@ class MainWindow(QMainWindow):
 
     def _state_changed(self, playing: bool) -> None:
         self.playing = playing
+        self.pause_reason = "" if playing else (self.pause_reason or "paused")
         if not playing:  # timed probes may still be catching up with the last steps
             self._settle_until = time.perf_counter() + PAUSE_SETTLE_S
         self._wake()
@@ -452,6 +463,9 @@ class MainWindow(QMainWindow):
             if name not in {s.run for s in snaps}:
                 del self.histories[name]
         self.frame = Frame(snaps, dict(self.histories), dict(self._probe_results))
+        if self.recorder is not None:  # every frame drawn, as drawn (gui/export_menus.py)
+            self.recorder.add(snaps, self.frame.probes, generation=self.generation,
+                              config=self.config)  # fmt: skip
         self._check_autopause(snaps)
         lesson = self.tabs.currentWidget()
         if isinstance(lesson, LessonView):
@@ -551,6 +565,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
         menus.save_layout(self)
+        export_menus.stop_recording(self)
         if getattr(self, "explorer", None) is not None:
             self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
         for view in self.lessons.values():

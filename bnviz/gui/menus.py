@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from bnviz.gui import classroom_menus
+from bnviz.gui import classroom_menus, export_menus, lesson_setting
 from bnviz.gui.file_dialog import SETTINGS_SUFFIX
 from bnviz.gui.file_dialog import ask as _ask
 from bnviz.lessons.presets import write_settings_file
@@ -42,6 +42,7 @@ def build_menus(win) -> None:
     if explorer is not None:
         _action(win, file, "Export study to Optuna...", lambda: explorer.export_to_optuna())
     classroom_menus.add_file_actions(win, file, _action)
+    export_menus.add_file_actions(win, file, _action)
     file.addSeparator()
     _action(win, file, "Quit", win.close, "Ctrl+Q")
     run = bar.addMenu("&Run")
@@ -55,11 +56,19 @@ def build_menus(win) -> None:
     if not win.lessons:
         lessons.addAction("(no lesson views installed)").setEnabled(False)
     classroom_menus.add_preset_menu(win, lessons, _action)
+    lesson_setting.connect_views(win)  # each lesson view's "Use this lesson's setting"
     classroom_menus.add_view_menu(win, bar, _action)
 
 
+def menu_text(text: str) -> str:
+    """``text`` as a menu shows it: Qt reads "&" as the mark of a keyboard mnemonic ("Loss
+    & accuracy" read "Loss _accuracy"), "&&" as an "&"."""
+    return text.replace("&", "&&")
+
+
 def _action(win, menu, text: str, slot, shortcut: str | None = None) -> QAction:
-    a = QAction(text, win)
+    """A menu item showing ``text`` as written (no mnemonic)."""
+    a = QAction(menu_text(text), win)
     if shortcut:
         a.setShortcut(shortcut)
     a.triggered.connect(slot)

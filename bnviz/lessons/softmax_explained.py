@@ -31,17 +31,14 @@ def hardmax(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def cross_entropy(a: np.ndarray, y: int) -> float:
-    """The loss of one example, ``-log a_y``, from its probabilities ``a`` (C,)."""
-    p = float(np.asarray(a, dtype=np.float64)[y])
-    return float("inf") if p <= 0 else -float(np.log(p))
-
-
 def logit_cross_entropy(z: np.ndarray, y: int, temperature: float = 1.0) -> float:
-    """``-log a_y`` with ``a = softmax(z / T)`` for one example's logits ``z`` (C,), from the
-    log-softmax: finite where a_y itself underflows to 0 (a sure, wrong example at small T).
-    At T = 1 it is the example's share of the loss the network trains on."""
-    return -float(layers.log_softmax(np.asarray(z, dtype=np.float64), temperature)[y])
+    """``-log a_y`` with ``a = softmax(z / T)`` for one example's logits ``z`` (C,): the
+    network's own loss (:func:`bnviz.nn.layers.softmax_cross_entropy_loss`, from the shifted
+    logits) of a batch of one, on ``z / T``. Finite where a_y itself underflows to 0 (a sure,
+    wrong example at small T). At T = 1 it is the example's share of the loss the network
+    trains on."""
+    logits = np.asarray(z, dtype=np.float64)[None, :] / temperature
+    return layers.softmax_cross_entropy_loss(logits, np.array([y]))
 
 
 def logistic_check(z: np.ndarray, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

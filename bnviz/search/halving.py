@@ -54,9 +54,39 @@ def promote(
     """
     if factor < 2:
         raise ValueError(f"the reduction factor must be >= 2, got {factor}")
+    go_on, why = cut(losses, max(1, len(losses) // factor) if losses else 0, 0)
+    return go_on, sorted(why)
+
+
+def cut(
+    losses: Mapping[int, float | None], keep: int, epochs: int
+) -> tuple[list[int], dict[int, dict]]:
+    """Keep the best ``keep`` trials at a rung of ``epochs`` epochs; say why each other stopped.
+
+    Ranked as :func:`promote` ranks (lower loss first, non-finite last, ties to the lower
+    index). Returns the ascending indices that go on, and per pruned index its ``pruned_at``:
+    ``{"epochs": the rung, "value": its loss there, "rank": its place (1 = best), "of": how many
+    reached the rung, "kept": how many went on}``, what ``bnviz sweep --json`` reports.
+    """
     order = sorted(losses, key=lambda i: (_rank(losses[i]), i))
-    keep = max(1, len(order) // factor) if order else 0
-    return sorted(order[:keep]), sorted(order[keep:])
+    keep = max(0, min(keep, len(order)))
+    why = {
+        i: {"epochs": epochs, "value": losses[i], "rank": r + 1, "of": len(order), "kept": keep}
+        for r, i in enumerate(order)
+        if r >= keep
+    }
+    return sorted(order[:keep]), why
+
+
+def pruned_text(p: Mapping) -> str:
+    """A ``pruned_at`` in words: "stopped at 3 epochs: loss 0.82 ranked 7 of 9, the best 3
+    went on"."""
+    value = p.get("value")
+    loss = f"loss {value:.3g}" if isinstance(value, (int, float)) else "no loss"
+    kept = p["kept"]
+    went = "the best went on" if kept == 1 else f"the best {kept} went on"
+    epochs = f"{p['epochs']} epoch{'' if p['epochs'] == 1 else 's'}"
+    return f"stopped at {epochs}: {loss} ranked {p['rank']} of {p['of']}, {went}"
 
 
 def _rank(loss: float | None) -> float:

@@ -12,7 +12,8 @@ distribution its round sampled them from:
   parameter whose choices change between trials).
 
 The bnviz space of every parameter (``"0.9:0.999:1m"``) is kept in the trial's user attribute
-``bnviz_spaces``, with the trial's id, round, state, steps, accuracy and re-check link. States:
+``bnviz_spaces``, with the trial's id, round, state, steps, accuracy and re-check link (and,
+where known, its Hyperband bracket, ``pruned_at``, group of repeats and seed). States:
 complete -> COMPLETE, pruned -> PRUNED (its value the loss where it stopped), diverged and failed
 -> FAIL (no value); a complete trial without a finite loss is a FAIL too, as Optuna counts a NaN
 objective. The curve becomes the intermediate values, by step.
@@ -53,6 +54,19 @@ def study_name(study: Study) -> str:
     return Path(study.path).stem
 
 
+def default_storage(study_path: str | Path) -> str:
+    """A storage URL beside the study that no export has written yet: ``x.optuna.db``, then
+    ``x.optuna-2.db``, ``-3``... Each export creates a new Optuna study, which a storage that
+    already holds one of that name refuses; a fresh file keeps a second export one click."""
+    path = Path(study_path)
+    for i in range(1, 10_000):
+        candidate = path.with_suffix(".optuna.db" if i == 1 else f".optuna-{i}.db")
+        if not candidate.exists():
+            return f"sqlite:///{candidate}"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")  # 10,000 exports: a timestamp instead
+    return f"sqlite:///{path.with_suffix(f'.optuna-{stamp}.db')}"
+
+
 def export_study(study: Study, storage: str, name: str | None = None) -> str:
     """Write every trial of ``study`` into the Optuna storage URL ``storage`` (e.g.
     ``sqlite:///x.db``) as a new Optuna study; returns its name.
@@ -88,6 +102,50 @@ def export_study(study: Study, storage: str, name: str | None = None) -> str:
     except ValueError as e:  # a parameter whose distribution changed kind between rounds
         raise ExportError(f"Optuna refused a trial of {study.path.name}: {e}") from None
     return name
+
+
+def fanova_importance(trials: list[TrialRecord], rounds: list[dict], seed: int = 0) -> dict:
+    """fANOVA importance (Optuna's ``FanovaImportanceEvaluator``) of the study's parameters:
+    the share of the loss's variance each explains, over a random forest fitted to the trials.
+
+    Only complete trials with a finite loss count (a group of repeats may be passed as one
+    record at its mean), over the parameters every one of them sampled, each on the widest
+    distribution the study sampled it from. ``{}`` under two such parameters or too few trials.
+    Slow (seconds for 50 trials): callers run it off the GUI thread. Raises ExportError without
+    Optuna, or with the evaluator's reason.
+    """
+    from bnviz.search.importance import MIN_TRIALS
+    from bnviz.search.points import axis_space
+
+    try:
+        import optuna
+        from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+    except ImportError:
+        raise ExportError(OPTUNA_HINT) from None
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.val_loss is not None
+            and math.isfinite(t.val_loss)]  # fmt: skip
+    names = set.intersection(*(set(t.params) for t in done)) if done else set()
+    found_spaces = {n: axis_space(rounds, n) for n in sorted(names)}
+    spaces = {n: sp for n, sp in found_spaces.items() if sp is not None}
+    if len(spaces) < 2 or len(done) < MIN_TRIALS:
+        return {}
+    choices = _all_choices(r["spaces"] for r in rounds)
+    dists = {n: distribution(sp, choices.get(n, ())) for n, sp in spaces.items()}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize")
+    try:
+        study.add_trials(
+            optuna.trial.create_trial(
+                value=float(t.val_loss or 0.0),
+                params={n: t.params[n] for n in dists},
+                distributions=dists,
+            )
+            for t in done
+        )
+        found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=seed))
+    except (ValueError, RuntimeError) as e:  # a value outside its distribution, ...
+        raise ExportError(f"fANOVA: {_one_line(e)}") from None
+    return {n: float(v) for n, v in found.items()}
 
 
 def _one_line(e: BaseException) -> str:
@@ -160,6 +218,11 @@ def _trial(t: TrialRecord, spaces: list[Space], choices: dict[str, tuple]) -> An
         attrs["error"] = t.error
     if t.diverged_step is not None:
         attrs["diverged_step"] = t.diverged_step
+    # Hyperband's bracket, why it was pruned, its group of repeats and seed: kept where known
+    for key, v in (("bnviz_bracket", t.bracket), ("pruned_at", t.pruned_at),
+                   ("bnviz_group", t.group), ("seed", t.seed)):  # fmt: skip
+        if v is not None:
+            attrs[key] = v
     trial = optuna.trial.create_trial(
         state=getattr(optuna.trial.TrialState, state),
         value=value,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bnviz.search.importance import loss_for_ranking
+from bnviz.search.relevance import idle_reason, trial_values
 from bnviz.search.spaces import Space, parse_space
 from bnviz.search.study import TrialRecord, TrialState
 from bnviz.train.config import SAMPLED
@@ -127,26 +128,56 @@ def best_id(trials: list[TrialRecord], metric: str) -> int | None:
 
 
 def sampled_coords(
-    trials: list[TrialRecord], rounds: list[dict]
+    trials: list[TrialRecord], rounds: list[dict], fixed: dict | None = None
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per numeric sampled parameter: its axis coordinate and the loss to rank it by, over the
-    trials that sampled it (arrays of shape (n_name,)).
+    trials that sampled it and could feel it (arrays of shape (n_name,)).
 
     Each parameter takes the trials that sampled it, not only those that sampled every
     parameter: after a round on (lr, beta) and one on (batch_size, beta), no trial has all
     three, and every bar would read zero. Failed trials are left out: a worker that raised says
-    nothing about the loss.
+    nothing about the loss. So are trials in which the parameter did nothing (beta under plain
+    SGD: :func:`bnviz.search.relevance.idle_reason`, judged on the trial's round's fixed
+    settings, else ``fixed``); a parameter no trial could feel has no entry (see
+    :func:`unfelt`).
     """
     trials = [t for t in trials if t.state is not TrialState.FAILED]
     names = sorted({n for t in trials for n in t.params})
     found = {n: axis_space(rounds, n) for n in names}
     spaces = {n: s for n, s in found.items() if s is not None and s.kind != "cat"}
+    values = _trial_settings(trials, rounds, fixed)
     out = {}
     for n, s in spaces.items():
-        kept = [t for t in trials if n in t.params]
+        kept = [t for t in trials if n in t.params and idle_reason(n, values[t.id]) is None]
+        if not kept:
+            continue
         losses = [loss_for_ranking(t.val_loss, t.diverged) for t in kept]
         out[n] = (s.to_axis([t.params[n] for t in kept]), np.array(losses, dtype=float))
     return out
+
+
+def unfelt(trials: list[TrialRecord], rounds: list[dict], fixed: dict | None = None) -> dict:
+    """The sampled parameters that no (non-failed) trial could feel, name -> why (the first
+    such trial's reason): importance leaves them out rather than rank noise."""
+    trials = [t for t in trials if t.state is not TrialState.FAILED]
+    values = _trial_settings(trials, rounds, fixed)
+    reasons: dict[str, str | None] = {}
+    for t in trials:
+        for n in t.params:
+            why = idle_reason(n, values[t.id])
+            if why is None:
+                reasons[n] = None
+            else:
+                reasons.setdefault(n, why)
+    return {n: why for n, why in sorted(reasons.items()) if why is not None}
+
+
+def _trial_settings(
+    trials: list[TrialRecord], rounds: list[dict], fixed: dict | None
+) -> dict[int, dict]:
+    """trial id -> the settings it ran with (its round's fixed ones, else ``fixed``)."""
+    by_round = {r.get("id"): r.get("fixed") for r in rounds}
+    return {t.id: trial_values(by_round.get(t.round) or fixed, t.params) for t in trials}
 
 
 def plotted_quantity(space: Space, values: list) -> tuple[np.ndarray, float, float, str]:

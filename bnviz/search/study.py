@@ -7,8 +7,11 @@ Every trial has a :class:`TrialState`: ``complete``, ``diverged``, ``failed`` (t
 raised; its one-line reason is kept) or ``pruned`` (stopped early by a scheduler such as
 successive halving). Schema 1, written by the first release, had no state; schema 2 had no
 ``recheck_of`` (the trial a re-check repeats); schema 3 had no ``kind`` (``sampled`` by a
-round, or ``babysat``: a live run the user steered and saved); opening an older file migrates
-it in place to schema 4 (see :data:`_MIGRATIONS`).
+round, or ``babysat``: a live run the user steered and saved); schema 4 had no ``bracket``
+(Hyperband's), no ``pruned_at`` (why a pruned trial stopped), no ``group_id`` and ``seed``
+(``--repeats``: a configuration trained with several seeds); opening an older file migrates
+it in place to schema 5 (see :data:`_MIGRATIONS`). Trials pruned before schema 5 keep a null
+``pruned_at``: their rung's ranking was not recorded.
 
 A trial's ``curve`` is its validation loss at every evaluation, ``[[step, val_loss], ...]``
 in the JSON column. Files written before curves had steps hold ``[val_loss, ...]``, one per
@@ -39,7 +42,7 @@ import numpy as np
 
 from bnviz.search.spaces import Space
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
 APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
@@ -86,11 +89,18 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
     # every trial stored before kinds was sampled by a round
     4: ("ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'sampled'",),
+    5: (
+        "ALTER TABLE trials ADD COLUMN bracket INTEGER",
+        "ALTER TABLE trials ADD COLUMN pruned_at TEXT",
+        "ALTER TABLE trials ADD COLUMN group_id INTEGER REFERENCES trials(id)",
+        "ALTER TABLE trials ADD COLUMN seed INTEGER",
+    ),
 }
 # How a stored trial is read: a NULL state (see above) is derived as the migration does.
 _COLUMN_SQL = {
     "state": f"COALESCE(state, {_LEGACY_STATE})",
     "error": f"CASE WHEN state IS NULL THEN {_LEGACY_ERROR} ELSE error END",
+    "group": "group_id",  # GROUP is an SQL keyword
 }
 
 
@@ -153,6 +163,13 @@ class TrialResult:
     ``error`` is a failed trial's one-line reason and None for every other state.
     ``recheck_of`` is the id of the trial this one repeats with the same sampled values
     (``bnviz sweep --recheck``), else None. ``kind`` is one of :data:`TRIAL_KINDS`.
+    ``bracket`` is the Hyperband bracket ``s`` the trial ran in (None outside Hyperband).
+    ``pruned_at`` says why a pruned trial stopped (:func:`bnviz.search.halving.cut`:
+    ``{"epochs", "value", "rank", "of", "kept"}``); None for every other state, and for trials
+    pruned before it was recorded. ``group`` is the id of the first stored trial of the
+    trial's group of repeats (the same sampled values trained with seeds ``seed``, ``seed + 1``
+    ...; None outside ``--repeats``); ``seed`` the training seed it ran with (None: not
+    recorded, trials stored before schema 5).
     """
 
     params: dict
@@ -169,6 +186,10 @@ class TrialResult:
     error: str | None = None
     recheck_of: int | None = None
     kind: str = "sampled"
+    bracket: int | None = None
+    pruned_at: dict | None = None
+    group: int | None = None
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in TRIAL_KINDS:
@@ -188,6 +209,8 @@ class TrialResult:
             )
         if self.error is not None:
             object.__setattr__(self, "error", one_line(self.error))
+        if self.pruned_at is not None and state is not TrialState.PRUNED:
+            raise ValueError(f"a {state} trial has pruned_at {self.pruned_at!r}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -330,18 +353,21 @@ class Study:
                 f"{SCHEMA_VERSION}: {exc}"
             ) from exc
 
-    def _insert(self, table: str, **row: Any) -> int:
+    def _insert(self, table: str, then: str | None = None, **row: Any) -> int:
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         sql = f"INSERT INTO {table}({columns}) VALUES ({marks})"
-        return self._write(sql, tuple(row.values()))
+        return self._write(sql, tuple(row.values()), then)
 
-    def _write(self, sql: str, args: tuple) -> int:
-        """Run one statement in its own committed transaction; return the new row id."""
+    def _write(self, sql: str, args: tuple, then: str | None = None) -> int:
+        """Run one statement in its own committed transaction; return the new row id.
+        ``then``, a statement taking that id, runs in the same transaction."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 rowid = self._conn.execute(sql, args).lastrowid
+                if then is not None:
+                    self._conn.execute(then, (rowid,))
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -414,8 +440,11 @@ class Study:
 
     # -- trials ------------------------------------------------------------------------------
 
-    def add_trial(self, round_id: int, result: TrialResult) -> int:
+    def add_trial(self, round_id: int, result: TrialResult, own_group: bool = False) -> int:
         """Store one finished trial, committed at once; returns its id.
+
+        ``own_group``: the trial starts a group of repeats, so its ``group`` is its own id (set
+        in the same transaction as the row).
 
         The ``diverged`` column keeps the meaning it had in schema 1, "no result": it is set
         for failed trials too, so a query written for the first release still skips them.
@@ -437,6 +466,11 @@ class Study:
                 error=result.error,
                 recheck_of=result.recheck_of,
                 kind=result.kind,
+                bracket=result.bracket,
+                pruned_at=None if result.pruned_at is None else _dumps(result.pruned_at),
+                group_id=result.group,
+                seed=result.seed,
+                then="UPDATE trials SET group_id = id WHERE id = ?" if own_group else None,
                 **row,
             )
         except sqlite3.IntegrityError as exc:
@@ -458,6 +492,7 @@ class Study:
             d = dict(zip(_RECORD_FIELDS, row))
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
             d["params"] = json.loads(d["params"])
+            d["pruned_at"] = None if d["pruned_at"] is None else json.loads(d["pruned_at"])
             d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
             # the column's "diverged" means "no result" (see add_trial); the record's does not
             d["diverged"] = d["state"] == TrialState.DIVERGED.value

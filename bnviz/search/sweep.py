@@ -23,7 +23,11 @@ from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
     SweepError,
     make_executor,
 )
-from bnviz.search.halving import PRUNE_FACTOR, promote, rung_epochs
+from bnviz.search.groups import best_id as best_of_groups
+from bnviz.search.groups import group_stats
+from bnviz.search.groups import ranked as ranked_by_mean
+from bnviz.search.halving import PRUNE_FACTOR, cut, rung_epochs
+from bnviz.search.hyperband import DEFAULT_ETA, plan
 from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
@@ -70,6 +74,12 @@ class Sweep:
     pair_bn : train every sampled point twice, with batch norm and without (``bn`` True then
         False in the trial's params, every other value and the seed shared): ``2 n`` trials.
         The course's claim that BN makes the search easier, measured pair by pair.
+    repeats : train every sampled configuration with this many seeds (``base.seed``,
+        ``base.seed + 1``, ...): a group of trials, stored with the id of its first stored trial
+        as ``group``; a result measured over seeds, not one seed's anecdote.
+    hyperband, eta : Hyperband (:mod:`bnviz.search.hyperband`) with budget R = ``epochs``:
+        ``n`` is ignored, the plan says how many trials each bracket starts; every bracket is
+        successive halving with its own rungs, all brackets' rungs run side by side.
 
     :meth:`recheck` builds a round that repeats given trials instead of sampling.
     """
@@ -88,6 +98,9 @@ class Sweep:
         prune: bool = False,
         segment: Segment | None = None,
         pair_bn: bool = False,
+        hyperband: bool = False,
+        eta: int = DEFAULT_ETA,
+        repeats: int = 1,
     ) -> None:
         if epochs < 1:
             raise SweepError(f"epochs must be >= 1, got {epochs}")
@@ -98,11 +111,28 @@ class Sweep:
         if pair_bn and any(s.name == "bn" for s in spaces):
             raise SweepError("a paired round trains every point with and without BN: do not "
                              "also sample bn")  # fmt: skip
+        if repeats < 1:
+            raise SweepError(f"repeats must be >= 1, got {repeats}")
+        if repeats > 1 and (prune or hyperband or pair_bn):
+            raise SweepError("repeats train every configuration to the end with several seeds: "
+                             "no pruning or BN pairs besides")  # fmt: skip
+        if hyperband and (prune or pair_bn):
+            raise SweepError("Hyperband prunes in brackets of its own: no successive halving "
+                             "or BN pairs besides")  # fmt: skip
+        try:
+            self.brackets = plan(epochs, eta) if hyperband else []
+        except ValueError as e:
+            raise SweepError(str(e)) from None
+        if hyperband:
+            n = sum(b.n for b in self.brackets)
         try:
             self.spaces = narrow_spaces(spaces, box) if box else list(spaces)
             self._params = sample_configs(self.spaces, n, seed=seed, method=method)
         except SpaceError as e:
             raise SweepError(str(e)) from None
+        if repeats > 1:  # a group: the same values, seeds base.seed, base.seed + 1, ...
+            self._params = [p for p in self._params for _ in range(repeats)]
+        self.repeats = repeats
         if pair_bn:
             self.spaces = [*self.spaces, parse_space("bn", "true,false:cat")]
             self._params = [{**p, "bn": bn} for p in self._params for bn in (True, False)]
@@ -110,8 +140,10 @@ class Sweep:
         self.study, self.base, self.box = study, base.validated(), box
         self.n, self.method, self.seed, self.epochs = n, method, seed, epochs
         self.prune, self.segment = prune, segment
+        self.hyperband, self.eta = hyperband, eta
         self.round_id: int | None = None
         self._recheck_of: list[int] | None = None
+        self._group_ids: dict[int, int] = {}  # group (index // repeats) -> its stored id
 
     @classmethod
     def recheck(
@@ -120,11 +152,17 @@ class Sweep:
         """A round that re-runs the best ``k`` complete trials of ``study`` (fewer if it has
         fewer) with their sampled values under ``base``, today's fixed settings: hyperparameters
         get stale when the data, the noise or the budget change. Each new trial records the
-        id of the one it repeats (``recheck_of``).
+        id of the one it repeats (``recheck_of``). In a study with repeats the best are
+        groups, by their mean (:func:`bnviz.search.groups.ranked`), and each is re-run with as
+        many seeds as it had, every new trial pointing at the group's first trial.
 
         Raises SweepError if the study has no complete trial with a finite loss.
         """
-        best = study.ranked()[: max(0, k)]
+        trials = study.trials()
+        best = ranked_by_mean(trials)[: max(0, k)]
+        sizes = {g.group: len(g.trials) for g in group_stats(trials)}
+        repeats = max((sizes.get(t.group, 1) if t.group is not None else 1 for t in best),
+                      default=1)  # fmt: skip
         if not best:
             raise SweepError(f"{study.path.name} has no complete trial to re-check")
         spaces: dict[str, Space] = {}  # each parameter's space as the best trial's round had it
@@ -133,11 +171,20 @@ class Sweep:
             for s in rounds[t.round]["spaces"]:
                 spaces.setdefault(s.name, s)
         sweep = cls(study, base, list(spaces.values()), n=len(best), method="random",
-                    seed=seed, epochs=epochs)  # fmt: skip
+                    seed=seed, epochs=epochs, repeats=repeats)  # fmt: skip
         sweep.method = "recheck"
-        sweep._params = [dict(t.params) for t in best]
-        sweep._recheck_of = [t.id for t in best]
+        sweep._params = [dict(t.params) for t in best for _ in range(repeats)]
+        sweep._recheck_of = [t.id for t in best for _ in range(repeats)]
         return sweep
+
+    def _bracket_of(self, index: int) -> int:
+        """The Hyperband bracket of the trial at ``index`` (brackets take the sample in turn)."""
+        start = 0
+        for b in self.brackets:
+            start += b.n
+            if index < start:
+                return b.s
+        raise IndexError(f"trial {index} is in no bracket")
 
     @property
     def recheck_of(self) -> list[int] | None:
@@ -147,10 +194,12 @@ class Sweep:
     def specs(self) -> list[TrialSpec]:
         """One spec per trial, every config validated: a bad one raises SweepError here,
         before anything is submitted or stored."""
-        return [
-            TrialSpec(apply_params(self.base, p).to_dict(), dict(p), self.epochs, i)
-            for i, p in enumerate(self._params)
-        ]
+        specs = []
+        for i, p in enumerate(self._params):
+            config = apply_params(self.base, p).to_dict()
+            config["seed"] = self.base.seed + i % self.repeats  # repeats: seed, seed + 1, ...
+            specs.append(TrialSpec(config, dict(p), self.epochs, i))
+        return specs
 
     def run(
         self,
@@ -180,26 +229,35 @@ class Sweep:
         def store(spec: TrialSpec, result: TrialResult) -> None:
             records.append(self._store(spec, result, on_result))
 
-        if self.prune:
-            self._run_rungs(specs, executor, cancel, store)
+        if self.hyperband:
+            ladders, start = [], 0
+            for b in self.brackets:
+                mine = specs[start : start + b.n]
+                start += b.n
+                keeps = [n for n, _ in b.rungs[1:]]
+                ladders.append(_Ladder(b.s, mine, [r for _, r in b.rungs], keeps))
+            self._run_ladders(ladders, executor, cancel, store)
+        elif self.prune:
+            rungs = list(rung_epochs(self.epochs, PRUNE_FACTOR))
+            self._run_ladders([_Ladder(None, specs, rungs, None)], executor, cancel, store)
         else:
             jobs: list[Job] = [(spec, self.epochs, None) for spec in specs]
             self._run_jobs(jobs, executor, cancel, lambda spec, outcome: store(spec, outcome[0]))
         return records
 
-    def _run_rungs(
+    def _run_ladders(
         self,
-        specs: list[TrialSpec],
+        ladders: list[_Ladder],
         executor: Executor,
         cancel: threading.Event,
         store: Callable[[TrialSpec, TrialResult], None],
     ) -> None:
-        """Successive halving, rung by rung: every live trial trains to the rung in parallel;
-        once all have reported, the parent keeps the best third and stores the rest as pruned;
-        the survivors continue from their checkpoints to the next rung."""
-        by_index = {spec.index: spec for spec in specs}
-        live: dict[int, Paused | None] = dict.fromkeys(by_index)
-        reached: dict[int, Outcome] = {}  # the trials paused at the current rung
+        """Successive halving, rung by rung, in one or more brackets side by side (one for
+        ``prune``, Hyperband's several): every live trial of every bracket trains to its
+        bracket's next rung in parallel; once all have reported, each bracket keeps its best
+        and stores the rest as pruned, with why (``pruned_at``); the survivors continue from
+        their checkpoints to the next rung."""
+        reached: dict[int, Outcome] = {}  # the trials paused at the current level's rungs
 
         def arrived(spec: TrialSpec, outcome: Outcome) -> None:
             if outcome[1] is None:  # finished: diverged, failed, or at its budget
@@ -207,16 +265,31 @@ class Sweep:
             else:
                 reached[spec.index] = outcome
 
-        for until in rung_epochs(self.epochs, PRUNE_FACTOR):
+        level = 0
+        while any(level < len(ladder.rungs) and ladder.live for ladder in ladders):
             reached.clear()
-            jobs = [(by_index[i], until, paused) for i, paused in live.items()]
+            jobs: list[Job] = [
+                (ladder.specs[i], ladder.rungs[level], paused)
+                for ladder in ladders
+                if level < len(ladder.rungs)
+                for i, paused in ladder.live.items()
+            ]
             self._run_jobs(jobs, executor, cancel, arrived)
             if cancel.is_set():
                 return
-            go_on, pruned = promote({i: o[0].val_loss for i, o in reached.items()}, PRUNE_FACTOR)
-            for i in pruned:
-                store(by_index[i], replace(reached[i][0], state=TrialState.PRUNED))
-            live = {i: reached[i][1] for i in go_on}
+            for ladder in ladders:
+                if level >= len(ladder.rungs) - 1:
+                    ladder.live = {}
+                    continue
+                here = {i: reached[i] for i in ladder.live if i in reached}
+                losses = {i: o[0].val_loss for i, o in here.items()}
+                keep = ladder.keep(level, len(here))
+                go_on, why = cut(losses, keep, ladder.rungs[level])
+                for i in sorted(why):
+                    pruned = replace(here[i][0], state=TrialState.PRUNED, pruned_at=why[i])
+                    store(ladder.specs[i], pruned)
+                ladder.live = {i: here[i][1] for i in go_on}
+            level += 1
 
     def _run_jobs(
         self,
@@ -273,7 +346,18 @@ class Sweep:
         assert self.round_id is not None, "run() opens the round before storing"
         if self._recheck_of is not None:
             result = replace(result, recheck_of=self._recheck_of[spec.index])
-        trial_id = self.study.add_trial(self.round_id, result)
+        if self.hyperband:
+            result = replace(result, bracket=self._bracket_of(spec.index))
+        result = replace(result, seed=spec.config.get("seed"))
+        group = spec.index // self.repeats if self.repeats > 1 else None
+        if group is not None:
+            result = replace(result, group=self._group_ids.get(group))
+        trial_id = self.study.add_trial(
+            self.round_id, result, own_group=group is not None and result.group is None
+        )
+        if group is not None and result.group is None:
+            self._group_ids[group] = trial_id
+            result = replace(result, group=trial_id)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
         if on_result is not None:
@@ -281,9 +365,37 @@ class Sweep:
         return record
 
 
+class _Ladder:
+    """One bracket's trials climbing its rungs (``rungs``: epochs, ascending, the last the
+    budget); ``keeps[i]`` trials go on from rung ``i`` (None: successive halving's best third,
+    at least one). ``live``: the trials still climbing, with where each paused."""
+
+    def __init__(
+        self, s: int | None, specs: list[TrialSpec], rungs: list[int], keeps: list[int] | None
+    ) -> None:
+        self.s, self.rungs, self.keeps = s, rungs, keeps
+        self.specs = {spec.index: spec for spec in specs}
+        self.live: dict[int, Paused | None] = dict.fromkeys(self.specs)
+
+    def keep(self, level: int, reached: int) -> int:
+        if self.keeps is None:
+            return max(1, reached // PRUNE_FACTOR) if reached else 0
+        return self.keeps[level]
+
+
 def _json_float(x: float | None) -> float | None:
     """NaN and inf are not JSON: they become null."""
     return x if x is not None and math.isfinite(x) else None
+
+
+def epochs_trained(t: TrialRecord) -> int | None:
+    """The epochs a sampled trial trained: one evaluation each, so its curve's length (the
+    diverging epoch counts); None for a babysat run, which evaluates on its own schedule."""
+    return len(t.curve) if t.kind == "sampled" else None
+
+
+def _pruned_json(p: dict | None) -> dict | None:
+    return None if p is None else {**p, "value": _json_float(p.get("value"))}
 
 
 def sweep_json(study: Study) -> dict:
@@ -293,7 +405,13 @@ def sweep_json(study: Study) -> dict:
     trial's reason (else null); ``curve`` the ``[step, val_loss]`` of every evaluation
     (ascending steps, the last loss the trial's ``val_loss``; NaN as null); ``recheck_of`` the
     id of the trial a re-check repeats (else null); ``kind`` ``sampled`` (by a round) or
-    ``babysat`` (a live run saved from the explorer). ``diverged`` keeps the meaning it had
+    ``babysat`` (a live run saved from the explorer); ``bracket`` the Hyperband bracket s (else
+    null); ``epochs`` the epochs it trained (:func:`epochs_trained`); ``pruned_at`` why a pruned
+    trial stopped (``{"epochs", "value", "rank", "of", "kept"}``, else null); ``group`` the id
+    of its group of repeats (else null), ``seed`` its training seed. A study with groups also
+    gets ``groups`` (:meth:`GroupStats.to_json`) and its ``best`` is the best mean's group.
+    ``diverged`` keeps
+    the meaning it had
     before trial states, "no result": true for diverged and for failed trials, so a script
     that skips them still does.
     """
@@ -316,7 +434,18 @@ def sweep_json(study: Study) -> dict:
             "curve": [[step, _json_float(loss)] for step, loss in t.curve],
             "recheck_of": t.recheck_of,
             "kind": t.kind,
+            "bracket": t.bracket,
+            "epochs": epochs_trained(t),
+            "pruned_at": _pruned_json(t.pruned_at),
+            "group": t.group,
+            "seed": t.seed,
         }
         for t in study.trials()
     ]
-    return {"study": str(study.path), "trials": trials, "best": best.id if best else None}
+    out = {"study": str(study.path), "trials": trials, "best": best.id if best else None}
+    records = study.trials()
+    stats = group_stats(records)
+    if stats:  # --repeats: groups by their mean, and the best is the best mean
+        out["groups"] = [g.to_json() for g in stats]
+        out["best"] = best_of_groups(records)
+    return out

@@ -175,6 +175,11 @@ class ProbeContext:
         """The networks' floating-point type: feed them arrays of it."""
         return np.dtype(self._trainer.dtype)
 
+    def checkpoint(self) -> bytes:
+        """Copies of the live networks, their optimizers and the mini-batch stream
+        (:meth:`Trainer.checkpoint`): for an experiment that must leave the originals alone."""
+        return self._trainer.checkpoint()
+
     @property
     def metrics(self) -> tuple[dict[str, Any], ...]:
         """One record per evaluation and network (:data:`~bnviz.train.trainer.METRIC_FIELDS`)."""

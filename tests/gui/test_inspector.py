@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
+from bnviz.gui.lessons._unit_strips import _num
 from bnviz.gui.lessons.inspector import BIAS_PER_STEP, InspectorView
 from bnviz.gui.main_window import MainWindow
+from bnviz.gui.panel import Frame
+from bnviz.lessons.bn_inside import UnitView
 from bnviz.train.config import TrainConfig
 from tests import session_probes  # noqa: F401 (test_step_count)
 
@@ -58,7 +61,8 @@ def test_inspector_single_and_compare(window, qtbot):
     view.unit_box.setValue(3)
     wait_for(qtbot, view, lambda s: all((u.layer, u.unit) == (2, 3) for u in s.values()))
     assert view.unit_box.maximum() == 5
-    assert "unit 3 of layer 2" in view.columns[runs[0]].title.text()
+    qtbot.waitUntil(lambda: "unit 3 of layer 2" in view.columns[runs[0]].title.text(),
+                    timeout=TIMEOUT_MS)  # fmt: skip
     gammas = view.across.gamma.getData()[1]
     assert gammas is not None and len(gammas) == 6
     # pause: the same mini-batch from now on
@@ -108,3 +112,28 @@ def test_a_double_click_on_an_activations_layer_opens_it(window, qtbot):
     win.panels["activations"].layer_double_clicked.emit(2)
     assert win.tabs.currentWidget() is view and view.layer == 2
     wait_for(qtbot, view, lambda s: all(u.layer == 2 for u in s.values()))
+
+
+def _unit(shift: float) -> UnitView:
+    z = np.linspace(-1.0, 1.0, 16) + shift
+    z_norm = (z - z.mean()) / z.std()
+    return UnitView(run="net", layer=1, unit=0, batchnorm=True, z=z, z_norm=z_norm,
+                    z_tilde=z_norm, a=1 / (1 + np.exp(-z_norm)), mu=float(z.mean()),
+                    var=float(z.var()), gamma=1.0, beta=0.0, gammas=np.ones(4),
+                    betas=np.zeros(4), n_units=4, n_hidden=1)  # fmt: skip
+
+
+def test_numbers_and_dots_come_from_one_result(qtbot):
+    """Frames arriving faster than the numbers are written: what is printed is always the
+    result the dots show (the dots used to run ahead of the numbers)."""
+    view = InspectorView()
+    qtbot.addWidget(view)
+    for k in range(6):
+        view.render(Frame((), {}, {view.request(): (_unit(float(k)),)}))
+        col = view.columns["net"]
+        dots_z = col.dots["z"].getData()[0]
+        if dots_z is not None and len(dots_z):
+            mean = f"mean {_num(float(dots_z.mean()))}"
+            assert f"z: {mean}" in col.numbers.text().replace("&nbsp;", " ")
+    qtbot.waitUntil(lambda: view.columns["net"].dots["z"].getData()[0].mean() == 5.0)
+    assert "\u03bc = 5" in view.columns["net"].numbers.text()

@@ -92,6 +92,6 @@ def test_babysitting_view_draws_every_layer_of_every_network(make_window, qtbot,
     keys = [f"{r}:{layer}" for r in runs for layer in (1, 2, 3)]
     qtbot.waitUntil(lambda: all(k in view.series.runs for k in keys), timeout=30000)
     assert sorted(view._items) == sorted(keys)
-    assert "Update / weights now" in view.status.text() and "W3" in view.status.text()
+    assert "Update / parameters now" in view.status.text() and "layer" in view.status.text()
     win.reset(replace(FAST, compare=False, hidden=(8,)))  # fewer layers: their lines go
     qtbot.waitUntil(lambda: sorted(view._items) == ["net:1", "net:2"], timeout=30000)

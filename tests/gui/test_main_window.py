@@ -442,3 +442,28 @@ def test_batch_of_one_trains_without_bn_and_is_refused_with_it(make_window, qtbo
     win.controls.bn.setChecked(True)
     assert "variance over one example is 0" in win.status_message.text()
     assert trainer_value(win, "batchnorm_flags") == (False,)
+
+
+def test_b_on_a_paused_run_says_it_is_paused_and_why(make_window, qtbot):
+    from bnviz.train.stopping import StopRule
+
+    win = make_window(replace(SMALL, compare=False))
+    win._set_stop_rule(StopRule(max_epochs=1, patience=0))
+    qtbot.waitUntil(lambda: not win.playing, timeout=30000)
+    assert "budget of 1 epochs" in win.status_message.text()
+    win.toggle_bn()
+    text = win.status_message.text()
+    assert text.startswith("batch norm") and "still paused: the budget of 1 epochs" in text
+    win.toggle_play()  # playing again: B says nothing of a pause
+    win.toggle_bn()
+    assert "paused" not in win.status_message.text()
+
+
+def test_menu_items_show_an_ampersand_as_written(make_window):
+    """ "Loss & accuracy..." read "Loss _accuracy..." (Qt took "& " for a mnemonic)."""
+    win = make_window(SMALL, autoplay=False)
+    file = next(a.menu() for a in win.menuBar().actions() if a.text() == "&File")
+    export = next(a.menu() for a in file.actions() if a.text() == "Export plot")
+    shown = [a.iconText() for a in export.actions() if a.text()]
+    assert "Loss & accuracy" in shown  # iconText drops the "..."
+    assert menus.menu_text("a & b") == "a && b"

@@ -329,3 +329,15 @@ def test_percentiles_mark_a_diverged_network(pct, diverged_frame):
     assert f"diverged at step {step}" in band.diverged.label.format
     assert not band.median.isVisible()
     assert pct.bands["bn"].median.isVisible()
+
+
+def test_the_z_tilde_axis_keeps_one_unit(pct, qtbot):
+    """+-0.9 and +-1.2 both read "z~" (pyqtgraph's SI prefix made the first "z~ (x0.001)",
+    ticks of 900 meaning 0.9)."""
+    pct.show()
+    labels = set()
+    for lo, hi in ((-0.9, 0.9), (-1.2, 1.2), (-0.004, 0.004), (-40.0, 40.0)):
+        pct.plot.setYRange(lo, hi, padding=0)
+        qtbot.wait(10)
+        labels.add(pct.plot.getAxis("left").labelString())
+    assert len(labels) == 1 and "x0.001" not in labels.pop()

@@ -57,8 +57,11 @@ def test_wide_tick_labels_are_drawn_clear_of_the_axis_label(qtbot, cls, y_range)
     for axis in axes:
         axis.linkedView().setYRange(*y_range, padding=0)
     _settle(panel)
-    # The regions map keeps its aspect ratio, so a thin y range does not take there.
-    axes = [a for a in axes if a.linkedView().viewRange()[1] == pytest.approx(y_range)]
+    # The regions map keeps its aspect ratio, so a thin y range does not take there; the
+    # softmax t and a plots have fixed ticks (0, 0.5, 1) on a range fixed at 0..1.08, which no
+    # user can zoom: a range of thousands cannot happen there.
+    axes = [a for a in axes if a.linkedView().viewRange()[1] == pytest.approx(y_range)
+            and a._tickLevels is None]  # fmt: skip
     assert axes
     for axis in axes:
         texts = _tick_texts(axis)

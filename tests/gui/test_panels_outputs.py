@@ -523,8 +523,19 @@ def test_per_class_maps_hold_each_class_probability(qtbot):
     np.testing.assert_allclose(maps.sum(axis=-1), 1.0, rtol=1e-9)
     np.testing.assert_array_equal(maps.argmax(-1), panel.region_proba.argmax(-1))
     assert all(tuple(im.levels) == (0.0, 1.0) for im in panel.maps.images)
+    # in their own window, each map at least 160 px with its colour scale 0..1
+    window = panel.maps_window
+    assert window.isVisible() and window.maps is panel.maps
+    qtbot.waitUntil(lambda: all(p.vb.width() >= 160 for p in panel.maps.plots), timeout=3000)
+    assert all(p.vb.height() >= 160 for p in panel.maps.plots), [
+        p.vb.height() for p in panel.maps.plots
+    ]
+    assert [tuple(b.levels()) for b in panel.maps.bars] == [(0.0, 1.0)] * 4
     panel.per_class.setChecked(False)
-    assert panel.maps not in panel.export_items()
+    assert panel.maps not in panel.export_items() and not window.isVisible()
+    panel.per_class.setChecked(True)
+    window.close()  # closing the window unticks the box
+    assert not panel.per_class.isChecked() and panel.maps not in panel.export_items()
 
 
 def test_two_classes_show_softmax_equals_the_sigmoid_of_the_logit_difference(qtbot):
@@ -568,3 +579,80 @@ def test_no_hidden_layer_softmax_regression_on_4_blobs(qtbot):
     np.testing.assert_allclose(np.diff(z, 2, axis=0), 0, atol=1e-4)
     assert panel.regions.image.shape == (GRID_POINTS, GRID_POINTS, 3)
     assert len(panel.bars["a"].opts["height"]) == 4 and "predicted" in panel.status.text()
+
+
+def test_bn_off_marker_says_why_the_loss_may_jump(qtbot):
+    feed = Feed()
+    panel = _panel(qtbot, LossPanel, feed)
+    panel.render(feed.frame())
+    feed.t.set_batchnorm(False, run="bn")
+    panel.render(feed.frame(steps=3))
+    (line,) = _event_lines(panel, "BN off")
+    assert "the loss may jump" in line.label.toPlainText()
+    assert "learning rate chosen with BN" in line.toolTip()
+    feed.t.set_hparams(lr=0.02)  # another kind of change carries no such note
+    panel.render(feed.frame(steps=3))
+    (other,) = _event_lines(panel, "lr 0.5 -> 0.02")
+    assert "jump" not in other.label.toPlainText() and "jump" not in other.toolTip()
+
+
+def test_softmax_bars_carry_numbers_that_check_by_hand(qtbot):
+    """Under each bar its z, t and a: t = e^(z - max z) and a = t / sum(t) hold for the printed
+    numbers, to their printed precision."""
+    from bnviz.gui.panels.softmax_bars import SoftmaxBars
+
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    bars = SoftmaxBars(view.ci, col=0)
+    bars.set_classes(["0", "1", "2"], list(style.CLASS_COLORS[:3]))
+    z = np.array([-2.76, 2.26, 1.39])
+    bars.show(z, 1.0, true=2)
+
+    def printed(name: str) -> np.ndarray:
+        (major,) = bars.plots[name].getAxis("bottom")._tickLevels
+        return np.array([float(text.split("\n")[0]) for _, text in major])
+
+    zp, tp, ap = printed("z"), printed("t"), printed("a")
+    np.testing.assert_allclose(zp, z, atol=0.005)
+    np.testing.assert_allclose(tp, np.exp(zp - zp.max()), rtol=0.06)  # 2 significant digits
+    np.testing.assert_allclose(ap, tp / tp.sum(), rtol=0.06)
+    assert [t.split("\n")[1] for _, t in bars.a_plot.getAxis("bottom")._tickLevels[0]] == [
+        "0",
+        "1",
+        "2",
+    ]
+    # ten classes: the true and the predicted class carry numbers, the others keep quiet
+    bars.set_classes([str(c) for c in range(10)], [style.CLASS_COLORS[0]] * 10)
+    z10 = np.linspace(-1, 1, 10)
+    bars.show(z10, 1.0, true=3)
+    (major,) = bars.z_plot.getAxis("bottom")._tickLevels
+    assert [c for c, text in major if text] == [3.0, 9.0]
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.2])
+def test_the_c_2_line_is_never_cut(qtbot, temperature):
+    """Both lines of "C = 2 is logistic regression" fit the softmax panel's width at 1024 x 640
+    (about 390 pixels; it read "(differer" even at 1920 as one line)."""
+    from bnviz.gui.panels.softmax_notes import ExampleNotes
+
+    notes = ExampleNotes()
+    qtbot.addWidget(notes)
+    notes.set_classes(2)
+    notes.resize(390, 80)
+    notes.show()
+    notes.describe("validation example #0", np.array([0.3, -1.7]), np.array([0.88, 0.12]), 0,
+                   ["0", "1"], temperature)  # fmt: skip
+    label = notes.logistic_label
+    lines = label.text().split("\n")
+    assert len(lines) == 2 and "diff." in lines[1]
+    width = label.contentsRect().width()
+    assert all(label.fontMetrics().horizontalAdvance(line) <= width for line in lines)
+    qtbot.waitUntil(lambda: label.height() >= 2 * label.fontMetrics().lineSpacing(), timeout=2000)
+
+
+def test_bar_numbers_stay_short():
+    from bnviz.gui.panels.softmax_bars import value_text
+
+    assert value_text("z", -3.14159) == "-3.14"
+    assert [value_text("t", v) for v in (1.0, 0.0123, 1.9e-5, 0.0)] == ["1", ".012", "2e-5", "0"]
+    assert all(len(value_text("a", v)) <= 5 for v in np.geomspace(1e-12, 1, 50))

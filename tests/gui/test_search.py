@@ -414,3 +414,18 @@ def test_a_trial_whose_worker_raises_is_shown_as_failed(window, qtbot, monkeypat
     assert n_drawn(ex.scatter.failed) == 1 and n_drawn(ex.scatter.points) == 3
     assert "1 failed, e.g. RuntimeError: worker fell over" in ex.controls.status.text()
     assert ex.scatter.legend.isVisible()
+
+
+def test_an_error_in_red_goes_with_the_next_success(window, qtbot):
+    ex = window.explorer
+    if window.playing:  # paused: no "live training paused" message replaces it by chance
+        window.toggle_play()
+    ex.controls.x_range.setText("1:1e-4:log")
+    assert not ex.start_round(n=2)
+    assert "min must be < max" in window.status_message.text()
+    assert "b00000" in window.status_message.styleSheet()
+    ex.controls.x_range.setText("1e-4:1:log")
+    run_round(qtbot, ex, 2)  # a round that runs: the red message is gone from both statuses
+    assert "min must be < max" not in window.status_message.text()
+    assert "b00000" not in window.status_message.styleSheet()
+    assert "b00000" not in ex.controls.status.styleSheet()

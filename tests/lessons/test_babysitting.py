@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnviz.lessons.babysitting import HEALTHY_RATIO, layer_signals, verdict
+from bnviz.lessons.babysitting import HIGH, LOW, init_norm, layer_signals, verdict
 from bnviz.nn.network import MLP
 from bnviz.nn.optim import Hyper, Optimizer
 
@@ -50,11 +50,27 @@ def test_adam_update_is_what_the_real_step_does_and_nothing_changes():
         assert s.update_norm == pytest.approx(np.linalg.norm(net.flat_params[sl] - w[sl]), rel=1e-9)
 
 
-def test_verdict_follows_the_rule_of_thumb():
-    assert verdict(HEALTHY_RATIO) == "healthy"
-    assert verdict(HEALTHY_RATIO * 30).startswith("large")
-    assert verdict(HEALTHY_RATIO / 30).startswith("small")
+def test_verdict_follows_the_band():
+    assert verdict((LOW * HIGH) ** 0.5) == "healthy"
+    assert verdict(HIGH * 2).startswith("too high")
+    assert verdict(LOW / 2).startswith("too low")
     assert verdict(float("nan")) == "not finite"
+
+
+def test_layer_ratio_covers_the_layer_and_growth_is_against_the_initial_size():
+    net, opt = _net_with_gradient("sgd", 0.05)
+    signals = layer_signals(net, opt)
+    for s in signals:
+        names = [n for n in net.layout.names if n[-1] == str(s.layer)]
+        dw = [0.05 * net._grads[n] for n in names]
+        w = [net.params[n] for n in names]
+        expected = np.sqrt(sum((d**2).sum() for d in dw)) / np.sqrt(sum((x**2).sum() for x in w))
+        assert s.layer_ratio == pytest.approx(expected, rel=1e-9)
+        assert s.batchnorm == (f"gamma{s.layer}" in names)
+        assert s.growth == pytest.approx(s.weight_norm / init_norm(net, s.layer))
+    # a fresh network's W is about its expected size (the mean of many draws: exactly)
+    sizes = [np.linalg.norm(MLP([50, 40, 3], seed=k).params["W1"]) for k in range(200)]
+    assert np.mean(np.square(sizes)) == pytest.approx(init_norm(MLP([50, 40, 3]), 1) ** 2, rel=0.02)
 
 
 def test_the_probe_on_a_live_trainer():

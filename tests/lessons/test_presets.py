@@ -35,6 +35,8 @@ REQUIRED = {
     "no-hidden-layer": "No hidden layer",
     "c-2-logistic-regression": "C = 2 is logistic regression",
     "bn-makes-the-search-easier": "BN makes the search easier",
+    "learning-rate-range-test": "Learning-rate range test",
+    "are-the-probabilities-right": "Are the probabilities right?",
 }
 
 

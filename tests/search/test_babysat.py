@@ -48,8 +48,9 @@ def test_a_schema_3_study_is_upgraded_in_place_its_trials_sampled(tmp_path):
     with Study(path) as s:
         rid = s.new_round([], n=1, method="random", seed=0)
         s.add_trial(rid, TrialResult({"lr": 0.1}, 0.4, 0.9, 0.4, 0.9, False, None, 1.0, 10))
-    conn = sqlite3.connect(path)  # back to schema 3: no kind column
-    conn.execute("ALTER TABLE trials DROP COLUMN kind")
+    conn = sqlite3.connect(path)  # back to schema 3: no kind column (nor schema 5's)
+    for column in ("kind", "bracket", "pruned_at", "group_id", "seed"):
+        conn.execute(f"ALTER TABLE trials DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
@@ -57,5 +58,5 @@ def test_a_schema_3_study_is_upgraded_in_place_its_trials_sampled(tmp_path):
         assert [t.kind for t in s.trials()] == ["sampled"]
         assert s.trials()[0].val_loss == 0.4
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()

@@ -76,3 +76,30 @@ def test_course_tiers_and_agreement():
     assert "measured: width 0.80 > lr 0.10" in flipped and "ranks lr above width" in flipped
     assert "too few" in agreement({"lr": 0.5, "bn": 0.2})
     assert agreement({"lr": float("nan")}).startswith("not enough")
+
+
+def test_bootstrap_intervals_are_tight_for_a_clear_order_and_widen_with_noise():
+    from bnviz.search.importance import MIN_TRIALS, importance_interval, spearman
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-4, 0, 60)
+    assert importance_interval(x, 2 * x + 1) == (1.0, 1.0)  # a perfect order: every resample
+    noisy = x + rng.normal(0, 1.0, 60)
+    lo, hi = importance_interval(x, noisy)
+    assert lo < abs(spearman(x, noisy)) < hi and 0 < lo and hi <= 1
+    lo_few, hi_few = importance_interval(x[:12], noisy[:12])
+    assert hi_few - lo_few > hi - lo  # fewer trials, a wider interval
+    assert np.isnan(importance_interval(x[: MIN_TRIALS - 1], noisy[: MIN_TRIALS - 1])).all()
+    assert importance_interval(x, noisy) == (lo, hi)  # the same study, the same interval
+
+
+def test_the_vectorised_bootstrap_is_spearman_of_each_resample():
+    from bnviz.search.importance import bootstrap_spearman, spearman
+
+    rng = np.random.default_rng(2)
+    x = np.round(rng.uniform(0, 5, 30))  # many ties
+    y = np.where(rng.random(30) < 0.2, np.inf, rng.normal(size=30))  # diverged trials: inf
+    index = rng.integers(0, 30, (25, 30))
+    got = bootstrap_spearman(x, y, index)
+    want = [spearman(x[i], y[i]) for i in index]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

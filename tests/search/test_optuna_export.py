@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from bnviz.search.spaces import parse_space
@@ -37,7 +38,8 @@ def study(tmp_path):
     s = Study(tmp_path / "my-study.sqlite")
     r1 = s.new_round(SPACES, n=4, method="random", seed=0)
     s.add_trial(r1, trial("complete", 0.5))
-    s.add_trial(r1, trial("pruned", 0.9, curve=((5, 0.9),)))
+    why = {"epochs": 1, "value": 0.9, "rank": 2, "of": 2, "kept": 1}
+    s.add_trial(r1, trial("pruned", 0.9, curve=((5, 0.9),), bracket=1, pruned_at=why, seed=3))
     s.add_trial(r1, trial("diverged", math.nan, curve=((5, 2.0), (7, math.nan))))
     s.add_trial(r1, trial("failed", None, curve=()))
     # round 2 zooms lr and offers another activation: Optuna sees one categorical over both
@@ -74,6 +76,10 @@ def test_the_study_round_trips_through_an_optuna_storage(study, tmp_path):
     assert [t.user_attrs["bnviz_id"] for t in got] == [1, 2, 3, 4, 5]
     assert got[4].user_attrs["recheck_of"] == 1 and "recheck_of" not in got[0].user_attrs
     assert got[3].user_attrs["error"] == "MemoryError: out"
+    assert got[1].user_attrs["pruned_at"] == {"epochs": 1, "value": 0.9, "rank": 2, "of": 2,
+                                              "kept": 1}  # fmt: skip
+    assert (got[1].user_attrs["bnviz_bracket"], got[1].user_attrs["seed"]) == (1, 3)
+    assert "pruned_at" not in got[0].user_attrs and "bnviz_group" not in got[1].user_attrs
     first = got[0]
     assert first.params == PARAMS
     d = first.distributions
@@ -109,3 +115,32 @@ def test_a_second_export_to_the_same_storage_is_refused(study, tmp_path):
 def test_a_storage_that_cannot_be_opened_is_one_line(study):
     with pytest.raises(ExportError, match="cannot open the Optuna storage nosuch://x"):
         export_study(study, "nosuch://x")
+
+
+def test_the_default_storage_is_a_file_no_export_wrote_yet(tmp_path):
+    """A second export from the explorer is one click: the proposed URL is fresh."""
+    from bnviz.search.optuna_export import default_storage
+
+    study = tmp_path / "s.sqlite"
+    first = default_storage(study)
+    assert first == f"sqlite:///{tmp_path / 's.optuna.db'}"
+    (tmp_path / "s.optuna.db").touch()
+    assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-2.db'}"
+    (tmp_path / "s.optuna-2.db").touch()
+    assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-3.db'}"
+
+
+def test_fanova_finds_the_parameter_that_decides_the_loss():
+    from bnviz.search.optuna_export import fanova_importance
+    from bnviz.search.spaces import DEFAULT_SPACES
+    from tests.search.records import record
+
+    rng = np.random.default_rng(0)
+    rounds = [{"id": 1, "spaces": [DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"]]}]
+    trials = []
+    for i in range(40):
+        lr, beta = 10 ** rng.uniform(-4, 0), 1 - 10 ** rng.uniform(-3, -1)
+        trials.append(record(i + 1, {"lr": lr, "beta": beta}, abs(np.log10(lr) + 2) + 0.1))
+    got = fanova_importance(trials, rounds)
+    assert set(got) == {"lr", "beta"} and got["lr"] > 0.9 > got["beta"]
+    assert fanova_importance(trials[:5], rounds) == {}  # too few trials

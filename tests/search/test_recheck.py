@@ -49,3 +49,22 @@ def test_rank_agreement_is_spearman_of_the_pairs():
     assert math.isnan(rank_agreement(recheck_pairs(study_trials(), 2)))  # 2 pairs
     assert "partly" in verdict(0.5) and "still holds" in verdict(1.0)
     assert "no longer" in verdict(-0.5) and "too few" in verdict(math.nan)
+
+
+def test_tied_labels_share_one_and_near_ones_are_pushed_apart():
+    from bnviz.search.recheck import label_groups
+
+    at = [(5, 0.30), (3, 0.30), (9, 0.301), (1, 0.0), (7, 0.5)]
+    got = label_groups(at, min_gap=0.02)
+    assert [ids for _, ids in got] == [[1], [3, 5], [9], [7]]  # ties share, order kept
+    ys = [y for y, _ in got]
+    assert all(b - a >= 0.02 - 1e-12 for a, b in zip(ys, ys[1:]))  # none touches another
+    assert ys[0] == 0.0 and ys[-1] == 0.5  # labels with room stay at their lines
+    # a pushed-apart crowd stays centred on its lines: mean of (0.30, 0.301)
+    assert abs((ys[1] + ys[2]) / 2 - 0.3005) < 1e-12
+    # a crowd that grows into a neighbour takes it in (chained), still spaced
+    crowd = label_groups([(i, 0.001 * i) for i in range(10)], min_gap=0.01)
+    ys = [y for y, _ in crowd]
+    assert len(crowd) == 10 and all(abs(b - a - 0.01) < 1e-12 for a, b in zip(ys, ys[1:]))
+    assert abs(sum(ys) / 10 - 0.0045) < 1e-12
+    assert label_groups([], 0.1) == []

@@ -105,9 +105,13 @@ def test_a_first_release_study_reads_as_complete_diverged_and_failed(old: Path) 
 
 def test_the_migration_is_in_place_once_and_gives_the_new_layout(old: Path, tmp_path: Path):
     Study(old).close()
-    assert raw(old, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == 4
+    assert raw(old, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == 5
     assert raw(old, "SELECT DISTINCT recheck_of FROM trials") == [(None,)]  # no trial repeats
     assert raw(old, "SELECT DISTINCT kind FROM trials") == [("sampled",)]  # all from rounds
+    # no Hyperband bracket, and no recorded ranking for a trial pruned back then
+    assert raw(old, "SELECT DISTINCT bracket, pruned_at, group_id, seed FROM trials") == [
+        (None, None, None, None)
+    ]
     # the states are in the file itself, for anyone who reads it with SQL
     assert raw(old, "SELECT state, error FROM trials ORDER BY id") == [
         (s, LEGACY_FAILED_REASON if s == "failed" else None) for s in STATES
@@ -198,7 +202,7 @@ def test_openers_racing_on_a_first_release_study_all_succeed(old: Path) -> None:
     for t in threads:
         t.join(30)
     assert not errors and states == [STATES] * 4
-    assert len(columns(old)) == 13 + 4  # the four columns were added once
+    assert len(columns(old)) == 13 + 8  # the eight columns were added once
 
 
 def test_a_study_newer_than_this_bnviz_is_refused(old: Path) -> None:

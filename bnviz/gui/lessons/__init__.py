@@ -21,6 +21,8 @@ LESSON_VIEWS: tuple[tuple[str, str], ...] = (
     ("bnviz.gui.lessons.batch_noise", "BatchNoiseView"),
     ("bnviz.gui.lessons.easier_search", "EasierSearchView"),
     ("bnviz.gui.lessons.babysitting", "BabysittingView"),
+    ("bnviz.gui.lessons.lr_range", "LrRangeView"),
+    ("bnviz.gui.lessons.calibration", "CalibrationView"),
 )
 
 log = logging.getLogger(__name__)

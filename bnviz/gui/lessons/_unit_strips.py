@@ -114,6 +114,12 @@ class UnitStrips(QWidget):
         self._color: tuple | None = None
         self._text = ""
 
+    def show(self, u: UnitView, index: int, bias: float) -> None:
+        """Dots and numbers of unit ``u`` (network number ``index`` in the frame, for its
+        colour), both from this one result."""
+        self.show_unit(u, index)
+        self.show_numbers(u, bias)
+
     def show_unit(self, u: UnitView, index: int) -> None:
         """Draw unit ``u`` (network number ``index`` in the frame, for its colour)."""
         color = style.run_color(u.batchnorm, u.run, index)

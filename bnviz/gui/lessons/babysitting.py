@@ -1,6 +1,6 @@
 """Lesson view: the signals people babysit a run by, per layer and live (the "panda" way):
-the gradient norm and the update-to-weight ratio, from the ``babysit_signals`` probe
-(:mod:`bnviz.lessons.babysitting`)."""
+the gradient norm and the update-to-parameters ratio, from the ``babysit_signals`` probe, and
+the verdict of :mod:`bnviz.lessons.babysitting`'s rule (measured there)."""
 
 from __future__ import annotations
 
@@ -14,35 +14,42 @@ from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.lessons.series import ProbeSeries, log_axis
 from bnviz.gui.panel import Frame
-from bnviz.lessons.babysitting import HEALTHY_RATIO, SPREAD, SignalsPoint, verdict
+from bnviz.lessons.babysitting import GROWTH_HIGH, HEALTHY, HIGH, LOW, Babysitter, SignalsPoint
 from bnviz.train.probes import request
 
 RUN_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine)
 
 
 class BabysittingView(LessonView):
-    """Per weight layer: ||dW|| (a) and ||update|| / ||W|| (b) over steps; colour = layer,
+    """Per weight layer: ||dW|| (a) and ||update|| / ||theta|| (b, the layer's W with b or
+    gamma and beta) over steps, and each layer's verdict (:class:`Babysitter`); colour = layer,
     line style = network (solid the first, dashed the second in compare mode)."""
 
     title = "Babysitting signals"
     explanation = (
         "Babysitting one model (the course's \u201cpanda\u201d), you watch it and nudge the "
         "learning rate. Two signals per layer say how it goes before the loss does: the "
-        "gradient norm <b>(a)</b>, and the size of one update next to the weights it changes "
-        "<b>(b)</b>: around 10<sup>-3</sup> is healthy (shaded: 10<sup>-4</sup> to "
-        "10<sup>-2</sup>); far above, the learning rate is likely too high, far below, too low. "
-        "Change the learning rate in the Controls and watch (b) move with it."
+        "gradient norm <b>(a)</b>, and the size of one update next to the parameters it "
+        "changes <b>(b)</b>. The rule of thumb (CS231n, <i>Babysitting the learning "
+        "process</i>: about 10<sup>-3</sup> for SGD on large networks) sits a decade higher "
+        f"on networks this small: measured, {LOW:g} to {HIGH:g} is healthy (shaded; the median "
+        "of the last 5 readings); above, the learning rate is likely too high, below, too "
+        "low. A layer followed by BN does not care about W's scale: a too-high rate makes "
+        f"\u2016W\u2016 grow (then its ratio looks small), so more than {GROWTH_HIGH:g}x its "
+        "initial size is too high too. Change the learning rate in the Controls and watch."
     )
     formula = (
         "(a) &#8214;&part;L/&part;W<sup>[l]</sup>&#8214;<sub>2</sub> &nbsp; (b) "
-        "&#8214;&Delta;W<sup>[l]</sup>&#8214;<sub>2</sub> / &#8214;W<sup>[l]</sup>&#8214;"
-        "<sub>2</sub>, with &Delta;W = &alpha; dW for plain SGD (the optimizer's own update "
-        "for momentum, RMSprop and Adam)"
+        "&#8214;&Delta;&theta;<sup>[l]</sup>&#8214;<sub>2</sub> / &#8214;&theta;<sup>[l]</sup>"
+        "&#8214;<sub>2</sub>, &theta; = (W, b) or (W, &gamma;, &beta;); &Delta;&theta; the "
+        "optimizer's own step (&alpha; d&theta; for SGD; momentum averages d&theta;; Adam moves "
+        "each weight by about &alpha;)"
     )
 
     def __init__(self) -> None:
         super().__init__()
         self.series = ProbeSeries(("grad_norm", "ratio"))
+        self.sitter = Babysitter()
         self._items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -51,13 +58,13 @@ class BabysittingView(LessonView):
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
         self.grad_plot = self._plot("(a) gradient norm per layer", "||dW||")
-        self.ratio_plot = self._plot("(b) update / weights per layer", "||update|| / ||W||")
-        lo, hi = np.log10(HEALTHY_RATIO / SPREAD), np.log10(HEALTHY_RATIO * SPREAD)
-        band = pg.LinearRegionItem((lo, hi), orientation="horizontal", movable=False,
-                                   brush=(60, 170, 60, 40), pen=pg.mkPen(None))  # fmt: skip
+        self.ratio_plot = self._plot(
+            "(b) update / parameters per layer", "||\u0394\u03b8|| / ||\u03b8||"
+        )
+        band = pg.LinearRegionItem((np.log10(LOW), np.log10(HIGH)), orientation="horizontal",
+                                   movable=False, brush=(60, 170, 60, 40),
+                                   pen=pg.mkPen((60, 140, 60), width=1))  # fmt: skip
         self.ratio_plot.addItem(band)
-        self.ratio_plot.addItem(pg.InfiniteLine(np.log10(HEALTHY_RATIO), angle=0,
-                                                pen=pg.mkPen((60, 140, 60), width=1)))  # fmt: skip
         self.body.addWidget(self.view, 1)
 
     def _plot(self, title: str, ylabel: str) -> pg.PlotItem:
@@ -75,6 +82,7 @@ class BabysittingView(LessonView):
 
     def set_dataset(self, data: Dataset) -> None:
         self.series.clear()
+        self.sitter.forget()
         self.forget_result()
         self._drop(set())
 
@@ -89,11 +97,12 @@ class BabysittingView(LessonView):
             assert isinstance(p, SignalsPoint)
             index = list(flags).index(p.run) if p.run in flags else 0
             name = style.run_short(p.run, flags.get(p.run, False))
-            worst = []
+            verdicts = self.sitter.add(p)
+            off = []
             for s in p.layers:
                 key = f"{p.run}:{s.layer}"
                 keys.add(key)
-                self.series.add(key, p.step, (s.grad_norm, s.ratio))
+                self.series.add(key, p.step, (s.grad_norm, s.layer_ratio))
                 grad, ratio = self._items.get(key) or self._make(key, s.layer, name, index)
                 steps, g = self.series.column(key, "grad_norm")
                 _, r = self.series.column(key, "ratio")
@@ -101,12 +110,15 @@ class BabysittingView(LessonView):
                 grad.setData(steps[ok], g[ok])
                 ok = (r > 0) & np.isfinite(r)
                 ratio.setData(steps[ok], r[ok])
-                worst.append(f"W{s.layer} {s.ratio:.1e} ({verdict(s.ratio)})")
-            lines.append(f"<b>{name}</b>: " + ", ".join(worst))
+                if verdicts[s.layer] != HEALTHY:
+                    off.append(f"layer {s.layer} <b>{verdicts[s.layer]}</b> ({s.layer_ratio:.1e})")
+            ratios = ", ".join(f"{s.layer_ratio:.0e}" for s in p.layers)
+            said = "; ".join(off) if off else "every layer healthy"
+            lines.append(f"<b>{name}</b> ({ratios}): {said}")
         self._drop(keys)
         self.series.keep_only(sorted(keys))
         if lines:
-            self.status.setText("Update / weights now: " + "; ".join(lines))
+            self.status.setText("Update / parameters now: " + "<br>".join(lines))
 
     def _make(self, key: str, layer: int, run_name: str, index: int):
         color = style.CLASS_COLORS[(layer - 1) % len(style.CLASS_COLORS)]

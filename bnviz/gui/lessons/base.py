@@ -32,14 +32,23 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui.keyboard import make_keyboard_friendly
+from bnviz.gui.lessons.evidence_panel import EvidencePanel, Experiment
+from bnviz.gui.lessons.setting_strip import SettingStrip, WhileShown
 from bnviz.gui.panel import Panel
 from bnviz.gui.reflow import FlowLayout, reflow_plots, stack_splitters
-from bnviz.train.config import TrainConfig
+from bnviz.lessons.presets import Preset
+from bnviz.lessons.setting import setting_differences, view_preset
+from bnviz.train.config import ConfigError, TrainConfig
 
 
 class LessonView(Panel):
     """A panel under the Lessons menu: explanation and formula on top, the lesson's own
-    plots and controls in :attr:`body` below."""
+    plots and controls in :attr:`body` below.
+
+    A lesson shows its point on one setting, its preset's
+    (:func:`bnviz.lessons.setting.view_preset`). A strip on top (:class:`SettingStrip`) says
+    whether the window is on it, checked while the view is shown, and offers "Use this lesson's
+    setting" and "Undo" (what they do is the window's: :meth:`connect_setting`)."""
 
     title = "lesson"
     #: Rich text: what the view shows and what to look for (two or three sentences).
@@ -53,6 +62,17 @@ class LessonView(Panel):
     #: Pause live training, saying why (set by :meth:`connect_window`): an experiment's worker
     #: processes need the cores.
     pause_training: Callable[[str], None] | None = None
+    #: Settings that do not matter for this lesson (besides the seed and those idle in its
+    #: preset): those its experiment varies itself, BN on/off where it trains both.
+    setting_ignores: tuple[str, ...] = ()
+    #: Open a preset by name the way Lessons > Presets does; returns what to give
+    #: :attr:`restore_setting` to undo it, or None if it was refused (set by the window).
+    use_setting: Callable[[str], object | None] | None = None
+    #: Put back the state :attr:`use_setting` returned; False if refused (set by the window).
+    restore_setting: Callable[[object], bool] | None = None
+
+    #: The claim over seeds (:meth:`add_evidence_panel`), for an experiment lesson.
+    evidence_panel: EvidencePanel | None = None
 
     _seen: object = None
     _reflowed = False
@@ -90,8 +110,21 @@ class LessonView(Panel):
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.body.addWidget(self.status)
 
+    def add_evidence_panel(
+        self, experiment: Experiment, options: Callable[[], dict] | None = None
+    ) -> EvidencePanel:
+        """Under the view's plots: the lesson's claim measured over seeds by ``experiment``
+        (its function of LESSON_API.md) on the window's settings; ``options`` gives the
+        experiment's keyword options from the view's own fields."""
+        self.evidence_panel = EvidencePanel(self.slug(), experiment, self, options)
+        self.body.addWidget(self.evidence_panel)
+        return self.evidence_panel
+
     def shutdown(self) -> None:
-        """The window closes: stop whatever the view runs (worker processes, timers)."""
+        """The window closes: stop whatever the view runs (worker processes, timers); a view
+        that runs more calls this too."""
+        if self.evidence_panel is not None:
+            self.evidence_panel.shutdown()
 
     @classmethod
     def slug(cls) -> str:
@@ -113,6 +146,18 @@ class LessonView(Panel):
         frame.addWidget(self.page_scroll)
         outer = QVBoxLayout(page)
         outer.setContentsMargins(6, 6, 6, 6)
+        try:
+            self.preset: Preset | None = view_preset(self.slug())
+        except ConfigError:  # a broken shipped preset: the view still opens, without a strip
+            self.preset = None
+        self._previous: object | None = None  # what Undo restores
+        self._checked: TrainConfig | None = None
+        self.setting_strip = SettingStrip()
+        self.setting_strip.use_button.clicked.connect(self.use_lesson_setting)
+        self.setting_strip.undo_button.clicked.connect(self.undo_lesson_setting)
+        outer.addWidget(self.setting_strip)
+        # checked at once when the view is shown, then while it stays shown
+        self._setting_watch = WhileShown(self, self.check_setting)
         self.explanation_label = QLabel(self.explanation)
         self.explanation_label.setWordWrap(True)
         self.explanation_label.setTextFormat(Qt.TextFormat.RichText)
@@ -150,3 +195,50 @@ class LessonView(Panel):
         (``window.worker``) or follows another panel connects here too (call this first)."""
         self.config_provider = window.controls.config
         self.pause_training = window.pause_for_round
+
+    def connect_setting(
+        self, use: Callable[[str], object | None], restore: Callable[[object], bool]
+    ) -> None:
+        """What "Use this lesson's setting" and "Undo" do (the window's preset machinery)."""
+        self.use_setting, self.restore_setting = use, restore
+
+    # -- the lesson's setting ------------------------------------------------------------------
+    def check_setting(self) -> None:
+        """Compare the window's settings with the lesson's and show the answer in the strip
+        (nothing to do while they are the ones last checked)."""
+        if self.preset is None or self.preset.lesson is None or self.config_provider is None:
+            return
+        try:
+            config = self.config_provider()
+        except ConfigError:
+            return  # a field being typed: the last answer stands
+        if config == self._checked:
+            return
+        self._checked = config
+        differences = setting_differences(self.preset.config, config, self.setting_ignores)
+        self.setting_strip.show_state(self.preset.lesson.title, self.preset.name, differences)
+        self.setting_strip.set_undo(self._previous is not None)
+
+    def use_lesson_setting(self) -> bool:
+        """Open this lesson's preset (a new run on its settings); Undo then goes back."""
+        if self.preset is None or self.use_setting is None:
+            return False
+        previous = self.use_setting(self.preset.name)
+        if previous is None:
+            return False
+        if self._previous is None:  # a second click keeps the user's own settings to go back to
+            self._previous = previous
+        self._checked = None
+        self.check_setting()
+        return True
+
+    def undo_lesson_setting(self) -> bool:
+        """Back to the settings the user had before "Use this lesson's setting"."""
+        if self._previous is None or self.restore_setting is None:
+            return False
+        if not self.restore_setting(self._previous):
+            return False
+        self._previous = None
+        self._checked = None
+        self.check_setting()
+        return True

@@ -24,6 +24,7 @@ from bnviz.lessons.batch_noise import (
     check_batch_sizes,
     noise_experiment,
 )
+from bnviz.lessons.batch_noise_evidence import batch_noise_evidence
 from bnviz.search.executors import ExecutorHandle, make_executor
 from bnviz.train.config import ConfigError
 
@@ -46,6 +47,8 @@ class BatchNoiseView(LessonView):
     """Run the mini-batch noise experiment and plot its results."""
 
     title = "Mini-batch noise"
+    # every size is trained with and without BN
+    setting_ignores = ("batchnorm", "compare", "compare_setting", "compare_value", "batch_size")
     explanation = (
         "Each mini-batch normalizes with its own mean and variance, noisy estimates of the "
         "whole set's: a little noise added to every hidden unit, the course's \u201cslight "
@@ -91,6 +94,7 @@ class BatchNoiseView(LessonView):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self._poll)
+        self.add_evidence_panel(batch_noise_evidence, self._evidence_options)
 
     def _plot(self, title: str, ylabel: str, log_y: bool) -> pg.PlotItem:
         p = self.view.addPlot(title=title, axisItems={"left": log_axis()} if log_y else None)
@@ -166,6 +170,11 @@ class BatchNoiseView(LessonView):
         self.timer.start()
         return True
 
+    def _evidence_options(self) -> dict:
+        """The sizes and epochs of the fields (ConfigError for bad sizes)."""
+        sizes = check_batch_sizes(parse_sizes(self.sizes.text()), self.n_train)
+        return {"sizes": sizes, "epochs": self.epochs.value()}
+
     def _poll(self) -> None:
         done = [f for f in self._futures if f.done()]
         if len(done) < len(self._futures):
@@ -197,6 +206,7 @@ class BatchNoiseView(LessonView):
         self._say("cancelled")
 
     def shutdown(self) -> None:
+        super().shutdown()
         self.timer.stop()
         self._futures = []
         if self._executor is not None:

@@ -11,6 +11,7 @@ from bnviz.gui import style
 from bnviz.gui.lessons.series import SeriesLessonView
 from bnviz.gui.panel import Frame
 from bnviz.lessons.covariate_shift import SHIFT_EVERY, ShiftPoint
+from bnviz.lessons.seeded import covariate_shift_evidence
 from bnviz.train.probes import request
 
 COLUMNS = ("d_mean", "d_std", "w1", "grad_relative", "grad_cosine")
@@ -67,6 +68,8 @@ class CovariateShiftView(SeriesLessonView):
         self.add_plot(self.view, "b", "(b) W1 distance of the input per step", log=True)
         self.add_plot(self.view, "c", "(c) relative change of layer l's gradient", log=True)
         self.body.addWidget(self.view, 1)
+        # over seeds, at the layer watched live
+        self.add_evidence_panel(covariate_shift_evidence, lambda: {"layer": self.layer.value()})
 
     def probe_requests(self):
         return (request("covariate_shift", layer=self.layer.value()),)

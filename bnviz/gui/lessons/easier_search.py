@@ -21,7 +21,16 @@ from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.gui.search.runner import SweepRunner, connect_queued
-from bnviz.search.paired import Share, paired_shares, reached
+from bnviz.search.paired import (
+    DEFAULT_BETA,
+    DEFAULT_EPOCHS,
+    DEFAULT_LR,
+    DEFAULT_POINTS,
+    Share,
+    easier_search_evidence,
+    paired_shares,
+    reached,
+)
 from bnviz.search.spaces import SpaceError, parse_space
 from bnviz.search.study import Study, StudyError, TrialRecord, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError
@@ -35,6 +44,8 @@ class EasierSearchView(LessonView):
     """A paired round's two scatters (with BN, without), lr against 1 - beta."""
 
     title = "BN makes the search easier"
+    # every point is trained with and without BN; the search samples alpha and beta itself
+    setting_ignores = ("batchnorm", "compare", "compare_setting", "compare_value", "lr", "momentum")
     explanation = (
         "The course: with batch norm \u201ca lot of suitable options\u201d for the "
         "hyperparameters work. <b>Run</b> samples learning rates &alpha; and momenta &beta; at "
@@ -62,14 +73,14 @@ class EasierSearchView(LessonView):
         connect_queued(self.runner.sweep_failed, self._sweep_failed)
         self.points = QSpinBox()
         self.points.setRange(1, 500)
-        self.points.setValue(30)
+        self.points.setValue(DEFAULT_POINTS)  # the defaults of `bnviz lesson` too
         self.points.setToolTip("Sampled points; each is trained twice (2 x this many trials)")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 300)
-        self.epochs.setValue(10)
-        self.lr_range = QLineEdit("1e-4:1:log")
+        self.epochs.setValue(DEFAULT_EPOCHS)
+        self.lr_range = QLineEdit(DEFAULT_LR)
         self.lr_range.setToolTip("The learning rate's range: MIN:MAX:log (alpha = 10^r)")
-        self.beta_range = QLineEdit("0.9:0.999:1m")
+        self.beta_range = QLineEdit(DEFAULT_BETA)
         self.beta_range.setToolTip("Momentum's range: MIN:MAX:1m (beta = 1 - 10^r)")
         self.target_metric = QComboBox()
         self.target_metric.addItems(["val acc >=", "val loss <="])
@@ -105,6 +116,7 @@ class EasierSearchView(LessonView):
         self.body.addWidget(self.view, 1)
         self.target_metric.currentIndexChanged.connect(self._target_changed)
         self.threshold.valueChanged.connect(self._draw)
+        self.add_evidence_panel(easier_search_evidence, self._evidence_options)
 
     # -- running -------------------------------------------------------------------------------
     @property
@@ -148,6 +160,12 @@ class EasierSearchView(LessonView):
         )
         return True
 
+    def _evidence_options(self) -> dict:
+        """The round's fields: points, epochs, the two ranges and the target."""
+        return {"n": self.points.value(), "epochs": self.epochs.value(),
+                "lr": self.lr_range.text().strip(), "beta": self.beta_range.text().strip(),
+                "target": self._target()}  # fmt: skip
+
     def _trial_finished(self, generation: int, record: TrialRecord) -> None:
         if generation == self.runner.generation:
             self.trials.append(record)
@@ -168,6 +186,7 @@ class EasierSearchView(LessonView):
         self._say(message, error=True)
 
     def shutdown(self) -> None:
+        super().shutdown()
         self.runner.shutdown()
         if self._study is not None:
             self._study.close()

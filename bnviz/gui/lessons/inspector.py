@@ -70,8 +70,10 @@ class InspectorView(LessonView):
         self._text_at = -TEXT_INTERVAL_S
         # Numbers that change 30 times a second cannot be read: they are written a few times a
         # second, and once more after the last frame (a paused run shows its final numbers).
+        # The dots are drawn in the same call from the same probe result, so what is printed
+        # is always what is plotted (they used to run ahead of the numbers).
         self._text_timer = QTimer(self, singleShot=True)
-        self._text_timer.timeout.connect(self._write_numbers)
+        self._text_timer.timeout.connect(self._draw_unit)
         self._build()
         self._action_finished.connect(self._finished)
 
@@ -163,15 +165,10 @@ class InspectorView(LessonView):
         self._set_ranges(views)
         wait = self._text_at + TEXT_INTERVAL_S - time.monotonic()
         if wait <= 0:
-            self._write_numbers()
+            self._draw_unit()
         elif not self._text_timer.isActive():
             self._text_timer.start(round(1000 * wait) + 1)
         step = frame.snapshots[0].step if frame.snapshots else 0
-        for i, u in enumerate(views):
-            self._column(u.run).show_unit(u, i)
-        names = {u.run for u in views}
-        for run, col in self.columns.items():
-            col.setVisible(run in names)
         bn = next((u for u in views if u.batchnorm), None)
         if bn is not None and bn.gamma is not None and bn.beta is not None:
             self.history.add(step, bn.gamma, bn.beta)
@@ -215,10 +212,15 @@ class InspectorView(LessonView):
         if shown is not None and (shown.layer, shown.unit) != (self.layer, self.unit):
             self.select(layer=shown.layer, unit=shown.unit)  # clipped by the probe
 
-    def _write_numbers(self) -> None:
+    def _draw_unit(self) -> None:
+        """Dots and numbers of every network from the one probe result last received."""
         self._text_at = time.monotonic()
-        for u in self._shown or ():
-            self._column(u.run).show_numbers(u, self._shown_bias)
+        views = self._shown or ()
+        for i, u in enumerate(views):
+            self._column(u.run).show(u, i, self._shown_bias)
+        names = {u.run for u in views}
+        for run, col in self.columns.items():
+            col.setVisible(run in names)
 
     def _column(self, run: str) -> UnitStrips:
         col = self.columns.get(run)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox
 from bnviz.gui import style
 from bnviz.gui.lessons.series import SeriesLessonView
 from bnviz.lessons.landscape import DEFAULT_ETA_FACTORS, LANDSCAPE_EVERY, LandscapePoint
+from bnviz.lessons.seeded import landscape_evidence
 from bnviz.train.probes import request
 
 COLUMNS = ("loss_lo", "loss_hi", "gc_lo", "gc_hi", "beta")
@@ -73,6 +74,8 @@ class LandscapeView(SeriesLessonView):
         for box in (self.low, self.high):
             box.valueChanged.connect(self._factors_changed)
         self.points.valueChanged.connect(self._factors_changed)
+        # over seeds, at the step sizes measured live
+        self.add_evidence_panel(landscape_evidence, lambda: {"factors": self.factors})
 
     # -- controls ------------------------------------------------------------------------------
     def _factors_changed(self) -> None:

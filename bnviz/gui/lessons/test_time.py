@@ -31,6 +31,7 @@ from bnviz.gui.panel import Frame
 from bnviz.gui.reflow import FlowLayout
 from bnviz.lessons.bn_at_test_time import ModeResult, TestTimeView
 from bnviz.lessons.bn_conventions import CONVENTIONS, Convention, last_update, written
+from bnviz.lessons.test_time_evidence import test_time_evidence
 from bnviz.train.bn_record import KEEP_AT
 from bnviz.train.probes import request
 from bnviz.train.protocol import ProbeRequest
@@ -54,6 +55,7 @@ class TestTimeLesson(LessonView):
 
     __test__ = False  # not a pytest class, whatever its name
     title = "BN at test time"
+    setting_ignores = ("compare", "compare_setting", "compare_value")  # BN's network is enough
     explanation = (
         "In training, batch norm normalizes z with the mean and variance of the mini-batch. "
         "One example at test time has no batch: alone, its mean is itself and its variance 0, "
@@ -111,6 +113,7 @@ class TestTimeLesson(LessonView):
         self.convention_label.setWordWrap(True)
         self.convention_label.setTextFormat(Qt.TextFormat.RichText)
         self.body.addWidget(self.convention_label)
+        self.add_evidence_panel(test_time_evidence)
 
     def _build_controls(self) -> None:
         row = FlowLayout()  # wraps at a narrow width

@@ -130,6 +130,10 @@ class PercentilePanel(Panel):
         self.plot: pg.PlotItem = self.view.getPlotItem()
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "z~")
+        # One rule for the unit: z~ in its own units, never rescaled. pyqtgraph's SI prefix
+        # read "z~ (x0.001)" for a range of +-0.9 and "z~" for +-1.2, the same data a moment
+        # apart (ticks of 900 meaning 0.9).
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         clip_title(self.plot)  # "...85th percer" pushed the plot under the next panel
         self.plot.setMenuEnabled(False)

@@ -1,30 +1,39 @@
 """The softmax layer at work: decision regions, and z -> t = e^z -> a = t / sum(t) for one example.
 
 For 2-D data the left plot shows the eval-mode decision regions (colour = argmax class, pale =
-unsure) under the training points; clicking a point selects it, and "per class" adds one map of
-a_c per class beside it. For images it shows the chosen validation example instead, and for
-other data there is no left plot. The bars on the right follow one example through the output
-layer, with its true class outlined, hardmax beside softmax. The temperature slider re-draws
-bars and maps with softmax(z / T): the probabilities sharpen or flatten, the argmax stays. With
-two classes, a_1 = sigmoid(z_1 - z_0) is shown for the example and along a line through the data.
+unsure) under the training points; clicking a point selects it, and "per class" opens one map
+of a_c per class in a window of its own. For images it shows the chosen validation example
+instead, and for other data there is no left plot. The bars on the right follow one example
+through the output layer, with its true class outlined, hardmax beside softmax. The temperature
+slider re-draws bars and maps with softmax(z / T): the probabilities sharpen or flatten, the
+argmax stays. With two classes, a_1 = sigmoid(z_1 - z_0) is shown for the example and along a
+line through the data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout
 
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panels import softmax_bars as bars_module
 from bnviz.gui.panels._view import eval_key
 from bnviz.gui.panels.run_picker import RunPicker
 from bnviz.gui.panels.softmax_bars import SoftmaxBars, TemperatureSlider, softmax_steps
 from bnviz.gui.panels.softmax_logistic import LogisticCurves
-from bnviz.gui.panels.softmax_maps import MAX_POINTS, ClassMaps, RegionsPlot, plotted_indices
+from bnviz.gui.panels.softmax_maps import (
+    MAX_POINTS,
+    ClassMaps,
+    ClassMapsWindow,
+    RegionsPlot,
+    plotted_indices,
+)
 from bnviz.gui.panels.softmax_notes import WAITING, ExampleNotes
 from bnviz.lessons import softmax_explained  # registers the "softmax_line" probe
+from bnviz.lessons.calibration import fit_temperature, nll
 from bnviz.train import probes
 from bnviz.train.protocol import ProbeRequest
 from bnviz.train.snapshot import GridResult, Snapshot
@@ -34,12 +43,15 @@ __all__ = [
 ]  # fmt: skip
 
 LEFT_STRETCH = 3  # the regions/image column against the bars' 2
-MAPS_STRETCH = 1  # the per-class maps' column (narrow: the maps are small multiples)
 LOGISTIC_STRETCH = 1  # the C = 2 curves' row against the 3 rows above it
 GRID_POINTS = 72  # 5,184 points per network, 4 times a second (the probe's rate)
 REGIONS = probes.request("decision_grid", points=GRID_POINTS)
 LINE = probes.request("softmax_line")
 PROBE_PREFIX = "validation example #"
+FIT_T_TIP = (
+    "Temperature scaling (Guo et al. 2017): the T that minimises the mean NLL of softmax(z / T) "
+    "on the validation examples kept (the predictions do not change)."
+)
 
 
 HELP_BUTTON_ROOM = 26  # the window's "?" button floats at the panel's top right
@@ -93,9 +105,13 @@ class SoftmaxPanel(Panel):
         self.probe.valueChanged.connect(self.select_validation_example)
         self.temperature = TemperatureSlider()
         self.temperature.temperature_changed.connect(self._temperature_changed)
+        self.fit_t = QPushButton("Fit T on validation")
+        self.fit_t.setToolTip(FIT_T_TIP)
+        self.fit_t.clicked.connect(self.fit_temperature)
         self.per_class = QCheckBox("per class")
         self.per_class.setToolTip(
-            "Beside the argmax map, one map per class of its probability a_c (0 to 1)."
+            "A window with one map per class of its probability a_c (0 to 1, with its colour "
+            "scale); closing it unticks the box."
         )
         self.per_class.toggled.connect(self._show_maps)
         self.logistic_box = QCheckBox("C = 2 curves")
@@ -117,6 +133,7 @@ class SoftmaxPanel(Panel):
         first.addStretch(1)
         first.addSpacing(HELP_BUTTON_ROOM)
         second.addWidget(self.temperature, 1)
+        second.addWidget(self.fit_t)
         second.addWidget(self.per_class)
         second.addWidget(self.logistic_box)
         self._controls.addLayout(first)
@@ -133,6 +150,8 @@ class SoftmaxPanel(Panel):
         self._left_shown = True
         self.maps = ClassMaps([], [])
         self._maps_shown = False
+        self.maps_window = ClassMapsWindow(self)
+        self.maps_window.closed.connect(lambda: self.per_class.setChecked(False))
         self.bars_view = SoftmaxBars(self.view.ci, col=2)
         self.bars = self.bars_view.bars
         self.z_plot, self.t_plot, self.a_plot = (
@@ -146,7 +165,7 @@ class SoftmaxPanel(Panel):
         # An empty column keeps its stretch share: give it none, or the bars sit off to one side.
         grid = self.view.ci.layout
         grid.setColumnStretchFactor(0, LEFT_STRETCH if self._left_shown else 0)
-        grid.setColumnStretchFactor(1, MAPS_STRETCH if self._maps_shown else 0)
+        grid.setColumnStretchFactor(1, 0)  # the per-class maps have their own window
         grid.setColumnStretchFactor(2, 2)
         for row in range(3):
             grid.setRowStretchFactor(row, 1)
@@ -171,7 +190,7 @@ class SoftmaxPanel(Panel):
         if planar:
             self.left_plot.set_temperature(self.temperature.temperature)
         if self._maps_shown:
-            self.view.removeItem(self.maps)
+            self.maps_window.set_maps(None)
             self._maps_shown = False
         self.maps = ClassMaps(names if planar else [], colors if planar else [])
         self.per_class.setVisible(planar)
@@ -251,6 +270,33 @@ class SoftmaxPanel(Panel):
     def set_temperature(self, temperature: float) -> None:
         """Show softmax(z / T) (what the slider does); T in 0.05..20."""
         self.temperature.set_temperature(temperature)
+
+    def fit_temperature(self) -> float | None:
+        """Set T to the one fitted on the shown network's validation logits (the first
+        examples an evaluation keeps); says what it did under the bars."""
+        snap = self._snapshot()
+        ev = None if snap is None or snap.diverged else snap.evaluation
+        if ev is None or self.data is None or not len(ev.val_logits):
+            self.notes.say("no validation logits yet to fit T on")
+            return None
+        z = np.asarray(ev.val_logits, dtype=np.float64)
+        y = np.asarray(self.data.y_val[: len(z)])
+        try:
+            t = fit_temperature(z, y)
+        except ValueError as e:
+            self.notes.say(f"cannot fit T: {e}")
+            return None
+        shown = min(max(t, bars_module.T_MIN), bars_module.T_MAX)
+        self.set_temperature(shown)
+        clipped = f" (the slider stops at {shown:g})" if shown != t else ""
+        said = (
+            f"T = {t:.3g}{clipped} fitted on {len(z)} validation examples of "
+            f"{style.run_label(snap.run, snap.batchnorm)}: NLL {nll(z, y):.4f} at T = 1, "
+            f"{nll(z, y, shown):.4f} now"
+        )
+        self.status.setText(said)  # under the bars until the next example is described
+        self.fit_t.setToolTip(f"{FIT_T_TIP}\n\nLast fit: {said}.")
+        return t
 
     def _temperature_changed(self, temperature: float) -> None:
         self.bars_view.set_temperature_label(temperature)
@@ -387,9 +433,12 @@ class SoftmaxPanel(Panel):
         if on != self._maps_shown:
             self._maps_shown = on
             if on:
-                self.view.addItem(self.maps, row=0, col=1, rowspan=3)
+                self.maps_window.set_maps(self.maps)
+                self.maps_window.show()
+                self.maps_window.raise_()
             else:
-                self.view.removeItem(self.maps)
+                self.maps_window.set_maps(None)
+                self.maps_window.hide()
             self._shown_grid = None
         self._set_stretch()
         self._redraw()

@@ -17,6 +17,7 @@ from bnviz.gui.panels._view import cache_axes
 from bnviz.lessons.softmax_explained import LineCurves, logistic_check
 
 SOFTMAX_PEN_WIDTH = 5  # wide, under the dashed sigmoid: the two curves visibly coincide
+LINE_CHARS = 56  # the longest line of logistic_text, which the panel must show whole
 SIGMOID_PEN = pg.mkPen((0, 0, 0), width=1.5, style=Qt.PenStyle.DashLine)
 
 
@@ -27,11 +28,13 @@ def logistic_numbers(z: np.ndarray, temperature: float = 1.0) -> tuple[float, fl
 
 
 def logistic_text(a1: float, sig: float, temperature: float) -> str:
-    """The numbers as the panel writes them (10 decimals: equal to rounding)."""
+    """The numbers as the panel writes them (10 decimals: equal to rounding), on two lines of
+    at most :data:`LINE_CHARS` characters: as one line it was cut ("(differer") even at 1920
+    pixels, in the softmax panel's width."""
     diff = "z_1 - z_0" if temperature == 1.0 else "(z_1 - z_0) / T"
     return (
-        f"C = 2 is logistic regression: a_1 = {a1:.10f}, sigmoid({diff}) = {sig:.10f} "
-        f"(difference {abs(a1 - sig):.1e})"
+        f"C = 2, logistic regression: a_1 = {a1:.10f}\n"
+        f"= sigmoid({diff}) = {sig:.10f} (diff. {abs(a1 - sig):.0e})"
     )
 
 

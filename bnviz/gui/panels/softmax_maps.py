@@ -5,6 +5,11 @@ probabilities a_c (one map per class, 0..1).
 The argmax map shows where each class wins; the per-class maps show how sure the network is
 there: every pixel's a_c sum to 1 over the maps, and with a temperature T (softmax(z / T)) they
 sharpen or flatten while the argmax map's borders stay where they are.
+
+The per-class maps open in a window of their own (:class:`ClassMapsWindow`), each at least
+:data:`MAP_MIN_SIZE` pixels with its colour scale: squeezed into the softmax panel beside the
+regions and the bars they were about 90 x 65 pixels at 1920 x 1080, and had no room at all at
+1024 x 640.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -27,7 +34,11 @@ CLASS_RGB = np.array(style.CLASS_COLORS, dtype=np.float32)
 WHITE = np.float32(255.0)
 MAP_TITLE_SIZE = "8pt"
 MAP_BACKGROUND = (215, 215, 215)
-MAP_MIN_SIZE = 24.0  # px: small multiples may get small rather than push the bars out of view
+MAP_MIN_SIZE = 160.0  # px, each per-class map (its own window: the panel had no room)
+COLOR_BAR_WIDTH = 14
+COLOR_BAR_ROOM = 60  # px beside each map: the bar and its tick labels
+LAYOUT_ROOM = 60  # px: the window's and the layout's margins and spacing
+TITLE_ROOM = 40  # px above each map (its title) and the layout's margins
 GREY_LUT = np.repeat(np.linspace(255, 0, 256).astype(np.uint8)[:, None], 3, axis=1)
 LINE_PEN = pg.mkPen((0, 0, 0), width=1.5, style=Qt.PenStyle.DashLine)
 # At most this many training points are drawn: a fixed random subset (seeded, so points do not
@@ -70,10 +81,15 @@ def class_lut(rgb: tuple[int, int, int]) -> np.ndarray:
 
 
 def map_shape(n_classes: int) -> tuple[int, int]:
-    """(rows, cols) of the small multiples in their narrow column: up to 3 rows beside the 3
-    rows of bars while that keeps it to 2 columns, else as square as possible."""
-    rows = min(n_classes, 3) if n_classes <= 6 else math.ceil(math.sqrt(n_classes))
-    return rows, math.ceil(n_classes / max(rows, 1))
+    """(rows, cols) of the per-class maps in their window: as square as possible, wider than
+    tall (screens are)."""
+    cols = max(1, math.ceil(math.sqrt(n_classes)))
+    return max(1, math.ceil(n_classes / cols)), cols
+
+
+def class_colormap(rgb: tuple[int, int, int]) -> pg.ColorMap:
+    """White at a_c = 0 to the class's colour at a_c = 1 (the map's :func:`class_lut`)."""
+    return pg.ColorMap([0.0, 1.0], [(255, 255, 255), tuple(rgb)])
 
 
 class RegionsPlot(pg.PlotItem):
@@ -156,28 +172,31 @@ class RegionsPlot(pg.PlotItem):
 
 
 class ClassMaps(pg.GraphicsLayout):
-    """One small map per class of a_c over the plane (levels 0..1, white to the class colour),
-    in a grid; :attr:`images` holds the ImageItems, whose ``image`` is a_c itself (ny, nx).
-    Made once per data set (its classes), never per frame."""
+    """One map per class of a_c over the plane (levels 0..1, white to the class colour, with
+    its colour scale), in a grid; :attr:`images` holds the ImageItems, whose ``image`` is a_c
+    itself (ny, nx). Made once per data set (its classes), never per frame."""
 
     def __init__(self, names: list[str], colors: list[tuple[int, int, int]]) -> None:
         super().__init__()
         self.plots: list[pg.PlotItem] = []
         self.images: list[pg.ImageItem] = []
+        self.bars: list[pg.ColorBarItem] = []
         self.setToolTip(
-            "a_c over the plane, one map per class: white 0, the class's colour 1. At every "
-            "point the maps sum to 1; the argmax map colours each point by the largest."
+            "a_c over the plane, one map per class: white 0, the class's colour 1 (the scale "
+            "beside each map). At every point the maps sum to 1; the argmax map colours each "
+            "point by the largest."
         )
-        _, cols = map_shape(max(len(names), 1))
+        self.shape = map_shape(max(len(names), 1))
+        cols = self.shape[1]
         for c, (name, rgb) in enumerate(zip(names, colors, strict=True)):
             plot = self.addPlot(row=c // cols, col=c % cols)
-            plot.setTitle(f"a of {name}", color=rgb, size=MAP_TITLE_SIZE)
+            plot.setTitle(f"a of class {name}", color=rgb, size="10pt")
             plot.hideAxis("left")
             plot.hideAxis("bottom")
             plot.setAspectLocked(True)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
-            plot.setMinimumSize(MAP_MIN_SIZE, MAP_MIN_SIZE)
+            plot.setMinimumSize(MAP_MIN_SIZE + COLOR_BAR_ROOM, MAP_MIN_SIZE + TITLE_ROOM)
             clip_title(plot, MAP_MIN_SIZE)
             # Auto-range on the one image (cheap) follows resizes: a range fitted once, before
             # the layout had sized the plot, showed part of the map.
@@ -187,8 +206,28 @@ class ClassMaps(pg.GraphicsLayout):
             image = pg.ImageItem(axisOrder="row-major")
             image.setLookupTable(class_lut(rgb))
             plot.addItem(image)
+            bar = pg.ColorBarItem(
+                values=(0.0, 1.0),
+                width=COLOR_BAR_WIDTH,
+                interactive=False,
+                colorMap=class_colormap(rgb),
+                colorMapMenu=False,
+                pen="k",
+            )
+            bar.setImageItem(image, insert_in=plot)
+            bar.getAxis("right").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+            bar.getAxis("right").setTextPen("k")
+            # The bar sets the image's levels and lookup table from its colour map: the same
+            # white-to-class-colour scale, 0 to 1.
             self.plots.append(plot)
             self.images.append(image)
+            self.bars.append(bar)
+
+    def minimum_size(self) -> tuple[int, int]:
+        """Pixels the grid needs at the maps' minimum size."""
+        rows, cols = self.shape
+        return (int(cols * (MAP_MIN_SIZE + COLOR_BAR_ROOM)) + LAYOUT_ROOM,
+                int(rows * (MAP_MIN_SIZE + TITLE_ROOM)) + LAYOUT_ROOM)  # fmt: skip
 
     def show(self, grid: GridResult | None, proba: np.ndarray | None) -> None:
         """Draw ``proba`` (ny, nx, C) of ``grid``; None clears the maps."""
@@ -200,3 +239,37 @@ class ClassMaps(pg.GraphicsLayout):
         for c, image in enumerate(self.images):
             image.setImage(proba[..., c], autoLevels=False, levels=(0.0, 1.0))
             image.setRect(rect)
+
+
+class ClassMapsWindow(QWidget):
+    """The per-class maps in a window of their own beside the main one (the softmax panel's
+    "per class"); closing it emits :attr:`closed`, which unticks the box."""
+
+    closed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("bnviz: per-class probabilities a_c")
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(style.BACKGROUND)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.view)
+        self.maps: ClassMaps | None = None
+
+    def set_maps(self, maps: ClassMaps | None) -> None:
+        """Show ``maps`` (None: nothing); the window is sized to hold them at their minimum."""
+        if maps is self.maps:
+            return
+        if self.maps is not None:
+            self.view.removeItem(self.maps)
+        self.maps = maps
+        if maps is not None:
+            self.view.addItem(maps)
+            w, h = maps.minimum_size()
+            self.setMinimumSize(w, h)
+            self.resize(max(self.width(), w), max(self.height(), h))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self.closed.emit()

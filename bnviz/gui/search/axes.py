@@ -100,3 +100,42 @@ class SpaceAxis(pg.AxisItem):
                 out.append(format_value(self._label_of(v)) if lead in keep else "")
             return out
         return [format_value(self._label_of(v)) for v in values]
+
+
+def nice_ticks(lo: float, hi: float, n: int = 4) -> np.ndarray:
+    """About ``n`` round values (steps of 1, 2 or 5 x 10^k) in [lo, hi], ascending."""
+    if not hi > lo:
+        return np.array([lo])
+    step = 10.0 ** math.floor(math.log10((hi - lo) / n))
+    for m in (1, 2, 5, 10):
+        if (hi - lo) / (step * m) <= n + 1:
+            step *= m
+            break
+    first = math.ceil(lo / step) * step
+    return np.arange(first, hi + step * 1e-9, step)
+
+
+class LossAxis(pg.AxisItem):
+    """The loss axis of a log plot (the curves, the re-check), labelled at any zoom.
+
+    pyqtgraph's log axis ticks decades and their 2x .. 9x only: a range inside one such step
+    (1.108 to 1.127, the curves of a short round) got no tick, so no number at all. Then the
+    ticks are round values of the loss itself. Labels are plain numbers (0.02, 1.11), with the
+    digits that tell neighbours apart, instead of pyqtgraph's one-digit ``2·10⁻²``.
+    """
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 (pyqtgraph's)
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        if sum(len(t) for _, t in ticks) >= 2:
+            return ticks
+        values = nice_ticks(10.0**minVal, 10.0**maxVal)
+        return [(None, list(np.log10(values[values > 0])))]
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        shown = 10.0 ** np.asarray(values, dtype=float) * scale
+        texts = [format_value(float(v)) for v in shown]
+        for digits in range(4, 8):  # neighbours that print alike get more digits
+            if len(set(texts)) == len(texts):
+                break
+            texts = [format_value(float(v), digits) for v in shown]
+        return texts

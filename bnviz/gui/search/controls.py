@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -35,6 +36,7 @@ DEFAULT_RECHECK = 5
 MAX_TRIALS = 10_000
 MAX_EPOCHS = 100_000
 MAX_WORKERS = 512
+MAX_REPEATS = 20
 HINT = (
     "Drag on the plot to draw a box around the good points, then 'Sample N in box'. "
     "Drag the box to move it, its corners to resize; middle-drag pans, wheel zooms. "
@@ -75,10 +77,21 @@ class SweepControls(QWidget):
             self.metric_combo.addItem(label, key)
         self.trials = _spin("N trials", 1, MAX_TRIALS, DEFAULT_TRIALS)
         self.epochs = _spin("epochs / trial", 1, MAX_EPOCHS, DEFAULT_EPOCHS)
-        self.prune = QCheckBox("Prune (successive halving)")
+        self.repeats = _spin("seeds / config", 1, MAX_REPEATS, 1)
+        self.repeats.setToolTip(
+            "Train every sampled configuration with this many seeds (seed, seed + 1, ...): a "
+            "point is then the group's mean, its hover the spread; N x this many trials"
+        )
+        self.prune = QCheckBox("halving")
         self.prune.setToolTip(
             "Compare the trials at E/9 and E/3 of their E epochs and stop the weaker two thirds "
             "at each: the caviar approach, cheaper (ring = pruned; its result is partial)"
+        )
+        self.hyperband = QCheckBox("Hyperband")
+        self.hyperband.setToolTip(
+            "Successive halving in brackets (Li et al. 2018): from many trials cut after one "
+            "epoch to a few trained to the end uncut, so a slow starter is not always cut. The "
+            "epochs set the trials (N is not used); 1 in 3 goes on at each rung"
         )
         self.method = QComboBox()
         self.method.addItems(list(SAMPLING_METHODS))
@@ -90,6 +103,10 @@ class SweepControls(QWidget):
         self.workers_note = QLabel("")
         self.workers_note.setWordWrap(True)
         self.workers_note.setStyleSheet("color: #a05000; font-size: 11px;")
+        self.idle_note = QLabel("")  # a plotted parameter this round's settings ignore
+        self.idle_note.setWordWrap(True)
+        self.idle_note.setStyleSheet("color: #a05000; font-size: 11px;")
+        self.idle_note.hide()
         self.scheduler = QLineEdit()
         self.scheduler.setPlaceholderText("empty: local processes; tcp://host:8786 or 'local'")
         self.start_button = QPushButton("Start round")
@@ -104,7 +121,7 @@ class SweepControls(QWidget):
         )
         self.recheck_k = _spin("K", 1, MAX_TRIALS, DEFAULT_RECHECK)
         self.recheck_k.setAccessibleName("re-check best K: K")
-        for spin in (self.trials, self.epochs, self.workers, self.recheck_k):
+        for spin in (self.trials, self.epochs, self.repeats, self.workers, self.recheck_k):
             spin.refused.connect(lambda m: self.say(m, error=True))
         self.recheck_button = QPushButton("Re-check best K")
         self.recheck_button.setToolTip(
@@ -112,8 +129,7 @@ class SweepControls(QWidget):
             "Training tab's data, noise and seed; epochs as above) as a new round"
         )
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m trials")
-        self.progress.setRange(0, 1)
+        self.set_stored(0)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.hint = QLabel(HINT)
@@ -138,10 +154,15 @@ class SweepControls(QWidget):
         f.addRow("x range", self.x_range)
         f.addRow("y", self.y_combo)
         f.addRow("y range", self.y_range)
+        f.addRow(self.idle_note)
         f.addRow("colour by", self.metric_combo)
         f.addRow("N trials", self.trials)
         f.addRow("epochs / trial", self.epochs)
-        f.addRow("", self.prune)
+        f.addRow("seeds / config", self.repeats)
+        pruning = QHBoxLayout()
+        pruning.addWidget(self.prune)
+        pruning.addWidget(self.hyperband)
+        f.addRow("prune by", pruning)
         f.addRow("method", self.method)
         f.addRow("workers", self.workers)
         f.addRow("", self.workers_note)
@@ -177,6 +198,10 @@ class SweepControls(QWidget):
         for spin in (self.workers, self.trials):
             spin.valueChanged.connect(self._note_workers)
         self.scheduler.textChanged.connect(self._note_workers)
+        # one kind of pruning at a time
+        self.prune.toggled.connect(lambda on: on and self.hyperband.setChecked(False))
+        self.hyperband.toggled.connect(lambda on: on and self.prune.setChecked(False))
+        self.hyperband.toggled.connect(lambda on: self.trials.setEnabled(not on))
         self.scheduler.editingFinished.connect(self.executor_changed)
         for button, signal in (
             (self.start_button, self.start_clicked), (self.box_button, self.box_clicked),
@@ -254,9 +279,21 @@ class SweepControls(QWidget):
             w.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 
+    def set_idle_note(self, text: str) -> None:
+        self.idle_note.setText(text)
+        self.idle_note.setVisible(bool(text))
+
     def set_progress(self, done: int, total: int) -> None:
+        self.progress.setFormat("%v / %m trials")
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+
+    def set_stored(self, n: int) -> None:
+        """No round running: the bar says what the study holds, not "0 / 1 trials"."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{n} trial{'' if n == 1 else 's'} in the study" if n
+                                else "no trials yet")  # fmt: skip
 
     def say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #b00000;" if error else "color: #222;")

@@ -4,7 +4,8 @@ One line per trial of the shown round(s), coloured like its point on the scatter
 map, same levels), on a log loss axis. When a box is drawn on the scatter, the trials inside
 it are drawn strong and the rest faded, so the box's learning curves stand out from the
 round's. The selected trial (a click on a point or a row) and the hovered one are drawn thick
-on top. A pruned trial's line stops at its last rung: where successive halving dropped it.
+on top. A pruned trial's line stops at its last rung: where successive halving dropped it;
+a trial with one evaluation (pruned at the first rung of a short budget) is a dot.
 
 Cheap with many trials: one PlotDataItem per trial, made once and reused (a pool), fed with
 ``setData``; a trial's curve arrays are built once and cached by id.
@@ -19,6 +20,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from bnviz.gui import style
+from bnviz.gui.search.axes import LossAxis
 from bnviz.search.study import TrialRecord
 
 FOLLOW = "round of the selection"  # the selected trial's round, else the newest
@@ -26,11 +28,12 @@ ALL = "all rounds"
 STRONG_ALPHA = 220
 FADED_ALPHA = 28  # outside the box: still there, as context
 LINE_WIDTH = 1.5
+DOT_SIZE = 7  # a trial with a single evaluation is drawn as a dot
 SELECTED_PEN = pg.mkPen((0, 150, 255), width=4)
 HOVER_PEN = pg.mkPen((20, 20, 20), width=3, style=Qt.PenStyle.DashLine)
 CAPTION = (
     "validation loss of every trial (log scale), coloured as on the scatter; trials inside the "
-    "box strong, the rest faded; a line that stops early was pruned"
+    "box strong, the rest faded; a line that stops early was pruned (a dot: after one epoch)"
 )
 
 
@@ -50,7 +53,7 @@ class CurvesView(QWidget):
         super().__init__()
         self.round_combo = QComboBox()
         self.round_combo.addItems([FOLLOW, ALL])
-        self.view = pg.PlotWidget()
+        self.view = pg.PlotWidget(axisItems={"left": LossAxis("left")})
         self.view.setBackground(style.BACKGROUND)
         self.plot = self.view.getPlotItem()
         self.plot.setLogMode(y=True)
@@ -131,7 +134,10 @@ class CurvesView(QWidget):
             color.setAlpha(STRONG_ALPHA if strong else FADED_ALPHA)
             item.setPen(pg.mkPen(color, width=LINE_WIDTH if strong else 1))
             item.setZValue(10 if strong else 0)
-            item.setData(*self._arrays(by_id[trial_id]))
+            x, y = self._arrays(by_id[trial_id])
+            # one evaluation (pruned at the first rung, a 1-epoch round) is no line: a dot
+            dot = {"symbol": "o", "symbolSize": DOT_SIZE, "symbolBrush": color, "symbolPen": None}
+            item.setData(x, y, **(dot if len(x) == 1 else {"symbol": None}))
             item.show()
         for item in self.lines[len(ids) :]:
             item.setData([], [])
@@ -144,7 +150,10 @@ class CurvesView(QWidget):
         self._focus(self.hover_line, t)
 
     def _focus(self, item: pg.PlotDataItem, t: TrialRecord | None) -> None:
-        item.setData(*(self._arrays(t) if t is not None else ([], [])))
+        x, y = self._arrays(t) if t is not None else (np.zeros(0), np.zeros(0))
+        pen = item.opts["pen"]
+        dot = {"symbol": "o", "symbolSize": DOT_SIZE + 4, "symbolBrush": None, "symbolPen": pen}
+        item.setData(x, y, **(dot if len(x) == 1 else {"symbol": None}))
 
     def _arrays(self, t: TrialRecord) -> tuple[np.ndarray, np.ndarray]:
         if t.id not in self._cache:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
@@ -25,17 +25,23 @@ from PySide6.QtWidgets import (
 
 from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.curves import CurvesView
+from bnviz.gui.search.fanova import FanovaRunner
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
+from bnviz.gui.search.ladder_view import LadderView
 from bnviz.gui.search.layout import ExplorerLayout
+from bnviz.gui.search.parallel_view import ParallelView
 from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
+from bnviz.search.groups import GroupStats, by_group
 from bnviz.search.halving import rung_epochs
+from bnviz.search.parallel import parallel_data
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
+from bnviz.search.relevance import searchable
 from bnviz.search.spaces import Space, SpaceError
 from bnviz.search.study import Study, StudyError, TrialRecord, TrialState, default_study_dir
 from bnviz.search.sweep import Sweep, SweepError, apply_params
@@ -81,6 +87,7 @@ class HparamExplorer(QWidget):
         self._live_config = live_config
         self._babysit = babysit
         self._show_message = show_message
+        self._window_error = False  # an error of ours is (or was last) red in the window's status
         self._round_started = round_started
         self._live_run = live_run
         self.study: Study | None = None
@@ -99,6 +106,10 @@ class HparamExplorer(QWidget):
         self.histograms = SampleHistograms()
         self.curves = CurvesView()
         self.recheck_view = RecheckView()
+        self.ladder_view = LadderView()
+        self.parallel = ParallelView()
+        self.brushed: set[int] | None = None  # the trials inside the parallel view's bands
+        self.fanova = FanovaRunner(self)
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
@@ -118,11 +129,18 @@ class HparamExplorer(QWidget):
         self.views.addTab(self.histograms, "samples")
         self.views.addTab(self.curves, "curves")
         self.views.addTab(self.recheck_view, "re-check")
+        self.views.addTab(self.ladder_view, "rungs")
+        self.views.addTab(self.parallel, "parallel")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.views)
         right.addWidget(self.importance)
         right.setSizes([520, 260])
         self.columns = ExplorerLayout(self, self.controls, middle, right)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the form's children resize first
+            QTimer.singleShot(0, self.columns.fit_controls)
 
     def _wire(self) -> None:
         c, r = self.controls, self.runner
@@ -142,6 +160,10 @@ class HparamExplorer(QWidget):
         self.scatter.trial_activated.connect(self.babysit)
         self.scatter.trial_hovered.connect(lambda i: self.curves.set_hovered(self._trial(i)))
         self.scatter.box_changed.connect(self.refresh_curves)
+        self.scatter.box_changed.connect(
+            lambda: self.parallel.set_strong(self.scatter.inside_box())
+        )
+        self.parallel.brushed_changed.connect(self._brushed)
         self.curves.round_combo.currentTextChanged.connect(self.refresh_curves)
         self.table.trial_selected.connect(self.select)
         self.table.trial_activated.connect(self.babysit)
@@ -150,6 +172,7 @@ class HparamExplorer(QWidget):
         connect_queued(r.sweep_failed, self._sweep_failed)
         connect_queued(r.executor_ready, lambda d: self.controls.setToolTip(f"executor: {d}"))
         connect_queued(r.executor_failed, lambda m: self._error(m))
+        self.fanova.finished.connect(self.importance.set_fanova)
 
     # -- lifetime ------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -192,9 +215,10 @@ class HparamExplorer(QWidget):
         self.runner.generation += 1  # results still in flight belong to the old study
         self.table.set_trials(trials)
         self.controls.study_label.setText(f"<b>{study.path.name}</b> ({study.path.parent})")
-        self.controls.set_progress(0, 1)
+        self.controls.set_stored(len(trials))
         self._say(f"{len(trials)} trials in {len(rounds)} rounds")
         self.refresh()
+        self._start_fanova()
         return True
 
     def new_study(self, path: str | Path | None = None) -> bool:
@@ -231,9 +255,15 @@ class HparamExplorer(QWidget):
                 spaces = [points.axis_space(self.rounds, s.name, s) for s in spaces]
                 box = {spaces[0].name: b[0], spaces[1].name: b[1]}
             base = self.base_config()
+            spaces, idle = searchable(base, spaces)  # beta with plain SGD: not sampled
+            if not spaces:
+                return self._error(f"nothing to sample: {'; '.join(idle.values())}")
+            box = {k: v for k, v in box.items() if k not in idle} if box else None
             sweep = Sweep(self.study, base, spaces, n=n, method=self.controls.method.currentText(),
                           seed=base.seed + len(self.rounds), epochs=self.controls.epochs.value(),
-                          box=box, prune=self.controls.prune.isChecked())  # fmt: skip
+                          box=box, prune=self.controls.prune.isChecked(),
+                          hyperband=self.controls.hyperband.isChecked(),
+                          repeats=self.controls.repeats.value())  # fmt: skip
             total = len(sweep.specs())
         except (SpaceError, SweepError, ConfigError) as e:
             return self._error(str(e))
@@ -242,10 +272,13 @@ class HparamExplorer(QWidget):
         self._launch(sweep, total)
         where = "in the box" if box else "at random" if sweep.method == "random" else "on a grid"
         pruning = ""
-        if sweep.prune:
+        if sweep.hyperband:
+            pruning = f" in {len(sweep.brackets)} Hyperband brackets"
+        elif sweep.prune:
             few = len(rung_epochs(sweep.epochs)) == 1
             pruning = " (too few epochs to prune: 3 at least)" if few else ", weak ones stop early"
-        self._say(f"running {total} trials {where}{pruning}...")
+        skipped = "".join(f"; not sampling {n}: {why}" for n, why in idle.items())
+        self._say(f"running {total} trials {where}{pruning}{skipped}...")
         return True
 
     def _launch(self, sweep: Sweep, total: int) -> None:
@@ -300,7 +333,8 @@ class HparamExplorer(QWidget):
         self.controls.set_running(False)
         self._refresh_timer.stop()
         self.refresh()  # now, not in REFRESH_MS: the round is complete when it says so
-        best = points.best_id(self.trials, "val_loss")
+        self._start_fanova()
+        best = points.best_id(by_group(self.trials)[0], "val_loss")  # repeats: best mean
         tail = f"; best so far: trial {best}" if best is not None else ""
         last = max((t.round for t in self.trials), default=None)
         failed = [t for t in self.trials if t.round == last and t.state is TrialState.FAILED]
@@ -337,22 +371,71 @@ class HparamExplorer(QWidget):
         if new_axes:
             self._axes = (xs, ys)
             self.scatter.set_axes(xs, ys)
+        shown, groups = by_group(self.trials)  # repeats: one point per group, at its mean
+        brushed = [t for t in shown if self.brushed is None or t.id in self.brushed]
         if xs is not None and ys is not None:
-            data = points.place(self._with_fixed(self.trials), xs, ys, metric)
+            data = points.place(self._with_fixed(brushed), xs, ys, metric)
             if new_axes and len(data.ids):
                 self.scatter.plot.enableAutoRange()
             texts = {t.id: describe(t.params, t) for t in self.trials}
-            best = points.best_id(self.trials, metric)
+            for t in shown:
+                g = groups.get(t.group) if t.group is not None else None
+                if g is not None and g.whole:
+                    _, rest = describe(t.params, t).split("\n", 1)
+                    ids = ", ".join(map(str, g.trials))
+                    texts[t.id] = f"trials {ids} (round {t.round})\n{rest}\n{_group_line(g)}"
+            best = points.best_id(shown, metric)
             self.scatter.set_points(data, metric, texts, best, self.selected)
+        ran = self._with_fixed(shown)  # an unsampled parameter: the value trials ran at
         for axis, space in zip("xy", (xs, ys)):
             name = space.name if space is not None else ""
-            values = [t.params[name] for t in self.trials if name in t.params]
+            values = [t.params[name] for t in ran if name in t.params]
             self.histograms.set_samples(axis, space, values)
-        self.importance.set_trials(points.sampled_coords(self.trials, self.rounds))
+        fixed = self.study.get_meta(BASE_KEY) if self.study is not None else None
+        self.importance.set_trials(
+            points.sampled_coords(shown, self.rounds, fixed),
+            points.unfelt(shown, self.rounds, fixed),
+        )
+        self._note_idle_axes()
         self.refresh_curves()
+        values = np.array([points.metric_value(t, metric) for t in self.trials], dtype=float)
+        colors = dict(zip((t.id for t in self.trials), self.scatter.colors(values)))
+        self.ladder_view.set_trials(self.trials, colors)
+        self._refresh_parallel(shown, metric)
         rechecked = latest_recheck_round(self.trials)
         pairs = recheck_pairs(self.trials, rechecked) if rechecked is not None else []
         self.recheck_view.set_pairs(pairs, rechecked)
+
+    def _refresh_parallel(self, shown: list[TrialRecord], metric: str) -> None:
+        """The parallel coordinates of every trial (a group of repeats as its mean)."""
+        data = parallel_data(shown, self.rounds, metric)
+        values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
+        self.parallel.set_data(data, list(self.scatter.colors(values)))
+
+    def _start_fanova(self) -> None:
+        """fANOVA's importances for the importance chart, computed in a thread."""
+        self.importance.set_fanova(None, "fANOVA (Optuna): computing...")
+        self.fanova.request(by_group(self.trials)[0], self.rounds)
+
+    def _brushed(self, ids: set[int] | None) -> None:
+        """Bands on the parallel axes: the scatter, the table and the curves show only the
+        trials inside them (a group of repeats with all its seeds)."""
+        if ids is not None:
+            ids = {t.id for t in self.trials if t.id in ids or t.group in ids}
+        self.brushed = ids
+        self.table.set_visible_ids(ids)
+        self.refresh()
+
+    def _note_idle_axes(self) -> None:
+        """Say before Start which plotted parameter a round would not sample, and why."""
+        try:
+            base = self.base_config()
+        except ConfigError:
+            return self.controls.set_idle_note("")
+        spaces = [s for s in self.controls.field_spaces() if s is not None]
+        _, idle = searchable(base, spaces)
+        note = "; ".join(f"{why}: a round leaves {n} out" for n, why in idle.items())
+        self.controls.set_idle_note(note)
 
     def refresh_curves(self) -> None:
         """Overlay the curves of the shown round(s), coloured as on the scatter, the box's
@@ -360,6 +443,8 @@ class HparamExplorer(QWidget):
         self.curves.set_rounds([r["id"] for r in self.rounds])
         rounds = self.curves.shown_rounds(self.trials, self.selected)
         shown = [t for t in self.trials if t.round in rounds]
+        if self.brushed is not None:  # the parallel view's bands filter the curves too
+            shown = [t for t in shown if t.id in self.brushed]
         metric = self.controls.metric_key()
         values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
         colors = dict(zip((t.id for t in shown), self.scatter.colors(values)))
@@ -436,8 +521,12 @@ class HparamExplorer(QWidget):
         self.refresh()
         self.select(t.id)
         loss = f"{t.val_loss:.4f}" if t.val_loss is not None and t.val_loss == t.val_loss else "-"
+        best = points.best_id(self.trials, self.controls.metric_key()) == t.id
+        where = "the diamond on the plot" + (
+            ", the best so far (its star behind it)" if best else ""
+        )
         self._say(f"babysat run saved as trial {t.id} (val loss {loss}, {t.steps} steps): "
-                  "the diamond on the plot")  # fmt: skip
+                  f"{where}")  # fmt: skip
         return True
 
     def export_to_optuna(self, storage: str | None = None) -> bool:
@@ -448,7 +537,7 @@ class HparamExplorer(QWidget):
         if not optuna_export.optuna_available():
             return self._error(optuna_export.OPTUNA_HINT)
         if storage is None:
-            default = f"sqlite:///{self.study.path.with_suffix('.optuna.db')}"
+            default = optuna_export.default_storage(self.study.path)
             storage, ok = QInputDialog.getText(self, "Export study to Optuna",
                                                "Optuna storage URL:", text=default)  # fmt: skip
             if not ok or not storage.strip():
@@ -473,10 +562,22 @@ class HparamExplorer(QWidget):
         return next((t for t in self.trials if t.id == trial_id), None)
 
     def _say(self, text: str) -> None:
+        """A success: in the tab's status, and in the window's where an error of ours was
+        left red (it stayed there after the next round had run)."""
         self.controls.say(text)
+        if self._window_error and self._show_message is not None:
+            self._show_message(text, False)
+        self._window_error = False
 
     def _error(self, text: str) -> bool:
         self.controls.say(text, error=True)
         if self._show_message is not None:
             self._show_message(text, True)
+            self._window_error = True
         return False
+
+
+def _group_line(g: GroupStats) -> str:
+    """The hover's line for a group of repeats: its mean and spread over seeds."""
+    sd = f" +- {g.val_loss_sd:.4f} (sd)" if g.val_loss_sd is not None else ""
+    return f"mean of {g.n} seeds: val loss {g.val_loss_mean:.4f}{sd}"

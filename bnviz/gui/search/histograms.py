@@ -65,22 +65,30 @@ class SampleHistograms(QWidget):
         """Count ``values`` of the parameter plotted on ``axis`` ("x" or "y") over ``space``."""
         lin, log = self.plots[axis, "linear"], self.plots[axis, "log10"]
         lin.getAxis("bottom").setTicks(None)
+        numeric = space is not None and space.kind not in ("cat", "fixed")
+        for name in ("left", "bottom"):  # an empty log plot shows no 0..1 axes of nothing
+            log.showAxis(name, numeric)
         if space is None or space.kind in ("cat", "fixed"):
             for p, c in ((lin, self.curves[axis, "linear"]), (log, self.curves[axis, "log10"])):
                 c.setData([0, 1], [0])
                 p.setTitle("")
+                p.setXRange(0, 1, padding=0)  # not the last parameter's scale
+                p.setYRange(0, 1, padding=0)
             if space is not None and space.kind == "cat":
                 self._category_counts(axis, space, values)
             return
         q, lo, hi, label = plotted_quantity(space, values)
         lin_edges, lin_counts, log_edges, log_counts = scale_histograms(q, lo, hi)
         self.curves[axis, "linear"].setData(lin_edges, lin_counts)
+        lin.setXRange(lin_edges[0], lin_edges[-1], padding=0.02)
         lin.setTitle(f"<span style='color:#222;font-size:9pt'>{label}, linear bins</span>")
         if log_edges is None:
             self.curves[axis, "log10"].setData([0, 1], [0])
+            log.setXRange(0, 1, padding=0)
             log.setTitle("<span style='color:#888;font-size:9pt'>no log scale (min &le; 0)</span>")
         else:
             self.curves[axis, "log10"].setData(log_edges, log_counts)
+            log.setXRange(log_edges[0], log_edges[-1], padding=0.02)
             log.setTitle(f"<span style='color:#222;font-size:9pt'>log10({label}) bins</span>")
         top = max(1, int(np.max(lin_counts, initial=0)), int(np.max(log_counts, initial=0))
                   if log_counts is not None else 1)  # fmt: skip
@@ -88,7 +96,11 @@ class SampleHistograms(QWidget):
             p.setYRange(0, top * 1.1, padding=0)
 
     def _category_counts(self, axis: str, space: Space, values: list) -> None:
-        """A categorical parameter: one bar per value, named; no log scale to compare."""
+        """A categorical parameter: one bar per value, named; no log scale to compare.
+
+        ``values`` are what the trials ran with (the explorer fills in an unsampled
+        parameter's fixed value), so a study that never sampled activation still shows its
+        trials, all at the one activation they used."""
         lin, log = self.plots[axis, "linear"], self.plots[axis, "log10"]
         known = [v for v in values if v in space.choices]
         index = space.to_axis(known).astype(int) if known else np.zeros(0, dtype=int)
@@ -98,5 +110,6 @@ class SampleHistograms(QWidget):
         lin.setTitle(
             f"<span style='color:#222;font-size:9pt'>{space.name}, trials per value</span>"
         )
+        lin.setXRange(-0.5, len(counts) - 0.5, padding=0.02)
         lin.setYRange(0, max(1, int(counts.max(initial=0))) * 1.1, padding=0)
-        log.setTitle("<span style='color:#888;font-size:9pt'>no log scale (categories)</span>")
+        log.setTitle("<span style='color:#888;font-size:9pt'>no log scale</span>")

@@ -31,7 +31,7 @@ class ExplorerLayout(QObject):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.controls, self.controls_scroll = controls, scroll
-        self._fit_controls()  # never cut: the page scrolls down
+        self.fit_controls()  # never cut: the page scrolls down
         controls.installEventFilter(self)  # larger fonts (classroom mode): wider
         self.outer = QSplitter(Qt.Orientation.Horizontal)
         self.outer.addWidget(scroll)
@@ -54,10 +54,11 @@ class ExplorerLayout(QObject):
         if obj is self.host and event.type() == QEvent.Type.Resize:
             self.fit(event.size().width())
         elif obj is self.controls and event.type() == QEvent.Type.FontChange:
-            self._fit_controls()
+            self.fit_controls()
         return False
 
-    def _fit_controls(self) -> None:
+    def fit_controls(self) -> None:
+        """The controls column as wide as its form needs (again after a font change)."""
         fit_scroll_width(self.controls_scroll)
         self.controls_width = max(CONTROLS_WIDTH, self.controls_scroll.minimumWidth())
         self.controls_scroll.setMinimumWidth(self.controls_width)

@@ -3,7 +3,8 @@
 Two x positions, "then" (the trial as first run) and "now" (its repeat under today's fixed
 settings), one line per trial on a log loss axis: parallel lines mean the ranking held, crossing
 lines that it did not. Beside it, the Spearman correlation of the two and the course's advice
-(:mod:`bnviz.search.recheck`). A repeat that diverged is drawn at the top, in red.
+(:mod:`bnviz.search.recheck`). A repeat that diverged is drawn at the top, in red. Trials
+whose old losses tie share one label ("#3, #7"); labels that would touch are pushed apart.
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from bnviz.gui import style
-from bnviz.search.recheck import ADVICE, RecheckPair, rank_agreement, verdict
+from bnviz.gui.search.axes import LossAxis
+from bnviz.gui.search.caption import summary_chart_caption
+from bnviz.search.recheck import ADVICE, RecheckPair, label_groups, rank_agreement, verdict
 
 LINE_PEN = pg.mkPen((52, 120, 220, 200), width=2)
+# A label's height in pixels: labels nearer than this on the chart are pushed apart (tied
+# trials share one), MIN_PLOT_PX the height assumed before the chart is laid out.
+LABEL_PX = 15
+MIN_PLOT_PX = 200
+MAX_IDS = 3  # a label names at most this many tied trials, then "+k"
+AUTO_PADDING = 0.05  # the margin pyqtgraph's auto range adds on each side (about)
 EMPTY = "No re-check yet: 'Re-check best K' re-runs the best trials under today's settings."
 
 
@@ -27,7 +36,7 @@ class RecheckView(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.view = pg.PlotWidget()
+        self.view = pg.PlotWidget(axisItems={"left": LossAxis("left")})
         self.view.setBackground(style.BACKGROUND)
         self.plot = self.view.getPlotItem()
         self.plot.setLogMode(y=True)
@@ -38,7 +47,7 @@ class RecheckView(QWidget):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setPen("k")
             self.plot.getAxis(name).setTextPen("k")
-        self.plot.setXRange(-0.3, 1.3, padding=0)
+        self.plot.setXRange(-0.55, 1.25, padding=0)  # room on the left for the labels
         self.lines = pg.PlotDataItem(pen=LINE_PEN, connect="pairs", symbol="o", symbolSize=7,
                                      symbolBrush=(52, 120, 220), symbolPen="k")  # fmt: skip
         self.diverged = pg.PlotDataItem(
@@ -50,16 +59,7 @@ class RecheckView(QWidget):
         self.labels: list[pg.TextItem] = []
         self.pairs: list[RecheckPair] = []
         self.rho = math.nan
-        self.summary = QLabel(EMPTY)
-        self.summary.setWordWrap(True)
-        self.advice = QLabel(ADVICE)
-        self.advice.setWordWrap(True)
-        self.advice.setStyleSheet("color: #444; font-size: 11px;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.advice)
+        self.summary, self.advice = summary_chart_caption(self, self.view, EMPTY, ADVICE)
 
     def set_pairs(self, pairs: list[RecheckPair], round_id: int | None = None) -> None:
         """Show a re-check round's pairs (empty: nothing re-checked yet)."""
@@ -74,9 +74,16 @@ class RecheckView(QWidget):
         for label in self.labels:
             self.plot.removeItem(label)
         self.labels = []
-        for p in ok + bad:
-            label = pg.TextItem(f"#{p.then_id}", color="k", anchor=(1.1, 0.5))
-            label.setPos(0, math.log10(p.then_loss))  # a log axis: TextItems take log10
+        # a log axis: TextItems take log10; tied (or nearly tied) trials share one label
+        ys = [math.log10(v) for v in finite + ([top] if bad else [])]
+        span = (max(ys) - min(ys)) * (1 + 2 * AUTO_PADDING) if ys else 1.0
+        gap = span * LABEL_PX / max(self.plot.getViewBox().height(), MIN_PLOT_PX)
+        at = [(p.then_id, math.log10(p.then_loss)) for p in ok + bad]
+        for y, ids in label_groups(at, gap):
+            shown = ", ".join(f"#{i}" for i in ids[:MAX_IDS])
+            more = f" +{len(ids) - MAX_IDS}" if len(ids) > MAX_IDS else ""
+            label = pg.TextItem(shown + more, color="k", anchor=(1.1, 0.5))
+            label.setPos(0, y)
             self.plot.addItem(label)
             self.labels.append(label)
         if not pairs:

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 
 from bnviz.gui import style
 from bnviz.gui.search.axes import SpaceAxis, format_value
+from bnviz.search.halving import pruned_text
 from bnviz.search.points import METRICS, PlotPoints
 from bnviz.search.spaces import Space
 from bnviz.search.study import TrialState
@@ -52,6 +53,22 @@ class BoxViewBox(pg.ViewBox):
         p0 = self.mapSceneToView(ev.buttonDownScenePos(Qt.MouseButton.LeftButton))
         p1 = self.mapSceneToView(ev.scenePos())
         self.on_box(QRectF(p0, p1).normalized(), ev.isFinish())
+
+
+class RowLegend(pg.LegendItem):
+    """A legend that lives in a layout row under the plot.
+
+    pyqtgraph's ``LegendItem.updateSize`` (run by every ``addItem`` and ``clear``) sets its
+    geometry at (0, 0), expecting to be anchored over a plot; in a layout row that moved it to
+    the top left corner, over the trials, each time a result changed the markers present (so
+    while a round ran). Here the position is the layout's and only the size changes.
+    """
+
+    def updateSize(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        pos = self.pos()
+        super().updateSize()
+        self.setPos(pos)
+        self.updateGeometry()  # the layout gives the row the new height
 
 
 class HparamScatter(pg.GraphicsLayoutWidget):
@@ -116,8 +133,12 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         )
         for item in (self.points, *self.markers.values(), self.babysat, self.best, self.selected):
             self.plot.addItem(item)
+        # The babysat diamond on top of the best-trial star (larger, so its points show round
+        # the diamond when the panda's run is the best): the run the message points at is seen.
+        self.babysat.setZValue(2)
+        self.best.setZValue(1)
         # a row under the plot, not inside it: a legend there would hide the trials under it
-        self.legend = pg.LegendItem(colCount=len(self.markers), labelTextColor="k", frame=False)
+        self.legend = RowLegend(colCount=len(self.markers), labelTextColor="k", frame=False)
         self.addItem(self.legend, row=1, col=0)
         self.legend.hide()
         self.roi = pg.RectROI(
@@ -349,8 +370,13 @@ def describe(params: dict, t, metric_names=METRICS, wrap: int | None = HOVER_WRA
         reason = f"failed: {t.error}"
         lines += textwrap.wrap(reason, wrap, subsequent_indent="  ") if wrap else [reason]
     else:
-        if t.state is TrialState.PRUNED:
+        if t.state is TrialState.PRUNED and t.pruned_at:
+            why = pruned_text(t.pruned_at)  # "stopped at 3 epochs: loss 0.82 ranked 7 of 9, ..."
+            lines += textwrap.wrap(why, wrap, subsequent_indent="  ") if wrap else [why]
+        elif t.state is TrialState.PRUNED:
             lines.append(f"pruned after {t.steps} steps")
+        if t.bracket is not None:
+            lines.append(f"Hyperband bracket s={t.bracket}")
         for key, label in metric_names.items():
             v = getattr(t, key)
             lines.append(f"{label} = {v:.4f}" if v is not None else f"{label}: -")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from bnviz.gui import style
 from bnviz.gui.search.axes import format_value
+from bnviz.search.halving import pruned_text
 from bnviz.search.study import TrialRecord, TrialState
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -48,10 +49,22 @@ def _state_item(t: TrialRecord) -> QStandardItem:
     elif t.state is TrialState.DIVERGED and t.diverged_step is not None:
         it.setToolTip(f"diverged at step {t.diverged_step}")
     elif t.state is TrialState.PRUNED:
-        it.setToolTip(f"stopped early, after {t.steps} steps: its results are partial")
+        why = pruned_text(t.pruned_at) if t.pruned_at else f"stopped early, after {t.steps} steps"
+        it.setToolTip(f"{why}: its results are partial")
     if t.state in STATE_COLORS:
         it.setForeground(QBrush(QColor(*STATE_COLORS[t.state])))
     return it
+
+
+class _IdFilter(QSortFilterProxyModel):
+    """Sorting, and a filter to a set of trial ids (None: every row)."""
+
+    ids: set[int] | None = None
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 (Qt's name)
+        if self.ids is None:
+            return True
+        return int(self.sourceModel().index(row, 0, parent).data(ID_ROLE)) in self.ids
 
 
 class TrialTable(QTableView):
@@ -63,7 +76,7 @@ class TrialTable(QTableView):
     def __init__(self) -> None:
         super().__init__()
         self.source = QStandardItemModel(0, 0, self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = _IdFilter(self)
         self.proxy.setSourceModel(self.source)
         self.proxy.setSortRole(SORT_ROLE)
         self.setModel(self.proxy)
@@ -132,6 +145,11 @@ class TrialTable(QTableView):
         row.append(_state_item(t))
         row.append(_item(f"{t.seconds:.2f}", float(t.seconds or 0.0), t.id))
         self.source.appendRow(row)
+
+    def set_visible_ids(self, ids: set[int] | None) -> None:
+        """Show only the rows of ``ids`` (the parallel view's brush); None: every row."""
+        self.proxy.ids = ids
+        self.proxy.invalidate()
 
     def row_count(self) -> int:
         return self.source.rowCount()
