@@ -4,6 +4,7 @@ colour, and the report's plots are drawn at the report's step, captioned with it
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 
@@ -63,4 +64,10 @@ def test_report_plots_are_at_the_report_step(small_window, qtbot, tmp_path):
     captions = re.findall(r"<p class='caption'>at step ([0-9,]+)", text)
     assert table_steps and captions
     assert set(captions) == {table_steps[0]}  # the lesson plots show the table's step
-    assert "Update / weights now" in text  # the lesson's numbers beside its plots
+    # The lesson's numbers (its status line) beside its plots.
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(win.lessons["BabysittingView"].status.text())
+    numbers = doc.toPlainText().strip()
+    assert len(numbers) > 10 and html.escape(numbers.split(":")[0] + ":") in text
