@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bnviz.gui.reflow import fit_scroll_width
+from bnviz.gui.reflow import PlotReflow, fit_scroll_width
 from bnviz.lessons.presets import SCALE_RANGE, Classroom
 
 REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled again this often
@@ -145,6 +145,8 @@ class ClassroomMode:
                     _scale_label(item, s)
                 elif isinstance(item, QGraphicsTextItem):
                     _scale_font(item, s)
+        for reflow in self.win.findChildren(PlotReflow):  # larger titles, wider plots
+            reflow.refit()
 
 
 def _scale_pen(item, s: float) -> None:

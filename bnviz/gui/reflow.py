@@ -51,11 +51,20 @@ class PlotReflow(QObject):
         self.plots = [i for i in items if not _is_side(i)]
         self.columns = 0
         self.side_width = sum(_side_width(i) for i in self.side)
-        # A long title makes its plot wider than min_width: every column gets the widest's.
-        self.column_width = max([min_width] + [_min_width(i) for i in self.plots])
-        widget.setMinimumWidth(self.column_width + self.side_width)
+        self.column_width = 0
         widget.installEventFilter(self)
-        self.fit(max(widget.width(), 1))
+        self.refit()
+
+    def refit(self) -> None:
+        """Measure the plots again (larger titles in classroom mode) and lay them out anew if
+        their width changed."""
+        # A long title makes its plot wider than min_width: every column gets the widest's.
+        width = max([self.min_width] + [_min_width(i) for i in self.plots])
+        if width != self.column_width:
+            self.column_width = width
+            self.widget.setMinimumWidth(width + self.side_width)
+            self.columns = 0
+            self.fit(max(self.widget.width(), 1))
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         if obj is self.widget and event.type() == QEvent.Type.Resize:
