@@ -10,6 +10,7 @@ sets a new pen later (a reset, a colour change) is picked up by :meth:`Classroom
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QGraphicsTextItem,
@@ -28,15 +30,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from bnviz.gui.reflow import PlotReflow, fit_scroll_width
 from bnviz.gui.window_api import AppWindow
 from bnviz.lessons.presets import SCALE_RANGE, Classroom
 
 REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled again this often
 _PEN0, _PEN_SET, _FONT0 = "_bnviz_pen0", "_bnviz_pen_set", "_bnviz_font0"
+_SIZE0, _SIZE_SET = "_bnviz_size0", "_bnviz_size_set"
+_EXTENT0, _EXTENT_SET = "_bnviz_extent0", "_bnviz_extent_set"
+INLINE_SIZE = re.compile(r"(font-size:\s*)([0-9.]+\s*(?:pt|px))")
 
 
 def control_rows(controls: QWidget) -> dict[str, tuple[str, QFormLayout, int]]:
@@ -111,6 +118,12 @@ class ClassroomMode:
         strip = getattr(self.win, "lesson_strip", None)
         if strip is not None:
             strip.fit_height()
+        page = getattr(self.win, "panel_page", None)
+        if page is not None:
+            page.set_scale(self.scale)  # larger texts need larger panels: the page scrolls
+        dock = self.win.findChild(QDockWidget, "controls_dock")
+        if dock is not None and isinstance(scroll := dock.widget(), QScrollArea):
+            fit_scroll_width(scroll)  # larger fonts need a wider dock, never clipped
         return sorted(set(state.hidden) - set(rows)) if state.enabled else []
 
     def enabled(self, on: bool) -> list[str]:
@@ -132,8 +145,12 @@ class ClassroomMode:
                     _scale_pen(item, s)
                 elif isinstance(item, pg.AxisItem):
                     _scale_axis(item, s)
+                elif isinstance(item, pg.LabelItem):  # titles, legend entries
+                    _scale_label(item, s)
                 elif isinstance(item, QGraphicsTextItem):
                     _scale_font(item, s)
+        for reflow in self.win.findChildren(PlotReflow):  # larger titles, wider plots
+            reflow.refit()
 
 
 def _scale_pen(item: Any, s: float) -> None:  # a PlotDataItem or a PlotCurveItem
@@ -159,9 +176,67 @@ def _scale_axis(axis: pg.AxisItem, s: float) -> None:
     font.setPointSizeF(base.pointSizeF() * s)
     if axis.style.get("tickFont") != font:
         axis.setStyle(tickFont=font)
+    _scale_extent(axis, s)
+    size = axis.labelStyle.get("font-size")
+    if size is not None:  # an axis label with its own size (in its HTML, not its font)
+        if size != getattr(axis, _SIZE_SET, None):
+            setattr(axis, _SIZE0, size)
+        scaled = scaled_size(getattr(axis, _SIZE0), s)
+        if scaled != size:
+            axis.labelStyle["font-size"] = scaled
+            axis._updateLabel()
+        setattr(axis, _SIZE_SET, scaled)
 
 
-def _scale_font(item: QGraphicsTextItem, s: float) -> None:
+def _scale_extent(axis: pg.AxisItem, s: float) -> None:
+    """An axis given a fixed width (or height) keeps larger ticks inside it: its extent grows
+    too. Axes whose width follows their ticks (panels/_view.fit_axis_width) fit themselves."""
+    if "_updateMaxTextSize" in vars(axis):  # hooked by fit_axis_width
+        return
+    upright = axis.orientation in ("left", "right")
+    extent = axis.fixedWidth if upright else axis.fixedHeight
+    if extent is None:
+        return
+    if extent != getattr(axis, _EXTENT_SET, None):  # first visit, or the panel set one since
+        setattr(axis, _EXTENT0, extent)
+    scaled = round(getattr(axis, _EXTENT0) * s)
+    if scaled != extent:
+        (axis.setWidth if upright else axis.setHeight)(scaled)
+    setattr(axis, _EXTENT_SET, scaled)
+
+
+def scaled_size(size: str, s: float) -> str:
+    """A CSS font size (``"11pt"``, ``"14px"``) times ``s``; one it cannot read, unchanged."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*(pt|px)\s*", size)
+    if m is None:
+        return size
+    return f"{float(m.group(1)) * s:g}{m.group(2)}"
+
+
+def _scale_label(item: pg.LabelItem, s: float) -> None:
+    """pyqtgraph writes a title's or legend entry's size into its HTML (``size=``, or a panel's
+    own ``<span style='font-size:9pt'>``), which overrides the text item's font: scale those
+    sizes, and re-set the text so the label measures itself anew."""
+    size, text = item.opts.get("size"), item.text
+    if (size, text) != getattr(item, _SIZE_SET, None):  # first visit, or the panel set one since
+        setattr(item, _SIZE0, (size, text))
+    size0, text0 = getattr(item, _SIZE0)
+    scaled_text = INLINE_SIZE.sub(lambda m: m.group(1) + scaled_size(m.group(2), s), text0)
+    if size0 is None and scaled_text == text0:  # sized by its font: scale that, and measure
+        if _scale_font(item.item, s):
+            item.updateMin()
+            item.updateGeometry()
+        return
+    scaled = scaled_size(size0, s) if size0 is not None else None
+    if (scaled, scaled_text) != (size, text):
+        if scaled is None:
+            item.setText(scaled_text)
+        else:
+            item.setText(scaled_text, size=scaled)
+    setattr(item, _SIZE_SET, (scaled, scaled_text))
+
+
+def _scale_font(item: QGraphicsTextItem, s: float) -> bool:
     if not hasattr(item, _FONT0):
         setattr(item, _FONT0, QFont(item.font()))
     base = getattr(item, _FONT0)
@@ -169,6 +244,8 @@ def _scale_font(item: QGraphicsTextItem, s: float) -> None:
     font.setPointSizeF(base.pointSizeF() * s)
     if item.font() != font:
         item.setFont(font)
+        return True
+    return False
 
 
 class ClassroomDialog(QDialog):

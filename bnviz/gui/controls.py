@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from bnviz.data import BUILTIN_DATASETS
 from bnviz.gui.fields import CheckedSpinBox, LogSlider, ValidatedField, fmt_float
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.train.config import (
     BN_BATCH_OF_ONE,
     COMPARABLE,
@@ -112,6 +113,7 @@ class ControlPanel(QWidget):
         lay.addWidget(self._opt_box())
         lay.addStretch(1)
         self.set_config(config)
+        make_keyboard_friendly(self)  # accessible names, Tab in the order laid out
 
     # -- layout ------------------------------------------------------------------------------
     def _run_box(self) -> QGroupBox:

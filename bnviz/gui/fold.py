@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtWidgets import QSplitter, QWidget
 
 
 class NarrowFold(QObject):
@@ -24,6 +24,7 @@ class NarrowFold(QObject):
         self.splitter, self.index, self.min_px, self.grow = splitter, index, min_px, grow
         self.folded = False
         self._sizes: list[int] = []
+        self._min_width = 0
         splitter.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
@@ -32,16 +33,31 @@ class NarrowFold(QObject):
         return False
 
     def fit(self, width: int) -> None:
-        narrow = width < self.min_px
+        # Stacked upright (reflow.SplitterStack), every pane has the splitter's full width.
+        upright = self.splitter.orientation() == Qt.Orientation.Vertical
+        narrow = width < self.min_px and not upright
         if narrow and not self.folded:
             self._sizes = self.splitter.sizes()
-            panes = [self.splitter.widget(i) for i in range(self.splitter.count())]
-            sizes = [max(w.minimumWidth(), w.minimumSizeHint().width()) for w in panes if w]
+            panes = [splitter_pane(self.splitter, i) for i in range(self.splitter.count())]
+            sizes = [max(w.minimumWidth(), w.minimumSizeHint().width()) for w in panes]
             sizes[self.index] = 0
             sizes[self.grow] = max(0, width - sum(sizes) + sizes[self.grow])
+            # A collapsed pane still counts its minimum in the splitter's: 1 px, while folded
+            # (in a scrolling page it made the row too wide for a 1024 x 640 window).
+            pane = splitter_pane(self.splitter, self.index)
+            self._min_width = pane.minimumWidth()
+            pane.setMinimumWidth(1)
             self.splitter.setSizes(sizes)
             self.folded = True
         elif not narrow and self.folded:
+            splitter_pane(self.splitter, self.index).setMinimumWidth(self._min_width)
             if self.splitter.sizes()[self.index] == 0:  # still folded: bring it back
                 self.splitter.setSizes(self._sizes)
             self.folded = False
+
+
+def splitter_pane(splitter: QSplitter, i: int) -> QWidget:
+    """Pane ``i`` of ``splitter`` (Qt types widget(i) as optional; below count() it is not)."""
+    pane = splitter.widget(i)
+    assert pane is not None, (splitter, i)
+    return pane

@@ -32,12 +32,14 @@ from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.help_button import add_help_buttons
 from bnviz.gui.hint import HintBar
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.gui.lazy import LazyViews
 from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons import LessonView, lesson_classes
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.reflow import PanelPage, fit_scroll_width
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
@@ -193,9 +195,7 @@ class MainWindow(window_api.AppWindow):
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Never narrower than the fields: a short window scrolls the controls instead.
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + bar + 2)
+        fit_scroll_width(scroll)
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls_dock")
         dock.setWidget(scroll)
@@ -214,13 +214,16 @@ class MainWindow(window_api.AppWindow):
             bottom.addWidget(p[name])
         bottom.setSizes([400, 420, 320])
         self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
+        for panel in p.values():  # their pickers and boxes: named, Tab in the order laid out
+            make_keyboard_friendly(panel)
         outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(top)
         outer.addWidget(bottom)
         self.splitters = {"top": top, "bottom": bottom, "outer": outer}
         self.tabs = QTabWidget()
-        self.training_tab = outer
-        self.tabs.addTab(outer, "Training")
+        self.panel_page = PanelPage(outer, [top, bottom])  # scrolls when too small to read
+        self.training_tab = self.panel_page.scroll
+        self.tabs.addTab(self.training_tab, "Training")
         menus.add_optional_tabs(self)
         # Lesson views: each built when first opened from the Lessons menu (gui/lazy.py).
         self.lessons: LazyViews[LessonView] = LazyViews(lesson_classes(), self._lesson_built)

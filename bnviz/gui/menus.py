@@ -190,14 +190,19 @@ def export_all(win: AppWindow, folder: str | None = None, suffix: str = ".png") 
 
 def _export(win: AppWindow, name: str, path: Path) -> list[str]:
     """Write view ``name``'s items to ``path`` (``stem-1``, ``stem-2``... when several)."""
-    from bnviz.gui.export import export_item
+    from bnviz.gui.export import brought_up, export_item
 
-    items = export_sources(win)[name][1]()
+    panel = win.panels.get(name)  # a training panel: drawn from the latest frame first
+    page, views = (win.training_tab, [panel]) if panel is not None else (None, [])
     written = []
-    for i, item in enumerate(items):
-        target = path if len(items) == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
-        export_item(item, target)
-        written.append(target.name)
+    with brought_up(win, page, views):
+        items = export_sources(win)[name][1]()
+        for i, item in enumerate(items):
+            target = (
+                path if len(items) == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+            )
+            export_item(item, target)
+            written.append(target.name)
     return written
 
 

@@ -2,8 +2,9 @@
 
 Every visible view's plots as PNG data URIs (no other file, no network), the settings, the data
 set, the last metrics of each network, the open lesson's guidance, the date and the version.
-The training panels are drawn from the last frame before they are grabbed, so a report taken
-while a lesson's tab is in front still shows them.
+A playing run is paused while the report is made, so every plot shows the step the metrics table
+gives; each tab is brought up and drawn from the latest frame (with its probes) before it is
+grabbed, and a lesson's plots are captioned with that step and the numbers of its status line.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QImage, QTextDocument
+from PySide6.QtWidgets import QLabel, QWidget
 
+from bnviz.gui.export import brought_up, wait_for_frame
 from bnviz.gui.lessons import LessonView
 from bnviz.gui.style import run_label
 from bnviz.gui.window_api import AppWindow
@@ -40,6 +42,7 @@ h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; }
 th { background: #f2f2f2; text-align: left; } td.num { text-align: right; }
 .guidance { background: #eaf2fb; border-left: 4px solid #6d9bd1; padding: 8px 12px; }
+.caption { color: #444; font-size: 13px; }
 figure { display: inline-block; margin: 6px; vertical-align: top; }
 img { max-width: 100%; border: 1px solid #ddd; }
 """
@@ -66,38 +69,64 @@ def item_image(item: Any) -> QImage:
     return image
 
 
-def view_images(win: AppWindow) -> list[tuple[str, list[QImage]]]:
-    """(title, images) of every view the report shows: the training panels the layout has not
-    folded away, the explorer when it has trials, and every open lesson tab."""
-    out: list[tuple[str, list[QImage]]] = []
-    current = win.tabs.currentWidget()
-    try:
-        win.tabs.setCurrentWidget(win.training_tab)
-        QApplication.processEvents()
-        for panel in win.panels.values():
-            if panel.width() <= 1 or not panel.isVisibleTo(win.training_tab):
-                continue  # folded at a narrow width, or hidden
-            if win.frame is not None:
-                panel.render(win.frame)
-            out.append((panel.title, [item_image(i) for i in panel.export_items()]))
-        explorer = getattr(win, "explorer", None)
-        if explorer is not None and getattr(explorer, "trials", None):
-            out.append(("Hyperparameters", [item_image(i) for i in explorer.export_items()]))
-        for i in range(win.tabs.count()):
-            view = win.tabs.widget(i)
-            if isinstance(view, LessonView):
-                win.tabs.setCurrentWidget(view)
-                QApplication.processEvents()
-                items = view.export_items()
-                images = [item_image(x) for x in items] if items else [_grab(view)]
-                out.append((view.title, images))
-    finally:
-        win.tabs.setCurrentWidget(current)
-    return [(t, imgs) for t, imgs in out if imgs]
+def view_images(win: AppWindow) -> list[tuple[str, list[QImage], str]]:
+    """(title, images, caption) of every view the report shows: the training panels the layout
+    has not folded away, the explorer when it has trials, and every open lesson tab. Each view
+    is brought up and drawn from the latest frame first (:func:`~bnviz.gui.export.brought_up`):
+    a hidden tab keeps what it last drew. A lesson's caption is its step and the numbers its
+    status line shows."""
+    out: list[tuple[str, list[QImage], str]] = []
+    panels = [p for p in win.panels.values() if p.width() > 1 and p.isVisibleTo(win.training_tab)]
+    with brought_up(win, win.training_tab, panels):  # folded panels (width 0) are left out
+        for panel in panels:
+            out.append((panel.title, [item_image(i) for i in panel.export_items()], ""))
+    explorer = getattr(win, "explorer", None)
+    if explorer is not None and getattr(explorer, "trials", None):
+        out.append(("Hyperparameters", [item_image(i) for i in explorer.export_items()], ""))
+    lessons = [win.tabs.widget(i) for i in range(win.tabs.count())]
+    for view in [v for v in lessons if isinstance(v, LessonView)]:
+        with brought_up(win, view, [view]):
+            items = view.export_items()
+            images = [item_image(x) for x in items] if items else [_grab(view)]
+            out.append((view.title, images, lesson_caption(win, view)))
+    return [(t, imgs, c) for t, imgs, c in out if imgs]
+
+
+def lesson_caption(win: AppWindow, view: LessonView) -> str:
+    """ "at step N" of the frame the view was drawn from, and its status line's numbers."""
+    step = f"at step {win.frame.snapshots[0].step:,}" if win.frame is not None else ""
+    status = getattr(view, "status", None)
+    text = status.text() if isinstance(status, QLabel) else ""
+    if text:
+        doc = QTextDocument()
+        doc.setHtml(text)
+        text = doc.toPlainText().strip()
+    return ": ".join(part for part in (step, text) if part)
+
+
+def paused_for_report(win: AppWindow) -> bool:
+    """Pause a playing run and wait until the frames stop moving, so every plot of the report
+    shows one step (the one its metrics table gives); True when it was playing."""
+    if not win.playing:
+        return False
+    win.toggle_play()
+    last = None
+    for _ in range(40):  # the pause reaches the trainer a step or two later
+        if not wait_for_frame(win, [], timeout_s=0.5):
+            break
+        assert win.frame is not None  # wait_for_frame saw a new one
+        steps = [s.step for s in win.frame.snapshots]
+        if steps == last:
+            break
+        last = steps
+    return True
 
 
 def _grab(widget: QWidget) -> QImage:
-    return widget.grab().toImage()
+    """The widget as drawn; a lesson's whole page, not the part its scroll area shows."""
+    scroll = getattr(widget, "page_scroll", None)
+    page = scroll.widget() if scroll is not None else None
+    return (page or widget).grab().toImage()
 
 
 def metrics_rows(win: AppWindow) -> list[dict[str, str]]:
@@ -133,8 +162,15 @@ def _table(rows: list[dict[str, str]]) -> str:
 
 
 def build_report(win: AppWindow, now: dt.datetime | None = None) -> str:
-    """The report's HTML text (see the module docstring)."""
+    """The report's HTML text (see the module docstring). A playing run is paused while the
+    plots are drawn (and resumed after), so plots and metrics show the same step."""
     now = now or dt.datetime.now()
+    resume = paused_for_report(win)
+    try:
+        plots = view_images(win)
+    finally:
+        if resume:
+            win.toggle_play()
     config, data = win.config, win.data
     parts = [
         f"<h1>bnviz report: {html.escape(data.name)}</h1>",
@@ -147,12 +183,13 @@ def build_report(win: AppWindow, now: dt.datetime | None = None) -> str:
                   f"<p class='guidance'>{html.escape(lesson.guidance)}</p>"]  # fmt: skip
     parts += ["<h2>Final metrics</h2>", _table(metrics_rows(win))]
     parts.append("<h2>Plots</h2>")
-    for title, images in view_images(win):
+    for title, images, caption in plots:
         figs = "".join(
             f"<figure><img alt='{html.escape(title)} {i + 1}' src='{png_data_uri(img)}'></figure>"
             for i, img in enumerate(images)
         )
-        parts.append(f"<h3>{html.escape(title)}</h3>{figs}")
+        cap = f"<p class='caption'>{html.escape(caption)}</p>" if caption else ""
+        parts.append(f"<h3>{html.escape(title)}</h3>{cap}{figs}")
     n_train, n_val = len(data.y_train), len(data.y_val)
     parts += ["<h2>Data set</h2>", _table([{
         "name": data.name, "features": str(data.n_features), "classes": str(data.n_classes),

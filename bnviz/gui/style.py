@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Orange and blue stay apart under every common colour blindness (tests/gui/test_screens.py).
 BN_COLOR = (230, 126, 34)  # orange: the network with batch norm
 PLAIN_COLOR = (52, 120, 220)  # blue: the network without
 EVENT_COLOR = (120, 120, 120)
@@ -9,18 +10,21 @@ DIVERGED_COLOR = (200, 30, 30)
 FAILED_COLOR = (140, 140, 140)  # a trial whose worker raised: no result, not a bad one
 BACKGROUND = "w"
 FOREGROUND = "k"
-# Ten distinguishable class colours (decision regions, probability bars).
+# Class colours (decision regions, probability bars, points): the Okabe-Ito palette, told apart
+# by viewers with red-green colour blindness too (Okabe & Ito 2008, "Color Universal Design"),
+# then grey and brown for a ninth and tenth class. matplotlib's tab10, used before, put green
+# beside orange and red as classes 2-4: under deuteranopia they looked alike.
 CLASS_COLORS = [
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
+    (0, 114, 178),  # blue
+    (230, 159, 0),  # orange
+    (0, 158, 115),  # bluish green
+    (204, 121, 167),  # reddish purple
+    (213, 94, 0),  # vermillion
+    (86, 180, 233),  # sky blue
+    (240, 228, 66),  # yellow
+    (0, 0, 0),  # black
     (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
+    (140, 86, 75),
 ]
 
 

@@ -206,7 +206,7 @@ def test_regions_image_matches_the_grid(qtbot):
     assert img.shape == (len(YS), len(XS), 3)
     cls = grid.proba().argmax(axis=-1)
     sure = grid.proba().max(axis=-1) > 0.99
-    colors = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44)])
+    colors = np.array(style.CLASS_COLORS[:3])
     # Sure pixels lean towards their class colour: the class channel order survives blending.
     for k in range(3):
         px = img[sure & (cls == k)]

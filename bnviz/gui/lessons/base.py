@@ -7,6 +7,12 @@ visible, so it asks for no probe and is not drawn: a hidden lesson costs nothing
 Subclasses set :attr:`title`, :attr:`explanation` and :attr:`formula` (Qt rich text: two or three
 sentences from the course and the equation) and put their plots and controls into
 :attr:`body` (a QVBoxLayout under the explanation).
+
+The whole page scrolls down (never sideways), and when the view is first shown a row of plots
+in a GraphicsLayoutWidget becomes a :class:`~bnviz.gui.reflow.PlotReflow` (stacking when
+narrow), panes side by side in a QSplitter stack upright when the page is too narrow for them,
+and the inputs get accessible names and a Tab order (:mod:`bnviz.gui.keyboard`): a subclass
+needs nothing of its own to fit a 1024 x 640 screen.
 """
 
 from __future__ import annotations
@@ -16,11 +22,21 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.gui.lessons.evidence_panel import EvidencePanel, Experiment
 from bnviz.gui.lessons.setting_strip import SettingStrip, WhileShown
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.reflow import FlowLayout, reflow_plots, stack_splitters
 from bnviz.lessons.presets import Preset
 from bnviz.lessons.setting import setting_differences, view_preset
 from bnviz.train.config import ConfigError, TrainConfig
@@ -60,6 +76,7 @@ class LessonView(Panel):
     evidence_panel: EvidencePanel | None = None
 
     _seen: object = None
+    _reflowed = False
 
     def fresh_result(self, frame: Frame) -> object | None:
         """The result of this view's (first) probe in ``frame`` if it is new since the last
@@ -87,10 +104,9 @@ class LessonView(Panel):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(cancel)
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps at a narrow width instead of squeezing every field
         for w in [*widgets, self.run_button, self.cancel_button]:
             row.addWidget(QLabel(w) if isinstance(w, str) else w)
-        row.addStretch(1)
         self.body.addLayout(row)
         self.status = QLabel("Press Run: the trainings use the settings of the Controls dock.")
         self.status.setWordWrap(True)
@@ -121,7 +137,17 @@ class LessonView(Panel):
 
     def __init__(self) -> None:
         super().__init__()
-        outer = QVBoxLayout(self)
+        # The whole page scrolls: at 1024 x 640 a lesson gets about 690 x 450 px, less than
+        # its explanation, controls and readable plots; squeezed, they overlapped and were cut.
+        self.page_scroll = QScrollArea()
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        page = QWidget()
+        self.page_scroll.setWidget(page)
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(0, 0, 0, 0)
+        frame.addWidget(self.page_scroll)
+        outer = QVBoxLayout(page)
         outer.setContentsMargins(6, 6, 6, 6)
         try:
             self.preset: Preset | None = view_preset(self.slug())
@@ -156,6 +182,15 @@ class LessonView(Panel):
         self.body = QVBoxLayout(content)
         self.body.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(content, 1)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        # The subclass has built its plots by now: rows of plots stack when narrow.
+        if not self._reflowed:
+            self._reflowed = True
+            reflow_plots(self)
+            stack_splitters(self, self.page_scroll)
+            make_keyboard_friendly(self.page_scroll)
+        super().showEvent(event)
 
     def connect_window(self, window: Any) -> None:
         """Called once by the main window when it is built: keeps how to read the window's

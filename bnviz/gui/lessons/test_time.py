@@ -15,7 +15,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSplitter,
     QTableWidget,
@@ -29,6 +28,7 @@ from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.lessons.test_time_plots import EstimatePlots, ModeBars
 from bnviz.gui.panel import Frame
+from bnviz.gui.reflow import FlowLayout
 from bnviz.lessons.bn_at_test_time import ModeResult, TestTimeView
 from bnviz.lessons.bn_conventions import CONVENTIONS, Convention, last_update, written
 from bnviz.lessons.test_time_evidence import test_time_evidence
@@ -116,14 +116,13 @@ class TestTimeLesson(LessonView):
         self.add_evidence_panel(test_time_evidence)
 
     def _build_controls(self) -> None:
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps at a narrow width
         row.addWidget(QLabel("Layer"))
         self.layer_box = QComboBox()
         self.layer_box.addItem("layer 1", 1)
         self.layer_box.currentIndexChanged.connect(self._layer_picked)
         row.addWidget(self.layer_box)
-        row.addSpacing(16)
-        row.addWidget(QLabel("Written as"))
+        row.addWidget(QLabel("   Written as"))
         self.convention_box = QComboBox()
         for c in CONVENTIONS:
             self.convention_box.addItem(c.name, c.key)
@@ -131,7 +130,6 @@ class TestTimeLesson(LessonView):
         self.convention_box.setToolTip("The same running average in three notations")
         self.convention_box.currentIndexChanged.connect(lambda _i: self._show_convention())
         row.addWidget(self.convention_box)
-        row.addStretch(1)
         self.status = QLabel()
         row.addWidget(self.status)
         self.body.addLayout(row)

@@ -34,11 +34,18 @@ from bnviz.gui.panels._view import (
 )
 from bnviz.gui.panels.loss_curves import RunCurves, StepAxis
 from bnviz.gui.panels.loss_events import EventMarkers
+from bnviz.gui.reflow import fit_label
 from bnviz.train.history import RunHistory
 
 AXIS_WIDTH = 64
 ACC_RANGE = (0.0, 1.02)  # the accuracy axis always shows 0 to 1
 FIRST_STEPS_MAX = 10**9  # the "first N steps" box; 0 shows every step
+# A vertical label longer than its plot is high runs into the next one: the short form then.
+SHORT_LABELS = {
+    "cross-entropy loss": "loss",
+    "cross-entropy loss (log)": "loss (log)",
+    "val accuracy": "val acc",
+}
 
 
 class LossPanel(Panel):
@@ -111,6 +118,8 @@ class LossPanel(Panel):
         lp.showGrid(x=True, y=True, alpha=0.2)
         ap.setLabel("left", "val accuracy")
         ap.setLabel("bottom", "step (mini-batch updates)")
+        fit_label(lp.getAxis("left"), SHORT_LABELS)  # short plots at 1024 x 640
+        fit_label(ap.getAxis("left"), SHORT_LABELS)
         ap.showGrid(x=True, y=True, alpha=0.2)
         ap.setXLink(lp)
         ap.setYRange(*ACC_RANGE, padding=0)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui.fields import CheckedSpinBox
+from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.search.executors import worker_count
 from bnviz.search.points import DEFAULT_RANGES, METRICS
 from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
@@ -122,6 +123,7 @@ class SweepControls(QWidget):
             "kind 'babysat': the panda's result on the same scatter as the caviar trials"
         )
         self.recheck_k = _spin("K", 1, MAX_TRIALS, DEFAULT_RECHECK)
+        self.recheck_k.setAccessibleName("re-check best K: K")
         for spin in (self.trials, self.epochs, self.repeats, self.workers, self.recheck_k):
             spin.refused.connect(lambda m: self.say(m, error=True))
         self.recheck_button = QPushButton("Re-check best K")
@@ -137,6 +139,7 @@ class SweepControls(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555; font-size: 11px;")
         self._layout()
+        make_keyboard_friendly(self)
         self._wire()
         self._show_ranges()
         self._note_workers()
@@ -321,6 +324,7 @@ def short_text(space: Space) -> str:
 
 def _spin(label: str, lo: int, hi: int, value: int) -> CheckedSpinBox:
     s = CheckedSpinBox(label, lo, hi)
+    s.setAccessibleName(label)
     s.setValue(value)
     return s
 

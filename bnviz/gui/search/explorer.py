@@ -18,21 +18,19 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QWidget,
 )
 
-from bnviz.gui.fold import NarrowFold
 from bnviz.gui.search.controls import SweepControls
 from bnviz.gui.search.curves import CurvesView
 from bnviz.gui.search.fanova import FanovaRunner
 from bnviz.gui.search.histograms import SampleHistograms
 from bnviz.gui.search.importance_view import ImportanceView
 from bnviz.gui.search.ladder_view import LadderView
+from bnviz.gui.search.layout import ExplorerLayout
 from bnviz.gui.search.parallel_view import ParallelView
 from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
@@ -56,9 +54,6 @@ DEFAULT_STUDY = "explorer.sqlite"
 BASE_KEY = "config"  # the study's fixed settings, as bnviz sweep stores them
 REFRESH_MS = 50  # results arriving in a burst are drawn once
 STUDY_FILTER = "bnviz study (*.sqlite);;All files (*)"
-# Narrower than this, the histograms and importance column folds away: the scatter needs the
-# room more (at 1024 x 640 it was left 100 px wide).
-FOLD_HISTOGRAMS_PX = 1000
 
 
 class HparamExplorer(QWidget):
@@ -128,14 +123,6 @@ class HparamExplorer(QWidget):
         self.refresh()
 
     def _layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        # As wide as the form needs, never scrolled sideways: a horizontal scrollbar here hid
-        # the first letters of every label ("tudy", "olour by") at the default window size.
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._controls_scroll = scroll
-        left = self._fit_controls()
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(self.scatter)
         middle.addWidget(self.table)
@@ -150,28 +137,12 @@ class HparamExplorer(QWidget):
         right.addWidget(self.views)
         right.addWidget(self.importance)
         right.setSizes([520, 260])
-        outer = QSplitter(Qt.Orientation.Horizontal)
-        for w in (scroll, middle, right):
-            outer.addWidget(w)
-        outer.setSizes([left, 620, 430])
-        self.histogram_fold = NarrowFold(outer, 2, FOLD_HISTOGRAMS_PX, grow=1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(outer)
-
-    def _fit_controls(self) -> int:
-        """Make the left column as wide as the form needs (again after a font change:
-        classroom mode's larger text); returns that width."""
-        scroll = self._controls_scroll
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        width = self.controls.minimumSizeHint().width() + bar + 2 * scroll.frameWidth()
-        scroll.setMinimumWidth(width)
-        return width
+        self.columns = ExplorerLayout(self, self.controls, middle, right)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # the form's children resize first
-            QTimer.singleShot(0, self._fit_controls)
+            QTimer.singleShot(0, self.columns.fit_controls)
 
     def _wire(self) -> None:
         c, r = self.controls, self.runner

@@ -24,7 +24,7 @@ CAPTION = (
 )
 BAR_BRUSH = pg.mkBrush(52, 120, 220, 150)
 AXES = ("x", "y")
-MIN_WIDTH = 380  # two plots side by side, each with readable ticks
+MIN_WIDTH = 280  # two plots side by side, each with readable ticks (fits 1024 x 640 stacked)
 
 
 class SampleHistograms(QWidget):
