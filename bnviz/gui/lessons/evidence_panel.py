@@ -428,10 +428,6 @@ class EvidencePanel(QFrame):
         self.text.setToolTip(_verdict_rule(ev.direction))
 
 
-def _dots(color: tuple[int, int, int]) -> pg.ScatterPlotItem:
-    return pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), brush=pg.mkBrush(color))
-
-
 def _estimates(
     mean_item: pg.ScatterPlotItem,
     bar_item: pg.ErrorBarItem,
