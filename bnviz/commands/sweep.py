@@ -94,6 +94,15 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, subparser=p)
 
 
+def with_importance(report: dict, study) -> dict:
+    """``report`` with the study's ``"importance"`` object (``study_importance``: |rank
+    correlation| with its bootstrap interval, fANOVA where Optuna is installed, the course's
+    rank), added last so the keys before it keep their place."""
+    from bnviz.search.importance_report import study_importance
+
+    return {**report, "importance": study_importance(study.trials(), study.rounds())}
+
+
 def run(args: argparse.Namespace, parser) -> int:
     from bnviz.search.study import Study, StudyError, default_study_dir
     from bnviz.search.sweep import SweepError, make_executor, sweep_json
@@ -129,7 +138,8 @@ def run(args: argparse.Namespace, parser) -> int:
         if args.export_optuna:
             status = export_optuna(study, args.export_optuna, parser) or status
         if args.json:
-            json.dump(sweep_json(study), sys.stdout, indent=1, allow_nan=False)
+            json.dump(with_importance(sweep_json(study), study), sys.stdout, indent=1,
+                      allow_nan=False)  # fmt: skip
             sys.stdout.write("\n")
         else:
             print_table(study)
