@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from bnviz.gui.search.explorer import BASE_KEY
+from bnviz.gui.search.scatter import POINT_SIZE
+from bnviz.gui.search.spread import HALO_MIN_PX, HALO_SPAN_PX
 from bnviz.search.spaces import DEFAULT_SPACES
 from bnviz.search.study import Study, TrialResult
 from tests.gui.test_search import BASE, run_round, table_states
@@ -216,6 +218,16 @@ def test_repeated_seeds_draw_one_point_per_group(window, qtbot, fake):
     assert {t.seed for t in ex.trials} == {BASE.seed, BASE.seed + 1}
     _, counts = ex.histograms.curves["x", "log10"].getData()
     assert counts.sum() == 3  # a configuration's value counted once, not once per seed
+    # each group wears a halo for its sd over seeds: here 0, so the thinnest rim
+    assert len(ex.scatter.halos.sizes) == 3
+    assert np.all(ex.scatter.halos.sizes == POINT_SIZE + HALO_MIN_PX)
+    assert "halo: sd over seeds 0.0000 (val loss), 0% of the colour scale" in text
+    # a spread as large as the colour scale widens the halo by HALO_SPAN_PX
+    lo, hi = ex.scatter.levels
+    data = ex.scatter.data
+    ex.scatter.set_points(data, "val_loss", {}, None, None, {int(data.ids[0]): 2 * (hi - lo)})
+    assert list(ex.scatter.halos.sizes) == [POINT_SIZE + HALO_MIN_PX + HALO_SPAN_PX]
+    assert "100% of the colour scale" in ex.scatter.texts[int(data.ids[0])]
 
 
 def test_importance_bars_carry_bootstrap_intervals_or_say_too_few(window, qtbot, fake):

@@ -39,7 +39,7 @@ from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
-from bnviz.search.groups import GroupStats, by_group
+from bnviz.search.groups import GroupStats, by_group, spread
 from bnviz.search.halving import rung_epochs
 from bnviz.search.parallel import parallel_data
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
@@ -414,7 +414,8 @@ class HparamExplorer(QWidget):
                     ids = ", ".join(map(str, g.trials))
                     texts[t.id] = f"trials {ids} (round {t.round})\n{rest}\n{_group_line(g)}"
             best = points.best_id(shown, metric)
-            self.scatter.set_points(data, metric, texts, best, self.selected)
+            sds = spread(self.trials, metric)  # each group's sd over seeds: its halo
+            self.scatter.set_points(data, metric, texts, best, self.selected, sds)
         ran = self._with_fixed(shown)  # an unsampled parameter: the value trials ran at
         for axis, space in zip("xy", (xs, ys)):
             name = space.name if space is not None else ""
