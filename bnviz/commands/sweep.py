@@ -146,6 +146,14 @@ def run(args: argparse.Namespace, parser) -> int:
     return EXIT_CANCELLED if (args.trials > 0 or args.recheck) and cancelled else status
 
 
+#: Why --pair-bn and --repeats are refused together (README says the same).
+PAIR_AND_REPEATS = (
+    "--repeats with --pair-bn: a pair compares BN with plain on one point and one training seed; "
+    "for that comparison over seeds run `bnviz lesson bn-makes-the-search-easier --seeds K` (each "
+    "seed its own paired round, its interval over points and seeds)"
+)
+
+
 def check_combination(args: argparse.Namespace, parser) -> None:
     """Refuse flags that contradict each other (exit 2); fill in the default --trials.
 
@@ -158,8 +166,10 @@ def check_combination(args: argparse.Namespace, parser) -> None:
     if args.eta != DEFAULT_ETA and not args.hyperband:
         parser.error("--eta is Hyperband's reduction factor: add --hyperband")
     if args.repeats > 1:
+        if args.pair_bn:
+            parser.error(PAIR_AND_REPEATS)
         for flag, given in (("--prune", args.prune), ("--hyperband", args.hyperband),
-                            ("--recheck", args.recheck), ("--pair-bn", args.pair_bn)):  # fmt: skip
+                            ("--recheck", args.recheck)):  # fmt: skip
             if given:
                 parser.error(f"--repeats trains every configuration to the end: no {flag}")
     if args.hyperband:

@@ -142,3 +142,12 @@ def test_spread_is_each_whole_groups_sd_over_seeds_at_its_plotted_id():
     assert list(got) == [1]  # group 3 lost a seed; group 6 has one result; 5 is no group
     assert got[1] == pytest.approx(math.sqrt(0.02))  # sd of 0.2, 0.4 with n - 1
     assert got[1] == pytest.approx(group_stats(trials)[0].val_loss_sd)
+
+
+def test_repeats_with_pair_bn_are_refused_and_say_where_seeds_go(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--repeats", "2", "--pair-bn", "--study", str(tmp_path / "x.sqlite")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "bn-makes-the-search-easier --seeds K" in err
+    last = err.strip().splitlines()[-1]  # one line after the usage says all of it
+    assert "--repeats with --pair-bn" in last and "--seeds K" in last
