@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 
 from bnviz.gui.search.explorer import BASE_KEY
 from bnviz.gui.search.scatter import POINT_SIZE
@@ -262,6 +263,32 @@ def test_parallel_coordinates_brush_filters_scatter_table_and_curves(window, qtb
     # the scatter's box picks the strong lines the other way round
     ex.scatter.set_box((-4.0, -2.0), (-3.0, -1.0))
     assert par.strong_ids == ex.scatter.inside_box()
+
+
+def test_a_click_on_a_parallel_line_selects_its_trial_everywhere(window, qtbot, fake):
+    ex = window.explorer
+    run_round(qtbot, ex, 10)
+    par = ex.parallel
+    ex.views.setCurrentWidget(par)
+    qtbot.wait(50)
+    d = par.data
+    mid = (d.y[:, 0] + d.y[:, 1]) / 2  # each line's height half way from lr to beta
+    row = int(np.argmax(mid))  # the topmost there
+    x, y = 0.5, float(mid[row])  # between the axes: outside both axes' grab zones
+    scene = par.box.mapViewToScene(QPointF(x, y))
+    qtbot.mouseClick(par.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=par.view.mapFromScene(scene))  # fmt: skip
+    trial = int(d.ids[row])
+    assert ex.selected == trial and par.selected_id == trial
+    assert ex.scatter.selected.getData()[0] is not None and len(ex.scatter.selected.getData()[0])
+    rows = ex.table.selectionModel().selectedRows()
+    assert [ex.table._id_at(r) for r in rows] == [trial]
+    xs, ys = par.selected_item.getData()
+    assert list(xs[np.isfinite(xs)]) == [0, 1, 2]  # its line across every axis, drawn thick
+    np.testing.assert_allclose(ys[np.isfinite(ys)], d.y[row])
+    # far from every line: nothing new is selected
+    par._clicked(0.5, 5.0, 0.01)
+    assert ex.selected == trial
 
 
 def test_fanova_arrives_from_a_thread_as_blue_diamonds(window, qtbot, fake):

@@ -193,6 +193,7 @@ class HparamExplorer(QWidget):
             lambda: self.parallel.set_strong(self.scatter.inside_box())
         )
         self.parallel.brushed_changed.connect(self._brushed)
+        self.parallel.trial_clicked.connect(self.select)
         self.curves.round_combo.currentTextChanged.connect(self.refresh_curves)
         self.table.trial_selected.connect(self.select)
         self.table.trial_activated.connect(self.babysit)
@@ -441,6 +442,7 @@ class HparamExplorer(QWidget):
         data = parallel_data(shown, self.rounds, metric)
         values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
         self.parallel.set_data(data, list(self.scatter.colors(values)))
+        self.parallel.set_selected(self.selected)
 
     def _start_fanova(self) -> None:
         """fANOVA's importances for the importance chart, computed in a thread."""
@@ -496,6 +498,7 @@ class HparamExplorer(QWidget):
         self.selected = trial_id
         self.scatter.select(trial_id)
         self.table.select_trial(trial_id)
+        self.parallel.set_selected(trial_id)
         self.refresh_curves()
         t = self._trial(trial_id)
         if t is not None:
