@@ -174,7 +174,7 @@ class ParallelView(QWidget):
             for y, label in _ends(space, d.metric_range):
                 self._text(label, k + 0.04, y, (0, 0.5))
         self.plot.setXRange(-0.3, n - 0.4, padding=0)
-        self.plot.setYRange(-0.05, 1.12, padding=0)
+        self.plot.setYRange(-0.05, 1.18, padding=0)  # room for two-line titles, classroom too
 
     def _draw_lines(self) -> None:
         d = self.data
