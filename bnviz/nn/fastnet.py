@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bnviz.nn import layers
+from bnviz.nn import aligned, layers
 from bnviz.nn.layout import ParamLayout
 
 
@@ -54,9 +54,9 @@ class BatchnormArrays:
         self.dgamma, self.dbeta = G[f"gamma{l}"], G[f"beta{l}"]
         # the batch statistics land in the flat array the running update reads in one go
         self.mu, self.var = S[f"running_mean{l}"], S[f"running_var{l}"]
-        self.z_norm, self.z_tilde = np.empty((m, n), dt), np.empty((m, n), dt)
-        self.std, self.scale = np.empty(n, dt), np.empty(n, dt)
-        self.c1, self.c2 = np.empty(n, dt), np.empty(n, dt)
+        self.z_norm, self.z_tilde = aligned.empty((m, n), dt), aligned.empty((m, n), dt)
+        self.std, self.scale = aligned.empty(n, dt), aligned.empty(n, dt)
+        self.c1, self.c2 = aligned.empty(n, dt), aligned.empty(n, dt)
         self.cache: layers.BatchnormCache | None = None
 
 
@@ -75,7 +75,7 @@ class HiddenArrays:
             self.bn = BatchnormArrays(net, l, m)
         else:
             self.b, self.db = net.params[f"b{l}"], net._grads[f"b{l}"]
-        self.z, self.a, self.da, self.dz, self.tmp = (np.empty((m, n), dt) for _ in range(5))
+        self.z, self.a, self.da, self.dz, self.tmp = (aligned.empty((m, n), dt) for _ in range(5))
         self.cache: layers.AffineCache | None = None
 
     @property
@@ -94,25 +94,25 @@ class Workspace:
     def __init__(self, net: Network, m: int) -> None:
         dt, L, C = net.dtype, net.n_layers, net.sizes[-1]
         self.net, self.m = net, m
-        self.ones = np.ones(m, dtype=dt)
-        self.mean_w = np.full(m, 1.0 / max(m, 1), dtype=dt)
+        self.ones = aligned.full(m, 1, dt)
+        self.mean_w = aligned.full(m, 1.0 / max(m, 1), dt)
         self.layers = [HiddenArrays(net, l, m) for l in range(1, L)]
         P, G = net.params, net._grads
         self.W_out, self.b_out = P[f"W{L}"], P[f"b{L}"]
         self.dW_out, self.db_out = G[f"W{L}"], G[f"b{L}"]
         self.out_cache: layers.AffineCache | None = None
-        self.logits, self.p = np.empty((m, C), dt), np.empty((m, C), dt)
-        self.row_max, self.row_sum = np.empty(m, dt), np.empty(m, dt)
-        self.ones_c = np.ones(C, dt)
+        self.logits, self.p = aligned.empty((m, C), dt), aligned.empty((m, C), dt)
+        self.row_max, self.row_sum = aligned.empty(m, dt), aligned.empty(m, dt)
+        self.ones_c = aligned.full(C, 1, dt)
         self.row_start = np.arange(m, dtype=np.intp) * C
         self.flat_idx = np.empty(m, dtype=np.intp)
         # Every layer's running estimates are updated in one call on the flat buffers: the
         # weight is 1 for a mean and m/(m-1) for a variance, entry by entry.
-        self.unbias = np.ones(net.flat_buffers.size, dtype=dt)
+        self.unbias = aligned.full(net.flat_buffers.size, 1, dt)
         for name, view in net.buffer_layout.views(self.unbias).items():
             if name.startswith("running_var"):
                 view[...] = layers.unbiased_variance_factor(m)
-        self.buffer_tmp = np.empty_like(self.unbias)
+        self.buffer_tmp = aligned.empty(self.unbias.size, dt)
 
     # -- forward -----------------------------------------------------------------------------
     def forward(self, X: np.ndarray, update_buffers: bool) -> np.ndarray:

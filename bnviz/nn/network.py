@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bnviz.nn import layers
+from bnviz.nn import aligned, layers
 from bnviz.nn.fastnet import Workspace
 from bnviz.nn.layers import ACTIVATIONS, BN_EPS, DEFAULT_BN_MOMENTUM
 from bnviz.nn.layout import ParamLayout
@@ -130,8 +130,8 @@ class MLP:
     def _install(self, values: dict[str, np.ndarray]) -> None:
         """Store parameters in a fresh flat array with named views (and a matching gradient)."""
         self.layout = ParamLayout.from_arrays(values)
-        self.flat_params = np.zeros(self.layout.size, dtype=self.dtype)
-        self.flat_grads = np.zeros(self.layout.size, dtype=self.dtype)
+        self.flat_params = aligned.zeros(self.layout.size, self.dtype)
+        self.flat_grads = aligned.zeros(self.layout.size, self.dtype)
         self.params = self.layout.views(self.flat_params)
         self._grads = self.layout.views(self.flat_grads)
         for name, value in values.items():
@@ -143,8 +143,8 @@ class MLP:
         like-shaped ``batch_stats`` that a train step fills with its batch mean and (biased)
         variance, so one :func:`~bnviz.nn.layers.running_average` call updates them all."""
         self.buffer_layout = ParamLayout.from_arrays(values)
-        self.flat_buffers = np.zeros(self.buffer_layout.size, dtype=self.dtype)
-        self.flat_batch_stats = np.zeros(self.buffer_layout.size, dtype=self.dtype)
+        self.flat_buffers = aligned.zeros(self.buffer_layout.size, self.dtype)
+        self.flat_batch_stats = aligned.zeros(self.buffer_layout.size, self.dtype)
         self.buffers = self.buffer_layout.views(self.flat_buffers)
         self.batch_stats = self.buffer_layout.views(self.flat_batch_stats)
         for name, value in values.items():
@@ -406,6 +406,8 @@ class MLP:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        for name in ("flat_params", "flat_grads", "flat_buffers", "flat_batch_stats"):
+            setattr(self, name, aligned.copy(getattr(self, name)))  # unpickled: 16-byte aligned
         self.params = self.layout.views(self.flat_params)
         self._grads = self.layout.views(self.flat_grads)
         self.buffers = self.buffer_layout.views(self.flat_buffers)

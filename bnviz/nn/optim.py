@@ -17,6 +17,7 @@ from typing import TypedDict
 import numpy as np
 from numpy.typing import DTypeLike
 
+from bnviz.nn import aligned
 from bnviz.nn.layout import ParamLayout
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
@@ -59,7 +60,7 @@ def _scratch(state: OptState, w: np.ndarray) -> np.ndarray:
     changes), so an update allocates nothing."""
     tmp = state.get("tmp")
     if tmp is None or tmp.shape != w.shape or tmp.dtype != w.dtype:
-        tmp = state["tmp"] = np.empty_like(w)
+        tmp = state["tmp"] = aligned.empty(w.shape, w.dtype)
     return tmp
 
 
@@ -135,7 +136,7 @@ def init_state(kind: str, size: int, dtype: DTypeLike = np.float32) -> OptState:
     """Zeroed state for ``kind``: v (first moment), s (second moment), t (step count)."""
     if kind not in UPDATES:
         raise ValueError(f"unknown optimizer {kind!r}; choose one of {', '.join(OPTIMIZERS)}")
-    return {"v": np.zeros(size, dtype), "s": np.zeros(size, dtype), "t": 0}
+    return {"v": aligned.zeros(size, dtype), "s": aligned.zeros(size, dtype), "t": 0}
 
 
 class Optimizer:
@@ -159,5 +160,12 @@ class Optimizer:
     def remap(self, old_layout: ParamLayout, new_layout: ParamLayout) -> None:
         """Follow the network to a new parameter layout (BN switched on or off)."""
         self.state.pop("tmp", None)
-        self.state["v"] = old_layout.remap(self.state["v"], new_layout)
-        self.state["s"] = old_layout.remap(self.state["s"], new_layout)
+        self.state["v"] = aligned.copy(old_layout.remap(self.state["v"], new_layout))
+        self.state["s"] = aligned.copy(old_layout.remap(self.state["s"], new_layout))
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # an unpickled (resumed, copied) optimizer's moments are realigned (see bnviz.nn.aligned)
+        self.__dict__.update(state)
+        self.state.pop("tmp", None)
+        for key in ("v", "s"):
+            self.state[key] = aligned.copy(self.state[key])  # type: ignore[literal-required]
