@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bnviz.train.params import Param
 
 EXIT_USAGE = 2
+EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 COMMANDS = (
     "train",
     "sweep",
@@ -38,27 +39,44 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def positive_float(text: str) -> float:
+# Seconds (--run-for, bench --seconds) and counts without a registry entry (bench --rounds) are
+# bounded too: a day, and a million.
+MAX_SECONDS = 86_400.0
+MAX_COUNT = 1_000_000
+
+
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    value = _number(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
     return value
 
 
 def nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
 
 
-def int_at_least(low: int):
+def seconds(text: str) -> float:
+    """A duration: 0 to a day."""
+    value = nonneg_float(text)
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SECONDS:.0f} s (a day), got {text!r}"
+        )
+    return value
+
+
+def int_at_least(low: int, high: int = MAX_COUNT):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -66,10 +84,28 @@ def int_at_least(low: int):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high:,}, got {value:,}")
         return value
 
     parse.__name__ = f"int>={low}"
     return parse
+
+
+def run_param(name: str):
+    """The argparse type of a run flag (``--epochs``, ``--trials``...): its registry bounds."""
+    from bnviz.train.params import RUN_PARAMS
+
+    return param_type(RUN_PARAMS[name])
+
+
+def memory_size(text: str) -> int:
+    from bnviz.data.budget import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def hidden_widths(text: str) -> tuple[int, ...]:
@@ -131,6 +167,11 @@ def add_training_flags(p: argparse.ArgumentParser, sampled: frozenset = frozense
     groups["optimization"].add_argument(
         "--settings", metavar="FILE", help="start from a saved settings file"
     )
+    groups["data"].add_argument(
+        "--memory-budget", type=memory_size, metavar="SIZE",
+        help="how much memory a data file's arrays may take (e.g. 8G; default half the "
+        "available memory; also the BNVIZ_MEMORY_BUDGET environment variable)",
+    )  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace, base=None):
@@ -164,7 +205,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--screenshot", metavar="FILE", help="train, save a PNG of the window, exit")
     p.add_argument(
         "--run-for",
-        type=nonneg_float,
+        type=seconds,
         default=3.0,
         metavar="SECONDS",
         help="with --screenshot or --report: how long to train first (default 3)",
@@ -210,9 +251,22 @@ def build_parser() -> OneLineParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the app or a command; Ctrl-C anywhere exits 130 with one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nbnviz: cancelled (Ctrl-C)\n")
+        return EXIT_CANCELLED
+
+
+def _main(argv: list[str] | None) -> int:
     set_env_before_numpy(1)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "memory_budget", None) is not None:
+        from bnviz.data.budget import set_memory_budget
+
+        set_memory_budget(args.memory_budget)  # spawned workers inherit it
     if args.command is None and (args.replay is not None or args.at is not None):
         return _replay(args, parser)
     if args.command is None:
@@ -250,9 +304,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--report and --screenshot: choose one")
         from bnviz.gui.app import run_app
 
-        return run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
-                       lesson=lesson, preset=preset, report=args.report,
-                       record=args.record)  # fmt: skip
+        interrupted = _close_window_on_ctrl_c()
+        status = run_app(config, screenshot=args.screenshot, run_for=args.run_for, data=data,
+                         lesson=lesson, preset=preset, report=args.report,
+                         record=args.record)  # fmt: skip
+        if interrupted:
+            sys.stderr.write("bnviz: cancelled (Ctrl-C)\n")
+            return EXIT_CANCELLED
+        return status
     try:
         return args.run(args, args.subparser)
     except BrokenPipeError:  # `bnviz sweep | head`: the reader left; not an error of ours
@@ -260,6 +319,34 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _close_window_on_ctrl_c() -> list[int]:
+    """Ctrl-C while the window runs closes it as its Quit does (the training process and any
+    sweep shut down) instead of a KeyboardInterrupt traceback inside a Qt slot; the returned
+    list is non-empty once it happened."""
+    import signal
+
+    hit: list[int] = []
+
+    def close(signum: int, frame: object) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is None:  # before Qt starts: the usual one line from main()
+            raise KeyboardInterrupt
+        hit.append(signum)
+
+        def quit_() -> None:
+            app.closeAllWindows()
+            app.quit()
+
+        # posted, so that it also works before the event loop runs (quit() would be lost)
+        QTimer.singleShot(0, quit_)
+
+    signal.signal(signal.SIGINT, close)
+    return hit
 
 
 def _replay(args: argparse.Namespace, parser: OneLineParser) -> int:

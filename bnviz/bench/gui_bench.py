@@ -16,6 +16,9 @@ warm-up:
   drawn (reading a data file included);
 - ``train_ratio``: steps/s of the training process inside the app over the steps/s of a headless
   :class:`~bnviz.train.trainer.Trainer` of the same setup in a fresh process, measured back to back;
+- ``train_ratio_per_cpu``: the same, per CPU-second each process got (``trainer_cpu_cores``,
+  ``headless_cpu_cores``): the ratio when each gets a whole core, which a loaded machine's
+  ``train_ratio`` cannot show;
 - ``first_paint_s``: from launching ``python -m bnviz --compare --screenshot ...`` (the built-in
   data) to the first paint of its main window (the child reports it when
   ``$BNVIZ_REPORT_FIRST_PAINT`` holds the launch time).
@@ -84,7 +87,7 @@ def run_gui_bench(args, config: TrainConfig | None = None) -> int:
     paints = [first_paint_s() for _ in range(1 if quick else FIRST_PAINT_RUNS)]
     say(f"headless trainer, {seconds:g} s")
     try:
-        headless = headless_steps_per_s(seconds, config)
+        headless, headless_cores = headless_run(seconds, config)
     except RuntimeError as e:  # a data file that cannot be read
         sys.stderr.write(f"bnviz bench --gui: {e}\n")
         return EXIT_USAGE
@@ -92,6 +95,16 @@ def run_gui_bench(args, config: TrainConfig | None = None) -> int:
     gui = measure_in_fresh_process(config, seconds, warmup, getattr(args, "gui_profile", None))
     gui["headless_steps_per_s"] = round(headless, 1)
     gui["train_ratio"] = round(gui["app_steps_per_s"] / headless, 3) if headless > 0 else None
+    # Steps per CPU-second of the trainer, in the app over headless: what the ratio is when each
+    # gets a whole core (the app's own costs in the training process: snapshots, probes,
+    # evaluations); on a machine where other jobs take the cores, train_ratio mostly measures
+    # how much CPU each happened to get.
+    gui["headless_cpu_cores"] = round(headless_cores, 2)
+    app_cores = gui.get("trainer_cpu_cores")
+    per_cpu = None
+    if app_cores and headless_cores > 0 and headless > 0:
+        per_cpu = round((gui["app_steps_per_s"] / app_cores) / (headless / headless_cores), 3)
+    gui["train_ratio_per_cpu"] = per_cpu
     gui["first_paint_s"] = round(statistics.median(paints), 3)
     gui["first_paint_runs_s"] = [round(p, 3) for p in paints]
     gui["platform"] = os.environ["QT_QPA_PLATFORM"]
@@ -124,7 +137,9 @@ def format_report(report: dict) -> str:
     lines.append(
         f"latency p50 {g['latency_ms_p50']} ms, max {g['latency_ms_max']} ms; render "
         f"{g['render_ms_p50']} ms per frame (p50); app {g['app_steps_per_s']:,.0f} vs headless "
-        f"{g['headless_steps_per_s']:,.0f} steps/s"
+        f"{g['headless_steps_per_s']:,.0f} steps/s; the trainer got {g['trainer_cpu_cores']} of "
+        f"a core, headless {g['headless_cpu_cores']}: per CPU-second in-app / headless "
+        f"{g['train_ratio_per_cpu']}"
     )
     return "\n".join(lines)
 
@@ -133,6 +148,11 @@ def format_report(report: dict) -> str:
 def headless_steps_per_s(seconds: float, config: TrainConfig = BENCH_CONFIG) -> float:
     """Steps/s of a Trainer of ``config``, alone in a fresh process (as the app's training
     process is: one BLAS thread); its data is loaded before the clock starts."""
+    return headless_run(seconds, config)[0]
+
+
+def headless_run(seconds: float, config: TrainConfig = BENCH_CONFIG) -> tuple[float, float]:
+    """:func:`headless_steps_per_s`, and the share of a core that process got meanwhile."""
     from bnviz.bench.bench import blas_env
 
     job = json.dumps(config.to_dict())
@@ -142,10 +162,12 @@ def headless_steps_per_s(seconds: float, config: TrainConfig = BENCH_CONFIG) -> 
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed")
-    return float(proc.stdout.strip().splitlines()[-1])
+    steps, cores = proc.stdout.strip().splitlines()[-1].split()
+    return float(steps), float(cores)
 
 
-def _headless(seconds: float, config_json: str) -> float:
+def _headless(seconds: float, config_json: str) -> str:
+    """``STEPS_PER_S CPU_CORES`` of the timed steps."""
     from bnviz.data import DataError
     from bnviz.nn.blas import limit_blas_threads
     from bnviz.train.trainer import Trainer
@@ -157,11 +179,12 @@ def _headless(seconds: float, config_json: str) -> float:
         sys.stderr.write(f"{e}\n")
         raise SystemExit(EXIT_USAGE) from None
     trainer.run(20)  # warm caches and allocations
-    n, t0 = 0, time.perf_counter()
+    n, t0, cpu0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         trainer.step()
         n += 1
-    return n / (time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    return f"{n / wall} {(time.process_time() - cpu0) / wall}"
 
 
 def first_paint_s() -> float:

@@ -199,14 +199,15 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
     }
 
 
-def _waits(lags: list[float]) -> list[float]:
-    """What an input arriving at a random moment waits, one value per PROBE_MS of time: a
-    timer tick late by ``L`` ms stands for the ticks that could not fire meanwhile, waiting
-    L, L - 5, ... ms (so a 2 s block counts as 2 s of waits, not as one sample in ~2,000)."""
+def _waits(lags: list[float], step: float = PROBE_MS) -> list[float]:
+    """What an input arriving at a random moment waits, one value per ``step`` ms of time (the
+    timer's interval): a tick late by ``L`` ms stands for the ticks that could not fire
+    meanwhile, waiting L, L - 5, ... ms (so a 2 s block counts as 2 s of waits, not as one
+    sample in ~2,000)."""
     out: list[float] = []
     for lag in lags:
         if lag > 0:
-            out.extend(float(w) for w in np.arange(lag, 0.0, -PROBE_MS))
+            out.extend(float(w) for w in np.arange(lag, 0.0, -step))
         else:
             out.append(0.0)
     return sorted(out)

@@ -20,7 +20,7 @@ WORKLOAD_OPTIMIZERS = ("adam", "momentum")  # what PyTorch is run with too
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, int_at_least, positive_float
+    from bnviz.cli import add_training_flags, int_at_least, seconds
 
     p = sub.add_parser(
         "bench", help="measure training speed (no window)", description=__doc__.splitlines()[0]
@@ -54,13 +54,20 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--all", action="store_true", help="--blas-compare, --snapshots and --sweep")
     p.add_argument("--rounds", type=int_at_least(1), help="interleaved rounds (default 7)")
-    p.add_argument("--seconds", type=positive_float, help="seconds per round (default 0.25)")
+    p.add_argument("--seconds", type=seconds, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument(
         "--gui",
         action="store_true",
         help="benchmark the GUI (bnviz.bench.gui_bench); the training flags below choose its run "
         "(default: compare mode, spirals, 64-64 ReLU, Adam)",
+    )
+    p.add_argument(
+        "--session",
+        action="store_true",
+        help="with --gui: a scripted session (train, B, every lesson, a file's run, a search "
+        "round, an export, classroom mode); the longest GUI-thread block per action. "
+        "--dataset FILE names the file it opens (default: an MNIST-size file it writes)",
     )
     p.add_argument(
         "--gui-profile",
@@ -92,11 +99,16 @@ def run(args: argparse.Namespace, parser) -> int:
     if args.make_bigdata:
         from bnviz.bench.bigdata import make_bigdata
 
-        for path in make_bigdata(args.make_bigdata):
-            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        try:
+            for path in make_bigdata(args.make_bigdata):
+                print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        except OSError as e:  # a folder that cannot be made or written: one line, exit 2
+            parser.error(f"--make-bigdata: {args.make_bigdata}: {e.strerror or e}")
         return 0
     if args.gui:
         return run_gui(args)
+    if args.session:
+        parser.error("--session is a GUI benchmark: add --gui")
     if args.parcoords:
         return run_parcoords(args)
     from bnviz.cli import training_flags_given
@@ -154,6 +166,8 @@ def run_parcoords(args: argparse.Namespace) -> int:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    if args.session:
+        return run_session(args)
     try:
         from bnviz.bench.gui_bench import run_gui_bench
     except ModuleNotFoundError as e:
@@ -171,6 +185,22 @@ def run_gui(args: argparse.Namespace) -> int:
     except ConfigError as e:
         args.subparser.error(str(e))
     return run_gui_bench(args, config)
+
+
+def run_session(args: argparse.Namespace) -> int:
+    """``--gui --session``: the session starts on the app's defaults; ``--dataset`` is the file
+    it opens, the other training flags have no run to choose."""
+    from bnviz.cli import training_flags_given
+
+    if training_flags_given(argparse.Namespace(**{**vars(args), "dataset": None})):
+        args.subparser.error("--session runs the app's defaults: of the training flags it takes "
+                             "--dataset FILE only (the file it opens)")  # fmt: skip
+    try:
+        from bnviz.bench.session_bench import run_session_bench
+    except ModuleNotFoundError as e:  # PySide6 or pyqtgraph missing
+        print(f"bnviz bench --gui --session: needs {e.name}, which is not installed")
+        return EXIT_USAGE
+    return run_session_bench(args, args.dataset)
 
 
 def _f(x, fmt: str = "{:,.0f}") -> str:

@@ -11,24 +11,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import warnings
-from collections import Counter
+
+from bnviz.commands.sweep_report import _complete, _failed, _finite, print_rechecks, print_table
 
 DEFAULT_TRIALS = 16
 DEFAULT_ETA = 3  # as bnviz.search.hyperband's (not imported here: --help stays light)
 DEFAULT_EPOCHS = 20  # about 140 steps on spirals: enough to tell good lr from bad
 DEFAULT_OPTIMIZER = "momentum"  # so that the default beta space matters
-TOP_SHOWN = 10
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
 EXIT_FAILED = 1  # every trial of the round raised
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, int_at_least
+    from bnviz.cli import add_training_flags, int_at_least, run_param, seconds
     from bnviz.train.config import SAMPLED
+    from bnviz.train.params import MAX_EPOCHS, MAX_TRIALS, WORKERS_PER_CORE
 
     p = sub.add_parser(
         "sweep",
@@ -48,8 +48,9 @@ def add_parser(sub) -> None:
         flag = "--" + name.replace("_", "-")
         g.add_argument(flag, dest=f"space_{name}", metavar="SPACE", help=sampled.help, **nargs)
     g = p.add_argument_group("sweep")
-    g.add_argument("--trials", type=int_at_least(0), metavar="N",
-                   help=f"trials (default {DEFAULT_TRIALS}; 0: report only)")  # fmt: skip
+    g.add_argument("--trials", type=run_param("trials"), metavar="N",
+                   help=f"trials (default {DEFAULT_TRIALS}; 0: report only; at most "
+                   f"{MAX_TRIALS:,}, generated as they start)")  # fmt: skip
     g.add_argument("--prune", action="store_true",
                    help="successive halving: compare the trials at 1/9 and 1/3 of --epochs and "
                    "stop all but the best third each time (state pruned)")  # fmt: skip
@@ -71,7 +72,7 @@ def add_parser(sub) -> None:
     g.add_argument("--repeats", type=int_at_least(1), default=1, metavar="K",
                    help="train every sampled configuration with K seeds (--seed, --seed + 1, "
                    "...): groups judged by their mean (default 1)")  # fmt: skip
-    g.add_argument("--recheck", type=int_at_least(1), metavar="K",
+    g.add_argument("--recheck", type=run_param("recheck"), metavar="K",
                    help="re-run the study's best K trials with their values under today's fixed "
                    "settings (--seed, --epochs, --dataset...), as a new round")  # fmt: skip
     g.add_argument("--export-optuna", metavar="STORAGE_URL",
@@ -81,12 +82,17 @@ def add_parser(sub) -> None:
                    help="train every sampled point twice, with batch norm and without (same "
                    "values, same seed): 2 x --trials trials ('bn' in params)")  # fmt: skip
     g.add_argument("--grid", action="store_true", help="a grid instead of random sampling")
-    g.add_argument("--epochs", type=int_at_least(1), default=DEFAULT_EPOCHS,
-                   help=f"each trial's budget (default {DEFAULT_EPOCHS})")  # fmt: skip
-    g.add_argument("--workers", type=int_at_least(1), metavar="K",
-                   help="local worker processes (default: one per core)")  # fmt: skip
+    g.add_argument("--epochs", type=run_param("epochs"), default=DEFAULT_EPOCHS,
+                   help=f"each trial's budget (default {DEFAULT_EPOCHS}; at most "
+                   f"{MAX_EPOCHS:,})")  # fmt: skip
+    g.add_argument("--workers", type=run_param("workers"), metavar="K",
+                   help=f"local worker processes (default: one per core; never more than the "
+                   f"trials or {WORKERS_PER_CORE} per core)")  # fmt: skip
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run trials on a Dask cluster (tcp://host:8786, or 'local')")  # fmt: skip
+    g.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                   help="with --scheduler: stop the round when the cluster has had no worker "
+                   "for SECONDS (default: keep waiting, saying so)")  # fmt: skip
     g.add_argument("--study", metavar="FILE", help="study file (default: sweep.sqlite in the "
                    "user data folder); an existing one gets a new round")  # fmt: skip
     g.add_argument("--json", action="store_true", help="print the study as JSON on stdout")
@@ -113,6 +119,7 @@ def run(args: argparse.Namespace, parser) -> int:
     path = args.study or str(default_study_dir() / "sweep.sqlite")
     if args.trials == 0 and not args.recheck and not os.path.exists(path):
         parser.error(f"{path}: no such study (run a sweep first)")
+    existed = os.path.exists(path)
     try:
         study = Study(path)
     except StudyError as e:
@@ -121,17 +128,25 @@ def run(args: argparse.Namespace, parser) -> int:
     with study:
         if args.trials > 0 or args.recheck:
             try:
+                study.check_writable()  # before a worker starts, not at the first result
                 sweep = build_recheck(args, study) if args.recheck else build_sweep(args, study)
-                sweep.specs()  # every config validated before any worker starts
-                executor = make_executor(args.workers, args.scheduler)
-            except SweepError as e:
+                sweep.check()  # configs validated before any worker starts
+                check_data(sweep.base)
+                executor = make_executor(workers_for(args, sweep.n_trials), args.scheduler)
+            except (SweepError, StudyError) as e:
+                if not existed:  # a refused first round leaves no empty study behind
+                    study.close()
+                    remove_study(path)
                 parser.error(str(e))
+            if args.recheck:
+                note_recheck(sweep, args.recheck)
             with executor, warnings.catch_warnings():
                 warnings.showwarning = _one_line_warning
-                cancelled = run_with_progress(sweep, executor, quiet=args.quiet)
+                cancelled, stopped = run_with_progress(sweep, executor, args)
             failed = [t for t in study.trials(sweep.round_id) if _failed(t)]
-            if failed and len(failed) == len(sweep.specs()):
-                sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
+            if stopped or (failed and len(failed) == sweep.n_trials):
+                if not stopped:
+                    sys.stderr.write("bnviz sweep: every trial of this round failed (see above)\n")
                 status = EXIT_FAILED
         if (args.trials > 0 or args.recheck) and sweep.recheck_of and not args.json:
             print_rechecks(study, sweep.round_id)
@@ -144,6 +159,45 @@ def run(args: argparse.Namespace, parser) -> int:
         else:
             print_table(study)
     return EXIT_CANCELLED if (args.trials > 0 or args.recheck) and cancelled else status
+
+
+def remove_study(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.remove(path + suffix)
+        except OSError:
+            pass
+
+
+def check_data(base) -> None:
+    """Load a data file once here, so a bad one is one line before the round, not one failed
+    trial per sample. Raises SweepError."""
+    from bnviz.data import BUILTIN_DATASETS, DataError
+    from bnviz.search.sweep import SweepError
+    from bnviz.train.trainer import load_data
+
+    if base.dataset.strip().lower() in BUILTIN_DATASETS:
+        return
+    try:
+        load_data(base)
+    except DataError as e:
+        raise SweepError(f"--dataset: {e}") from None
+
+
+def workers_for(args: argparse.Namespace, trials: int) -> int:
+    """The processes to start (:func:`~bnviz.search.executors.worker_count`); says so when
+    that is fewer than ``--workers`` asked for."""
+    from bnviz.search.executors import worker_count
+    from bnviz.train.params import WORKERS_PER_CORE
+
+    n = worker_count(args.workers, trials)
+    if args.workers is not None and n < args.workers and not args.quiet:
+        cores = os.cpu_count() or 1
+        sys.stderr.write(
+            f"bnviz sweep: --workers {args.workers}: starting {n} (never more than the {trials} "
+            f"trials or {WORKERS_PER_CORE} per core, {cores} cores)\n"
+        )
+    return n
 
 
 #: Why --pair-bn and --repeats are refused together (README says the same).
@@ -192,6 +246,9 @@ def check_combination(args: argparse.Namespace, parser) -> None:
                             ("--pair-bn", args.pair_bn)):  # fmt: skip
             if given:
                 parser.error(f"--recheck runs every trial to the end with its values: no {flag}")
+    if args.timeout is not None and not args.scheduler:
+        parser.error("--timeout SECONDS is how long a Dask round waits for workers: give "
+                     "--scheduler too")  # fmt: skip
     if args.trials is None:
         args.trials = 0 if args.recheck or args.export_optuna else DEFAULT_TRIALS
     if args.export_optuna and not optuna_available():
@@ -238,12 +295,15 @@ def build_recheck(args: argparse.Namespace, study):
         base = replace(base_config(args, study), compare=False)
     except ConfigError as e:
         raise SweepError(str(e)) from None
-    sweep = Sweep.recheck(study, base, args.recheck, epochs=args.epochs, seed=base.seed)
-    n = len(sweep.specs())
-    if n < args.recheck:
+    return Sweep.recheck(study, base, args.recheck, epochs=args.epochs, seed=base.seed)
+
+
+def note_recheck(sweep, asked: int) -> None:
+    """Say when the study has fewer complete trials than ``--recheck`` asked for."""
+    n = sweep.n_trials
+    if n < asked:
         trials = "trial" if n == 1 else "trials"
         sys.stderr.write(f"bnviz sweep: the study has only {n} complete {trials} to re-check\n")
-    return sweep
 
 
 def build_sweep(args: argparse.Namespace, study):
@@ -320,11 +380,16 @@ def zoom_box(study, spaces) -> dict | None:
     return box or None
 
 
-def run_with_progress(sweep, executor, quiet: bool) -> bool:
+def run_with_progress(sweep, executor, args: argparse.Namespace) -> tuple[bool, bool]:
     """Run the round with a progress bar on stderr; Ctrl-C keeps what has finished.
 
-    Returns True if the user cancelled."""
-    total = len(sweep.specs())
+    Returns (cancelled by the user, stopped: a Dask cluster lost its workers, or the study
+    stopped taking trials)."""
+    from bnviz.search.study import StudyError
+    from bnviz.search.sweep import SweepError
+
+    quiet = args.quiet
+    total = sweep.n_trials
     done: list = []
 
     def show(record) -> None:
@@ -341,20 +406,29 @@ def run_with_progress(sweep, executor, quiet: bool) -> bool:
 
     if not quiet:
         sys.stderr.write(f"{describe(sweep)} on {executor.description}\n")
+
+    def status(message: str) -> None:  # said even with --quiet: the round is stuck
+        sys.stderr.write(f"bnviz sweep: {message}\n")
+        sys.stderr.flush()
+
     try:
-        sweep.run(executor, on_result=show)
+        sweep.run(executor, on_result=show, on_status=status, timeout=args.timeout)
     except KeyboardInterrupt:
         sys.stderr.write(f"\ncancelled: {len(done)} of {total} trials stored\n")
         executor.close(wait=False)
-        return True
-    return False
+        return True, False
+    except (SweepError, StudyError) as e:  # workers lost, or the study stopped taking trials
+        sys.stderr.write(f"bnviz sweep: {e} ({len(done)} of {total} trials stored)\n")
+        executor.close(wait=False)
+        return False, True
+    return False, False
 
 
 def describe(sweep) -> str:
     """The round in one line: how many trials of how many epochs, pruned or re-checked how."""
     from bnviz.search.halving import PRUNE_FACTOR, planned_epochs, rung_epochs
 
-    n = len(sweep.specs())
+    n = sweep.n_trials
     text = f"{n} trials of {sweep.epochs} epochs"
     if sweep.repeats > 1:
         text += f" ({n // sweep.repeats} configurations x {sweep.repeats} seeds)"
@@ -376,73 +450,5 @@ def describe(sweep) -> str:
             f"{most} of {n * sweep.epochs} epochs)")  # fmt: skip
 
 
-def _failed(t) -> bool:
-    """A trial whose worker raised: no result, only its reason (``t.error``)."""
-    from bnviz.search.study import TrialState
-
-    return t.state is TrialState.FAILED
-
-
-def _complete(t) -> bool:
-    from bnviz.search.study import TrialState
-
-    return t.state is TrialState.COMPLETE
-
-
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     sys.stderr.write(f"bnviz sweep: {message}\n")
-
-
-def _finite(x) -> bool:
-    return x is not None and math.isfinite(x)
-
-
-def print_table(study) -> None:
-    """The best complete trials by validation loss; the others (by state) at the bottom,
-    then why each shown failed trial failed."""
-    trials = study.trials()
-    print(f"{study.path}: {len(trials)} trials in {len(study.rounds())} round(s)")
-    ok = sorted((t for t in trials if _complete(t) and _finite(t.val_loss)),
-                key=lambda t: (t.val_loss, t.id))  # fmt: skip
-    bad = [t for t in trials if t not in ok]
-    shown = ok[:TOP_SHOWN] + bad[: max(1, TOP_SHOWN - len(ok)) if bad else 0]
-    names = list(dict.fromkeys(k for t in shown for k in t.params))
-    print(f"{'id':>4} {'round':>5} " + " ".join(f"{n:>10}" for n in names)
-          + f" {'val loss':>9} {'val acc':>7} {'seconds':>7}")  # fmt: skip
-    for t in shown:
-        values = " ".join(f"{_cell(t.params.get(n)):>10}" for n in names)
-        state = "no loss" if _complete(t) else t.state.value  # complete: a non-finite loss
-        loss = f"{t.val_loss:9.4f} {t.val_acc:7.3f}" if t in ok else f"{state:>9} {'':>7}"
-        print(f"{t.id:>4} {t.round:>5} {values} {loss} {t.seconds:7.2f}")
-    if bad:
-        counts = Counter(t.state.value for t in bad)
-        parts = [f"{counts['diverged']} diverged"]
-        parts += [f"{counts[s]} {s}" for s in ("failed", "pruned") if counts[s]]
-        print(f"({', '.join(parts)} of {len(trials)} trials)")
-    for t in shown:
-        if _failed(t):
-            print(f"trial {t.id} failed: {t.error}")
-
-
-def print_rechecks(study, round_id: int) -> None:
-    """Old vs new validation loss of each re-checked trial: did the ranking hold?"""
-    by_id = {t.id: t for t in study.trials()}
-    if any(t.group is not None for t in study.trials(round_id)):  # repeats: group means
-        from bnviz.search.recheck import recheck_pairs
-
-        print("re-checked (mean val loss over the seeds, then -> now):")
-        for p in recheck_pairs(study.trials(), round_id):
-            print(f"  group {p.now_id} repeats group {p.then_id}: {p.then_loss:.4f} -> "
-                  f"{p.now_loss:.4f}")  # fmt: skip
-        return
-    print("re-checked (val loss then -> now):")
-    for t in study.trials(round_id):
-        old = by_id[t.recheck_of]
-        now = f"{t.val_loss:.4f}" if t.state.value == "complete" else t.state.value
-        print(f"  trial {t.id} repeats {old.id}: {old.val_loss:.4f} -> {now}")
-
-
-def _cell(v) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
 
+from bnviz.train.params import MAX_EPOCHS, MAX_STEPS
+
 DEFAULT_EPOCHS = 30
+EXIT_CANCELLED = 130  # what a shell reports for Ctrl-C
+EXIT_WRITE_FAILED = 1  # trained, but --metrics or --save could not be written
 EVALS_PER_RUN = 50
 
 
 def add_parser(sub) -> None:
-    from bnviz.cli import add_training_flags, int_at_least
+    from bnviz.cli import add_training_flags, int_at_least, run_param
 
     p = sub.add_parser(
         "train", help="train from the command line (no window)", description=__doc__.splitlines()[0]
@@ -25,12 +30,15 @@ def add_parser(sub) -> None:
     add_training_flags(p)
     g = p.add_argument_group("run").add_mutually_exclusive_group()
     g.add_argument(
-        "--epochs", type=int_at_least(1), help=f"passes over the data (default {DEFAULT_EPOCHS})"
+        "--epochs", type=run_param("epochs"),
+        help=f"passes over the data (default {DEFAULT_EPOCHS}; at most {MAX_EPOCHS:,})",
+    )  # fmt: skip
+    g.add_argument(
+        "--steps", type=run_param("steps"), help=f"mini-batch steps (at most {MAX_STEPS:,})"
     )
-    g.add_argument("--steps", type=int_at_least(1), help="mini-batch steps (instead of --epochs)")
     p.add_argument(
         "--eval-every",
-        type=int_at_least(1),
+        type=run_param("eval_every"),
         metavar="STEPS",
         help=f"steps between evaluations (default: about {EVALS_PER_RUN} per run)",
     )
@@ -49,7 +57,10 @@ def add_parser(sub) -> None:
         "--record-every)",
     )
     p.add_argument(
-        "--record-every", type=int_at_least(1), metavar="STEPS", help="with --record: every K steps"
+        "--record-every",
+        type=int_at_least(1, MAX_STEPS),
+        metavar="STEPS",
+        help="with --record: every K steps",
     )
     p.set_defaults(run=run, subparser=p)
 
@@ -65,9 +76,14 @@ def run(args: argparse.Namespace, parser) -> int:
         trainer = Trainer(config)
     except (ConfigError, DataError) as e:
         parser.error(str(e))
-    for path in (args.metrics, args.save, args.record):
-        if path and not Path(path).resolve().parent.is_dir():
-            parser.error(f"folder of {path} does not exist")
+    for flag, path in (
+        ("--metrics", args.metrics),
+        ("--save", args.save),
+        ("--record", args.record),
+    ):
+        why = path and _unwritable(path)
+        if why:  # said before training, not after it
+            parser.error(f"{flag}: {path}: {why}")
     if args.record_every and not args.record:
         parser.error("--record-every needs --record FILE")
     recorder = None
@@ -82,35 +98,65 @@ def run(args: argparse.Namespace, parser) -> int:
     every = args.eval_every or max(1, total // EVALS_PER_RUN)
     progress = Progress(total, quiet=args.quiet)
     t0 = time.perf_counter()
-    for s in range(1, total + 1):
-        trainer.step()
-        evaluated = s % every == 0 or s == total
-        if evaluated:
-            trainer.evaluate()
-            progress.show(s, trainer)
-        if trainer.all_diverged:
-            trainer.evaluate()
-        if recorder is not None and (
-            (evaluated if not args.record_every else s % args.record_every == 0)
-            or s == total
-            or trainer.all_diverged
-        ):
+    cancelled = False
+    try:
+        for s in range(1, total + 1):
+            trainer.step()
+            evaluated = s % every == 0 or s == total
+            if evaluated:
+                trainer.evaluate()
+                progress.show(s, trainer)
+            if trainer.all_diverged:
+                trainer.evaluate()
+            if recorder is not None and (
+                (evaluated if not args.record_every else s % args.record_every == 0)
+                or s == total
+                or trainer.all_diverged
+            ):
+                recorder.add(trainer.snapshot(), config=config)
+            if trainer.all_diverged:
+                break
+    except KeyboardInterrupt:  # Ctrl-C: keep what was trained (metrics, model, summary)
+        cancelled = True
+        sys.stderr.write(f"\ncancelled at step {trainer.step_count} of {total}\n")
+        trainer.evaluate()
+        if recorder is not None:
             recorder.add(trainer.snapshot(), config=config)
-        if trainer.all_diverged:
-            break
     seconds = time.perf_counter() - t0
     progress.done()
-    if args.metrics:
-        from bnviz.train.trainer import write_metrics
+    status = EXIT_CANCELLED if cancelled else 0
+    try:
+        if args.metrics:
+            from bnviz.train.trainer import write_metrics
 
-        write_metrics(args.metrics, trainer.metrics)
-    if args.save:
-        save_models(args.save, trainer)
-    if recorder is not None:
-        size = recorder.save()
-        print(f"recorded {recorder.frames} frames to {args.record} ({size / 1e3:.0f} kB)")
+            write_metrics(args.metrics, trainer.metrics)
+        if args.save:
+            save_models(args.save, trainer)
+        if recorder is not None:
+            size = recorder.save()
+            print(f"recorded {recorder.frames} frames to {args.record} ({size / 1e3:.0f} kB)")
+    except OSError as e:  # the disk filled or the folder went away while training
+        sys.stderr.write(f"bnviz train: cannot write {e.filename or ''}: {e.strerror or e}\n")
+        status = status or EXIT_WRITE_FAILED
     print_summary(trainer, seconds)
-    return 0
+    return status
+
+
+def _unwritable(path: str) -> str | None:
+    """Why ``path`` cannot be written (its folder missing or read-only, a folder itself),
+    or None."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return "is a folder"
+        folder = p.resolve().parent
+        if not folder.is_dir():
+            return f"folder {folder} does not exist"
+        if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+            return "read-only"
+    except (OSError, ValueError) as e:  # a name too long, a NUL
+        return str(getattr(e, "strerror", None) or e)
+    return None
 
 
 class Progress:

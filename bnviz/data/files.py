@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bnviz.data.budget import check_budget, format_size
 from bnviz.data.csv_reader import Progress, read_numeric_csv
 from bnviz.data.dataset import DataError, Dataset, standardize_split
+from bnviz.data.npz_header import array_names, check_members, read_members
 
 SUFFIXES = (".npz", ".csv")
 PLAIN_KEYS = ("X", "y")
@@ -59,6 +61,14 @@ def load_file(
         With one message naming the file and what is wrong with it.
     """
     p = _check_path(path)
+    try:
+        return _load(p, val_fraction, seed, progress)
+    except MemoryError:  # past the budget's estimate: a copy too many on a full machine
+        raise DataError(f"{p.name}: does not fit in memory ({format_size(p.stat().st_size)} "
+                        "on disk); free memory or use a smaller file") from None  # fmt: skip
+
+
+def _load(p: Path, val_fraction: float, seed: int, progress: Progress | None) -> Dataset:
     if p.suffix.lower() == ".npz":
         X, y, X_val, y_val, image_shape = load_npz_arrays(p)
     else:
@@ -96,16 +106,24 @@ def load_file(
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: file not found")
-    if p.is_dir():
-        raise DataError(f"{p}: is a folder, not a data file")
-    if p.suffix.lower() not in SUFFIXES:
-        raise DataError(
-            f"{p.name}: unknown file type {p.suffix or '(no extension)'!r}; expected .npz or .csv"
-        )
-    if p.stat().st_size == 0:
-        raise DataError(f"{p.name}: file is empty")
+    if "\0" in str(p):  # the OS cannot name such a file; Python says ValueError
+        raise DataError(f"{p.name!r}: a file name cannot hold a NUL character")
+    try:
+        if not p.exists():
+            raise DataError(f"{p}: file not found")
+        if p.is_dir():
+            raise DataError(f"{p}: is a folder, not a data file")
+        if p.suffix.lower() not in SUFFIXES:
+            raise DataError(
+                f"{p.name}: unknown file type {p.suffix or '(no extension)'!r}; "
+                "expected .npz or .csv"
+            )
+        if not p.is_file():  # a FIFO or a device would block or never end
+            raise DataError(f"{p.name}: not a regular file")
+        if p.stat().st_size == 0:
+            raise DataError(f"{p.name}: file is empty")
+    except OSError as e:  # a name too long, a folder we may not enter
+        raise DataError(f"{p.name[:80]}: cannot be read ({e.strerror or e})") from None
     return p
 
 
@@ -121,9 +139,16 @@ def load_npz_arrays(path: str | os.PathLike[str]) -> Arrays:
     p = _check_path(path)
     with open(p, "rb") as f:
         magic = f.read(6)
-    if not zipfile.is_zipfile(p) and magic != b"\x93NUMPY":
+    if magic == b"\x93NUMPY":  # refused unread: its header may declare any size
+        raise DataError(
+            f"{p.name}: holds a single array, not an .npz archive; "
+            f"save with np.savez(path, X=..., y=...)"
+        )
+    if not zipfile.is_zipfile(p):
         # np.load would try to unpickle anything else and talk about allow_pickle: say what it is
         raise DataError(f"{p.name}: not an .npz archive (save with np.savez(path, X=..., y=...))")
+    keys = _pick_keys(p.name, array_names(p))
+    check_members(p.name, read_members(p, keys), keys)  # sizes from the headers, nothing read
     try:
         data = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
@@ -173,8 +198,10 @@ def _read_array(name: str, data: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
                 f"unpickles files, save plain numeric arrays"
             ) from None
         raise DataError(f"{name}: array {key!r} cannot be read ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
         raise DataError(f"{name}: array {key!r} cannot be read ({exc})") from None
+    except MemoryError:
+        raise DataError(f"{name}: array {key!r} does not fit in memory") from None
     if a.dtype.kind not in "biuf":
         raise DataError(f"{name}: array {key!r} has dtype {a.dtype}, expected numbers")
     return a
@@ -199,6 +226,8 @@ def load_csv_arrays(
     X : (m, n) float64; y : (m,) int64.
     """
     p = _check_path(path)
+    # a float64 per value takes about what its text does ("0.123456,"): the file's size
+    check_budget(p.name, p.stat().st_size, "its values")
     fast = read_numeric_csv(p, progress)
     if fast is not None and fast.shape[1] >= 2:
         return _check_pair(p.name, fast[:, :-1], fast[:, -1], "features", "label column")

@@ -94,6 +94,7 @@ def run_app(
 
         start_recording(win, record)
     win.show()
+    freeze_startup_heap()
     result = {"status": 0}
     if screenshot:
 
@@ -126,6 +127,16 @@ def run_app(
     if headless:
         shutil.rmtree(scratch, ignore_errors=True)
     return result["status"]
+
+
+def freeze_startup_heap() -> None:
+    """Exempt everything built so far (modules, the window, its widgets) from Python's garbage
+    collector: the full collection :meth:`MainWindow.reset` runs to drop a run's plot items
+    then scans only what was made since, 0.2 s less of a frozen window at each new run.
+    Garbage made before this is never collected (the first run's dropped items, once)."""
+    import gc
+
+    gc.freeze()
 
 
 def save_window_png(win, path: str) -> bool:

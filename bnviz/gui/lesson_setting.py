@@ -27,12 +27,18 @@ class WindowSetting:
 
 
 def connect_views(win) -> None:
-    """Give every lesson view of ``win`` its Use and Undo."""
-    for view in win.lessons.values():
-        view.connect_setting(
-            lambda name: use_lesson_setting(win, name),
-            lambda previous: restore_setting(win, previous),
-        )
+    """Give every lesson view of ``win`` built so far its Use and Undo (a view built later
+    gets them from the window: :func:`connect_view`)."""
+    for view in win.lessons.built():
+        connect_view(win, view)
+
+
+def connect_view(win, view) -> None:
+    """Give lesson view ``view`` of ``win`` its Use and Undo."""
+    view.connect_setting(
+        lambda name: use_lesson_setting(win, name),
+        lambda previous: restore_setting(win, previous),
+    )
 
 
 def current_setting(win) -> WindowSetting:

@@ -26,15 +26,16 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
-from bnviz.gui import export_menus, menus
+from bnviz.gui import export_menus, lesson_setting, menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.help_button import add_help_buttons
 from bnviz.gui.hint import HintBar
+from bnviz.gui.lazy import LazyViews
 from bnviz.gui.lesson_strip import LessonStrip
-from bnviz.gui.lessons import LessonView, lesson_views
+from bnviz.gui.lessons import LessonView, lesson_classes
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
@@ -141,7 +142,7 @@ class MainWindow(QMainWindow):
         self.worker.start()  # the training process starts while the window is built
         self._build_ui()
         self._wire()
-        for p in [*self.panels.values(), *self.lessons.values()]:
+        for p in [*self.panels.values(), *self.lessons.built()]:
             p.set_dataset(self.data)
         menus.restore_layout(self)
         if autoplay:
@@ -214,8 +215,8 @@ class MainWindow(QMainWindow):
         self.training_tab = outer
         self.tabs.addTab(outer, "Training")
         menus.add_optional_tabs(self)
-        # Lesson views: built now, shown as a tab only when opened from the Lessons menu.
-        self.lessons = lesson_views()
+        # Lesson views: each built when first opened from the Lessons menu (gui/lazy.py).
+        self.lessons: LazyViews[LessonView] = LazyViews(lesson_classes(), self._lesson_built)
         self.tabs.setTabsClosable(True)
         for i in range(self.tabs.count()):  # the fixed tabs have no close button
             self.tabs.tabBar().setTabButton(i, QTabBar.ButtonPosition.RightSide, None)
@@ -232,7 +233,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         # Every view that may ask for probes, in whichever tab it sits.
-        self.probe_views: list[Panel] = self.findChildren(Panel) + list(self.lessons.values())
+        self.probe_views: list[Panel] = self.findChildren(Panel) + self.lessons.built()
         self.status_counts = QLabel()
         self.status_message = QLabel()
         self.statusBar().addWidget(self.status_counts)
@@ -262,7 +263,7 @@ class MainWindow(QMainWindow):
         w.error_raised.connect(lambda m: self.show_message(m, error=True))
         w.state_changed.connect(self._state_changed)
         w.networks_changed.connect(self._networks_changed)
-        for view in self.lessons.values():
+        for view in self.lessons.built():
             view.connect_window(self)
         self.loader.loaded.connect(self._data_loaded)
         self.loader.failed.connect(self._data_failed)
@@ -303,7 +304,7 @@ class MainWindow(QMainWindow):
         self._rendered_at, self._probe_results = {}, {}
         self.generation = self.worker.replace_trainer(config, data)
         self._wake()
-        for p in [*self.panels.values(), *self.lessons.values()]:
+        for p in [*self.panels.values(), *self.lessons.built()]:
             p.set_dataset(self.data)
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
         # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
@@ -472,9 +473,14 @@ class MainWindow(QMainWindow):
             self._show_counts(snaps)
             return
         now = time.perf_counter()
+        first_drawn = False
         for name, panel in self.panels.items():
-            if now - self._rendered_at.get(name, 0.0) < panel.render_interval_s:
+            first = name not in self._rendered_at
+            if first and first_drawn:
+                continue  # a run's first frame builds a panel's plots: one panel per frame
+            if not first and now - self._rendered_at[name] < panel.render_interval_s:
                 continue  # a slow-changing panel: its history is kept, it is drawn less often
+            first_drawn |= first
             self._rendered_at[name] = now
             try:
                 panel.render(self.frame)
@@ -499,6 +505,15 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(view)
         self._wake()
         return view
+
+    def _lesson_built(self, view: LessonView) -> None:
+        """A lesson view was just built (opened the first time): wire it as the window's."""
+        view.connect_window(self)
+        lesson_setting.connect_view(self, view)
+        view.set_dataset(self.data)
+        self.probe_views.append(view)
+        if self.classroom.state.enabled:  # its new plot items take classroom mode's sizes
+            self.classroom.refresh()
 
     def _close_tab(self, index: int) -> None:
         """Close a lesson's tab (the view is kept, hidden, and asks for nothing)."""
@@ -565,7 +580,7 @@ class MainWindow(QMainWindow):
         export_menus.stop_recording(self)
         if getattr(self, "explorer", None) is not None:
             self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
-        for view in self.lessons.values():
+        for view in self.lessons.built():
             view.shutdown()
         self.loader.cancel()
         self.loader.wait()

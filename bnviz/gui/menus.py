@@ -51,8 +51,8 @@ def build_menus(win) -> None:
     _action(win, run, "Reset (R)", lambda: win.reset(win.controls.config()))
     _action(win, run, "Toggle batch norm (B)", win.toggle_bn)
     lessons = bar.addMenu("&Lessons")
-    for name, view in win.lessons.items():
-        _action(win, lessons, view.title, lambda _checked=False, n=name: win.open_lesson(n))
+    for name, cls in win.lessons.classes.items():  # a view is built when first opened
+        _action(win, lessons, cls.title, lambda _checked=False, n=name: win.open_lesson(n))
     if not win.lessons:
         lessons.addAction("(no lesson views installed)").setEnabled(False)
     classroom_menus.add_preset_menu(win, lessons, _action)
@@ -223,7 +223,7 @@ def restore_config(settings) -> TrainConfig | None:
         return None
     try:
         return TrainConfig.from_dict(json.loads(text))
-    except (ConfigError, ValueError, TypeError):
+    except (ConfigError, ValueError, TypeError, RecursionError):  # a corrupt saved session
         return None
 
 

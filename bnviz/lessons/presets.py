@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bnviz.train.config import ConfigError, TrainConfig
+from bnviz.train.config import SETTINGS_VERSION, ConfigError, TrainConfig, read_settings_json
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
 SUFFIX = ".json"
@@ -129,8 +129,8 @@ def read_settings_file(path: str | os.PathLike[str]) -> Preset:
     """Read any settings file (a plain one, a preset, a teacher's lesson); ConfigError names
     the file and what is wrong."""
     path = Path(path)
-    config = TrainConfig.load(path)  # checks the file and the settings, skipping the blocks
-    data = json.loads(path.read_text())
+    data = read_settings_json(path)  # size, depth and version checked before parsing
+    config = TrainConfig.from_file_dict(data, path.name)  # the settings, skipping the blocks
     try:
         lesson = Lesson.from_dict(data["lesson"]) if data.get("lesson") is not None else None
         room = data.get("classroom")
@@ -147,7 +147,7 @@ def write_settings_file(
     classroom: Classroom | None = None,
 ) -> None:
     """Write a settings file :func:`read_settings_file` reads back as it was written."""
-    data: dict = {"bnviz_settings": 1}
+    data: dict = {"bnviz_settings": SETTINGS_VERSION}
     if lesson is not None:
         data["lesson"] = lesson.to_dict()
     if classroom is not None:
@@ -182,10 +182,16 @@ def load_preset(name_or_path: str) -> Preset:
             raise ConfigError(f"preset {name_or_path}: its lesson name does not match its file")
         return preset
     path = Path(name_or_path)
-    if path.suffix.lower() == SUFFIX or path.exists():
-        if not path.is_file():
-            raise PresetError(f"no preset file {name_or_path}")
-        return read_settings_file(path)
+    if "\0" in name_or_path:
+        raise PresetError(f"{path.name!r}: a file name cannot hold a NUL character")
+    try:
+        is_file = path.is_file()
+        if path.suffix.lower() == SUFFIX or path.exists():
+            if not is_file:
+                raise PresetError(f"no preset file {name_or_path}")
+            return read_settings_file(path)
+    except OSError as e:  # a name too long for the file system
+        raise PresetError(f"{path.name[:80]}: cannot be read ({e.strerror or e})") from None
     raise PresetError(
         f"no preset named {name_or_path!r}; choose {', '.join(files) or '(none shipped)'}"
     )

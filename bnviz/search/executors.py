@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,10 @@ from typing import Any
 
 CONNECT_TIMEOUT = "3s"  # an unreachable scheduler must fail fast, not hang the GUI
 WARM_TIMEOUT_S = 60.0
+WATCH_S = 2.0  # how often a running round asks a Dask cluster whether it still has workers
+IN_FLIGHT_PER_WORKER = 2  # trials queued per worker: enough to keep it busy, no more
+DEFAULT_IN_FLIGHT = 64  # for an executor that cannot say how many workers it has
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|inproc|ucx)://)?[A-Za-z0-9_.\-\[\]:]+")
 
 
 class SweepError(ValueError):
@@ -37,6 +42,32 @@ class SerialExecutor(Executor):
         except Exception as e:
             f.set_exception(e)
         return f
+
+
+def worker_count(asked: int | None, trials: int | None = None, cores: int | None = None) -> int:
+    """The worker processes to start: ``asked`` (default one per core), never more than the
+    trials (extra workers would idle) nor :data:`~bnviz.train.params.WORKERS_PER_CORE` per core
+    (they would only wait their turn, each holding an interpreter's memory). The GUI and the CLI
+    both ask here, so they agree."""
+    from bnviz.train.params import WORKERS_PER_CORE
+
+    cores = max(1, cores or os.cpu_count() or 1)
+    n = min(asked or cores, WORKERS_PER_CORE * cores)
+    if trials is not None:
+        n = min(n, trials)
+    return max(1, n)
+
+
+def check_scheduler(address: str) -> str:
+    """``address`` if it can name a Dask scheduler (``local``, ``host:port``, ``tcp://...``),
+    else SweepError: ``'not a url'`` is refused here, not as a ValueError deep in Dask."""
+    text = address.strip()
+    if text == "local" or _ADDRESS.fullmatch(text):
+        return text
+    raise SweepError(
+        f"--scheduler: {address!r} is not a Dask scheduler address; use tcp://host:8786, "
+        "host:8786 or 'local'"
+    )
 
 
 def _warm_worker(delay: float) -> int:
@@ -78,12 +109,31 @@ class ExecutorHandle(Executor):
         description: str,
         closers: tuple[Callable[[], object], ...] = (),
         client: Any = None,
+        workers: int = 0,
     ) -> None:
         self.executor = executor
         self.description = description
         self.client = client  # a distributed.Client when Dask runs the trials
+        self.workers = workers  # processes started here (0: a cluster's own, or in-process)
         self._closers = closers
         self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """How many trials to keep submitted at once: a few per worker, so a round of a
+        million trials queues a handful, not a million futures."""
+        n = self.workers or (self.workers_alive() or 0)
+        return max(1, IN_FLIGHT_PER_WORKER * n) if n else DEFAULT_IN_FLIGHT
+
+    def workers_alive(self) -> int | None:
+        """Workers the Dask cluster has now (0: all lost, or the scheduler is gone); None for
+        local processes, which the pool replaces itself."""
+        if self.client is None:
+            return None
+        try:
+            return len(self.client.nthreads())
+        except Exception:  # the scheduler itself went away: no worker will come back
+            return 0
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         return self.executor.submit(fn, *args, **kwargs)
@@ -160,15 +210,15 @@ def make_executor(
     from bnviz.nn.blas import set_env_before_numpy
 
     set_env_before_numpy(1)  # inherited by spawned workers before they import NumPy
-    n = max(1, workers or os.cpu_count() or 1)
+    n = worker_count(workers)
     if scheduler:
-        handle = _dask_executor(scheduler, n)
+        handle = _dask_executor(check_scheduler(scheduler), n)
     elif n == 1:
         return ExecutorHandle(SerialExecutor(), "in-process (1 worker)")
     else:
         spawn = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_exit_with_parent)
-        handle = ExecutorHandle(pool, f"{n} local worker processes")
+        handle = ExecutorHandle(pool, f"{n} local worker processes", workers=n)
     if warm:
         handle.warm(n)
     return handle
@@ -200,7 +250,7 @@ def _dask_executor(scheduler: str, workers: int) -> ExecutorHandle:
     address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ValueError, TypeError) as e:  # a bad port says ValueError
         raise SweepError(f"cannot reach Dask scheduler at {address}: {e}") from None
     n = len(client.scheduler_info().get("workers", {}))
     return ExecutorHandle(
@@ -208,4 +258,49 @@ def _dask_executor(scheduler: str, workers: int) -> ExecutorHandle:
     )
 
 
-# -- orchestration ------------------------------------------------------------------------------
+class NoWorkers(SweepError):
+    """The Dask cluster had no worker for longer than the sweep's timeout."""
+
+
+class WorkersLost(SweepError):
+    """The local worker pool broke (a worker was killed, by the OOM killer or by hand): no
+    trial can be submitted to it any more; a new executor is needed."""
+
+
+class WorkerWatch:
+    """Asks a Dask cluster every :data:`WATCH_S` whether it still has workers; says when
+    it has none (and when they are back), and raises :class:`NoWorkers` past ``timeout``."""
+
+    def __init__(
+        self, executor: Executor, on_status: Callable[[str], None] | None, timeout: float | None
+    ) -> None:
+        self.alive = getattr(executor, "workers_alive", None)
+        self.on_status, self.timeout = on_status, timeout
+        self.last = time.monotonic()
+        self.since: float | None = None  # when the cluster was first seen with no worker
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if self.alive is None or now - self.last < WATCH_S:
+            return
+        self.last = now
+        n = self.alive()
+        if n is None:
+            return
+        if n and self.since is not None:
+            self.since = None
+            self._say(f"the Dask cluster has {n} worker{'s' if n > 1 else ''} again")
+        elif not n and self.since is None:
+            self.since = now
+            until = (f"stopping after {self.timeout:g} s" if self.timeout
+                     else "waiting for workers (--timeout SECONDS stops)")  # fmt: skip
+            self._say(f"the Dask cluster has no workers left: {until}")
+        if self.since is not None and self.timeout is not None and now - self.since > self.timeout:
+            raise NoWorkers(
+                f"the Dask cluster had no workers for {self.timeout:g} s: round stopped, "
+                "the trials that finished are stored"
+            )
+
+    def _say(self, message: str) -> None:
+        if self.on_status is not None:
+            self.on_status(message)

@@ -54,6 +54,18 @@ def study_name(study: Study) -> str:
     return Path(study.path).stem
 
 
+def _check_sqlite_target(storage: str) -> None:
+    """A ``sqlite:///PATH`` storage gets a study file's checks (a device, a name or path too
+    long for SQLite's journal), before SQLAlchemy creates anything next to it."""
+    from bnviz.search.study_path import StudyPathError, check_study_path
+
+    if storage.startswith("sqlite:///") and len(storage) > len("sqlite:///"):
+        try:
+            check_study_path(Path(storage[len("sqlite:///") :]))
+        except StudyPathError as e:
+            raise ExportError(f"cannot use the Optuna storage {storage[:80]}: {e}") from None
+
+
 def default_storage(study_path: str | Path) -> str:
     """A storage URL beside the study that no export has written yet: ``x.optuna.db``, then
     ``x.optuna-2.db``, ``-3``... Each export creates a new Optuna study, which a storage that
@@ -86,6 +98,7 @@ def export_study(study: Study, storage: str, name: str | None = None) -> str:
     choices = _all_choices(rounds.values())
     frozen = [_trial(t, rounds.get(t.round, []), choices) for t in study.trials()]
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial on stderr
+    _check_sqlite_target(storage)
     try:
         target = optuna.create_study(storage=storage, study_name=name, direction="minimize")
     except optuna.exceptions.DuplicatedStudyError:

@@ -10,9 +10,7 @@ in log10(1 - beta) (``beta = 1 - 10**r``, ``r ~ U[-3, -1]``). Every space theref
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
-import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -399,6 +397,11 @@ def check_sampled(space: Space) -> Space:
                     raise ConfigError(f"must be a whole number {lo}..{hi}, got {v!r}")
             else:
                 PARAMS[field].check(v)
+                top = entry[1].high
+                if top is not None and isinstance(v, (int, float)) and v > top:
+                    raise ConfigError(
+                        f"a search of {PARAMS[field].label} goes up to {top:g}, got {v:g}"
+                    )
         except ConfigError as e:
             said = str(e)
             raise SpaceError(
@@ -411,54 +414,6 @@ def check_sampled(space: Space) -> Space:
 DEFAULT_SPACES: dict[str, Space] = {
     name: parse_space(name, s.space) for name, (_, s) in SAMPLED.items() if s.by_default
 }
-
-
-def _rng_for(seed: int, name: str) -> np.random.Generator:
-    """One stream per (seed, name): adding a space does not reshuffle the others' samples."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode())])
-
-
-def sample_configs(
-    spaces: Sequence[Space], n: int, *, seed: int, method: str = "random"
-) -> list[dict]:
-    """Draw trial configurations, reproducibly for a given seed.
-
-    Parameters
-    ----------
-    spaces : sequence of Space
-        One per hyperparameter; names must be distinct.
-    n : int
-        Number of trials wanted (>= 1).
-    seed : int
-        Same seed, same list.
-    method : {"random", "grid"}
-        ``"random"`` samples every space independently, giving exactly ``n`` configs.
-        ``"grid"`` takes ``k = round(n ** (1 / d))`` values on each of the ``d`` non-fixed
-        axes (fewer where a space has fewer distinct values) and returns the full cartesian
-        product, so its length may differ from ``n``; it is here to show why random wins: a
-        grid tries only ``k`` distinct values of the one parameter that matters, random ``n``.
-
-    Returns
-    -------
-    list of dict
-        ``{name: value}`` with plain Python values (JSON-serializable).
-    """
-    if n < 1:
-        raise SpaceError(f"number of trials must be >= 1, got {n}")
-    names = [s.name for s in spaces]
-    if len(set(names)) != len(names):
-        raise SpaceError(f"duplicate parameter names in {names}")
-    if method == "random":
-        columns = [s.sample(_rng_for(seed, s.name), n) for s in spaces]
-        return [dict(zip(names, row)) for row in zip(*columns)] if spaces else [{}] * n
-    if method == "grid":
-        d = sum(s.kind != "fixed" for s in spaces)
-        k = max(1, round(n ** (1 / d))) if d else 1
-        axes = [s.grid(k) for s in spaces]
-        return [dict(zip(names, row)) for row in itertools.product(*axes)]
-    raise SpaceError(
-        f"unknown sampling method {method!r}; use one of {', '.join(SAMPLING_METHODS)}"
-    )
 
 
 def narrow_spaces(spaces: Sequence[Space], box: dict[str, tuple[float, float]]) -> list[Space]:

@@ -34,74 +34,40 @@ import sqlite3
 import sys
 import threading
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bnviz.search.records import (  # noqa: F401 (re-exported: the study API)
+    ERROR_CHARS,
+    TRIAL_KINDS,
+    CurvePoint,
+    TrialRecord,
+    TrialResult,
+    TrialState,
+    one_line,
+)
 from bnviz.search.spaces import Space
+from bnviz.search.study_path import (
+    StudyPathError,
+    check_study_path,
+    make_folders,
+    read_only_reason,
+    undo,
+)
+from bnviz.search.study_schema import (  # noqa: F401 (re-exported: the study API)
+    _COLUMN_SQL,
+    _MIGRATIONS,
+    _SCHEMA,
+    APPLICATION_ID,
+    LEGACY_FAILED_REASON,
+    SCHEMA_VERSION,
+)
 
-SCHEMA_VERSION = 5
-# PRAGMA application_id tells a bnviz study from any other SQLite file ("bnvz" in ASCII).
-APPLICATION_ID = 0x626E767A
 BUSY_TIMEOUT_S = 30.0
 METRICS = {"val_loss": min, "val_acc": max, "best_val_loss": min, "best_val_acc": max}
 _FLOAT_FIELDS = ("val_loss", "val_acc", "best_val_loss", "best_val_acc", "seconds")
-ERROR_CHARS = 300  # a failed trial's reason is one line of at most this many characters
-LEGACY_FAILED_REASON = "failed (recorded before trial states)"
-
-# Schema 1, as the first release created it. A new file gets it and then every migration,
-# so new and migrated files have one layout.
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE rounds (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, spaces TEXT NOT NULL, box TEXT, fixed TEXT,
-    method TEXT NOT NULL, n INTEGER NOT NULL, seed INTEGER NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE trials (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER NOT NULL REFERENCES rounds(id),
-    params TEXT NOT NULL, val_loss REAL, val_acc REAL, best_val_loss REAL, best_val_acc REAL,
-    diverged INTEGER NOT NULL, diverged_step INTEGER, seconds REAL, steps INTEGER NOT NULL,
-    curve TEXT NOT NULL, finished_at TEXT NOT NULL);
-CREATE INDEX trials_round ON trials(round);
-"""
-
-# A trial without a state (schema 1, or a row a first-release process is still inserting into
-# a migrated file) has one by its diverged flag. The first release stored a trial whose worker
-# raised as diverged with no step and no training; a run that really diverged always has its
-# step. So those rows are unambiguous and read as failed, with LEGACY_FAILED_REASON.
-_LEGACY_FAILED = "(diverged <> 0 AND diverged_step IS NULL AND steps = 0)"
-_LEGACY_STATE = (
-    f"CASE WHEN {_LEGACY_FAILED} THEN 'failed' WHEN diverged <> 0 THEN 'diverged' "
-    "ELSE 'complete' END"
-)
-_LEGACY_ERROR = f"CASE WHEN {_LEGACY_FAILED} THEN '{LEGACY_FAILED_REASON}' END"
-
-# user_version -> the statements that bring a file from user_version - 1 to it, run in the
-# transaction that sets user_version (all or nothing). Only columns are added and filled:
-# every column of schema 1 keeps its values, so no result of an old study is lost.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    2: (
-        "ALTER TABLE trials ADD COLUMN state TEXT",
-        "ALTER TABLE trials ADD COLUMN error TEXT",
-        f"UPDATE trials SET state = {_LEGACY_STATE}, error = {_LEGACY_ERROR}",
-    ),
-    3: ("ALTER TABLE trials ADD COLUMN recheck_of INTEGER REFERENCES trials(id)",),
-    # every trial stored before kinds was sampled by a round
-    4: ("ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'sampled'",),
-    5: (
-        "ALTER TABLE trials ADD COLUMN bracket INTEGER",
-        "ALTER TABLE trials ADD COLUMN pruned_at TEXT",
-        "ALTER TABLE trials ADD COLUMN group_id INTEGER REFERENCES trials(id)",
-        "ALTER TABLE trials ADD COLUMN seed INTEGER",
-    ),
-}
-# How a stored trial is read: a NULL state (see above) is derived as the migration does.
-_COLUMN_SQL = {
-    "state": f"COALESCE(state, {_LEGACY_STATE})",
-    "error": f"CASE WHEN state IS NULL THEN {_LEGACY_ERROR} ELSE error END",
-    "group": "group_id",  # GROUP is an SQL keyword
-}
 
 
 class StudyError(ValueError):
@@ -124,102 +90,6 @@ def default_study_dir() -> Path:
     path = base / "bnviz" / "studies"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-class TrialState(str, Enum):
-    """How a trial ended. A ``str``, so it compares equal to its value and goes into JSON."""
-
-    COMPLETE = "complete"  # trained for its whole budget
-    DIVERGED = "diverged"  # its loss or parameters stopped being finite (at diverged_step)
-    FAILED = "failed"  # its worker raised: no result, only the reason (``error``)
-    PRUNED = "pruned"  # stopped early by a scheduler (successive halving): a partial result
-
-    def __str__(self) -> str:
-        return self.value
-
-
-CurvePoint = tuple[int, float]  # (step, val_loss) at one evaluation
-# How a trial came to be: sampled by a round (caviar), or a live run steered by hand and saved
-# (panda: "Save babysat run to study").
-TRIAL_KINDS = ("sampled", "babysat")
-
-
-def one_line(text: str, limit: int = ERROR_CHARS) -> str:
-    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-@dataclasses.dataclass(frozen=True)
-class TrialResult:
-    """What one trial produced; picklable, so worker processes can return it.
-
-    ``val_loss``/``val_acc`` are None (or NaN) if the run diverged before any evaluation;
-    ``curve`` is ``(step, val_loss)`` at every evaluation (each epoch), steps ascending, its
-    last loss the trial's ``val_loss``: the learning curve, kept for pruned trials too.
-
-    ``state`` defaults to ``diverged`` or ``complete`` by ``diverged``; ``diverged`` is true
-    exactly when the state is ``diverged`` (a failed trial did not diverge: it has no result).
-    ``error`` is a failed trial's one-line reason and None for every other state.
-    ``recheck_of`` is the id of the trial this one repeats with the same sampled values
-    (``bnviz sweep --recheck``), else None. ``kind`` is one of :data:`TRIAL_KINDS`.
-    ``bracket`` is the Hyperband bracket ``s`` the trial ran in (None outside Hyperband).
-    ``pruned_at`` says why a pruned trial stopped (:func:`bnviz.search.halving.cut`:
-    ``{"epochs", "value", "rank", "of", "kept"}``); None for every other state, and for trials
-    pruned before it was recorded. ``group`` is the id of the first stored trial of the
-    trial's group of repeats (the same sampled values trained with seeds ``seed``, ``seed + 1``
-    ...; None outside ``--repeats``); ``seed`` the training seed it ran with (None: not
-    recorded, trials stored before schema 5).
-    """
-
-    params: dict
-    val_loss: float | None
-    val_acc: float | None
-    best_val_loss: float | None
-    best_val_acc: float | None
-    diverged: bool
-    diverged_step: int | None
-    seconds: float
-    steps: int
-    curve: tuple[CurvePoint, ...] = ()
-    state: TrialState = None  # type: ignore[assignment]  # filled in by __post_init__
-    error: str | None = None
-    recheck_of: int | None = None
-    kind: str = "sampled"
-    bracket: int | None = None
-    pruned_at: dict | None = None
-    group: int | None = None
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in TRIAL_KINDS:
-            raise ValueError(f"unknown trial kind {self.kind!r}; one of {', '.join(TRIAL_KINDS)}")
-        if self.state is None:
-            state = TrialState.DIVERGED if self.diverged else TrialState.COMPLETE
-        else:
-            state = TrialState(self.state)  # a plain "failed" is accepted, and checked
-        object.__setattr__(self, "state", state)
-        if bool(self.diverged) != (state is TrialState.DIVERGED):
-            raise ValueError(f"a {state} trial has diverged={self.diverged}")
-        if (state is TrialState.FAILED) != bool(self.error):
-            raise ValueError(
-                "a failed trial needs its reason (error)"
-                if state is TrialState.FAILED
-                else f"a {state} trial has no error, got {self.error!r}"
-            )
-        if self.error is not None:
-            object.__setattr__(self, "error", one_line(self.error))
-        if self.pruned_at is not None and state is not TrialState.PRUNED:
-            raise ValueError(f"a {state} trial has pruned_at {self.pruned_at!r}")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TrialRecord(TrialResult):
-    """A stored trial as read back: the result plus its id, round and finish time (UTC ISO)."""
-
-    id: int
-    round: int
-    finished_at: str
 
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(TrialRecord))
@@ -284,21 +154,63 @@ class Study:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        try:  # names, lengths and kinds of file first: nothing is created for a bad path
+            check_study_path(self.path)
+            existed = self.path.exists()
+            folders = make_folders(self.path)
+        except StudyPathError as exc:
+            raise StudyError(str(exc)) from None
+        made = None if existed else self.path  # removed again if the study is refused
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
             )
         except (OSError, sqlite3.Error) as exc:
-            raise StudyError(f"{self.path.name} cannot be opened as a bnviz study: {exc}") from exc
+            undo(made, folders)
+            raise StudyError(self._cannot_open(exc)) from None
         try:
             self._init_schema()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StudyError(f"{self.path.name} is not a bnviz study: {exc}") from exc
-        except StudyError:
+            undo(made, folders)
+            reason = read_only_reason(self.path)
+            if reason is not None or "readonly" in str(exc):
+                raise StudyError(self._cannot_open(exc)) from None
+            raise StudyError(f"{self.path.name} is not a bnviz study: {exc}") from None
+        except BaseException:
             self._conn.close()
+            undo(made, folders)
             raise
+
+    def _cannot_open(self, exc: Exception) -> str:
+        reason = read_only_reason(self.path)
+        if reason is not None:
+            return f"{self.path.name} is read-only: {reason}"
+        return f"{self.path.name} cannot be opened as a bnviz study: {exc}"
+
+    def check_writable(self) -> None:
+        """StudyError if a round could not store its trials here (read-only, or locked by
+        another process past the busy timeout): called before any worker starts, not
+        discovered at the first result."""
+        reason = read_only_reason(self.path)
+        if reason is None:
+            try:  # a read-only mount or an immutable file, which access() may not see
+                with self._lock:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._conn.execute("DELETE FROM meta WHERE key = '.write-probe'")
+                    finally:
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                if "readonly" not in str(exc):
+                    raise StudyError(f"{self.path.name} cannot be written ({exc})") from None
+                reason = str(exc)
+        if reason is not None:
+            raise StudyError(
+                f"{self.path.name} is read-only: {reason}; a round stores every trial in it, "
+                "copy the study to a folder you can write to"
+            )
 
     def _init_schema(self) -> None:
         c = self._conn
@@ -315,6 +227,14 @@ class Study:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=FULL")
         c.execute("PRAGMA foreign_keys=ON")
+        if has_tables:
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            missing = [t for t in ("meta", "rounds", "trials") if t not in tables]
+            if missing:  # bnviz's id on a file without its tables: damaged, or not ours
+                raise StudyError(
+                    f"{self.path.name} has bnviz's application id but no {', '.join(missing)} "
+                    "table: a damaged study, or another program's file"
+                )
         if has_tables and version == SCHEMA_VERSION:
             return
         c.execute("BEGIN IMMEDIATE")
@@ -333,7 +253,8 @@ class Study:
             self._migrate(version)
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
 
     def _migrate(self, version: int) -> None:
@@ -361,22 +282,34 @@ class Study:
 
     def _write(self, sql: str, args: tuple, then: str | None = None) -> int:
         """Run one statement in its own committed transaction; return the new row id.
-        ``then``, a statement taking that id, runs in the same transaction."""
+        ``then``, a statement taking that id, runs in the same transaction.
+
+        A file that cannot take the write (locked by another process past the busy timeout,
+        read-only, a full disk) is a StudyError saying so."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                rowid = self._conn.execute(sql, args).lastrowid
-                if then is not None:
-                    self._conn.execute(then, (rowid,))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    rowid = self._conn.execute(sql, args).lastrowid
+                    if then is not None:
+                        self._conn.execute(then, (rowid,))
+                    self._conn.execute("COMMIT")
+                except BaseException:  # Ctrl-C may land after COMMIT: nothing left to undo
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                reason = read_only_reason(self.path)
+                why = f"read-only: {reason}" if reason else str(exc)
+                raise StudyError(f"{self.path.name} cannot be written ({why})") from None
         return int(rowid or 0)
 
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:  # a damaged file, a column a hand removed
+                raise StudyError(f"{self.path.name} cannot be read: {exc}") from None
 
     # -- meta --------------------------------------------------------------------------------
 
@@ -390,7 +323,10 @@ class Study:
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
-        return json.loads(rows[0][0]) if rows else default
+        try:
+            return json.loads(rows[0][0]) if rows else default
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise StudyError(f"{self.path.name}: setting {key!r} is unreadable: {exc}") from None
 
     # -- rounds ------------------------------------------------------------------------------
 
@@ -420,7 +356,16 @@ class Study:
         )
 
     def rounds(self) -> list[dict]:
-        """All rounds in order, with ``spaces`` rebuilt as :class:`Space` objects."""
+        """All rounds in order, with ``spaces`` rebuilt as :class:`Space` objects; a round
+        written by hand that cannot be read is a StudyError naming it."""
+        try:
+            return self._rounds()
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            if isinstance(exc, StudyError):
+                raise
+            raise StudyError(f"{self.path.name}: a round is unreadable ({exc})") from None
+
+    def _rounds(self) -> list[dict]:
         rows = self._read(
             "SELECT id, spaces, box, fixed, method, n, seed, created_at FROM rounds ORDER BY id"
         )
@@ -491,9 +436,14 @@ class Study:
         for row in rows:
             d = dict(zip(_RECORD_FIELDS, row))
             d.update({f: _float_out(d[f]) for f in _FLOAT_FIELDS})
-            d["params"] = json.loads(d["params"])
-            d["pruned_at"] = None if d["pruned_at"] is None else json.loads(d["pruned_at"])
-            d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
+            try:
+                d["params"] = json.loads(d["params"])
+                d["pruned_at"] = None if d["pruned_at"] is None else json.loads(d["pruned_at"])
+                d["curve"] = _curve_out(json.loads(d["curve"]), d["steps"])
+            except (ValueError, TypeError, IndexError, RecursionError) as exc:
+                raise StudyError(
+                    f"{self.path.name}: trial {d['id']} is unreadable: {exc}"
+                ) from None
             # the column's "diverged" means "no result" (see add_trial); the record's does not
             d["diverged"] = d["state"] == TrialState.DIVERGED.value
             try:

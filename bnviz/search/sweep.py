@@ -12,15 +12,19 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import replace
 from datetime import datetime, timezone
 
 from bnviz.search.executors import (  # noqa: F401 (re-exported: the sweep API)
+    DEFAULT_IN_FLIGHT,
     ExecutorHandle,
+    NoWorkers,
     SerialExecutor,
     SweepError,
+    WorkersLost,
+    WorkerWatch,
     make_executor,
 )
 from bnviz.search.groups import best_id as best_of_groups
@@ -28,7 +32,8 @@ from bnviz.search.groups import group_stats
 from bnviz.search.groups import ranked as ranked_by_mean
 from bnviz.search.halving import PRUNE_FACTOR, cut, rung_epochs
 from bnviz.search.hyperband import DEFAULT_ETA, plan
-from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space, sample_configs
+from bnviz.search.plan import plan_configs
+from bnviz.search.spaces import Space, SpaceError, narrow_spaces, parse_space
 from bnviz.search.study import Study, TrialRecord, TrialResult, TrialState
 from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
     Paused,
@@ -39,16 +44,18 @@ from bnviz.search.trial import (  # noqa: F401 (re-exported: the sweep API)
     run_trial,
 )
 from bnviz.train.config import TrainConfig
-from bnviz.train.params import BN_BATCH_OF_ONE
+from bnviz.train.params import BN_BATCH_OF_ONE, MAX_PRUNED_TRIALS
 
 POLL_S = 0.1  # how often a running sweep looks at its cancel event
+CHECKED_UP_FRONT = 1000  # trials validated before any starts; later ones as they are made
 
 
 class TrialFailedWarning(RuntimeWarning):
     """A worker raised instead of returning; the trial is stored as failed, with the reason."""
 
 
-Job = tuple[TrialSpec, int, Paused | None]  # a trial, the epoch to train it to, where it paused
+# a trial (its spec, or its index: made when submitted), the epoch to train it to, its pause
+Job = tuple[TrialSpec | int, int, Paused | None]
 Outcome = tuple[TrialResult, Paused | None]  # what a segment returns: the trial so far, its pause
 # Trains a trial from where it paused (or its start) to an epoch: run_segment, or a test's fake.
 Segment = Callable[[TrialSpec, int, Paused | None], Outcome]
@@ -125,17 +132,24 @@ class Sweep:
             raise SweepError(str(e)) from None
         if hyperband:
             n = sum(b.n for b in self.brackets)
+        if (prune or hyperband) and n * (2 if pair_bn else 1) > MAX_PRUNED_TRIALS:
+            raise SweepError(
+                f"a pruned round waits for all its trials at every rung: at most "
+                f"{MAX_PRUNED_TRIALS:,} trials with pruning, got {n:,}"
+            )
         try:
             self.spaces = narrow_spaces(spaces, box) if box else list(spaces)
-            self._params = sample_configs(self.spaces, n, seed=seed, method=method)
+            # made when each trial is asked for: a round of any size starts at once
+            plan_ = plan_configs(self.spaces, n, seed=seed, method=method)
         except SpaceError as e:
             raise SweepError(str(e)) from None
+        self._params: Sequence[dict] = plan_
         if repeats > 1:  # a group: the same values, seeds base.seed, base.seed + 1, ...
-            self._params = [p for p in self._params for _ in range(repeats)]
+            self._params = plan_.repeated(repeats)
         self.repeats = repeats
         if pair_bn:
             self.spaces = [*self.spaces, parse_space("bn", "true,false:cat")]
-            self._params = [{**p, "bn": bn} for p in self._params for bn in (True, False)]
+            self._params = plan_.paired("bn", (True, False))
         self.pair_bn = pair_bn
         self.study, self.base, self.box = study, base.validated(), box
         self.n, self.method, self.seed, self.epochs = n, method, seed, epochs
@@ -144,6 +158,7 @@ class Sweep:
         self.round_id: int | None = None
         self._recheck_of: list[int] | None = None
         self._group_ids: dict[int, int] = {}  # group (index // repeats) -> its stored id
+        self._watch = WorkerWatch(SerialExecutor(), None, None)
 
     @classmethod
     def recheck(
@@ -191,40 +206,66 @@ class Sweep:
         """The ids of the trials a re-check round repeats, in trial order; None otherwise."""
         return None if self._recheck_of is None else list(self._recheck_of)
 
+    @property
+    def n_trials(self) -> int:
+        """How many trials the round has (known without making them)."""
+        return len(self._params)
+
+    def spec(self, i: int) -> TrialSpec:
+        """Trial ``i``'s spec, its config validated (SweepError if it is invalid)."""
+        p = self._params[i]
+        config = apply_params(self.base, p).to_dict()
+        config["seed"] = self.base.seed + i % self.repeats  # repeats: seed, seed + 1, ...
+        return TrialSpec(config, dict(p), self.epochs, i)
+
     def specs(self) -> list[TrialSpec]:
         """One spec per trial, every config validated: a bad one raises SweepError here,
-        before anything is submitted or stored."""
-        specs = []
-        for i, p in enumerate(self._params):
-            config = apply_params(self.base, p).to_dict()
-            config["seed"] = self.base.seed + i % self.repeats  # repeats: seed, seed + 1, ...
-            specs.append(TrialSpec(config, dict(p), self.epochs, i))
-        return specs
+        before anything is submitted or stored. Makes them all: for a small round."""
+        return [self.spec(i) for i in range(self.n_trials)]
+
+    def check(self) -> None:
+        """Validate the first :data:`CHECKED_UP_FRONT` trials (SweepError for a bad one)
+        before anything is submitted; a space's every value was checked when it was parsed, so
+        later trials combine values already known to be valid."""
+        for i in range(min(self.n_trials, CHECKED_UP_FRONT)):
+            self.spec(i)
 
     def run(
         self,
         executor: Executor,
         on_result: Callable[[TrialRecord], None] | None = None,
         cancel: threading.Event | None = None,
+        *,
+        on_status: Callable[[str], None] | None = None,
+        timeout: float | None = None,
     ) -> list[TrialRecord]:
         """Run every trial; store and report each as it finishes; return them in that order.
 
+        Trials are made as they are submitted, a few per worker at a time, so a round of any
+        size starts at once (pruned rounds, bounded by MAX_PRUNED_TRIALS, make theirs first).
         Cancelling (setting ``cancel``) drops the trials not yet started and returns within
         about :data:`POLL_S` without waiting for the running ones, whose results are ignored
         (under pruning, so are the trials waiting at a rung). A trial whose worker raised is
         stored as ``failed`` with the exception as its reason, and a
-        :class:`TrialFailedWarning`; the sweep goes on.
+        :class:`TrialFailedWarning` naming its stored id; the sweep goes on.
+
+        On a Dask cluster, ``on_status`` hears within seconds when every worker is gone (and
+        when they are back; :class:`WorkerWatch`); with ``timeout`` the round stops
+        (:class:`NoWorkers`) once it has had no worker that many seconds, keeping what was
+        stored. A local worker killed mid-round stops it (:class:`WorkersLost`), likewise.
         """
-        specs = self.specs()
+        self.check()
         if self.round_id is None:
             if self.study.get_meta("config") is None:
                 self.study.set_meta("config", self.base.to_dict())
             self.round_id = self.study.new_round(
-                self.spaces, n=len(specs), method=self.method, seed=self.seed,
+                self.spaces, n=self.n_trials, method=self.method, seed=self.seed,
                 fixed=self.base.to_dict(), box=self.box,
             )  # fmt: skip
         cancel = cancel or threading.Event()
         records: list[TrialRecord] = []
+        self._watch = WorkerWatch(executor, on_status, timeout)
+        specs = self.specs() if self.hyperband or self.prune else []
 
         def store(spec: TrialSpec, result: TrialResult) -> None:
             records.append(self._store(spec, result, on_result))
@@ -241,7 +282,7 @@ class Sweep:
             rungs = list(rung_epochs(self.epochs, PRUNE_FACTOR))
             self._run_ladders([_Ladder(None, specs, rungs, None)], executor, cancel, store)
         else:
-            jobs: list[Job] = [(spec, self.epochs, None) for spec in specs]
+            jobs = ((i, self.epochs, None) for i in range(self.n_trials))
             self._run_jobs(jobs, executor, cancel, lambda spec, outcome: store(spec, outcome[0]))
         return records
 
@@ -293,19 +334,38 @@ class Sweep:
 
     def _run_jobs(
         self,
-        jobs: list[Job],
+        jobs: Iterable[Job],
         executor: Executor,
         cancel: threading.Event,
         done: Callable[[TrialSpec, Outcome], None],
     ) -> None:
-        """Run segments in parallel; hand each outcome to ``done`` as it arrives (in the
-        calling thread); a segment that raised arrives as a failed trial."""
+        """Run segments in parallel, at most ``in_flight`` submitted at a time; hand each
+        outcome to ``done`` as it arrives (in the calling thread); a segment that raised, or a
+        trial (given by its index, made here) whose config is invalid, arrives as failed."""
         pending: dict[Future, TrialSpec] = {}
+        window = max(1, int(getattr(executor, "in_flight", DEFAULT_IN_FLIGHT)))
         try:
-            for spec, until, paused in jobs:
+            for item, until, paused in jobs:
+                while len(pending) >= window and not cancel.is_set():
+                    self._collect(pending, POLL_S, done)
                 if cancel.is_set():
                     break
-                pending[executor.submit(self.segment or run_segment, spec, until, paused)] = spec
+                if isinstance(item, TrialSpec):
+                    spec = item
+                else:
+                    try:
+                        spec = self.spec(item)
+                    except SweepError as e:  # past the trials checked up front
+                        params = dict(self._params[item])
+                        spec = TrialSpec(self.base.to_dict(), params, self.epochs, item)
+                        done(spec, (failed_result(spec, str(e)), None))
+                        continue
+                try:
+                    future = executor.submit(self.segment or run_segment, spec, until, paused)
+                except BrokenExecutor as e:  # a worker died: the pool takes nothing more
+                    raise WorkersLost(f"the worker processes stopped ({e}): round stopped, "
+                                      "the trials that finished are stored") from None  # fmt: skip
+                pending[future] = spec
                 # collect between submits, so an in-process executor stores trial by trial
                 self._collect(pending, 0, done)
             while pending and not cancel.is_set():
@@ -321,6 +381,8 @@ class Sweep:
         done: Callable[[TrialSpec, Outcome], None],
     ) -> None:
         finished, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
+        if not finished and pending:
+            self._watch.check()
         for f in finished:
             spec = pending.pop(f)
             if f.cancelled():
@@ -330,11 +392,6 @@ class Sweep:
                 done(spec, f.result())
                 continue
             reason = f"{type(exc).__name__}: {exc}"
-            warnings.warn(
-                f"trial {spec.index} {spec.params} failed: {reason}",
-                TrialFailedWarning,
-                stacklevel=2,
-            )
             done(spec, (failed_result(spec, reason), None))
 
     def _store(
@@ -358,6 +415,12 @@ class Sweep:
         if group is not None and result.group is None:
             self._group_ids[group] = trial_id
             result = replace(result, group=trial_id)
+        if result.state is TrialState.FAILED:  # said with the id the study shows
+            warnings.warn(
+                f"trial {trial_id} {spec.params} failed: {result.error}",
+                TrialFailedWarning,
+                stacklevel=3,
+            )
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = TrialRecord(id=trial_id, round=self.round_id, finished_at=now, **vars(result))
         if on_result is not None:

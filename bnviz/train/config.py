@@ -30,6 +30,17 @@ __all__ = [
 
 MAX_HIDDEN_UNITS = 4096
 MAX_HIDDEN_LAYERS = 16
+MAX_SAMPLES = 1_000_000  # points of a generated 2-D set: 16 MB, seconds per epoch
+# alpha: lessons show divergence at 50 and beyond, so a setting may go far; a search samples
+# only where learning can happen (the course's ranges end at 1), up to 10.
+MAX_LR = 10_000.0
+MAX_SAMPLED_LR = 10.0
+MAX_BATCH = 1_000_000
+# A settings file is a few hundred bytes (a preset with guidance a few kB): anything past these
+# is not one, and is refused before json.loads (which recurses once per nesting level).
+MAX_SETTINGS_BYTES = 1_000_000
+MAX_SETTINGS_DEPTH = 16
+SETTINGS_VERSION = 1  # the "bnviz_settings" number this bnviz writes and reads
 DATA, NETWORK, OPTIMIZATION = "data", "network", "optimization"
 PLANAR = ("spirals", "blobs", "rings", "moons", "xor")  # the 2-D generators and their knobs
 WITH_BN = (("batchnorm", (True,)), ("compare", (True,)))
@@ -75,6 +86,7 @@ class TrainConfig:
         label="noise",
         group=DATA,
         low=0,
+        cap=100,
         soft_high=5,
         used_when=(("dataset", PLANAR),),
         help="noise of a 2-D set (0 = clean)",
@@ -85,6 +97,7 @@ class TrainConfig:
         label="samples",
         group=DATA,
         low=20,
+        cap=MAX_SAMPLES,
         soft_high=100_000,
         flag="--samples",
         used_when=(("dataset", PLANAR),),
@@ -172,11 +185,19 @@ class TrainConfig:
         group=OPTIMIZATION,
         low=0,
         low_open=True,
+        cap=MAX_LR,
         soft_high=10.0,
         live=True,
         help="learning rate alpha",
         sampled=(
-            Sampled("lr", "1e-4:1:log", "learning rate, e.g. 1e-4:1:log", rank=1, by_default=True),
+            Sampled(
+                "lr",
+                "1e-4:1:log",
+                "learning rate, e.g. 1e-4:1:log",
+                rank=1,
+                by_default=True,
+                high=MAX_SAMPLED_LR,
+            ),  # fmt: skip
         ),
     )
     momentum: float = param(
@@ -226,6 +247,7 @@ class TrainConfig:
         label="lr decay",
         group=OPTIMIZATION,
         low=0,
+        cap=1000.0,
         soft_high=10.0,
         live=True,
         help="alpha = lr / (1 + decay * epoch)",
@@ -244,6 +266,7 @@ class TrainConfig:
         label="batch size",
         group=OPTIMIZATION,
         low=1,
+        cap=MAX_BATCH,
         soft_high=4096,
         live=True,
         help="mini-batch size (1 = plain SGD on one example; batch norm needs 2)",
@@ -321,9 +344,7 @@ class TrainConfig:
         try:
             if "hidden" in kwargs:
                 h = kwargs["hidden"]
-                kwargs["hidden"] = (
-                    parse_hidden(h) if isinstance(h, str) else tuple(int(x) for x in h)
-                )
+                kwargs["hidden"] = parse_hidden(h) if isinstance(h, str) else check_hidden(h)
             for name, p in PARAMS.items():
                 if name in kwargs and p.kind in ("int", "float", "bool"):
                     kwargs[name] = p.check(kwargs[name])
@@ -332,26 +353,49 @@ class TrainConfig:
         return cls(**kwargs).validated()
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        Path(path).write_text(json.dumps({"bnviz_settings": 1, **self.to_dict()}, indent=2))
+        text = json.dumps({"bnviz_settings": SETTINGS_VERSION, **self.to_dict()}, indent=2)
+        Path(path).write_text(text)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a settings file written by :meth:`save`; a bad file raises ConfigError."""
-        name = Path(path).name
+        return cls.from_file_dict(read_settings_json(path), Path(path).name)
+
+    @classmethod
+    def from_file_dict(cls, data: dict, name: str) -> TrainConfig:
+        """The settings of a file read by :func:`read_settings_json` (its window blocks
+        skipped); errors are prefixed with the file's ``name``."""
+        settings = {k: v for k, v in data.items() if k not in WINDOW_KEYS}
         try:
-            data = json.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{name}: no such file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ConfigError(f"{name}: not a bnviz settings file ({e})") from None
-        if not isinstance(data, dict) or data.pop("bnviz_settings", None) != 1:
-            raise ConfigError(f"{name}: not a bnviz settings file")
-        for key in WINDOW_KEYS:
-            data.pop(key, None)
-        try:
-            return cls.from_dict(data)
+            return cls.from_dict(settings)
         except ConfigError as e:
             raise ConfigError(f"{name}: {e}") from None
+
+
+def read_settings_json(path: str | os.PathLike[str]) -> dict:
+    """A settings file's JSON object, its ``bnviz_settings`` version checked and removed.
+
+    Files too big or too deeply nested to be settings are refused before they are parsed;
+    every problem is a ConfigError naming the file."""
+    from bnviz.train.jsonfile import JsonFileError, read_json
+
+    name = Path(path).name
+    try:
+        data = read_json(path, max_bytes=MAX_SETTINGS_BYTES, max_depth=MAX_SETTINGS_DEPTH,
+                         what="a bnviz settings file")  # fmt: skip
+    except JsonFileError as e:
+        raise ConfigError(str(e)) from None
+    version = data.pop("bnviz_settings", None) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or version is None:
+        raise ConfigError(f'{name}: not a bnviz settings file (no "bnviz_settings" version)')
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError(f"{name}: not a bnviz settings file (version {version!r})")
+    if version > SETTINGS_VERSION:
+        raise ConfigError(
+            f"{name}: written by a newer bnviz (version {version}); this one reads up to "
+            f"{SETTINGS_VERSION}, upgrade bnviz to open it"
+        )
+    return data
 
 
 def idle_settings(config: TrainConfig, varied: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -380,16 +424,29 @@ def uses_batchnorm(config: TrainConfig) -> bool:
 def check_hidden(widths: Iterable[int | str]) -> tuple[int, ...]:
     """``widths`` as a tuple of ints if every width is 1..MAX_HIDDEN_UNITS and there are at
     most MAX_HIDDEN_LAYERS of them (else :class:`ConfigError` saying which)."""
-    try:
-        hidden = tuple(int(h) for h in widths)
-    except (TypeError, ValueError):
-        raise ConfigError(f"hidden widths must be whole numbers, got {widths!r}") from None
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Iterable):
+        raise ConfigError(f"hidden must be a list of widths like [64, 64], got {widths!r}")
+    widths = list(widths)
+    if len(widths) > MAX_HIDDEN_LAYERS:
+        raise ConfigError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(widths)}")
+    hidden = tuple(_whole_width(h, widths) for h in widths)
     _check(len(hidden) <= MAX_HIDDEN_LAYERS, f"at most {MAX_HIDDEN_LAYERS} hidden layers")
     _check(
         all(1 <= h <= MAX_HIDDEN_UNITS for h in hidden),
         f"hidden widths must be 1..{MAX_HIDDEN_UNITS}, got {','.join(map(str, hidden))}",
     )
     return hidden
+
+
+def _whole_width(h: object, widths: list) -> int:
+    """One width as an int; 32.5, true or "wide" are refused, never truncated."""
+    if isinstance(h, str) and h.strip().isdigit():
+        return int(h)
+    if isinstance(h, int) and not isinstance(h, bool):
+        return h
+    if isinstance(h, float) and h.is_integer():
+        return int(h)
+    raise ConfigError(f"hidden widths must be whole numbers, got {h!r} in {widths!r}")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -46,6 +46,7 @@ class Sampled:
     help: str
     rank: int
     by_default: bool = False
+    high: float | None = None  # the top a search space may reach (below the setting's own)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Param:
     where a control's slider or spin box stops when the valid range has no top. ``live``: may
     change between two training steps. ``flag`` is the command-line flag (``""``: none).
     ``blank_ok``: a text setting that may be empty (the twin's value: empty = a default).
+    ``cap``: a sanity top on a setting whose range has no natural one (``--samples``, alpha):
+    above it a value is a typo (three zeros too many), refused saying the cap.
     ``used_when`` lists ``(other setting, values)`` pairs, any of which makes this setting do
     something (momentum beta only with the momentum and adam optimizers); empty: always.
     """
@@ -69,6 +72,7 @@ class Param:
     low_open: bool = False
     high_open: bool = False
     soft_high: float | None = None
+    cap: float | None = None
     note: str = ""
     choices: tuple[str, ...] = ()
     live: bool = False
@@ -106,7 +110,10 @@ class Param:
         if self.kind == "str":
             if self.blank_ok and isinstance(value, str) and not value.strip():
                 return ""
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):  # a settings file's "optimizer": 5
+                what = f"one of {', '.join(self.choices)}" if self.choices else "text"
+                raise ConfigError(f"{self.label} must be {what}, got {value!r}")
+            if not value.strip():
                 raise ConfigError(f"{self.label} must be given")
             if self.choices and value not in self.choices:
                 raise ConfigError(f"{self.label} must be one of {', '.join(self.choices)}")
@@ -118,6 +125,8 @@ class Param:
         if self.kind == "int":
             if not math.isfinite(value) or float(value) != int(value):
                 raise ConfigError(f"{self.name} must be a whole number, got {value!r}")
+            if isinstance(value, float):
+                self._check_range(value)  # 1e30 said as 1e+30, before it becomes 31 digits
             value = int(value)
         else:
             value = float(value)
@@ -127,6 +136,10 @@ class Param:
         return value
 
     def _check_range(self, v: float) -> None:
+        if self.cap is not None and v > self.cap:
+            cap = f"{self.cap:,.0f}" if float(self.cap).is_integer() else f"{self.cap:g}"
+            said = f"{int(v):,}" if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
+            raise ConfigError(f"{self.label} must be <= {cap}, got {said}")
         low_bad = self.low is not None and (v < self.low or (self.low_open and v == self.low))
         high_bad = self.high is not None and (v > self.high or (self.high_open and v == self.high))
         if not (low_bad or high_bad):
@@ -135,7 +148,8 @@ class Param:
         if self.low is not None and self.high is not None and self.kind == "int":
             # whole numbers in full: a seed's top is 4294967295, not 4.29497e+09
             whole = f"{int(self.low)}..{int(self.high)}"
-            raise ConfigError(f"{self.label} must be {whole}, got {int(v)}{note}")
+            got = int(v) if abs(v) < 1e15 else f"{v:g}"
+            raise ConfigError(f"{self.label} must be {whole}, got {got}{note}")
         if self.low is not None and self.high is not None:
             lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
             raise ConfigError(
@@ -200,3 +214,37 @@ def registry(fields_: Any) -> dict[str, Param]:
         if p is not None:
             out[f.name] = replace(p, name=f.name, default=f.default)
     return out
+
+
+# -- bounds of what a run or a round may ask for --------------------------------------------
+# Each is a sanity bound, not a time limit: far above any lesson, low enough that a typo
+# (an extra three zeros) is refused at once instead of running for days or allocating terabytes.
+MAX_EPOCHS = 100_000
+MAX_STEPS = 10_000_000
+MAX_TRIALS = 1_000_000  # trials are generated lazily, so even this many start at once
+# A pruned round holds every trial at each rung until all have reported: bounded lower.
+MAX_PRUNED_TRIALS = 10_000
+# The explorer draws every trial as a point, a row and a learning curve: past ~10,000 in a
+# round its views take tens of seconds per refresh (measured), so its round stops there.
+MAX_EXPLORER_TRIALS = 10_000
+MAX_WORKERS = 65_536  # what --workers may ask; the processes started are capped by the cores
+WORKERS_PER_CORE = 4  # worker processes beyond this many per core only wait for a turn
+
+
+def _run_param(name: str, label: str, high: int, help: str, low: int = 1) -> Param:
+    return Param(kind="int", label=label, help=help, group="run", low=low, high=high, name=name)
+
+
+# The flags of ``bnviz train`` and ``bnviz sweep`` (and the explorer's spin boxes) that are no
+# training setting: their ranges, said once.
+RUN_PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        _run_param("epochs", "epochs", MAX_EPOCHS, "passes over the data"),
+        _run_param("steps", "steps", MAX_STEPS, "mini-batch steps"),
+        _run_param("eval_every", "evaluation interval", MAX_STEPS, "steps between evaluations"),
+        _run_param("trials", "trials", MAX_TRIALS, "trials of a round (0: report only)", low=0),
+        _run_param("recheck", "re-checked trials", MAX_TRIALS, "best trials to re-run"),
+        _run_param("workers", "workers", MAX_WORKERS, "worker processes asked for"),
+    )
+}

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bnviz.data.budget import check_budget
+from bnviz.data.dataset import DataError
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.record_codec import Decoder, Encoder, RecordingError
@@ -132,6 +134,8 @@ class Recording:
         try:
             with zipfile.ZipFile(p) as z:
                 names = set(z.namelist())
+                # declared sizes first: a zip bomb is refused before anything inflates
+                check_budget(p.name, sum(i.file_size for i in z.infolist()), "its members")
                 if "header.json" not in names:
                     raise RecordingError(f"{p.name}: not a bnviz recording")
                 header = json.loads(z.read("header.json"))
@@ -142,8 +146,13 @@ class Recording:
                 blobs = {n[len("arrays/") :]: z.read(n) for n in names if n.startswith("arrays/")}
         except RecordingError:
             raise
+        except DataError as e:  # over the memory budget
+            raise RecordingError(str(e)) from None
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
             raise RecordingError(f"{p.name}: not a bnviz recording ({e})") from None
+        except (RecursionError, MemoryError, NotImplementedError, RuntimeError) as e:
+            # JSON nested too deep, a member too big, compressed or encrypted as zipfile cannot
+            raise RecordingError(f"{p.name}: not a bnviz recording ({type(e).__name__})") from None
         try:
             recording = cls(p, header, frames, Decoder(objects, index, blobs))
             if frames:  # decode the last frame now: a damaged file fails here, not in the view

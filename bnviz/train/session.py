@@ -53,6 +53,10 @@ EVAL_INTERVAL_S = 0.25
 # such a run is evaluated every ~0.55 s instead (small networks keep the 0.25 s).
 EVAL_SHARE = 0.1
 SLICE_S = 0.004  # train this long between looks at the command pipe
+# Within a slice, look at the pipe no more often than this: a poll() after every step of a small
+# network (0.5 ms) was ~7% of the training process (a system call each), for commands that may
+# as well wait a millisecond.
+POLL_S = 0.001
 IDLE_WAIT_S = 0.05
 IDLE_RATE_S = 1.0  # no step for this long: the rate shown is 0
 DIVERGED = "every network has diverged: lower the learning rate (or switch BN on) and press Reset"
@@ -160,15 +164,18 @@ class Session:
 
     def _train_slice(self) -> bool:
         t = self.trainer
-        end, n = time.perf_counter() + SLICE_S, 0
-        while time.perf_counter() < end:
+        start = time.perf_counter()
+        end, polled, n = start + SLICE_S, start, 0
+        while (now := time.perf_counter()) < end:
             self._safe(t.step)
             n += 1
             if self.max_steps_per_s:
                 time.sleep(1.0 / self.max_steps_per_s)
                 break
-            if self.commands.poll():
-                break
+            if now - polled >= POLL_S:
+                polled = now
+                if self.commands.poll():
+                    break
         self.rate.add(n)
         if t.all_diverged:
             self.playing = False

@@ -42,7 +42,8 @@ def default_twin(c: TrainConfig, setting: str) -> Any:
     if setting == "lr":
         return float(f"{value / 10:.6g}")
     if setting == "batch_size":
-        top = _params(c)["batch_size"].top or value * 4
+        p = _params(c)["batch_size"]
+        top = p.soft_high or p.top or value * 4  # where the control stops, not the valid top
         return value * 4 if value * 4 <= top else max(2, value // 4)
     if setting == "activation":
         return "relu" if value != "relu" else "sigmoid"

@@ -161,6 +161,6 @@ def test_explorer_boxes_say_why_they_refuse(qtbot):
     c = SweepControls()
     qtbot.addWidget(c)
     type_into(qtbot, c.workers, "0")
-    assert c.status.text() == f"workers must be 1..512 here, got 0; kept {c.workers.value()}"
+    assert c.status.text() == f"workers must be 1..65536 here, got 0; kept {c.workers.value()}"
     type_into(qtbot, c.epochs, "3000")
     assert c.epochs.value() == 3000  # valid: taken as typed

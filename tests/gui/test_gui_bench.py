@@ -50,3 +50,37 @@ def test_a_missing_data_file_exits_2_before_measuring(tmp_path, capsys):
     assert main(["bench", "--gui", "--json", "--dataset", str(tmp_path / "no.csv")]) == 2
     captured = capsys.readouterr()
     assert "no.csv: file not found" in captured.err and captured.out == ""
+
+
+def test_session_flags_are_checked_before_any_window(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--session"])
+    assert e.value.code == 2 and "a GUI benchmark: add --gui" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--gui", "--session", "--hidden", "8"])
+    assert e.value.code == 2 and "--dataset FILE only" in capsys.readouterr().err
+
+
+def test_a_missing_session_file_exits_2(tmp_path, capsys):
+    argv = ["bench", "--gui", "--session", "--json", "--dataset", str(tmp_path / "no.npz")]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "no.npz: file not found" in captured.err and captured.out == ""
+
+
+@pytest.mark.slow
+def test_quick_session_reports_every_action(tmp_path, capsys):
+    from bnviz.bench.bigdata import write_mnist_like
+    from bnviz.gui.lessons import lesson_classes
+
+    small = write_mnist_like(tmp_path / "digits.npz", n_train=600, n_test=100)
+    argv = ["bench", "--gui", "--session", "--quick", "--json", "--dataset", str(small)]
+    assert main(argv) == 0
+    gui = json.loads(capsys.readouterr().out)["gui"]
+    lessons = [f"lesson:{name}" for name in lesson_classes()]
+    assert list(gui["actions"]) == ["start", "train", "press_b", *lessons, "training_tab",
+                                    "open_file", "hyperparameters_tab", "search_round",
+                                    "export_plot", "classroom_on", "classroom_off"]  # fmt: skip
+    assert all(ms >= 0 for ms in gui["actions"].values())
+    assert gui["actions"]["start"] >= gui["construct_ms"] > 0  # the construction is a block
+    assert gui["classroom_turned_on"] and gui["latency_ms_p99_any_moment"] >= 0

@@ -40,7 +40,7 @@ def test_a_paired_round_fills_both_sides_and_counts(window, qtbot, tmp_path):
     assert str(view.study_path).startswith(str(tmp_path))  # never the user's own data folder
     view.points.setValue(3)
     view.epochs.setValue(1)
-    view.metric.setCurrentIndex(1)  # val loss <=
+    view.target_metric.setCurrentIndex(1)  # val loss <=
     view.threshold.setValue(5.0)  # every complete trial reaches it
     assert view.run_round()
     assert not window.playing and "paused" in window.status_message.text()

@@ -294,7 +294,9 @@ def test_workers_are_capped_at_the_trials_and_warned_above_the_cores(window, qtb
     assert c.executor_key() == (2, None)
     assert "2 at most" in c.workers_note.text()
     c.trials.setValue(200)
-    assert c.executor_key() == (100, None)
+    # the cap tied to the cores (executors.worker_count, the CLI's too): 4 per core
+    assert c.executor_key() == (min(100, 4 * cores), None)
+    assert f"{min(100, 4 * cores)} at most: {cores} cores here" in c.workers_note.text()
     assert f"more than the {cores} cores" in c.workers_note.text()
     c.workers.setValue(1)
     assert c.workers_note.text() == "" and c.workers_note.isHidden()

@@ -7,7 +7,8 @@ import pytest
 from bnviz.lessons.catalog import find_lesson_info
 from bnviz.search.executors import SweepError
 from bnviz.search.paired import easier_search_evidence
-from bnviz.search.spaces import parse_space, sample_configs
+from bnviz.search.plan import sample_configs
+from bnviz.search.spaces import parse_space
 from bnviz.train.config import TrainConfig
 
 SMALL = TrainConfig(hidden=(8,), n_samples=120, batch_size=16)

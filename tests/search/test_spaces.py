@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bnviz.search.plan import sample_configs
 from bnviz.search.spaces import (
     DEFAULT_SPACES,
     MIN_BOX_WIDTH,
@@ -17,7 +18,6 @@ from bnviz.search.spaces import (
     SpaceError,
     narrow_spaces,
     parse_space,
-    sample_configs,
 )
 
 N = 2000

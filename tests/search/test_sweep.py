@@ -59,12 +59,13 @@ def test_run_trial_on_a_tiny_config():
 
 
 def test_a_diverging_trial_is_a_result_with_its_step(tmp_path):
-    config = apply_params(TINY, {"lr": 1000.0, "optimizer": "sgd", "bn": False})
-    r = run_trial(TrialSpec(config.to_dict(), {"lr": 1000.0}, epochs=5, index=0))
+    # lr is at most 10 (the registry's bound); RMSprop at 10 diverges within 2 steps
+    config = apply_params(TINY, {"lr": 10.0, "optimizer": "rmsprop", "bn": False})
+    r = run_trial(TrialSpec(config.to_dict(), {"lr": 10.0}, epochs=5, index=0))
     assert r.diverged and r.diverged_step is not None and r.diverged_step >= 1
     assert r.steps == r.diverged_step  # training stopped there
-    base = apply_params(TINY, {"optimizer": "sgd", "bn": False})
-    sweep = Sweep(Study(tmp_path / "s.sqlite"), base, [parse_space("lr", "1e3:1e4:log")], n=2,
+    base = apply_params(TINY, {"optimizer": "rmsprop", "bn": False})
+    sweep = Sweep(Study(tmp_path / "s.sqlite"), base, [parse_space("lr", "5:10:log")], n=2,
                   epochs=20)  # fmt: skip
     records = sweep.run(SerialExecutor())
     assert all(t.diverged and t.diverged_step for t in Study(sweep.study.path).trials())

@@ -82,15 +82,15 @@ class EasierSearchView(LessonView):
         self.lr_range.setToolTip("The learning rate's range: MIN:MAX:log (alpha = 10^r)")
         self.beta_range = QLineEdit(DEFAULT_BETA)
         self.beta_range.setToolTip("Momentum's range: MIN:MAX:1m (beta = 1 - 10^r)")
-        self.metric = QComboBox()
-        self.metric.addItems(["val acc >=", "val loss <="])
+        self.target_metric = QComboBox()
+        self.target_metric.addItems(["val acc >=", "val loss <="])
         self.threshold = QDoubleSpinBox()
         self.threshold.setDecimals(3)
         self.threshold.setRange(0.0, 100.0)
         self.threshold.setValue(0.9)
         self.add_experiment_row(
             ["points", self.points, "epochs", self.epochs, "lr", self.lr_range, "beta",
-             self.beta_range, "target", self.metric, self.threshold],
+             self.beta_range, "target", self.target_metric, self.threshold],
             self.run_round, self.runner.cancel,
         )  # fmt: skip
         self.view = pg.GraphicsLayoutWidget()
@@ -114,7 +114,7 @@ class EasierSearchView(LessonView):
                                         label="val acc")  # fmt: skip
         self.view.addItem(self.colorbar)
         self.body.addWidget(self.view, 1)
-        self.metric.currentIndexChanged.connect(self._target_changed)
+        self.target_metric.currentIndexChanged.connect(self._target_changed)
         self.threshold.valueChanged.connect(self._draw)
         self.add_evidence_panel(easier_search_evidence, self._evidence_options)
 
@@ -203,13 +203,13 @@ class EasierSearchView(LessonView):
         self._spaces_now = spaces
 
     def _target(self) -> tuple[str, float]:
-        return ("val_acc" if self.metric.currentIndex() == 0 else "val_loss",
+        return ("val_acc" if self.target_metric.currentIndex() == 0 else "val_loss",
                 self.threshold.value())  # fmt: skip
 
     def _target_changed(self) -> None:
-        if self.metric.currentIndex() == 0:
+        if self.target_metric.currentIndex() == 0:
             self.threshold.setValue(min(self.threshold.value(), 1.0))
-        self.colorbar.setLabel("left", "val acc" if self.metric.currentIndex() == 0 else
+        self.colorbar.setLabel("left", "val acc" if self.target_metric.currentIndex() == 0 else
                                "val loss")  # fmt: skip
         self._draw()
 

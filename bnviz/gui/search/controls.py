@@ -26,15 +26,18 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui.fields import CheckedSpinBox
+from bnviz.search.executors import worker_count
 from bnviz.search.points import DEFAULT_RANGES, METRICS
 from bnviz.search.spaces import SAMPLING_METHODS, Space, SpaceError, parse_space
+from bnviz.train.params import MAX_EXPLORER_TRIALS, RUN_PARAMS
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 10
 DEFAULT_RECHECK = 5
-MAX_TRIALS = 10_000
-MAX_EPOCHS = 100_000
-MAX_WORKERS = 512
+# the registry's bounds, the flags' too (bnviz.train.params.RUN_PARAMS)
+MAX_TRIALS = MAX_EXPLORER_TRIALS  # what its views can draw; the CLI takes RUN_PARAMS's
+MAX_EPOCHS = int(RUN_PARAMS["epochs"].high or 1)
+MAX_WORKERS = int(RUN_PARAMS["workers"].high or 1)
 MAX_REPEATS = 20
 HINT = (
     "Drag on the plot to draw a box around the good points, then 'Sample N in box'. "
@@ -221,8 +224,9 @@ class SweepControls(QWidget):
         return self.metric_combo.currentData()
 
     def executor_key(self) -> tuple[int, str | None]:
-        """(workers, scheduler): never more workers than trials, which would only idle."""
-        workers = min(self.workers.value(), self.trials.value())
+        """(workers, scheduler): never more workers than trials, which would only idle, nor
+        than a few per core (:func:`~bnviz.search.executors.worker_count`, as the CLI)."""
+        workers = worker_count(self.workers.value(), self.trials.value())
         return workers, self.scheduler.text().strip() or None
 
     def _note_workers(self, *_) -> None:
@@ -231,7 +235,8 @@ class SweepControls(QWidget):
         cores = os.cpu_count() or 1
         notes = []
         if workers < self.workers.value():
-            notes.append(f"{workers} at most: one per trial")
+            why = "one per trial" if workers == self.trials.value() else f"{cores} cores here"
+            notes.append(f"{workers} at most: {why}")
         if scheduler in (None, "local") and workers > cores:
             notes.append(f"more than the {cores} cores here: trials share them, each slower "
                          "and none sooner")  # fmt: skip

@@ -39,6 +39,7 @@ from bnviz.gui.search.scatter import HparamScatter, describe
 from bnviz.gui.search.table import TrialTable
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
+from bnviz.search.executors import worker_count
 from bnviz.search.groups import GroupStats, by_group, spread
 from bnviz.search.halving import rung_epochs
 from bnviz.search.parallel import parallel_data
@@ -202,6 +203,7 @@ class HparamExplorer(QWidget):
         connect_queued(r.sweep_failed, self._sweep_failed)
         connect_queued(r.executor_ready, lambda d: self.controls.setToolTip(f"executor: {d}"))
         connect_queued(r.executor_failed, lambda m: self._error(m))
+        connect_queued(r.status, lambda m: self._error(m))  # a Dask cluster without workers
         self.fanova.finished.connect(self.importance.set_fanova)
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -294,8 +296,10 @@ class HparamExplorer(QWidget):
                           box=box, prune=self.controls.prune.isChecked(),
                           hyperband=self.controls.hyperband.isChecked(),
                           repeats=self.controls.repeats.value())  # fmt: skip
-            total = len(sweep.specs())
-        except (SpaceError, SweepError, ConfigError) as e:
+            sweep.check()
+            total = sweep.n_trials
+            self.study.check_writable()  # a read-only study: said now, not at the first result
+        except (SpaceError, SweepError, ConfigError, StudyError) as e:
             return self._error(str(e))
         for s in sweep.spaces:
             self.controls.set_range(s)
@@ -318,7 +322,7 @@ class HparamExplorer(QWidget):
         self.controls.set_running(True)
         self.busy = True
         workers, scheduler = self.controls.executor_key()
-        self.runner.start(sweep, min(workers, total), scheduler)  # idle workers only cost
+        self.runner.start(sweep, worker_count(workers, total), scheduler)
         if self._round_started is not None:
             self._round_started()
 
@@ -333,8 +337,10 @@ class HparamExplorer(QWidget):
         try:
             sweep = Sweep.recheck(self.study, base, k, epochs=self.controls.epochs.value(),
                                   seed=base.seed + len(self.rounds))  # fmt: skip
-            total = len(sweep.specs())
-        except (SweepError, ConfigError) as e:
+            sweep.check()
+            total = sweep.n_trials
+            self.study.check_writable()
+        except (SweepError, ConfigError, StudyError) as e:
             return self._error(str(e))
         self._launch(sweep, total)
         self._say(f"re-checking the best {total} trials under today's settings "

@@ -18,7 +18,7 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from bnviz.search.sweep import ExecutorHandle, Sweep, SweepError, make_executor
+from bnviz.search.sweep import ExecutorHandle, Sweep, SweepError, WorkersLost, make_executor
 
 JOIN_TIMEOUT_S = 5.0  # closing waits at most this long for a thread to notice the cancel
 
@@ -31,6 +31,7 @@ class SweepRunner(QObject):
     trial_finished = Signal(int, object)  # generation, TrialRecord
     sweep_finished = Signal(int, int, bool)  # generation, trials stored, cancelled
     sweep_failed = Signal(int, str)  # generation, message
+    status = Signal(str)  # what a running round has to say (a Dask cluster lost its workers)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -112,8 +113,11 @@ class SweepRunner(QObject):
         try:
             handle = self._ensure(key)
             self._emit(self.executor_ready, handle.description)
-            records = sweep.run(handle, lambda r: self._emit(self.trial_finished, gen, r), cancel)
+            records = sweep.run(handle, lambda r: self._emit(self.trial_finished, gen, r), cancel,
+                                on_status=lambda m: self._emit(self.status, m))  # fmt: skip
         except SweepError as e:
+            if isinstance(e, WorkersLost):  # a broken pool: the next round starts a new one
+                self._drop()
             self._emit(self.sweep_failed, gen, str(e))
         except Exception as e:  # a broken pool, a study gone: report it, never kill the app
             self._drop()
