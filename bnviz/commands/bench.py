@@ -3,7 +3,8 @@
 Prints a table (``--json``: one JSON object); ``--quick`` is a smoke run in this process;
 ``--blas-compare`` adds 1 BLAS thread vs the library default, ``--snapshots`` the cost of taking
 snapshots 30 times a second; ``--gui`` runs the GUI benchmark when it is installed;
-``--first-minute`` how many steps the default setting needs with and without BN.
+``--first-minute`` how many steps the default setting needs with and without BN;
+``--parcoords`` how long the explorer's parallel coordinates take to redraw 1,000 trials.
 ``--gui`` takes ``bnviz``'s training flags (``--dataset FILE``, ``--hidden``, ...) to measure the
 window on that run; ``--make-bigdata DIR`` writes the two big files its targets name.
 """
@@ -83,6 +84,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="steps the default setting needs to learn, with BN and without (3 seeds)",
     )
+    p.add_argument(
+        "--parcoords",
+        action="store_true",
+        help="redraw time of the explorer's parallel coordinates, 1,000 trials (target < 100 ms)",
+    )
     # The training flags of ``bnviz`` (``--optimizer`` also picks the optimizer of the NumPy
     # vs PyTorch workloads: adam or momentum there).
     add_training_flags(p)
@@ -103,6 +109,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return run_gui(args)
     if args.session:
         parser.error("--session is a GUI benchmark: add --gui")
+    if args.parcoords:
+        return run_parcoords(args)
     from bnviz.cli import training_flags_given
 
     if training_flags_given(argparse.Namespace(**{**vars(args), "optimizer": None})):
@@ -142,6 +150,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             progress("sweep: 16 trials, 2 workers vs 1")
         report["sweep"] = measure_sweep_speedup()
     print(json.dumps(report, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def run_parcoords(args: argparse.Namespace) -> int:
+    try:
+        from bnviz.bench.parcoords_bench import format_parcoords, measure_parcoords
+
+        found = measure_parcoords(repeats=3 if args.quick else 30)
+    except ModuleNotFoundError as e:  # PySide6 or pyqtgraph missing
+        print(f"bnviz bench --parcoords: needs {e.name}, which is not installed")
+        return EXIT_USAGE
+    print(json.dumps(found, indent=1) if args.json else format_parcoords(found))
     return 0
 
 

@@ -108,6 +108,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run, subparser=p)
 
 
+def with_importance(report: dict, study: Study) -> dict:
+    """``report`` with the study's ``"importance"`` object (``study_importance``: |rank
+    correlation| with its bootstrap interval, fANOVA where Optuna is installed, the course's
+    rank), added last so the keys before it keep their place."""
+    from bnviz.search.importance_report import study_importance
+
+    return {**report, "importance": study_importance(study.trials(), study.rounds())}
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.search.study import Study, StudyError, default_study_dir
     from bnviz.search.sweep import SweepError, make_executor, sweep_json
@@ -153,7 +162,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.export_optuna:
             status = export_optuna(study, args.export_optuna, parser) or status
         if args.json:
-            json.dump(sweep_json(study), sys.stdout, indent=1, allow_nan=False)
+            json.dump(with_importance(sweep_json(study), study), sys.stdout, indent=1,
+                      allow_nan=False)  # fmt: skip
             sys.stdout.write("\n")
         else:
             print_table(study)
@@ -199,6 +209,14 @@ def workers_for(args: argparse.Namespace, trials: int) -> int:
     return n
 
 
+#: Why --pair-bn and --repeats are refused together (README says the same).
+PAIR_AND_REPEATS = (
+    "--repeats with --pair-bn: a pair compares BN with plain on one point and one training seed; "
+    "for that comparison over seeds run `bnviz lesson bn-makes-the-search-easier --seeds K` (each "
+    "seed its own paired round, its interval over points and seeds)"
+)
+
+
 def check_combination(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Refuse flags that contradict each other (exit 2); fill in the default --trials.
 
@@ -211,8 +229,10 @@ def check_combination(args: argparse.Namespace, parser: argparse.ArgumentParser)
     if args.eta != DEFAULT_ETA and not args.hyperband:
         parser.error("--eta is Hyperband's reduction factor: add --hyperband")
     if args.repeats > 1:
+        if args.pair_bn:
+            parser.error(PAIR_AND_REPEATS)
         for flag, given in (("--prune", args.prune), ("--hyperband", args.hyperband),
-                            ("--recheck", args.recheck), ("--pair-bn", args.pair_bn)):  # fmt: skip
+                            ("--recheck", args.recheck)):  # fmt: skip
             if given:
                 parser.error(f"--repeats trains every configuration to the end: no {flag}")
     if args.hyperband:

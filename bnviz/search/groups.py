@@ -105,3 +105,20 @@ def ranked(trials: list[TrialRecord]) -> list[TrialRecord]:
     shown, _ = by_group(trials)
     done = [t for t in shown if _result(t)]
     return sorted(done, key=lambda t: (float(t.val_loss or 0.0), t.id))
+
+
+def spread(trials: list[TrialRecord], metric: str) -> dict[int, float]:
+    """The sd (n - 1) of ``metric`` (``val_loss`` or ``val_acc``) over each whole group's
+    seeds, by the id :func:`by_group` plots the group at (its first trial's); groups with fewer
+    than 2 results, a member without one, or a non-finite value have none. The scatter draws
+    it as a halo on the colour scale's units."""
+    members: dict[int, list[TrialRecord]] = {}
+    for t in trials:
+        if t.group is not None:
+            members.setdefault(t.group, []).append(t)
+    out = {}
+    for ms in members.values():
+        values = [getattr(m, metric) for m in ms if _result(m)]
+        if len(values) == len(ms) >= 2 and all(v is not None and math.isfinite(v) for v in values):
+            out[min(m.id for m in ms)] = statistics.stdev(float(v) for v in values)
+    return out

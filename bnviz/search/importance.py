@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bnviz.train.evidence import Z975
+
 HIST_BINS = 10
 
 
@@ -82,35 +84,68 @@ def importance(coords: Mapping[str, ArrayLike], losses: ArrayLike) -> dict[str, 
     return {name: abs(spearman(c, losses)) for name, c in coords.items()}
 
 
-#: Below this many trials a parameter's importance is "too few trials": its rank correlation
-#: swings by +-0.5 from one resample to the next (a bootstrap over 8 random points spans most
-#: of [0, 1]).
+#: Below this many trials a parameter's importance is "too few trials" (no value, no interval).
+#: Why 8: a parameter that does nothing still shows a |rank correlation| by chance, up to
+#: :func:`noise_band` (1.96 / sqrt(n - 1)) in 95% of studies; below 8 trials that is 0.8 or
+#: more, so a bar could read almost anything and its interval spans nearly [0, 1]. From 8 on
+#: the interval (rho's, mapped to |rho|: :func:`abs_interval`) covered the true value in at
+#: least 95% of simulated studies (bivariate normal, rank correlation 0 and 0.58, 300 studies
+#: each at n = 8, 10, 12, 16, 20, 30), so a wide interval says how unsure a small study is.
+#: A 20-trial minimum (noise band 0.45) would grey out the explorer's default 16-trial round
+#: although its intervals are honest; the band at 8 (0.74) is why a small study's intervals
+#: are wide, and the tooltip says so.
 MIN_TRIALS = 8
-BOOTSTRAP_SAMPLES = 400
+#: Resamples of the bootstrap: percentile 95% intervals need their 2.5% and 97.5% quantiles
+#: from enough resamples that the quantiles themselves do not wander (Efron & Tibshirani,
+#: ch. 13: 1,000 to 2,000 for percentile intervals); 2,000 keeps 50 resamples beyond each bound.
+BOOTSTRAP_SAMPLES = 2000
 INTERVAL = 0.95
+
+
+def noise_band(n: int) -> float:
+    """The |rank correlation| a parameter that does nothing reaches in 95% of studies of ``n``
+    trials: 1.96 / sqrt(n - 1), the large-sample null distribution of Spearman's rho (normal
+    with variance 1 / (n - 1)); inf for n < 2."""
+    return Z975 / math.sqrt(n - 1) if n >= 2 else math.inf
+
+
+def abs_interval(lo: float, hi: float) -> tuple[float, float]:
+    """The interval of |rho| for rho in [lo, hi]: [0, max(|lo|, |hi|)] when it contains 0.
+
+    Percentiles of |rho| itself are folded away from 0: a parameter that does nothing would
+    never get an interval admitting it may not matter at all.
+    """
+    if lo <= 0.0 <= hi:
+        return 0.0, max(-lo, hi)
+    a, b = sorted((abs(lo), abs(hi)))
+    return a, b
 
 
 def importance_interval(
     coords: ArrayLike, losses: ArrayLike, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
 ) -> tuple[float, float]:
-    """A percentile bootstrap 95% interval of ``|spearman(coords, losses)|``.
+    """A 95% interval of ``|spearman(coords, losses)|``: the percentile bootstrap interval of
+    rho (trials resampled with replacement ``samples`` times) mapped to |rho|
+    (:func:`abs_interval`), widened to hold the estimate itself if a skewed resampling left it
+    beside it.
 
-    The trials are resampled with replacement ``samples`` times (a fixed ``seed``: the same
-    study always shows the same interval); resamples with a constant column (no ranking) are
-    skipped. NaN, NaN under :data:`MIN_TRIALS` trials or when too few resamples rank.
+    A fixed ``seed``: the same study always shows the same interval. Resamples with a constant
+    column (no ranking) are skipped. NaN, NaN under :data:`MIN_TRIALS` trials, when rho is
+    undefined, or when too few resamples rank.
     """
     x, y = np.asarray(coords, dtype=float), np.asarray(losses, dtype=float)
     n = len(x)
-    if n < MIN_TRIALS:
+    rho = spearman(x, y) if n >= MIN_TRIALS else math.nan
+    if math.isnan(rho):
         return math.nan, math.nan
     index = np.random.default_rng(seed).integers(0, n, (samples, n))
-    rhos = np.abs(bootstrap_spearman(x, y, index))
+    rhos = bootstrap_spearman(x, y, index)
     rhos = rhos[~np.isnan(rhos)]
     if len(rhos) < samples // 2:
         return math.nan, math.nan
     tail = 100 * (1 - INTERVAL) / 2
-    lo, hi = np.percentile(rhos, [tail, 100 - tail])
-    return float(lo), float(hi)
+    lo, hi = abs_interval(*(float(v) for v in np.percentile(rhos, [tail, 100 - tail])))
+    return min(lo, abs(rho)), max(hi, abs(rho))
 
 
 def bootstrap_spearman(x: np.ndarray, y: np.ndarray, index: np.ndarray) -> np.ndarray:

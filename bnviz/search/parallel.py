@@ -100,3 +100,29 @@ def _column(trials: list[TrialRecord], name: str, space: Space) -> np.ndarray:
 def _scale(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return (values - lo) / (hi - lo) if hi > lo else np.where(np.isfinite(values), 0.5, np.nan)
+
+
+def nearest_line(y: np.ndarray, x: float, at: float, tolerance: float) -> int | None:
+    """The row of ``y`` (n, d) whose polyline passes closest, vertically, to the point (x, at)
+    (x in axis spacings 0..d-1, at in 0..1), if within ``tolerance``; else None.
+
+    A line steps over an axis its trial has no value on (NaN), as it is drawn: its segment at x
+    runs from its last value at or left of x to its first at or right of it. A row with no value
+    on either side has no segment there (nor does a NaN row: a hidden line cannot be clicked).
+    """
+    n, d = y.shape
+    if n == 0 or not 0.0 <= x <= d - 1:
+        return None
+    cols = np.arange(d)
+    finite = np.isfinite(y)
+    left = np.where(finite & (cols <= x), cols, -1).max(axis=1)
+    right = np.where(finite & (cols >= x), cols, d).min(axis=1)
+    has = (left >= 0) & (right < d)
+    rows = np.arange(n)
+    lc, rc = np.clip(left, 0, d - 1), np.clip(right, 0, d - 1)
+    span = rc - lc
+    t = np.where(span > 0, (x - lc) / np.where(span > 0, span, 1), 0.0)
+    height = y[rows, lc] + t * (y[rows, rc] - y[rows, lc])
+    gap = np.where(has, np.abs(height - at), np.inf)
+    best = int(np.argmin(gap))
+    return best if gap[best] <= tolerance else None

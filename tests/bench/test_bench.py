@@ -94,3 +94,14 @@ def test_a_bad_training_flag_of_the_gui_bench_exits_2(capsys):
     with pytest.raises(SystemExit) as e:
         main(["bench", "--gui", "--lr", "-1"])
     assert e.value.code == 2 and "--lr" in capsys.readouterr().err
+
+
+def test_parcoords_reports_the_redraw_of_1000_trials(capsys, monkeypatch):
+    """The JSON of ``bench --parcoords`` (the figure itself is the benchmark's, not asserted)."""
+    pytest.importorskip("PySide6")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main(["bench", "--parcoords", "--quick", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["trials"] == 1000 and report["axes"] == 5 and report["repeats"] == 3
+    assert report["redraw_ms_max"] >= report["redraw_ms_p50"] > 0
+    assert report["brush_ms_p50"] > 0 and report["target_ms"] == 100.0

@@ -10,8 +10,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 
 from bnviz.gui.search.explorer import BASE_KEY
+from bnviz.gui.search.scatter import POINT_SIZE
+from bnviz.gui.search.spread import HALO_MIN_PX, HALO_SPAN_PX
 from bnviz.search.spaces import DEFAULT_SPACES
 from bnviz.search.study import Study, TrialResult
 from tests.gui.test_search import BASE, run_round, table_states
@@ -216,6 +219,16 @@ def test_repeated_seeds_draw_one_point_per_group(window, qtbot, fake):
     assert {t.seed for t in ex.trials} == {BASE.seed, BASE.seed + 1}
     _, counts = ex.histograms.curves["x", "log10"].getData()
     assert counts.sum() == 3  # a configuration's value counted once, not once per seed
+    # each group wears a halo for its sd over seeds: here 0, so the thinnest rim
+    assert len(ex.scatter.halos.sizes) == 3
+    assert np.all(ex.scatter.halos.sizes == POINT_SIZE + HALO_MIN_PX)
+    assert "halo: sd over seeds 0.0000 (val loss), 0% of the colour scale" in text
+    # a spread as large as the colour scale widens the halo by HALO_SPAN_PX
+    lo, hi = ex.scatter.levels
+    data = ex.scatter.data
+    ex.scatter.set_points(data, "val_loss", {}, None, None, {int(data.ids[0]): 2 * (hi - lo)})
+    assert list(ex.scatter.halos.sizes) == [POINT_SIZE + HALO_MIN_PX + HALO_SPAN_PX]
+    assert "100% of the colour scale" in ex.scatter.texts[int(data.ids[0])]
 
 
 def test_importance_bars_carry_bootstrap_intervals_or_say_too_few(window, qtbot, fake):
@@ -250,6 +263,32 @@ def test_parallel_coordinates_brush_filters_scatter_table_and_curves(window, qtb
     # the scatter's box picks the strong lines the other way round
     ex.scatter.set_box((-4.0, -2.0), (-3.0, -1.0))
     assert par.strong_ids == ex.scatter.inside_box()
+
+
+def test_a_click_on_a_parallel_line_selects_its_trial_everywhere(window, qtbot, fake):
+    ex = window.explorer
+    run_round(qtbot, ex, 10)
+    par = ex.parallel
+    ex.views.setCurrentWidget(par)
+    qtbot.wait(50)
+    d = par.data
+    mid = (d.y[:, 0] + d.y[:, 1]) / 2  # each line's height half way from lr to beta
+    row = int(np.argmax(mid))  # the topmost there
+    x, y = 0.5, float(mid[row])  # between the axes: outside both axes' grab zones
+    scene = par.box.mapViewToScene(QPointF(x, y))
+    qtbot.mouseClick(par.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=par.view.mapFromScene(scene))  # fmt: skip
+    trial = int(d.ids[row])
+    assert ex.selected == trial and par.selected_id == trial
+    assert ex.scatter.selected.getData()[0] is not None and len(ex.scatter.selected.getData()[0])
+    rows = ex.table.selectionModel().selectedRows()
+    assert [ex.table._id_at(r) for r in rows] == [trial]
+    xs, ys = par.selected_item.getData()
+    assert list(xs[np.isfinite(xs)]) == [0, 1, 2]  # its line across every axis, drawn thick
+    np.testing.assert_allclose(ys[np.isfinite(ys)], d.y[row])
+    # far from every line: nothing new is selected
+    par._clicked(0.5, 5.0, 0.01)
+    assert ex.selected == trial
 
 
 def test_fanova_arrives_from_a_thread_as_blue_diamonds(window, qtbot, fake):

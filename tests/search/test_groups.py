@@ -9,7 +9,7 @@ import math
 import pytest
 
 from bnviz.cli import main
-from bnviz.search.groups import best_id, group_stats
+from bnviz.search.groups import best_id, group_stats, spread
 from bnviz.search.spaces import parse_space
 from bnviz.search.study import Study, TrialRecord
 from bnviz.search.sweep import SerialExecutor, Sweep, SweepError, sweep_json
@@ -133,3 +133,21 @@ def test_the_cli_rechecks_groups_by_their_means(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "re-checked (mean val loss over the seeds, then -> now):" in out
     assert len([line for line in out.splitlines() if " repeats group " in line]) == 2
+
+
+def test_spread_is_each_whole_groups_sd_over_seeds_at_its_plotted_id():
+    trials = [record(1, 1, 0.2), record(2, 1, 0.4), record(3, 3, 0.5),
+              record(4, 3, None, "diverged"), record(5, None, 0.3), record(6, 6, 0.7)]  # fmt: skip
+    got = spread(trials, "val_loss")
+    assert list(got) == [1]  # group 3 lost a seed; group 6 has one result; 5 is no group
+    assert got[1] == pytest.approx(math.sqrt(0.02))  # sd of 0.2, 0.4 with n - 1
+    assert got[1] == pytest.approx(group_stats(trials)[0].val_loss_sd)
+
+
+def test_repeats_with_pair_bn_are_refused_and_say_where_seeds_go(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--repeats", "2", "--pair-bn", "--study", str(tmp_path / "x.sqlite")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "bn-makes-the-search-easier --seeds K" in err
+    last = err.strip().splitlines()[-1]  # one line after the usage says all of it
+    assert "--repeats with --pair-bn" in last and "--seeds K" in last

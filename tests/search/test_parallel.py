@@ -46,3 +46,17 @@ def test_an_empty_or_single_study(n):
     trials = [trial(1, {"lr": 0.01}, 0.3)][:n]
     d = parallel_data(trials, ROUNDS, "val_loss")
     assert d.y.shape == (n, len(d.names))
+
+
+def test_nearest_line_finds_the_line_under_a_click_and_steps_over_missing_axes():
+    from bnviz.search.parallel import nearest_line
+
+    y = np.array([[0.0, 1.0, 0.5],
+                  [0.9, math.nan, 0.1],  # no value on the middle axis: drawn straight past it
+                  [math.nan, math.nan, math.nan]])  # fmt: skip
+    assert nearest_line(y, 0.5, 0.5, 0.02) == 0  # row 0 crosses 0.5 half way to axis 1
+    assert nearest_line(y, 1.0, 0.5, 0.02) == 1  # row 1 at axis 1: (0.9 + 0.1) / 2
+    assert nearest_line(y, 0.5, 0.7, 0.02) == 1  # 0.9 - 0.25 * 0.8
+    assert nearest_line(y, 0.5, 0.2, 0.02) is None  # nothing within the tolerance
+    assert nearest_line(y, 2.5, 0.5, 1.0) is None  # beyond the last axis
+    assert nearest_line(np.zeros((0, 3)), 0.5, 0.5, 1.0) is None

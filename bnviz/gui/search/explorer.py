@@ -39,7 +39,7 @@ from bnviz.gui.search.table import TrialTable
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
 from bnviz.search.executors import worker_count
-from bnviz.search.groups import GroupStats, by_group
+from bnviz.search.groups import GroupStats, by_group, spread
 from bnviz.search.halving import rung_epochs
 from bnviz.search.parallel import parallel_data
 from bnviz.search.recheck import latest_recheck_round, recheck_pairs
@@ -166,6 +166,7 @@ class HparamExplorer(QWidget):
             lambda: self.parallel.set_strong(self.scatter.inside_box())
         )
         self.parallel.brushed_changed.connect(self._brushed)
+        self.parallel.trial_clicked.connect(self.select)
         self.curves.round_combo.currentTextChanged.connect(self.refresh_curves)
         self.table.trial_selected.connect(self.select)
         self.table.trial_activated.connect(self.babysit)
@@ -394,7 +395,8 @@ class HparamExplorer(QWidget):
                     ids = ", ".join(map(str, g.trials))
                     texts[t.id] = f"trials {ids} (round {t.round})\n{rest}\n{_group_line(g)}"
             best = points.best_id(shown, metric)
-            self.scatter.set_points(data, metric, texts, best, self.selected)
+            sds = spread(self.trials, metric)  # each group's sd over seeds: its halo
+            self.scatter.set_points(data, metric, texts, best, self.selected, sds)
         ran = self._with_fixed(shown)  # an unsampled parameter: the value trials ran at
         for axis, space in zip("xy", (xs, ys)):
             name = space.name if space is not None else ""
@@ -420,6 +422,7 @@ class HparamExplorer(QWidget):
         data = parallel_data(shown, self.rounds, metric)
         values = np.array([points.metric_value(t, metric) for t in shown], dtype=float)
         self.parallel.set_data(data, list(self.scatter.colors(values)))
+        self.parallel.set_selected(self.selected)
 
     def _start_fanova(self) -> None:
         """fANOVA's importances for the importance chart, computed in a thread."""
@@ -475,6 +478,7 @@ class HparamExplorer(QWidget):
         self.selected = trial_id
         self.scatter.select(trial_id)
         self.table.select_trial(trial_id)
+        self.parallel.set_selected(trial_id)
         self.refresh_curves()
         t = self._trial(trial_id)
         if t is not None:

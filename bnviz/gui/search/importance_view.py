@@ -7,8 +7,9 @@ range, so its bars shrink: that is the point of zooming. Beside each name, the c
 for it (alpha 1; momentum beta, mini-batch size, hidden units 2; layers, decay 3; Adam's beta2
 4), and the tooltip says where the study agrees with that order. A parameter no trial could
 feel (beta sampled under plain SGD) gets no bar: the title says so, the tooltip why. Each bar
-carries its 95% bootstrap interval (how sure the ranking is); under MIN_TRIALS trials a bar is
-grey, "too few trials".
+carries its 95% bootstrap interval (how sure the ranking is: rho's interval mapped to |rho|, so it
+reaches 0 when the parameter may not matter); under MIN_TRIALS trials a bar is grey, "too few
+trials".
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bnviz.search.importance import (
     course_tier,
     importance,
     importance_interval,
+    noise_band,
 )
 
 BAR_BRUSH = pg.mkBrush(230, 126, 34, 200)
@@ -125,7 +127,10 @@ class ImportanceView(pg.PlotWidget):
             shown = ", ".join(f"{n} {v:.2f}" for n, v in self.fanova.items())
             line = f"fANOVA (Optuna's evaluator, blue diamonds): {shown}"
         else:
-            line = self.fanova_note or "fANOVA: after a round ends (needs Optuna and 8 trials)"
+            line = (
+                self.fanova_note
+                or f"fANOVA: after a round ends (needs Optuna and {MIN_TRIALS} trials)"
+            )
         self.setToolTip(f"{getattr(self, '_tooltip', COURSE_ORDER)}\n{line}")
 
     def _describe(self, name: str) -> str:
@@ -136,4 +141,7 @@ class ImportanceView(pg.PlotWidget):
         lo, hi = self.intervals[name]
         if math.isnan(v) or math.isnan(lo):
             return f"{name}: no ranking ({n} trials, a constant value or loss)"
-        return f"{name}: {v:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] over {n} trials (bootstrap)"
+        return (
+            f"{name}: {v:.2f}, 95% interval [{lo:.2f}, {hi:.2f}] over {n} trials (bootstrap; "
+            f"a parameter that does nothing reads up to {noise_band(n):.2f} by chance)"
+        )

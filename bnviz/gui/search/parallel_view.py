@@ -3,7 +3,8 @@
 Every trial is a polyline across the axes (:mod:`bnviz.search.parallel`), coloured as on the
 scatter. Drag along an axis to brush a band on it: only the trials inside every band stay
 coloured, and the explorer filters the scatter, the table and the curves to them; a click on an
-axis clears its band. The other way round, the scatter's box picks which lines are strong.
+axis clears its band, a click on a line (within CLICK_PX) selects its trial everywhere, drawn
+thick here. The other way round, the scatter's box picks which lines are strong.
 Lines are drawn by colour, one item per colour (a few dozen at most), so a thousand trials
 redraw with a handful of ``setData`` calls.
 """
@@ -23,10 +24,12 @@ from PySide6.QtWidgets import QWidget
 from bnviz.gui import style
 from bnviz.gui.search.axes import format_value
 from bnviz.gui.search.caption import summary_chart_caption
-from bnviz.search.parallel import ParallelData, brushed
+from bnviz.search.parallel import ParallelData, brushed, nearest_line
 from bnviz.search.spaces import Space
 
 GRAB = 0.3  # a drag this close (in axis spacings) to an axis brushes it
+CLICK_PX = 6  # a click this close (vertically, in pixels) to a line selects its trial
+SELECTED_PEN = pg.mkPen((0, 150, 255), width=3)  # as the scatter's selection ring
 FADED = QColor(190, 190, 190, 60)
 BAND_BRUSH = pg.mkBrush(30, 120, 220, 60)
 AXIS_PEN = pg.mkPen((60, 60, 60), width=1.5)
@@ -34,7 +37,7 @@ EMPTY = "No trials yet."
 CAPTION = (
     "one axis per sampled hyperparameter on its sampling scale (decades for log, 1 - beta on "
     "log for 1m), then the metric; drag along an axis to keep a band (the scatter, table and "
-    "curves follow), click an axis to clear it"
+    "curves follow), click an axis to clear it, click a line to select its trial"
 )
 
 
@@ -45,6 +48,8 @@ class BrushBox(pg.ViewBox):
         super().__init__(enableMouse=False)
         # called with the axis index, the brushed (lo, hi) or None, and whether it finished
         self.on_brush: Callable[[int, tuple[float, float] | None, bool], None] | None = None
+        # called with a click's x, y and tolerance in y units: a click off the axes
+        self.on_click: Callable[[float, float, float], None] | None = None
         self.n_axes = 0
 
     def _axis_at(self, x: float) -> int | None:
@@ -63,21 +68,29 @@ class BrushBox(pg.ViewBox):
             self.on_brush(k, (lo, hi) if hi > lo else None, ev.isFinish())
 
     def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802 (pyqtgraph's name)
-        k = self._axis_at(self.mapSceneToView(ev.scenePos()).x())
-        if ev.button() == Qt.MouseButton.LeftButton and k is not None and self.on_brush:
+        p = self.mapSceneToView(ev.scenePos())
+        k = self._axis_at(p.x())
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        if k is not None and self.on_brush:
             ev.accept()
             self.on_brush(k, None, True)
+        elif self.on_click is not None:
+            ev.accept()
+            self.on_click(p.x(), p.y(), CLICK_PX * abs(self.viewPixelSize()[1]))
 
 
 class ParallelView(QWidget):
     """The parallel-coordinates tab; emits the ids inside every brush (None: no brush)."""
 
     brushed_changed = Signal(object)  # set of trial ids, or None
+    trial_clicked = Signal(int)  # a click on a line: its trial
 
     def __init__(self) -> None:
         super().__init__()
         self.box = BrushBox()
         self.box.on_brush = self._brush
+        self.box.on_click = self._clicked
         self.view = pg.PlotWidget(viewBox=self.box)
         self.view.setBackground(style.BACKGROUND)
         self.plot = self.view.getPlotItem()
@@ -89,7 +102,10 @@ class ParallelView(QWidget):
         self.axes_item = pg.PlotDataItem(pen=AXIS_PEN, connect="pairs")
         self.bands = pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.14, brush=BAND_BRUSH,
                                      pen=None)  # fmt: skip
-        for item, z in ((self.faded, 0), (self.axes_item, 5), (self.bands, 6)):
+        self.selected_item = pg.PlotCurveItem(pen=SELECTED_PEN, connect="finite")
+        self.selected_id: int | None = None
+        for item, z in ((self.faded, 0), (self.axes_item, 5), (self.bands, 6),
+                        (self.selected_item, 7)):  # fmt: skip
             item.setZValue(z)
             self.plot.addItem(item)
         self.lines: list[pg.PlotCurveItem] = []  # a pool: one strong item per colour
@@ -115,6 +131,34 @@ class ParallelView(QWidget):
         self.strong_ids = ids
         self._draw_lines()
 
+    def set_selected(self, trial_id: int | None) -> None:
+        """Draw ``trial_id``'s line thick (None, or a trial not here: none)."""
+        self.selected_id = trial_id
+        d = self.data
+        if d is None or trial_id is None:
+            self.selected_item.setData([], [])
+            return
+        rows = np.flatnonzero(d.ids == trial_id)
+        self.selected_item.setData(*_polylines(d.y[rows[:1]]) if len(rows) else ([], []))
+
+    def _clicked(self, x: float, y: float, tolerance: float) -> None:
+        """A click off the axes: the nearest shown line within ``tolerance`` selects its trial."""
+        d = self.data
+        if d is None:
+            return
+        keep = self._kept()
+        row = nearest_line(np.where(keep[:, None], d.y, np.nan), x, y, tolerance)
+        if row is not None:
+            self.trial_clicked.emit(int(d.ids[row]))
+
+    def _kept(self) -> np.ndarray:
+        """The rows drawn strong: inside every band and, with a box on the scatter, in it."""
+        assert self.data is not None
+        keep = brushed(self.data.y, self.brushes)
+        if self.strong_ids is not None:
+            keep &= np.isin(self.data.ids, list(self.strong_ids))
+        return keep
+
     def selected_ids(self) -> set[int] | None:
         """The ids inside every band; None when no axis is brushed."""
         if self.data is None or not self.brushes:
@@ -137,15 +181,13 @@ class ParallelView(QWidget):
             for y, label in _ends(space, d.metric_range):
                 self._text(label, k + 0.04, y, (0, 0.5))
         self.plot.setXRange(-0.3, n - 0.4, padding=0)
-        self.plot.setYRange(-0.05, 1.12, padding=0)
+        self.plot.setYRange(-0.05, 1.18, padding=0)  # room for two-line titles, classroom too
 
     def _draw_lines(self) -> None:
         d = self.data
         if d is None:
             return
-        keep = brushed(d.y, self.brushes)
-        if self.strong_ids is not None:
-            keep &= np.isin(d.ids, list(self.strong_ids))
+        keep = self._kept()
         groups: dict[tuple[int, int, int], list[int]] = {}
         for i in np.flatnonzero(keep):
             c = self.colors[i] if i < len(self.colors) else QColor("grey")
@@ -173,6 +215,7 @@ class ParallelView(QWidget):
         what = f"{shown} of {len(d.ids)} trials" if self.brushes or self.strong_ids else ""
         self.summary.setText(f"<b>{len(d.ids)} trials</b>, {len(d.names) - 1} parameters"
                              + (f"; brushed or boxed: {what}" if what else ""))  # fmt: skip
+        self.set_selected(self.selected_id)
 
     def _brush(self, k: int, band: tuple[float, float] | None, finished: bool) -> None:
         if band is None:

@@ -7,6 +7,8 @@ faded; complete trials are discs filled by their result, pruned ones dark rings 
 is partial: it is in the hover text), diverged trials red crosses, failed ones (the worker
 raised) grey crosses, a babysat run (the panda's, saved from the live trainer) a large diamond
 filled by its result; a legend names the markers present; the best complete trial wears a star.
+A group of repeated seeds is one point at its mean with a halo for its spread
+(:mod:`bnviz.gui.search.spread`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtGui import QColor
 
 from bnviz.gui import style
 from bnviz.gui.search.axes import SpaceAxis, format_value
+from bnviz.gui.search.spread import SpreadHalos, halo_text
 from bnviz.search.halving import pruned_text
 from bnviz.search.points import METRICS, PlotPoints
 from bnviz.search.spaces import Space
@@ -134,7 +137,9 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.selected = pg.PlotDataItem(
             pen=None, symbol="o", symbolSize=20, symbolPen=SELECTED_PEN, symbolBrush=None
         )
-        for item in (self.points, *self.markers.values(), self.babysat, self.best, self.selected):
+        self.halos = SpreadHalos()  # groups of repeats: sd over seeds, behind their points
+        for item in (self.halos, self.points, *self.markers.values(), self.babysat, self.best,
+                     self.selected):  # fmt: skip
             self.plot.addItem(item)
         # The babysat diamond on top of the best-trial star (larger, so its points show round
         # the diamond when the panda's run is the best): the run the message points at is seen.
@@ -181,9 +186,11 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         self.box_changed.emit()
 
     def set_points(self, data: PlotPoints, metric: str, texts: dict[int, str],
-                   best: int | None, selected: int | None) -> None:  # fmt: skip
-        """Show ``data``: colours from ``metric`` (good = yellow), newest round opaque."""
-        self.data, self.texts = data, texts
+                   best: int | None, selected: int | None,
+                   spread: dict[int, float] | None = None) -> None:  # fmt: skip
+        """Show ``data``: colours from ``metric`` (good = yellow), newest round opaque;
+        ``spread`` the sd over seeds of each group of repeats (by plotted id), as halos."""
+        self.data, self.texts = data, dict(texts)
         shown = np.isfinite(data.x) & np.isfinite(data.y)
         kind = data.kind if data.kind is not None else np.full(len(data.ids), "sampled")
         babysat = shown & (kind == "babysat")
@@ -205,6 +212,13 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         brushes = [pg.mkBrush(c) for c in colors[complete]]
         self.points.setData(data.x[complete], data.y[complete], symbolBrush=brushes,
                             symbolPen=pens)  # fmt: skip
+        spread = spread or {}
+        grouped = complete & np.isin(data.ids, list(spread))
+        sd = np.array([spread[int(i)] for i in data.ids[grouped]], dtype=float)
+        self.halos.show_groups(data.x[grouped], data.y[grouped], sd, list(colors[grouped]),
+                               hi - lo, POINT_SIZE)  # fmt: skip
+        for i, v in zip(data.ids[grouped], sd):
+            self.texts[int(i)] = f"{texts.get(int(i), '')}\n{halo_text(v, hi - lo, metric)}"
         shown = shown & ~babysat  # a babysat run wears its diamond, whatever its state
         pruned = shown & (data.state == TrialState.PRUNED.value)
         pruned_pens = [pg.mkPen(*PRUNED_COLOR, int(a), width=PRUNED_PEN_WIDTH)
@@ -213,11 +227,11 @@ class HparamScatter(pg.GraphicsLayoutWidget):
         for state in (TrialState.DIVERGED, TrialState.FAILED):
             these = shown & (data.state == state.value)
             self.markers[state].setData(data.x[these], data.y[these])
-        self._update_legend(shown, bool(babysat.any()))
+        self._update_legend(shown, bool(babysat.any()), bool(grouped.any()))
         self._mark(self.best, best)
         self._mark(self.selected, selected)
 
-    def _update_legend(self, shown: np.ndarray, babysat: bool) -> None:
+    def _update_legend(self, shown: np.ndarray, babysat: bool, grouped: bool = False) -> None:
         """Name the markers of the states on the plot (complete trials: the colour bar)."""
         self.legend.clear()
         present = set(self.data.state[shown])
@@ -226,7 +240,9 @@ class HparamScatter(pg.GraphicsLayoutWidget):
                 self.legend.addItem(item, state.value)
         if babysat:
             self.legend.addItem(self.babysat, "babysat (panda)")
-        self.legend.setVisible(babysat or bool(present - {TrialState.COMPLETE.value}))
+        if grouped:
+            self.legend.addItem(self.halos, "mean of seeds (halo: sd)")
+        self.legend.setVisible(babysat or grouped or bool(present - {TrialState.COMPLETE.value}))
 
     def colors(self, values: np.ndarray) -> np.ndarray:
         """QColors of results on the scale last drawn (grey for NaN): the curves' colours."""
