@@ -117,6 +117,10 @@ def export_study(study: Study, storage: str, name: str | None = None) -> str:
     return name
 
 
+#: Optuna imports scikit-learn only when fANOVA runs: without it, this is what to do.
+FANOVA_HINT = 'fANOVA needs scikit-learn (Optuna fits a random forest): pip install "bnviz[optuna]"'
+
+
 def fanova_importance(trials: list[TrialRecord], rounds: list[dict], seed: int = 0) -> dict:
     """fANOVA importance (Optuna's ``FanovaImportanceEvaluator``) of the study's parameters:
     the share of the loss's variance each explains, over a random forest fitted to the trials.
@@ -156,6 +160,8 @@ def fanova_importance(trials: list[TrialRecord], rounds: list[dict], seed: int =
             for t in done
         )
         found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=seed))
+    except ImportError:  # Optuna's fANOVA fits its forest with scikit-learn
+        raise ExportError(FANOVA_HINT) from None
     except (ValueError, RuntimeError) as e:  # a value outside its distribution, ...
         raise ExportError(f"fANOVA: {_one_line(e)}") from None
     return {n: float(v) for n, v in found.items()}

@@ -4,6 +4,9 @@ curves. Skipped when Optuna (the ``optuna`` extra) is not installed."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,17 +133,40 @@ def test_the_default_storage_is_a_file_no_export_wrote_yet(tmp_path):
     assert default_storage(study) == f"sqlite:///{tmp_path / 's.optuna-3.db'}"
 
 
-def test_fanova_finds_the_parameter_that_decides_the_loss():
-    from bnviz.search.optuna_export import fanova_importance
+def lr_decides(n: int = 40) -> tuple[list, list]:
+    """A study of ``n`` trials whose loss depends on lr only, and its one round."""
     from bnviz.search.spaces import DEFAULT_SPACES
     from tests.search.records import record
 
     rng = np.random.default_rng(0)
     rounds = [{"id": 1, "spaces": [DEFAULT_SPACES["lr"], DEFAULT_SPACES["beta"]]}]
     trials = []
-    for i in range(40):
+    for i in range(n):
         lr, beta = 10 ** rng.uniform(-4, 0), 1 - 10 ** rng.uniform(-3, -1)
         trials.append(record(i + 1, {"lr": lr, "beta": beta}, abs(np.log10(lr) + 2) + 0.1))
+    return trials, rounds
+
+
+def test_fanova_without_scikit_learn_says_what_to_install():
+    # in a child process: Optuna caches its failed sklearn import in its modules
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"  # import sklearn now raises ImportError
+        "from bnviz.search.optuna_export import ExportError, fanova_importance\n"
+        "from tests.search.test_optuna_export import lr_decides\n"
+        "try:\n    fanova_importance(*lr_decides())\n"
+        "except ExportError as e:\n    print(e)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    from bnviz.search.optuna_export import FANOVA_HINT
+
+    assert out.stdout.strip() == FANOVA_HINT, out.stderr
+
+
+def test_fanova_finds_the_parameter_that_decides_the_loss():
+    from bnviz.search.optuna_export import fanova_importance
+
+    trials, rounds = lr_decides()
     got = fanova_importance(trials, rounds)
     assert set(got) == {"lr", "beta"} and got["lr"] > 0.9 > got["beta"]
     assert fanova_importance(trials[:5], rounds) == {}  # too few trials
