@@ -92,6 +92,22 @@ def make_panels() -> dict[str, Panel]:
     }
 
 
+def arrange_panels(panels: dict[str, Panel]) -> tuple[QSplitter, QSplitter, QSplitter]:
+    """The training panels' layout, shared by the window and a replay: activations and loss
+    on top, percentiles, softmax and confusion below; returns (top, bottom, outer)."""
+    top = QSplitter(Qt.Orientation.Horizontal)
+    top.addWidget(panels["activations"])
+    top.addWidget(panels["loss"])
+    bottom = QSplitter(Qt.Orientation.Horizontal)
+    for name in ("percentiles", "softmax", "confusion"):
+        bottom.addWidget(panels[name])
+    bottom.setSizes([400, 420, 320])
+    outer = QSplitter(Qt.Orientation.Vertical)
+    outer.addWidget(top)
+    outer.addWidget(bottom)
+    return top, bottom, outer
+
+
 class MainWindow(window_api.AppWindow):
     """bnviz's window. ``settings`` may be a QSettings for a test-only location; ``data``, the
     data ``config`` names, already loaded (the command line checks a file by loading it). A
@@ -205,20 +221,10 @@ class MainWindow(window_api.AppWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.panels = make_panels()
-        p = self.panels
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(p["activations"])
-        top.addWidget(p["loss"])
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        for name in ("percentiles", "softmax", "confusion"):
-            bottom.addWidget(p[name])
-        bottom.setSizes([400, 420, 320])
+        top, bottom, outer = arrange_panels(self.panels)
         self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
-        for panel in p.values():  # their pickers and boxes: named, Tab in the order laid out
+        for panel in self.panels.values():  # pickers and boxes: named, Tab in layout order
             make_keyboard_friendly(panel)
-        outer = QSplitter(Qt.Orientation.Vertical)
-        outer.addWidget(top)
-        outer.addWidget(bottom)
         self.splitters = {"top": top, "bottom": bottom, "outer": outer}
         self.tabs = QTabWidget()
         self.panel_page = PanelPage(outer, [top, bottom])  # scrolls when too small to read

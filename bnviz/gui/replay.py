@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from bnviz.data import DataError, Dataset
 from bnviz.gui.panel import Frame, Panel
@@ -51,22 +51,12 @@ class ReplayWindow(QMainWindow):
 
     def __init__(self, recording: Recording, data: dict[int, Dataset]) -> None:
         super().__init__()
-        from bnviz.gui.main_window import make_panels
+        from bnviz.gui.main_window import arrange_panels, make_panels
 
         self.recording, self.data = recording, data
         self.setWindowTitle(f"bnviz: replay of {recording.path.name}")
         self.panels: dict[str, Panel] = make_panels()
-        p = self.panels
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(p["activations"])
-        top.addWidget(p["loss"])
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        for name in ("percentiles", "softmax", "confusion"):
-            bottom.addWidget(p[name])
-        bottom.setSizes([400, 420, 320])
-        outer = QSplitter(Qt.Orientation.Vertical)
-        outer.addWidget(top)
-        outer.addWidget(bottom)
+        _, _, outer = arrange_panels(self.panels)
         steps = [recording.step_at(i) for i in range(len(recording))]
         self.timeline = Timeline(steps)
         central = QWidget()
