@@ -137,11 +137,9 @@ def save_lesson(
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         title, guidance, with_view = dialog.values()
-    path = _ask(win, True, "Save as lesson", "bnviz lessons (*.json)", path)
+    path = _ask(win, True, "Save as lesson", "bnviz lessons (*.json)", path, SETTINGS_SUFFIX)
     if not path:
         return False
-    if not Path(path).suffix:
-        path += SETTINGS_SUFFIX
     current = win.tabs.currentWidget()
     view = current.slug() if with_view and isinstance(current, LessonView) else None
     try:
@@ -235,11 +233,9 @@ def toggle_classroom(win: AppWindow, on: bool) -> None:
 def export_report(win: AppWindow, path: str | None = None) -> bool:
     from bnviz.gui.report import write_report
 
-    path = _ask(win, True, "Export report", "HTML (*.html)", path)
+    path = _ask(win, True, "Export report", "HTML (*.html)", path, ".html")
     if not path:
         return False
-    if not Path(path).suffix:
-        path += ".html"
     try:
         write_report(win, path)
     except Exception as e:  # OSError, a plot that cannot render: report, never crash

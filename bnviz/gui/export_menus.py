@@ -31,11 +31,9 @@ def add_file_actions(win: AppWindow, file_menu: QMenu, action: MenuAction) -> No
 def export_as_code(win: AppWindow, path: str | None = None) -> bool:
     """The current settings as a standalone NumPy script or a notebook (the run length of
     ``bnviz train``; the script takes --steps)."""
-    path = _ask(win, True, "Export as code", "Python (*.py);;Notebook (*.ipynb)", path)
+    path = _ask(win, True, "Export as code", "Python (*.py);;Notebook (*.ipynb)", path, ".py")
     if not path:
         return False
-    if not Path(path).suffix:
-        path += ".py"
     try:
         plan, files = export_code(win.config, path, data=win.data)
     except (ValueError, OSError) as e:  # ExportError, ConfigError, DataError are ValueErrors
@@ -49,11 +47,10 @@ def export_as_code(win: AppWindow, path: str | None = None) -> bool:
 def export_model_as(win: AppWindow, path: str | None = None) -> bool:
     """The live network(s) as ONNX or a PyTorch script; in compare mode one file per network
     (NAME-bn.onnx, NAME-plain.onnx)."""
-    path = _ask(win, True, "Export model as", "ONNX (*.onnx);;PyTorch script (*.py)", path)
+    filt = "ONNX (*.onnx);;PyTorch script (*.py)"
+    path = _ask(win, True, "Export model as", filt, path, ".onnx")
     if not path:
         return False
-    if not Path(path).suffix:
-        path += ".onnx"
     out = Path(path)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -79,9 +76,7 @@ def set_recording(win: AppWindow, on: bool, path: str | None = None) -> bool:
         return stop_recording(win)
     if win.recorder is not None:
         return True
-    path = _ask(win, True, "Record to", f"bnviz recording (*{SUFFIX})", path)
-    if path and not Path(path).suffix:
-        path += SUFFIX
+    path = _ask(win, True, "Record to", f"bnviz recording (*{SUFFIX})", path, SUFFIX)
     ok = bool(path) and start_recording(win, str(path))
     _tick(win, ok)
     return ok

@@ -100,11 +100,9 @@ def open_settings(win: AppWindow, path: str | None = None) -> bool:
 
 
 def save_settings(win: AppWindow, path: str | None = None) -> bool:
-    path = _ask(win, True, "Save settings", "bnviz settings (*.json)", path)
+    path = _ask(win, True, "Save settings", "bnviz settings (*.json)", path, SETTINGS_SUFFIX)
     if not path:
         return False
-    if not Path(path).suffix:  # Qt's own dialog does not add the filter's suffix
-        path += SETTINGS_SUFFIX
     try:
         # Classroom mode, when on, goes into the file: a teacher hands out the file in that state.
         write_settings_file(path, win.controls.config(),
