@@ -5,7 +5,7 @@
   z_norm has mean 0 and variance sigma^2 / (sigma^2 + eps) per unit, and the identity gamma and
   beta (gamma = sqrt(sigma^2 + eps), beta = mu) give back z~ = z.
 - Babysitting signals: each layer's update-to-weight ratio after some training, with the
-  verdict of :func:`bnviz.lessons.babysitting.verdict` (the lesson's own rule).
+  verdict of :class:`bnviz.lessons.babysitting.Babysitter` (the lesson's own rule).
 - Are the probabilities right: each network's calibration after some training
   (:func:`bnviz.lessons.calibration.calibration_measures`).
 """
@@ -81,16 +81,14 @@ def babysitting_signals(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict
     verdict: ``{"layers": [{"layer", "grad_norm", "weight_norm", "update_norm", "ratio",
     "verdict"}...], "diverged_step"}``; a run that diverges gives its last reading before.
 
-    The verdict is :mod:`bnviz.lessons.babysitting`'s: its ``Babysitter`` (the view's rule over
-    the last readings) where the module has one, else ``verdict(ratio)`` of the last reading
-    (the rule is being revised on another branch; this follows whichever is installed)."""
+    The verdict is :mod:`bnviz.lessons.babysitting`'s ``Babysitter``: the view's rule over the
+    last readings."""
     config = replace(config, compare=False).validated()
     if steps < 1:
         raise ConfigError(f"steps must be >= 1, got {steps}")
     trainer = Trainer(config)
     every = babysitting.SIGNALS_EVERY
-    sitter_class = getattr(babysitting, "Babysitter", None)
-    sitter = sitter_class() if sitter_class is not None else None
+    sitter = babysitting.Babysitter()
     verdicts: dict[int, str] = {}
     signals: tuple = ()
     diverged = None
@@ -101,17 +99,13 @@ def babysitting_signals(config: TrainConfig, steps: int = DEFAULT_STEPS) -> dict
             diverged = r.diverged_step
             break
         signals = babysitting.layer_signals(r.net, r.opt, trainer.epoch)
-        if sitter is not None:
-            verdicts = sitter.add(babysitting.SignalsPoint(r.name, trainer.step_count, signals))
+        verdicts = sitter.add(babysitting.SignalsPoint(r.name, trainer.step_count, signals))
     if not signals:
         raise ConfigError(f"the network diverged at step {diverged}, before the first reading")
     rows = []
     for s in signals:
         row = {"layer": s.layer, "grad_norm": s.grad_norm, "weight_norm": s.weight_norm,
-               "update_norm": s.update_norm, "ratio": s.ratio}  # fmt: skip
-        for extra in ("layer_ratio", "growth"):  # the revised rule's readings, where present
-            if hasattr(s, extra):
-                row[extra] = getattr(s, extra)
-        row["verdict"] = verdicts[s.layer] if sitter is not None else babysitting.verdict(s.ratio)
+               "update_norm": s.update_norm, "ratio": s.ratio, "layer_ratio": s.layer_ratio,
+               "growth": s.growth, "verdict": verdicts[s.layer]}  # fmt: skip
         rows.append(row)
     return {"steps": steps, "diverged_step": diverged, "layers": rows}
