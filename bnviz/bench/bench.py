@@ -103,12 +103,18 @@ def _timed(step: Callable[[], object], n: int) -> float:
 
 
 def interleaved(
-    contestants: dict[str, Callable[[], object]], rounds: int, seconds: float
+    contestants: dict[str, Callable[[], object]],
+    rounds: int,
+    seconds: float,
+    modes: dict[str, Callable[[], object]] | None = None,
 ) -> dict[str, list[float]]:
     """Steps/s of every contestant (name -> step callable) per round, taking turns (the order
-    rotates each round) so slow drift hits all of them alike."""
+    rotates each round) so slow drift hits all of them alike. ``modes[name]``, when given, is
+    called before each of that contestant's turns (e.g. to set the thread's subnormal mode)."""
+    modes = modes or {}
     steps = {}
     for name, step in contestants.items():
+        modes.get(name, _nothing)()
         n, t = 1, _timed(step, 1)  # warm-up, then calibrate to ``seconds`` a round
         while t < seconds / 4:
             n *= 2
@@ -118,8 +124,13 @@ def interleaved(
     names = list(contestants)
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
+            modes.get(name, _nothing)()
             rates[name].append(steps[name] / _timed(contestants[name], steps[name]))
     return rates
+
+
+def _nothing() -> None:
+    return None
 
 
 def synthetic_data(w: Workload, seed: int = 0) -> Dataset:
@@ -154,16 +165,30 @@ def make_trainer(
 
 
 def measure_workload(
-    w: Workload, optimizer: str, rounds: int, seconds: float, with_torch: bool
+    w: Workload,
+    optimizer: str,
+    rounds: int,
+    seconds: float,
+    with_torch: bool,
+    torch_flushed: bool = False,
 ) -> dict:
-    """One workload, BN off and on, NumPy and (optionally) PyTorch, interleaved in this process."""
+    """One workload, BN off and on, NumPy and (optionally) PyTorch, interleaved in this process.
+
+    Each side runs in its own default subnormal mode (:mod:`bnviz.nn.fpenv`): bnviz's trainer
+    flushes subnormals to zero, PyTorch keeps them unless ``torch.set_flush_denormal(True)``.
+    ``torch_flushed`` adds PyTorch with subnormals flushed too ("torch-flush-{bn}")."""
+    from bnviz.nn import fpenv
+
     data = synthetic_data(w)
     contestants: dict[str, Callable[[], object]] = {}
+    modes: dict[str, Callable[[], object]] = {}
     info: dict[str, Any] = {}
     twins = {}
     for bn in (False, True):
         trainer = make_trainer(w, bn, optimizer, data)
+        # Trainer.step flushes inside itself and restores the caller's mode, as in real use
         contestants[f"numpy-{bn}"] = trainer.step
+        modes[f"numpy-{bn}"] = lambda: fpenv.set_subnormals_flushed(False)
         if with_torch:
             from bnviz.bench.torchref import TorchTwin, torch_version
 
@@ -172,10 +197,22 @@ def measure_workload(
                 run.net, data.X_train, data.y_train, optimizer, run.opt.hyper, w.batch
             )
             contestants[f"torch-{bn}"] = twins[bn].step
+            modes[f"torch-{bn}"] = lambda: fpenv.set_subnormals_flushed(False)
             info["torch"] = f"torch {torch_version()}, 1 thread, {twins[bn].optimizer_name}"
+            if torch_flushed:
+                twin = TorchTwin(
+                    run.net, data.X_train, data.y_train, optimizer, run.opt.hyper, w.batch
+                )
+                contestants[f"torch-flush-{bn}"] = twin.step
+                modes[f"torch-flush-{bn}"] = lambda: fpenv.set_subnormals_flushed(True)
     monitor = CpuMonitor()
-    rates = interleaved(contestants, rounds, seconds)
+    before = fpenv.subnormals_flushed()
+    try:
+        rates = interleaved(contestants, rounds, seconds, modes)
+    finally:
+        fpenv.set_subnormals_flushed(before)
     info.update(other_cpu=monitor.other_cores(), blas_threads=_blas_threads_in_use())
+    info.update(subnormals_flushed=fpenv.steps_flushed())
     return {"workload": w.name, "rates": rates, **info}
 
 
@@ -248,8 +285,9 @@ def run_job(job: dict) -> dict:
     if job["kind"] == "snapshots":
         return measure_snapshots(job["compare"], job["rounds"], job["seconds"])
     return measure_workload(
-        BY_NAME[job["workload"]], job["optimizer"], job["rounds"], job["seconds"], job["torch"]
-    )
+        BY_NAME[job["workload"]], job["optimizer"], job["rounds"], job["seconds"], job["torch"],
+        bool(job.get("torch_flushed")),
+    )  # fmt: skip
 
 
 # -- fresh processes ---------------------------------------------------------------------------
@@ -321,6 +359,11 @@ def workload_entries(w: Workload, result: dict) -> list[dict]:
             ratio = statistics.median([a / b for a, b in zip(mine, rates[f"torch-{bn}"])])
             entry["ratio_vs_torch"] = round(ratio, 2)
             entry["meets_target"] = ratio >= w.target
+        flushed = rates.get(f"torch-flush-{bn}")
+        if flushed:
+            entry["torch_flushed_steps_per_s"] = _round(_median(flushed))
+            ratio = statistics.median([a / b for a, b in zip(mine, flushed)])
+            entry["ratio_vs_torch_flushed"] = round(ratio, 2)
         if bn:
             # extra time per step = t_bn / t_plain - 1 = rate_plain / rate_bn - 1, per round
             entry["bn_extra_time_pct"] = _extra_pct(base, mine)
@@ -345,6 +388,7 @@ class BenchOptions:
     snapshots: bool = False
     fresh: bool = True
     with_torch: bool = True
+    torch_flushed: bool = False
 
 
 def run_bench(opt: BenchOptions, progress: Callable[[str], object] | None = None) -> dict:
@@ -368,7 +412,9 @@ def run_bench(opt: BenchOptions, progress: Callable[[str], object] | None = None
         say(f"measuring {name}")
         job: dict[str, Any] = {"kind": "workload", "workload": name, "optimizer": opt.optimizer}
         job.update(rounds=opt.rounds, seconds=opt.seconds, torch=use_torch)
+        job.update(torch_flushed=use_torch and opt.torch_flushed)
         result = run_fresh(job, opt.blas_threads) if opt.fresh else run_job(job)
+        report["settings"]["subnormals_flushed"] = result.get("subnormals_flushed")
         if use_torch:
             report["settings"]["torch"] = result["torch"]
         report["workloads"] += workload_entries(BY_NAME[name], result)

@@ -57,6 +57,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--seconds", type=seconds, help="seconds per round (default 0.25)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument(
+        "--torch-flushed",
+        action="store_true",
+        help="also measure PyTorch with subnormals flushed to zero (torch.set_flush_denormal), "
+        "as bnviz's trainer runs; the ratio column stays against PyTorch's default",
+    )
+    p.add_argument(
         "--gui",
         action="store_true",
         help="benchmark the GUI (bnviz.bench.gui_bench); the training flags below choose its run "
@@ -140,6 +146,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         snapshots=args.snapshots or args.all,
         fresh=not args.quick,
         with_torch=not args.no_torch,
+        torch_flushed=args.torch_flushed,
     )
     progress = None if args.json else (lambda text: print(f"... {text}", file=sys.stderr))
     report = run_bench(opt, progress)
@@ -214,7 +221,8 @@ def format_report(report: dict) -> str:
         f"float32, {s['optimizer']}, BLAS threads {s['blas_threads']}, "
         f"{'fresh process per workload' if s['fresh_processes'] else 'in this process (quick)'}, "
         f"{s['rounds']} interleaved rounds of {s['seconds_per_round']} s",
-        f"PyTorch: {s['torch']}",
+        f"PyTorch: {s['torch']}; subnormals flushed to zero: NumPy "
+        f"{'yes' if s.get('subnormals_flushed') else 'no'}, PyTorch no (its default)",
         "",
         f"{'':4} {'BN':3} {'NumPy/s':>9} {'torch/s':>9} {'ratio':>6} {'target':>6} "
         f"{'BN +time':>9} {'torch BN':>9}  other CPU",
@@ -230,6 +238,15 @@ def format_report(report: dict) -> str:
             f"{_f(e['torch_bn_extra_time_pct'], '{:+.0f}%'):>9}  "
             f"{_f(e['other_cpu'], '{:.2f}')}{shared}{ok}"
         )
+    flushed = [e for e in report["workloads"] if e.get("ratio_vs_torch_flushed") is not None]
+    if flushed:
+        lines += ["", "Against PyTorch with subnormals flushed too (torch.set_flush_denormal):"]
+        for e in flushed:
+            lines.append(
+                f"{e['name']:4} {'on' if e['bn'] else 'off':3} "
+                f"{_f(e['torch_flushed_steps_per_s']):>9} torch/s  ratio "
+                f"{e['ratio_vs_torch_flushed']:.2f}"
+            )
     if report.get("blas"):
         lines += ["", "BLAS threads (NumPy steps/s): 1 thread vs library default"]
         for b in report["blas"]:

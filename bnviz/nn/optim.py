@@ -5,12 +5,19 @@ are updated like W); ``w`` is updated in place so the network's views see the ne
 ``state`` is a dict of arrays shaped like ``w`` plus a step counter, so it can be remapped when
 the network's layout changes (the live BN toggle), and a scratch array ("tmp") so an update
 allocates nothing: a few in-place calls on the flat vector update a whole network.
+
+A long vector is updated in blocks of :data:`BLOCK` entries, every operation of the rule on one
+block before the next: NumPy cannot fuse the dozen passes of Adam, and on W3's 270,000
+parameters the five arrays (w, dw, v, s, scratch; 1 MB each) do not fit in a core's L2 cache
+together, so each pass streamed them from L3 (495 us an Adam step); blocks of 128 kB keep the
+working set in L2 (440 us). Each entry sees the same operations in the same order, so the
+result is the same to the bit.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypedDict
 
@@ -22,6 +29,7 @@ from bnviz.nn.layout import ParamLayout
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 ADAM_EPS = 1e-8
+BLOCK = 32768  # entries per block of an update (128 kB of float32 per array)
 
 
 @dataclass(frozen=True)
@@ -64,13 +72,23 @@ def _scratch(state: OptState, w: np.ndarray) -> np.ndarray:
     return tmp
 
 
+def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """The arrays (flat, one length) as views of :data:`BLOCK` entries at a time, in step."""
+    n = arrays[0].size
+    if n <= BLOCK:
+        yield arrays
+        return
+    for i in range(0, n, BLOCK):
+        yield tuple(a[i : i + BLOCK] for a in arrays)
+
+
 def sgd(
     w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
 ) -> tuple[np.ndarray, OptState]:
     """``w -= alpha dw``."""
-    tmp = _scratch(state, w)
-    np.multiply(dw, lr, out=tmp)
-    w -= tmp
+    for w_, dw_, tmp in _blocks(w, dw, _scratch(state, w)):
+        np.multiply(dw_, lr, out=tmp)
+        w_ -= tmp
     return w, state
 
 
@@ -78,12 +96,12 @@ def momentum(
     w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
 ) -> tuple[np.ndarray, OptState]:
     """The course's form: ``v = beta v + (1 - beta) dw``, ``w -= alpha v``."""
-    v, tmp = state["v"], _scratch(state, w)
-    np.subtract(dw, v, out=tmp)  # v += (1 - beta)(dw - v) is beta v + (1 - beta) dw
-    tmp *= 1 - hp.beta
-    v += tmp
-    np.multiply(v, lr, out=tmp)
-    w -= tmp
+    for w_, dw_, v, tmp in _blocks(w, dw, state["v"], _scratch(state, w)):
+        np.subtract(dw_, v, out=tmp)  # v += (1 - beta)(dw - v) is beta v + (1 - beta) dw
+        tmp *= 1 - hp.beta
+        v += tmp
+        np.multiply(v, lr, out=tmp)
+        w_ -= tmp
     return w, state
 
 
@@ -91,13 +109,13 @@ def rmsprop(
     w: np.ndarray, dw: np.ndarray, state: OptState, hp: Hyper, lr: float
 ) -> tuple[np.ndarray, OptState]:
     """``s = beta2 s + (1 - beta2) dw^2``, ``w -= alpha dw / (sqrt(s) + eps)``."""
-    s, tmp = state["s"], _scratch(state, w)
-    _ewma_square(s, dw, hp.beta2, tmp)
-    np.sqrt(s, out=tmp)
-    tmp += hp.eps
-    np.divide(dw, tmp, out=tmp)
-    tmp *= lr
-    w -= tmp
+    for w_, dw_, s, tmp in _blocks(w, dw, state["s"], _scratch(state, w)):
+        _ewma_square(s, dw_, hp.beta2, tmp)
+        np.sqrt(s, out=tmp)
+        tmp += hp.eps
+        np.divide(dw_, tmp, out=tmp)
+        tmp *= lr
+        w_ -= tmp
     return w, state
 
 
@@ -106,18 +124,19 @@ def adam(
 ) -> tuple[np.ndarray, OptState]:
     """Momentum and RMSprop together, with bias correction ``v / (1 - beta^t)``."""
     state["t"] += 1
-    t, v, s, tmp = state["t"], state["v"], state["s"], _scratch(state, w)
-    np.subtract(dw, v, out=tmp)
-    tmp *= 1 - hp.beta
-    v += tmp
-    _ewma_square(s, dw, hp.beta2, tmp)
+    t = state["t"]
     # alpha v_hat / (sqrt(s_hat) + eps) = (alpha sqrt(c2) / c1) v / (sqrt(s) + eps sqrt(c2))
     c1, c2 = 1 - hp.beta**t, 1 - hp.beta2**t
-    np.sqrt(s, out=tmp)
-    tmp += hp.eps * math.sqrt(c2)
-    np.divide(v, tmp, out=tmp)
-    tmp *= lr * math.sqrt(c2) / c1
-    w -= tmp
+    for w_, dw_, v, s, tmp in _blocks(w, dw, state["v"], state["s"], _scratch(state, w)):
+        np.subtract(dw_, v, out=tmp)
+        tmp *= 1 - hp.beta
+        v += tmp
+        _ewma_square(s, dw_, hp.beta2, tmp)
+        np.sqrt(s, out=tmp)
+        tmp += hp.eps * math.sqrt(c2)
+        np.divide(v, tmp, out=tmp)
+        tmp *= lr * math.sqrt(c2) / c1
+        w_ -= tmp
     return w, state
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bnviz.nn import optim
 from bnviz.nn.optim import Hyper, Optimizer
 
 W0 = np.array([1.0, -2.0, 0.5])
@@ -74,3 +75,22 @@ def test_changed_hyperparameters_apply_next_step():
 def test_unknown_optimizer():
     with pytest.raises(ValueError, match="unknown optimizer"):
         Optimizer("lbfgs", 3)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "rmsprop", "adam"])
+def test_an_update_in_blocks_equals_the_whole_vector_to_the_bit(kind, monkeypatch):
+    # 2.5 blocks: the last one short; the same operations per entry, so the same bits
+    rng = np.random.default_rng(5)
+    n = 5 * optim.BLOCK // 2
+    w = rng.standard_normal(n).astype(np.float32)
+    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    results = []
+    for block in (optim.BLOCK, 10 * n):
+        monkeypatch.setattr(optim, "BLOCK", block)
+        w_, state = w.copy(), optim.init_state(kind, n)
+        for g in grads:
+            optim.UPDATES[kind](w_, g, state, optim.Hyper(), 0.01)
+        results.append((w_, state["v"], state["s"]))
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(results[0][0], w)  # it did update
