@@ -186,9 +186,8 @@ def measure_workload(
     twins = {}
     for bn in (False, True):
         trainer = make_trainer(w, bn, optimizer, data)
-        # Trainer.step flushes inside itself and restores the caller's mode, as in real use
-        contestants[f"numpy-{bn}"] = trainer.step
-        modes[f"numpy-{bn}"] = lambda: fpenv.set_subnormals_flushed(False)
+        # flushed for good, as in the app's training process and the worker pools
+        contestants[f"numpy-{bn}"], modes[f"numpy-{bn}"] = trainer.step, fpenv.flush_denormals
         if with_torch:
             from bnviz.bench.torchref import TorchTwin, torch_version
 

@@ -171,9 +171,11 @@ def _headless(seconds: float, config_json: str) -> str:
     """``STEPS_PER_S CPU_CORES`` of the timed steps."""
     from bnviz.data import DataError
     from bnviz.nn.blas import limit_blas_threads
+    from bnviz.nn.fpenv import flush_denormals
     from bnviz.train.trainer import Trainer
 
     limit_blas_threads()
+    flush_denormals()  # as the app's training process does (bnviz.train.session.serve)
     try:
         trainer = Trainer(TrainConfig.from_dict(json.loads(config_json)))
     except DataError as e:  # the parent shows this one line

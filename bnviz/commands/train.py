@@ -74,6 +74,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bnviz.cli import config_from_args
     from bnviz.data import DataError
+    from bnviz.nn.fpenv import flushed
     from bnviz.train.config import ConfigError
     from bnviz.train.trainer import Trainer
 
@@ -106,22 +107,23 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     t0 = time.perf_counter()
     cancelled = False
     try:
-        for s in range(1, total + 1):
-            trainer.step()
-            evaluated = s % every == 0 or s == total
-            if evaluated:
-                trainer.evaluate()
-                progress.show(s, trainer)
-            if trainer.all_diverged:
-                trainer.evaluate()
-            if recorder is not None and (
-                (evaluated if not args.record_every else s % args.record_every == 0)
-                or s == total
-                or trainer.all_diverged
-            ):
-                recorder.add(trainer.snapshot(), config=config)
-            if trainer.all_diverged:
-                break
+        with flushed(hold=True):  # the subnormal mode set once for the run, not twice a step
+            for s in range(1, total + 1):
+                trainer.step()
+                evaluated = s % every == 0 or s == total
+                if evaluated:
+                    trainer.evaluate()
+                    progress.show(s, trainer)
+                if trainer.all_diverged:
+                    trainer.evaluate()
+                if recorder is not None and (
+                    (evaluated if not args.record_every else s % args.record_every == 0)
+                    or s == total
+                    or trainer.all_diverged
+                ):
+                    recorder.add(trainer.snapshot(), config=config)
+                if trainer.all_diverged:
+                    break
     except KeyboardInterrupt:  # Ctrl-C: keep what was trained (metrics, model, summary)
         cancelled = True
         sys.stderr.write(f"\ncancelled at step {trainer.step_count} of {total}\n")

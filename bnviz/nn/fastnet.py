@@ -63,7 +63,7 @@ class BatchnormArrays:
 class HiddenArrays:
     """One hidden layer's arrays for batches of m rows."""
 
-    __slots__ = ("W", "dW", "b", "db", "z", "a", "da", "dz", "tmp", "mask", "bn", "cache")
+    __slots__ = ("W", "dW", "b", "db", "z", "a", "da", "dz", "tmp", "bn", "cache")
 
     def __init__(self, net: Network, l: int, m: int) -> None:
         n, dt = net.sizes[l], net.dtype
@@ -76,8 +76,6 @@ class HiddenArrays:
         else:
             self.b, self.db = net.params[f"b{l}"], net._grads[f"b{l}"]
         self.z, self.a, self.da, self.dz, self.tmp = (aligned.empty((m, n), dt) for _ in range(5))
-        # relu's derivative is compared into bools, then copied into floats (see layers)
-        self.mask = aligned.empty((m, n), np.bool_) if net.activation == "relu" else None
         self.cache: layers.AffineCache | None = None
 
     @property
@@ -104,7 +102,6 @@ class Workspace:
         self.dW_out, self.db_out = G[f"W{L}"], G[f"b{L}"]
         self.out_cache: layers.AffineCache | None = None
         self.logits, self.p = aligned.empty((m, C), dt), aligned.empty((m, C), dt)
-        self.logits_tmp = aligned.empty((m, C), dt)
         self.row_max, self.row_sum = aligned.empty(m, dt), aligned.empty(m, dt)
         self.ones_c = aligned.full(C, 1, dt)
         self.row_start = np.arange(m, dtype=np.intp) * C
@@ -123,7 +120,7 @@ class Workspace:
         net = self.net
         act, eps, a = net.activation, net.eps, X
         for h in self.layers:
-            z, h.cache = layers.affine_forward(a, h.W, h.b, out=h.z, tmp=h.tmp)
+            z, h.cache = layers.affine_forward(a, h.W, h.b, out=h.z)
             bn = h.bn
             if bn is not None:
                 z, bn.cache, _, _ = layers.batchnorm_forward(
@@ -136,9 +133,7 @@ class Workspace:
                 net.flat_buffers, net.flat_batch_stats, net.bn_momentum, self.unbias,
                 tmp=self.buffer_tmp,
             )  # fmt: skip
-        logits, self.out_cache = layers.affine_forward(
-            a, self.W_out, self.b_out, out=self.logits, tmp=self.logits_tmp
-        )
+        logits, self.out_cache = layers.affine_forward(a, self.W_out, self.b_out, out=self.logits)
         return logits
 
     # -- loss and backward --------------------------------------------------------------------
@@ -165,7 +160,7 @@ class Workspace:
         )  # fmt: skip
         for i in range(len(hidden) - 1, -1, -1):
             h = hidden[i]
-            dz = layers.activation_backward(h.da, h.a, act, out=h.da, tmp=h.tmp, mask=h.mask)
+            dz = layers.activation_backward(h.da, h.a, act, out=h.da, tmp=h.tmp)
             bn = h.bn
             if bn is not None:
                 assert bn.cache is not None

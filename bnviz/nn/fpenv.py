@@ -13,10 +13,14 @@ FPCR.FZ) makes those values 0 instead. The arithmetic of every normal number is 
 value below 1.2e-38 becomes 0, which for a weight, a gradient or a moment means nothing (an
 Adam step of v / (sqrt(s) + eps) with v ~ 1e-39 moves a weight by 1e-31). The mode belongs to
 the thread. :func:`flushed` sets it for the length of a ``with`` block and puts the old mode
-back: :meth:`~bnviz.train.trainer.Trainer.step` trains inside one (about 2 us a step), so a
-notebook that builds a trainer keeps IEEE subnormals in its own arithmetic (a float64
-temperature of 5e-324 stays > 0). :func:`flush_denormals` sets it for good, for a thread that
-only trains. ``BNVIZ_DENORMALS=keep`` leaves the CPU's default everywhere.
+back: :meth:`~bnviz.train.trainer.Trainer.step` trains inside one, so a notebook that builds a
+trainer keeps IEEE subnormals in its own arithmetic (a float64 temperature of 5e-324 stays
+> 0). Switching costs 3 us in a loop of nothing but switches and 5-13 us a step in a training
+loop (the CPU serializes around a change of its control register), so the processes that only
+train (the app's training process, the worker pools) call :func:`flush_denormals` once: the
+thread then stays flushed and ``flushed()`` does nothing; ``bnviz train``, which may run
+inside a caller's process, holds it for its run only (``flushed(hold=True)``).
+``BNVIZ_DENORMALS=keep`` leaves the CPU's default everywhere.
 
 Only the known layouts of the C library's ``fenv_t`` are touched (glibc and macOS on x86-64 and
 ARM64, the MSVC runtime's ``_controlfp``); anything else is left alone and the function says
@@ -31,12 +35,14 @@ import ctypes.util
 import os
 import platform
 import sys
+import threading
 
 import numpy as np
 
 DENORMALS_ENV = "BNVIZ_DENORMALS"
 _MXCSR_FTZ_DAZ = 0x8040  # bit 15 flush-to-zero, bit 6 denormals-are-zero
 _FPCR_FZ = 1 << 24
+_thread = threading.local()  # .for_good: the thread was set to flush by a call that meant it
 
 
 def _libm() -> ctypes.CDLL | None:
@@ -123,6 +129,12 @@ def set_subnormals_flushed(flush: bool) -> bool:
     """Set (True) or clear (False) flush-to-zero in the calling thread, whatever
     ``BNVIZ_DENORMALS`` says (the bench runs PyTorch with the CPU's default beside bnviz).
     Returns whether the thread is now in the asked mode."""
+    done = _set(flush)
+    _thread.for_good = flush and done
+    return done
+
+
+def _set(flush: bool) -> bool:
     if subnormals_flushed() == flush:
         return True
     if sys.platform == "win32":
@@ -149,8 +161,8 @@ def _check_usable() -> bool:
     global _usable
     if _usable is None:
         before = subnormals_flushed()
-        _usable = sys.platform != "win32" and set_subnormals_flushed(not before)
-        set_subnormals_flushed(before)
+        _usable = sys.platform != "win32" and _set(not before)
+        _set(before)
     return _usable
 
 
@@ -163,25 +175,41 @@ def steps_flushed() -> bool:
 class flushed:  # noqa: N801 - used like a function: ``with fpenv.flushed(): ...``
     """Subnormals flushed to zero in the calling thread inside the ``with`` block, the thread's
     floating-point environment put back as it was after it (a no-op where the mode is already
-    on, ``BNVIZ_DENORMALS=keep`` is set, or the platform's layout is not known)."""
+    on, ``BNVIZ_DENORMALS=keep`` is set, or the platform's layout is not known).
 
-    __slots__ = ("_old",)
+    ``hold=True`` is for a block that trains for long (a command's whole run): inside it, the
+    nested per-step blocks do nothing instead of switching the mode twice a step.
+    """
+
+    __slots__ = ("_old", "_hold", "_held")
+
+    def __init__(self, hold: bool = False) -> None:
+        self._hold = hold
+        self._held = False
 
     def __enter__(self) -> flushed:
         self._old: ctypes.Array[ctypes.c_char] | None = None
-        if os.environ.get(DENORMALS_ENV) == "keep" or not (_usable or _check_usable()):
+        self._held = getattr(_thread, "for_good", False)
+        if self._held:
             return self
-        got = _environment()
-        if got is None or _LIBM is None:
-            return self
-        old, word = got
-        if word & _bits() == _bits():
-            return self
-        if _LIBM.fesetenv(_with_word(old, word | _bits())) == 0:
-            self._old = old
+        self._switch()
+        if self._hold:
+            _thread.for_good = subnormals_flushed()
         return self
 
+    def _switch(self) -> None:
+        if os.environ.get(DENORMALS_ENV) == "keep" or not (_usable or _check_usable()):
+            return
+        got = _environment()
+        if got is None or _LIBM is None:
+            return
+        old, word = got
+        if word & _bits() != _bits() and _LIBM.fesetenv(_with_word(old, word | _bits())) == 0:
+            self._old = old
+
     def __exit__(self, *exc: object) -> None:
+        if self._hold and not self._held:
+            _thread.for_good = False
         if self._old is not None and _LIBM is not None:
             _LIBM.fesetenv(self._old)
 

@@ -14,11 +14,6 @@ results go, so a call with ``out=`` gives the allocating call's result to the bi
 ``1/m``: one BLAS call instead of a strided reduction, which is what costs at these sizes.
 Products go through ``np.dot``, which hands 1-D and 2-D operands to the same BLAS routines as
 ``np.matmul`` without its generalized-ufunc set-up: 0.3-0.5 us less per call, about 20 a step.
-A per-unit vector applied to every row (``z - mu``, ``* gamma``, ``+ b``) costs a NumPy ufunc
-2.5 times a same-shape operation (on 128 x 64 float32, 2.5 us against 0.9: the broadcast goes
-through the iterator's buffering); copying the vector into every row of a scratch array first
-(``np.copyto`` broadcasts without a ufunc loop, 0.9 us) and then operating on same-shape arrays
-takes 1.8 us and gives the same numbers, so a caller that passes a ``tmp`` gets that path.
 """
 
 from __future__ import annotations
@@ -42,24 +37,9 @@ def _weights(m: int, value: float, dtype: np.dtype) -> np.ndarray:
     return np.full(m, value, dtype=dtype)
 
 
-def _rows(v: np.ndarray, tmp: np.ndarray | None) -> np.ndarray:
-    """``v`` (n,) repeated on every row of ``tmp`` (m, n) when a scratch is given, so the
-    operation that follows runs on same-shape arrays (see the module's docstring); ``v`` as it
-    is otherwise, for NumPy to broadcast. The values, hence the results, are the same."""
-    if tmp is None:
-        return v
-    np.copyto(tmp, v)
-    return tmp
-
-
 # -- affine --------------------------------------------------------------------------------------
 def affine_forward(
-    X: np.ndarray,
-    W: np.ndarray,
-    b: np.ndarray | None,
-    out: np.ndarray | None = None,
-    *,
-    tmp: np.ndarray | None = None,
+    X: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, AffineCache]:
     """Linear part ``z = X W^T + b``.
 
@@ -69,7 +49,6 @@ def affine_forward(
     W : (n_out, n_in) weights.
     b : (n_out,) bias, or None (a layer followed by BN has none: beta takes its place).
     out : (m, n_out), optional; receives z.
-    tmp : (m, n_out) scratch for the bias's rows, optional.
 
     Returns
     -------
@@ -77,7 +56,7 @@ def affine_forward(
     """
     z = np.dot(X, W.T, out=out)
     if b is not None:
-        z += _rows(b, tmp)
+        z += b
     return z, (X, W, b is not None)
 
 
@@ -149,7 +128,7 @@ def batchnorm_forward(
     gamma, beta : (n,) scale and shift.
     out, z_norm : (m, n), optional; receive z_tilde and z_norm.
     mu, var, std : (n,), optional; receive the batch mean, biased variance and sqrt(var + eps).
-    tmp : (m, n) scratch (may not be z); mean_w : (m,) scratch filled with 1/m.
+    tmp : (m, n) scratch; mean_w : (m,) scratch filled with 1/m.
 
     Returns
     -------
@@ -158,13 +137,12 @@ def batchnorm_forward(
     if mean_w is None:
         mean_w = _weights(z.shape[0], 1.0 / max(z.shape[0], 1), z.dtype)
     mu = np.dot(mean_w, z, out=mu)
-    zc = np.subtract(z, _rows(mu, tmp), out=z_norm)
-    sq = np.multiply(zc, zc, out=tmp)
-    var = np.dot(mean_w, sq, out=var)
+    zc = np.subtract(z, mu, out=z_norm)
+    var = np.dot(mean_w, np.multiply(zc, zc, out=tmp), out=var)
     std = batchnorm_std(var, eps, out=std)
-    zc /= _rows(std, tmp)
-    z_tilde = np.multiply(zc, _rows(gamma, tmp), out=out)
-    z_tilde += _rows(beta, tmp)
+    zc /= std
+    z_tilde = np.multiply(zc, gamma, out=out)
+    z_tilde += beta
     return z_tilde, (zc, std, gamma), mu, var
 
 
@@ -210,10 +188,10 @@ def batchnorm_backward(
     scale = np.divide(gamma, std, out=scale)
     c2 = np.multiply(dgamma, 1.0 / m, out=c2)
     c1 = np.multiply(dbeta, 1.0 / m, out=c1)
-    tmp = np.multiply(z_norm, _rows(c2, tmp), out=tmp)
+    np.multiply(z_norm, c2, out=tmp)
     dz = np.subtract(dz_tilde, tmp, out=out)
-    dz -= _rows(c1, tmp)
-    dz *= _rows(scale, tmp)
+    dz -= c1
+    dz *= scale
     return dz, dgamma, dbeta
 
 
@@ -344,23 +322,12 @@ def activation_forward(z: np.ndarray, kind: str, out: np.ndarray | None = None) 
     raise ValueError(f"unknown activation {kind!r}; choose one of {', '.join(ACTIVATIONS)}")
 
 
-def activation_derivative(
-    a: np.ndarray, kind: str, out: np.ndarray | None = None, *, mask: np.ndarray | None = None
-) -> np.ndarray:
+def activation_derivative(a: np.ndarray, kind: str, out: np.ndarray | None = None) -> np.ndarray:
     """``g'(z)`` written in terms of the output ``a = g(z)``, which the forward pass kept:
-    relu ``[a > 0]``, tanh ``1 - a^2``, sigmoid ``a (1 - a)``, linear 1.
-
-    ``mask``: a bool scratch shaped like ``a`` for relu, optional. Comparing into bools and
-    copying them into the float result (0.8 + 1.0 us on 128 x 64) is faster than comparing
-    straight into floats (2.2 us: the ufunc casts through a buffer); the values are the same.
-    """
+    relu ``[a > 0]``, tanh ``1 - a^2``, sigmoid ``a (1 - a)``, linear 1."""
     if kind == "relu":
         # z > 0 exactly where a > 0; written as 0.0/1.0 into a float array
-        d = out if out is not None else np.empty_like(a)
-        if mask is None:
-            return np.greater(a, 0, out=d)
-        np.copyto(d, np.greater(a, 0, out=mask))
-        return d
+        return np.greater(a, 0, out=out if out is not None else np.empty_like(a))
     if kind == "tanh":
         d = np.multiply(a, a, out=out)
         return np.subtract(1, d, out=d)
@@ -383,7 +350,6 @@ def activation_backward(
     *,
     out: np.ndarray | None = None,
     tmp: np.ndarray | None = None,
-    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """``dz = da * g'(z)`` (elementwise), with g' from :func:`activation_derivative`.
 
@@ -391,7 +357,6 @@ def activation_backward(
     ----------
     da : (m, n) upstream gradient.  a : (m, n) the activation's output.
     out : (m, n), optional; may be da itself.  tmp : (m, n) scratch for g'.
-    mask : (m, n) bool scratch for relu's g', optional.
 
     Returns
     -------
@@ -403,7 +368,7 @@ def activation_backward(
         if out is not da:
             out[...] = da
         return out
-    return np.multiply(da, activation_derivative(a, kind, out=tmp, mask=mask), out=out)
+    return np.multiply(da, activation_derivative(a, kind, out=tmp), out=out)
 
 
 # -- softmax -------------------------------------------------------------------------------------
@@ -419,9 +384,9 @@ def _as_float(z: np.ndarray) -> np.ndarray:
 
 def _row_max(z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     """``max_j z[..., j]``. A reduction along a short last axis walks it row by row (5 us for
-    128 x 4 float32); for up to :data:`ROW_MAX_COLUMNS` classes the maximum is taken column by
-    column instead, C - 1 vectorized ``np.maximum`` calls down the rows (0.5 us each). The
-    maximum is exact either way."""
+    128 x 4 float32, 2-3% of a W1 step); for up to :data:`ROW_MAX_COLUMNS` classes the maximum
+    is taken column by column instead, C - 1 vectorized ``np.maximum`` calls down the rows
+    (0.5 us each). The maximum is exact either way."""
     C = z.shape[-1]
     if z.ndim != 2 or not 1 < C <= ROW_MAX_COLUMNS:
         return np.maximum.reduce(z, axis=-1, out=out)

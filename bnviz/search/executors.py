@@ -78,6 +78,15 @@ def _warm_worker(delay: float) -> int:
     return os.getpid()
 
 
+def _init_worker() -> None:
+    """Pool worker initializer: a worker only trains, so its thread flushes subnormals for good
+    (:mod:`bnviz.nn.fpenv`), and it exits with its parent."""
+    from bnviz.nn.fpenv import flush_denormals
+
+    flush_denormals()
+    _exit_with_parent()
+
+
 def _exit_with_parent() -> None:
     """Pool worker initializer: exit when the parent dies, even by SIGKILL.
 
@@ -217,7 +226,7 @@ def make_executor(
         return ExecutorHandle(SerialExecutor(), "in-process (1 worker)")
     else:
         spawn = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_exit_with_parent)
+        pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_init_worker)
         handle = ExecutorHandle(pool, f"{n} local worker processes", workers=n)
     if warm:
         handle.warm(n)

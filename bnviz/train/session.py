@@ -220,6 +220,9 @@ class Session:
 
 def serve(commands: Connection, events: Connection, config: TrainConfig, data: Dataset) -> None:
     """Entry point of the child process."""
+    from bnviz.nn.fpenv import flush_denormals
+
+    flush_denormals()  # this thread only trains: stay flushed rather than switch every step
     try:
         Session(commands, events, config, data).run()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):

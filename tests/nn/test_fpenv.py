@@ -91,3 +91,21 @@ def test_a_trainer_steps_flushed_and_leaves_the_callers_mode(monkeypatch, restor
     monkeypatch.setenv(fpenv.DENORMALS_ENV, "keep")
     trainer.run(1)
     assert seen[-1] is False
+
+
+@pytest.mark.skipif(not KNOWN, reason="fenv_t layout known for x86-64 and ARM64 only")
+def test_a_held_block_keeps_nested_blocks_from_switching(restore_mode):
+    fpenv.set_subnormals_flushed(False)
+    with fpenv.flushed(hold=True):
+        with fpenv.flushed():
+            assert subnormal_product() == 0.0
+        assert subnormal_product() == 0.0  # the nested block left the held mode alone
+    assert subnormal_product() > 0
+
+
+def test_bnviz_train_leaves_the_callers_mode(tmp_path, restore_mode):
+    from bnviz.cli import main
+
+    fpenv.set_subnormals_flushed(False)
+    assert main(["train", "--steps", "5", "--quiet", "--samples", "200"]) == 0
+    assert fpenv.subnormals_flushed() is False
