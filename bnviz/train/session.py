@@ -12,6 +12,8 @@ snapshots are probes (:mod:`bnviz.train.probes`), run here when asked for and du
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
 import time
 from collections.abc import Callable
@@ -58,6 +60,7 @@ SLICE_S = 0.004  # train this long between looks at the command pipe
 # as well wait a millisecond.
 POLL_S = 0.001
 IDLE_WAIT_S = 0.05
+PROFILE_ENV = "BNVIZ_TRAINER_PROFILE"
 IDLE_RATE_S = 1.0  # no step for this long: the rate shown is 0
 DIVERGED = "every network has diverged: lower the learning rate (or switch BN on) and press Reset"
 
@@ -219,14 +222,28 @@ class Session:
 
 
 def serve(commands: Connection, events: Connection, config: TrainConfig, data: Dataset) -> None:
-    """Entry point of the child process."""
+    """Entry point of the child process. ``BNVIZ_TRAINER_PROFILE=FILE`` writes a cProfile of
+    the whole session to FILE when it ends (where the in-app training time goes, beside what
+    ``bnviz bench --gui`` measures)."""
     from bnviz.nn.fpenv import flush_denormals
 
     flush_denormals()  # this thread only trains: stay flushed rather than switch every step
+    profile_to = os.environ.get(PROFILE_ENV)
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         Session(commands, events, config, data).run()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass  # the parent went away: nothing left to do
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            with contextlib.suppress(OSError):
+                profiler.dump_stats(profile_to)
 
 
 class _Rate:
