@@ -207,3 +207,12 @@ def test_a_hostile_recording_is_one_line(tmp_path, budget, members, words):
     with pytest.raises(RecordingError) as e:
         Recording.open(path)
     assert str(e.value).startswith("run.bnvizrec: ") and words in str(e.value)
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 0), (0, 3, 0), (4, 0, 2)])
+def test_empty_image_stacks_are_one_data_error(tmp_path, shape):
+    # found by the fuzzer above: a (0, 0, 0) image array made NumPy's reshape(0, -1) raise
+    path = tmp_path / "empty.npz"
+    np.savez(path, X=np.zeros(shape), y=np.zeros(shape[0], np.int64))
+    with pytest.raises(DataError, match="no examples|0 features"):
+        load_file(path)

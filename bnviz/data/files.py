@@ -284,7 +284,8 @@ def _check_pair(
     float64); floats become float64. :func:`~bnviz.data.dataset.standardize_split` converts."""
     xd, yd = _describe(x_key, "feature"), _describe(y_key, "label")
     if X.ndim > 2:
-        X = X.reshape(len(X), -1)
+        # (m, h, w) images become rows of h * w features; (m, 0, w) has no features to infer
+        X = X.reshape(len(X), int(np.prod(X.shape[1:])))
     if X.ndim != 2:
         raise DataError(f"{name}: {xd} must be 2-D (examples x features), got shape {X.shape}")
     if len(X) == 0:
