@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bnviz import __version__
-from bnviz.nn.blas import set_env_before_numpy
 
 if TYPE_CHECKING:
     from bnviz.lessons.presets import Preset
@@ -265,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    from bnviz.nn.blas import set_env_before_numpy  # bnviz.nn loads NumPy: inside main's try
+
     set_env_before_numpy(1)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -240,7 +240,7 @@ def serve(commands: Connection, events: Connection, config: TrainConfig, data: D
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass  # the parent went away: nothing left to do
     finally:
-        if profiler is not None:
+        if profiler is not None and profile_to:
             profiler.disable()
             with contextlib.suppress(OSError):
                 profiler.dump_stats(profile_to)
