@@ -195,6 +195,8 @@ class MainWindow(window_api.AppWindow):
         (at full speed a small run spent its epoch budget before its first frame was drawn)."""
         if self.playing:  # autoplay, and no Space pressed meanwhile
             self.worker.play()
+        if gc.get_freeze_count():  # the app froze its start-up heap (app.freeze_startup_heap):
+            gc.freeze()  # what was built after the first paint is part of it
         if self.classroom.state.enabled:  # new plot items take classroom mode's sizes
             self.classroom.refresh()
 
@@ -342,7 +344,8 @@ class MainWindow(window_api.AppWindow):
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
         # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
         gc.collect()
-        self.classroom.refresh()  # new plot items take classroom mode's line widths
+        if self.classroom.state.enabled:  # new plot items take classroom mode's line widths
+            self.classroom.refresh()  # (off, they are born at scale 1: nothing to do)
         self.controls.set_config(self.config)
         widths = ", ".join(map(str, config.hidden)) or "none"  # as the Widths field says it
         self.show_message(f"new run: {config.dataset}, hidden {widths}")
