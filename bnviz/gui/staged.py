@@ -11,9 +11,10 @@ behaves as one built in its constructor, only sooner.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QWidget
 
 # Between two steps: a zero-delay timer started from a timer's slot ran before the other timers
 # due (a 2 ms watchdog saw three steps as one 170 ms block); 1 ms lets them, and paints, run.
@@ -66,3 +67,29 @@ class StagedBuild(QObject):
             self._failed(f"building the window: {type(e).__name__}: {e}")
         finally:
             self._running = False
+
+
+def paint_in_turns(views: Sequence[QWidget]) -> None:
+    """Hold back the repaint of ``views`` and let them paint one per turn of the event loop.
+
+    After a font change every visible plot repaints at once (its axes and texts laid out
+    anew: ~70 ms for the Training tab's 15 views, on top of the relayout); one per turn, the
+    window answers in between and each view shows its old picture a few milliseconds longer."""
+    for view in views:
+        view.setUpdatesEnabled(False)
+    _release(list(views))
+
+
+def _release(views: list[QWidget]) -> None:
+    if not views:
+        return
+    view, rest = views[0], views[1:]
+
+    def release() -> None:
+        try:
+            view.setUpdatesEnabled(True)  # and repaints it
+        except RuntimeError:  # deleted meanwhile (a closed view): the others go on
+            pass
+        _release(rest)
+
+    QTimer.singleShot(STEP_GAP_MS, release)
