@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
+    QGraphicsView,
     QLabel,
     QScrollArea,
     QSplitter,
@@ -39,7 +40,7 @@ from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.reflow import PanelPage, fit_scroll_width
-from bnviz.gui.staged import StagedBuild
+from bnviz.gui.staged import StagedBuild, paint_in_turns
 from bnviz.gui.window_build import (
     EXPLORER_TITLE,
     arrange_panels,
@@ -548,6 +549,7 @@ class MainWindow(window_api.AppWindow):
 
     def _lesson_built(self, view: LessonView) -> None:
         """A lesson view was just built (opened the first time): wire it as the window's."""
+        paint_in_turns(view.findChildren(QGraphicsView))  # its first paints: one per turn
         view.connect_window(self)
         lesson_setting.connect_view(self, view)
         view.set_dataset(self.data)

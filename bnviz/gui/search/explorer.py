@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QGraphicsView,
     QInputDialog,
     QSplitter,
     QTabWidget,
@@ -41,6 +42,7 @@ from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter
 from bnviz.gui.search.table import TrialTable
+from bnviz.gui.staged import paint_in_turns
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
 from bnviz.search.spaces import Space
@@ -197,6 +199,7 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            paint_in_turns(self.findChildren(QGraphicsView))  # first paints: one per turn
             if self.study is None:
                 self.open_study(default_study_dir() / DEFAULT_STUDY)
             self._prepare()
