@@ -3,8 +3,9 @@
 A user feels a freeze as a click that is not answered; the p99 of a timer's lateness hides a
 1 s block among thousands of ticks. So a watchdog timer fires every :data:`WATCH_MS` ms in the
 GUI thread and records each gap: a gap of ``G`` ms past its interval is a block of the GUI thread
-that long. Each block is charged to the action during which it began, and an action's figure is
-its longest block (``"actions": {NAME: ms}``). The window's construction (before the event loop
+that long. Each block is charged to the action during which it began (or whose start it
+contains: the script starts an action between two ticks), and an action's figure is its longest
+block (``"actions": {NAME: ms}``). The window's construction (before the event loop
 can run anything) counts as a block of ``start``.
 
 The session, in a fresh process on the app's defaults (one network; speed at max, auto-pause
@@ -319,7 +320,9 @@ class Session:
         self, construct_ms: float, construct_cpu_ms: float, classroom_on: bool,
         trainer0: float | None, t0: float, trainer1: float | None, t1: float,
     ) -> dict:  # fmt: skip
-        """Each block charged to the action it began in; the construction is one of start's."""
+        """Each block charged to the action it began in; the construction is one of start's.
+        A block with an action's mark inside it is that action's: the script marks and then
+        starts an action between two ticks, so the action's own work begins the block."""
         starts = [t for _, t in self.marks]
         names = [n for n, _ in self.marks[:-1]]
         longest = dict.fromkeys(names, 0.0)
@@ -327,8 +330,7 @@ class Session:
         cpu = dict.fromkeys(names, 0.0)
         cpu["start"] = construct_cpu_ms
         for when, gap, used in self.ticks:
-            began = when - gap - WATCH_MS
-            i = max(0, sum(1 for s in starts if s <= began) - 1)
+            i = max(0, sum(1 for s in starts if s <= when) - 1)
             if i < len(names) and gap > longest[names[i]]:
                 longest[names[i]], cpu[names[i]] = gap, used
         lags = sorted(g for _, g, _c in self.ticks) or [0.0]

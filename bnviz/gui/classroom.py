@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui.reflow import PlotReflow, fit_scroll_width
+from bnviz.gui.staged import paint_in_turns
 from bnviz.gui.window_api import AppWindow
 from bnviz.lessons.presets import SCALE_RANGE, Classroom
 
@@ -124,6 +125,8 @@ class ClassroomMode:
         dock = self.win.findChild(QDockWidget, "controls_dock")
         if dock is not None and isinstance(scroll := dock.widget(), QScrollArea):
             fit_scroll_width(scroll)  # larger fonts need a wider dock, never clipped
+        # every visible plot repaints in the new font: one per turn of the event loop
+        paint_in_turns([v for v in self.win.findChildren(QGraphicsView) if v.isVisible()])
         return sorted(set(state.hidden) - set(rows)) if state.enabled else []
 
     def enabled(self, on: bool) -> list[str]:

@@ -9,6 +9,7 @@ import math
 import os
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QTabBar,
     QTabWidget,
     QVBoxLayout,
@@ -30,9 +32,7 @@ from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
-from bnviz.gui.help_button import add_help_buttons
 from bnviz.gui.hint import HintBar
-from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.gui.lazy import LazyViews
 from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons import LessonView, lesson_classes
@@ -40,6 +40,16 @@ from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.reflow import PanelPage, fit_scroll_width
+from bnviz.gui.staged import StagedBuild, paint_in_turns
+from bnviz.gui.window_build import (
+    EXPLORER_TITLE,
+    arrange_panels,
+    build_steps,
+    explorer_available,
+    make_panels,
+    panel_classes,
+    placeholder,
+)
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
@@ -48,9 +58,15 @@ from bnviz.train.snapshot import Snapshot
 from bnviz.train.stopping import StopRule
 from bnviz.train.trainer import load_data
 
+if TYPE_CHECKING:
+    from bnviz.gui.search.explorer import HparamExplorer
+
+__all__ = ["MainWindow", "arrange_panels", "make_panels"]  # the last two: where a replay finds them
+
 # A frame is drawn when a new snapshot is in and at least this long after the last one: ~33 Hz
 # at most, so timer jitter still leaves 30 frames a second.
 MIN_FRAME_S = 0.030
+BUILD_POLL_MS = 20  # a snapshot in before the staged build is done waits for it this long
 STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
 REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
 # Paused with nothing new: ask the trainer this often (not at the frame rate), so a probe a view
@@ -62,9 +78,6 @@ PAUSE_SETTLE_S = 1.5
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
 # The smallest window laid out for: a 1024 x 640 screen (below it, fields and plots clip).
 MIN_WINDOW = (1024, 640)
-# Below this width the bottom row folds the percentile panel away (softmax and confusion
-# need ~400 and ~300 px to be read; the activations panel shows the same z~ in the top row).
-FOLD_BOTTOM_PX = 900
 # ``bnviz bench --gui`` sets this to its launch time (time.time()) to learn when we first paint.
 FIRST_PAINT_ENV = "BNVIZ_REPORT_FIRST_PAINT"
 HINT = (
@@ -73,39 +86,6 @@ HINT = (
     "<b>Lessons</b> menu looks inside a BN unit, and the <b>Hyperparameters</b> tab searches "
     "alpha and beta on log scales."
 )
-
-
-def make_panels() -> dict[str, Panel]:
-    """The training panels, imported here so a missing optional panel cannot stop the app."""
-    from bnviz.gui.panels.activations import ActivationsPanel
-    from bnviz.gui.panels.confusion import ConfusionPanel
-    from bnviz.gui.panels.loss import LossPanel
-    from bnviz.gui.panels.percentiles import PercentilePanel
-    from bnviz.gui.panels.softmax import SoftmaxPanel
-
-    return {
-        "activations": ActivationsPanel(),
-        "loss": LossPanel(),
-        "percentiles": PercentilePanel(),
-        "softmax": SoftmaxPanel(),
-        "confusion": ConfusionPanel(),
-    }
-
-
-def arrange_panels(panels: dict[str, Panel]) -> tuple[QSplitter, QSplitter, QSplitter]:
-    """The training panels' layout, shared by the window and a replay: activations and loss
-    on top, percentiles, softmax and confusion below; returns (top, bottom, outer)."""
-    top = QSplitter(Qt.Orientation.Horizontal)
-    top.addWidget(panels["activations"])
-    top.addWidget(panels["loss"])
-    bottom = QSplitter(Qt.Orientation.Horizontal)
-    for name in ("percentiles", "softmax", "confusion"):
-        bottom.addWidget(panels[name])
-    bottom.setSizes([400, 420, 320])
-    outer = QSplitter(Qt.Orientation.Vertical)
-    outer.addWidget(top)
-    outer.addWidget(bottom)
-    return top, bottom, outer
 
 
 class MainWindow(window_api.AppWindow):
@@ -162,11 +142,7 @@ class MainWindow(window_api.AppWindow):
         self.worker.start()  # the training process starts while the window is built
         self._build_ui()
         self._wire()
-        for p in [*self.panels.values(), *self.lessons.built()]:
-            p.set_dataset(self.data)
         menus.restore_layout(self)
-        if autoplay:
-            self.worker.play()
         self._request_snapshot()
         # Single shot, started when a snapshot arrives: no ticks without news, and a frame follows
         # its snapshot as soon as the frame rate allows.
@@ -179,16 +155,51 @@ class MainWindow(window_api.AppWindow):
         self._idle_timer = QTimer(self, singleShot=True, interval=round(1000 * IDLE_POLL_S))
         self._idle_timer.timeout.connect(self._request_snapshot)
         self.tabs.currentChanged.connect(self._wake)
-        self._paint_watch = PaintWatch(self._painted, self)
-        first_tab = self.tabs.widget(0)
-        assert first_tab is not None  # the training tab, built above
-        for view in first_tab.findChildren(QGraphicsView):
-            view.viewport().installEventFilter(self._paint_watch)
         if deferred is not None:
             self.reset(deferred)
         if os.environ.get(FIRST_PAINT_ENV):
             self._first_paint = FirstPaintReporter(float(os.environ[FIRST_PAINT_ENV]), self)
             self.installEventFilter(self._first_paint)
+
+    # -- the parts built after the first paint (gui/window_build.py) -------------------------
+    # Each finishes the staged build first (the window then is as one built in __init__).
+    @property
+    def panels(self) -> dict[str, Panel]:
+        return self._built().panels_built
+
+    @property
+    def explorer(self) -> HparamExplorer | None:
+        return self._built().explorer_built
+
+    @property
+    def splitters(self) -> dict[str, QSplitter]:
+        return self._built().splitters_built
+
+    @property
+    def panel_page(self) -> PanelPage | None:
+        return self._built().panel_page_built
+
+    @property
+    def help_buttons(self) -> dict[str, QWidget]:  # name -> HelpButton
+        return self._built().help_buttons_built
+
+    def _built(self) -> MainWindow:
+        self._build.finish()
+        return self
+
+    def _build_failed(self, message: str) -> None:
+        self.show_message(message, error=True)
+        self.building_done()  # the window goes on with what it has
+
+    def building_done(self) -> None:
+        """The staged build's last step: what waited for every panel. Training starts now
+        (at full speed a small run spent its epoch budget before its first frame was drawn)."""
+        if self.playing:  # autoplay, and no Space pressed meanwhile
+            self.worker.play()
+        if gc.get_freeze_count():  # the app froze its start-up heap (app.freeze_startup_heap):
+            gc.freeze()  # what was built after the first paint is part of it
+        if self.classroom.state.enabled:  # new plot items take classroom mode's sizes
+            self.classroom.refresh()
 
     # -- construction ------------------------------------------------------------------------
     def _load(self, config: TrainConfig, fallback: bool = False) -> tuple[TrainConfig, Dataset]:
@@ -206,6 +217,9 @@ class MainWindow(window_api.AppWindow):
             return config, load_dataset(config.dataset, seed=config.seed)
 
     def _build_ui(self) -> None:
+        # The panels and the explorer: after the first paint, a slice per turn of the event
+        # loop (gui/window_build.py); asking for them finishes the build at once.
+        self._build = StagedBuild(build_steps(self), self._build_failed, self)
         self.controls = ControlPanel(self.config)
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
@@ -220,17 +234,22 @@ class MainWindow(window_api.AppWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.panels = make_panels()
-        top, bottom, outer = arrange_panels(self.panels)
-        self.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
-        for panel in self.panels.values():  # pickers and boxes: named, Tab in layout order
-            make_keyboard_friendly(panel)
-        self.splitters = {"top": top, "bottom": bottom, "outer": outer}
         self.tabs = QTabWidget()
-        self.panel_page = PanelPage(outer, [top, bottom])  # scrolls when too small to read
-        self.training_tab = self.panel_page.scroll
+        # The Training tab shows a placeholder until the staged build lays the panels out.
+        self.panel_classes = panel_classes()
+        self.panels_built: dict[str, Panel] = {}
+        self.splitters_built: dict[str, QSplitter] = {}
+        self.panel_page_built: PanelPage | None = None
+        self.training_stack = QStackedWidget()  # the placeholder, then the panels' page
+        self.training_stack.addWidget(placeholder("The training plots: building..."))
+        self.training_tab = self.training_stack
+        self.bottom_fold: NarrowFold | None = None  # the bottom row's, once it is built
         self.tabs.addTab(self.training_tab, "Training")
-        menus.add_optional_tabs(self)
+        self.explorer_built = None  # the HparamExplorer, once built
+        self.explorer_slot: QWidget | None = None
+        if explorer_available():
+            self.explorer_slot = placeholder("The hyperparameter explorer: building...")
+            self.tabs.addTab(self.explorer_slot, EXPLORER_TITLE)
         # Lesson views: each built when first opened from the Lessons menu (gui/lazy.py).
         self.lessons: LazyViews[LessonView] = LazyViews(lesson_classes(), self._lesson_built)
         self.tabs.setTabsClosable(True)
@@ -248,15 +267,16 @@ class MainWindow(window_api.AppWindow):
         column.addWidget(self.lesson_strip)
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        # Every view that may ask for probes, in whichever tab it sits.
+        # Every view that may ask for probes, in whichever tab it sits (panels join as built).
         self.probe_views: list[Panel] = [*self.findChildren(Panel), *self.lessons.built()]
+        self.paint_watch = PaintWatch(self._painted, self)  # a panel's paint counts a redraw
+        self.help_buttons_built: dict[str, QWidget] = {}
         self.status_counts = QLabel()
         self.status_message = QLabel()
         self.statusBar().addWidget(self.status_counts)
         self.statusBar().addWidget(self.status_message, 1)
         self.loading_bar = LoadingBar(self.loader)
         self.statusBar().addPermanentWidget(self.loading_bar)
-        self.help_buttons = add_help_buttons(self)
         self.classroom = ClassroomMode(self)
         menus.build_menus(self)
         if getattr(self, "_startup_error", None):
@@ -320,12 +340,13 @@ class MainWindow(window_api.AppWindow):
         self._rendered_at, self._probe_results = {}, {}
         self.generation = self.worker.replace_trainer(config, data)
         self._wake()
-        for p in [*self.panels.values(), *self.lessons.built()]:
-            p.set_dataset(self.data)
+        for p in [*self.panels_built.values(), *self.lessons.built()]:
+            p.set_dataset(self.data)  # a panel not yet built takes self.data when it is
         # Plot items the panels dropped go now, not halfway through a later paint (pyqtgraph's
         # ViewBox signals a half-deleted item while painting; see tests/gui/conftest.py).
         gc.collect()
-        self.classroom.refresh()  # new plot items take classroom mode's line widths
+        if self.classroom.state.enabled:  # new plot items take classroom mode's line widths
+            self.classroom.refresh()  # (off, they are born at scale 1: nothing to do)
         self.controls.set_config(self.config)
         widths = ", ".join(map(str, config.hidden)) or "none"  # as the Widths field says it
         self.show_message(f"new run: {config.dataset}, hidden {widths}")
@@ -457,6 +478,9 @@ class MainWindow(window_api.AppWindow):
     def _tick(self) -> None:
         if self._pending is None:
             return
+        if not self._build.done:  # no frame before the panels are laid out: try again soon
+            self.timer.start(BUILD_POLL_MS)
+            return
         taken, self._pending = self._pending, None
         if self._nothing_new(taken):
             self.steps_per_s = taken.steps_per_s
@@ -490,7 +514,7 @@ class MainWindow(window_api.AppWindow):
             return
         now = time.perf_counter()
         first_drawn = False
-        for name, panel in self.panels.items():
+        for name, panel in self.panels_built.items():
             first = name not in self._rendered_at
             if first and first_drawn:
                 continue  # a run's first frame builds a panel's plots: one panel per frame
@@ -525,6 +549,7 @@ class MainWindow(window_api.AppWindow):
 
     def _lesson_built(self, view: LessonView) -> None:
         """A lesson view was just built (opened the first time): wire it as the window's."""
+        paint_in_turns(view.findChildren(QGraphicsView))  # its first paints: one per turn
         view.connect_window(self)
         lesson_setting.connect_view(self, view)
         view.set_dataset(self.data)
@@ -593,10 +618,11 @@ class MainWindow(window_api.AppWindow):
     # -- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
+        self._build.cancel()  # before save_layout: what is not built is not saved either
         menus.save_layout(self)
         export_menus.stop_recording(self)
-        if getattr(self, "explorer", None) is not None:
-            self.explorer.shutdown()  # cancel a sweep, join its threads, close the executor
+        if self.explorer_built is not None:
+            self.explorer_built.shutdown()  # cancel a sweep, join its threads, close the executor
         for view in self.lessons.built():
             view.shutdown()
         self.loader.cancel()

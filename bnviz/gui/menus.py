@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
@@ -22,6 +23,9 @@ from bnviz.lessons.presets import write_settings_file
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.trainer import write_metrics
+
+if TYPE_CHECKING:
+    from bnviz.gui.search.explorer import HparamExplorer
 
 CALL_TIMEOUT_S = 5.0
 
@@ -41,9 +45,8 @@ def build_menus(win: AppWindow) -> None:
         _action(win, export, f"{title}...", lambda _checked=False, n=name: export_plot(win, n))
     export.addSeparator()
     _action(win, export, "Export all plots to a folder...", lambda: export_all(win))
-    explorer = getattr(win, "explorer", None)
-    if explorer is not None:
-        _action(win, file, "Export study to Optuna...", lambda: explorer.export_to_optuna())
+    if win.explorer_slot is not None:  # the tab is still to be built (gui/window_build.py)
+        _action(win, file, "Export study to Optuna...", lambda: _explorer(win).export_to_optuna())
     classroom_menus.add_file_actions(win, file, _action)
     export_menus.add_file_actions(win, file, _action)
     file.addSeparator()
@@ -144,12 +147,21 @@ def save_model(win: AppWindow, path: str | None = None) -> bool:
 
 def export_sources(win: AppWindow) -> dict[str, tuple[str, Callable[[], list]]]:
     """What File > Export plot offers: name -> (menu title, the plot items to write)."""
-    out = {name: (p.title, p.export_items) for name, p in win.panels.items()}
-    explorer = getattr(win, "explorer", None)
-    if explorer is not None:
+
+    def items(name: str) -> Callable[[], list]:  # the panels may be built after the menus
+        return lambda: win.panels[name].export_items()
+
+    out = {name: (cls.title, items(name)) for name, cls in win.panel_classes.items()}
+    if win.explorer_slot is not None or win.explorer_built is not None:
         out["hyperparameters"] = ("Hyperparameters (scatter, samples, importance, curves)",
-                                  explorer.export_items)  # fmt: skip
+                                  lambda: _explorer(win).export_items())  # fmt: skip
     return out
+
+
+def _explorer(win: AppWindow) -> HparamExplorer:
+    explorer = win.explorer
+    assert explorer is not None  # asked for only when the tab was planned (explorer_slot)
+    return explorer
 
 
 def export_plot(win: AppWindow, name: str, path: str | None = None) -> bool:
@@ -204,19 +216,6 @@ def _export(win: AppWindow, name: str, path: Path) -> list[str]:
     return written
 
 
-def add_optional_tabs(win: AppWindow) -> None:
-    """The hyperparameter explorer tab, when its module is present."""
-    try:
-        from bnviz.gui.search.explorer import HparamExplorer
-    except ImportError:
-        return
-    win.explorer = HparamExplorer(
-        win.controls.config, win.babysit, win.show_message, round_started=win.pause_for_round,
-        live_run=lambda: live_run(win),
-    )  # fmt: skip
-    win.tabs.addTab(win.explorer, "Hyperparameters")
-
-
 def live_run(win: AppWindow) -> tuple[TrainConfig, RunHistory | None]:
     """The live run for "Save babysat run to study": the settings it trains with now (the
     user's changes included) and its first network's history (None before any snapshot)."""
@@ -243,8 +242,12 @@ def restore_layout(win: AppWindow) -> None:
         win.resize(1500, 920)
     if s.value("window_state") is not None:
         win.restoreState(s.value("window_state"))
+
+
+def restore_splitters(win: AppWindow) -> None:
+    """The training tab's splitters as the user left them (when they are built)."""
     for name, sp in win.splitters.items():
-        v = s.value(f"splitter_{name}")
+        v = win.settings.value(f"splitter_{name}")
         if v is not None:
             sp.restoreState(v)
 

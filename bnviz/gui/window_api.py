@@ -13,23 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QStackedWidget, QTabWidget, QWidget
 
 from bnviz.data import Dataset
 from bnviz.gui.controls import ControlPanel
+from bnviz.gui.fold import NarrowFold
 from bnviz.gui.lazy import LazyViews
 from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.reflow import PanelPage
 from bnviz.gui.worker import TrainingWorker
 from bnviz.lessons.presets import Classroom, Preset
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.recording import Recorder
 
-if TYPE_CHECKING:  # an optional tab: imported only when present (menus.add_optional_tabs)
+if TYPE_CHECKING:  # an optional tab: imported only when present (gui/window_build.py)
     from bnviz.gui.search.explorer import HparamExplorer
 
 
@@ -41,6 +43,9 @@ class ClassroomState(Protocol):
     def state(self) -> Classroom: ...
 
     def set_state(self, state: Classroom) -> list[str]: ...
+
+    @property
+    def scale(self) -> float: ...
 
 
 class AppWindow(QMainWindow):
@@ -54,13 +59,14 @@ class AppWindow(QMainWindow):
     histories: dict[str, RunHistory]
     frame: Frame | None
     controls: ControlPanel
-    panels: dict[str, Panel]
+    panel_classes: dict[str, type[Panel]]  # the panels' classes, known from the start
     lessons: LazyViews[LessonView]  # the lesson views by class name, built when first opened
     tabs: QTabWidget
     training_tab: QWidget
-    splitters: dict[str, QSplitter]  # the training tab's, by name (their state is saved)
-    #: The Hyperparameters tab, set when its module imports: read it with getattr(win, ...)
-    explorer: HparamExplorer
+    #: The Hyperparameters tab, None until built (gui/window_build.py) and ``explorer_slot``
+    #: its placeholder tab until then (None when its module is not installed).
+    explorer_built: HparamExplorer | None
+    explorer_slot: QWidget | None
     lesson_strip: LessonStrip
     classroom: ClassroomState
     preset: Preset | None
@@ -70,6 +76,36 @@ class AppWindow(QMainWindow):
     record_action: QAction
     classroom_action: QAction
     guidance_action: QAction
+
+    # What the staged build (gui/window_build.py) fills in after the first paint
+    panels_built: dict[str, Panel]
+    splitters_built: dict[str, QSplitter]
+    panel_page_built: PanelPage | None
+    training_stack: QStackedWidget  # the Training tab: a placeholder, then the panels' page
+    paint_watch: QObject  # on each panel's view: a paint after a frame counts a redraw
+    probe_views: list[Panel]  # every view that may ask for probes
+    bottom_fold: NarrowFold | None
+    help_buttons_built: dict[str, QWidget]
+
+    def building_done(self) -> None:
+        """The staged build's last step (or its failure): start what waited for it."""
+        raise NotImplementedError
+
+    # Built after the window's first paint (gui/window_build.py): reading one finishes the build.
+    @property
+    def panels(self) -> dict[str, Panel]:
+        """The training panels by name."""
+        raise NotImplementedError
+
+    @property
+    def splitters(self) -> dict[str, QSplitter]:
+        """The training tab's splitters by name (their state is saved)."""
+        raise NotImplementedError
+
+    @property
+    def explorer(self) -> HparamExplorer | None:
+        """The Hyperparameters tab (None when its module is not installed)."""
+        raise NotImplementedError
 
     def show_message(self, text: str, error: bool = False) -> None:
         """The status bar's message (red when ``error``)."""

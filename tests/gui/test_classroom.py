@@ -157,8 +157,8 @@ def test_report_is_one_self_contained_html_file(win, qtbot, tmp_path):
 
 
 def test_every_view_has_a_help_button_with_its_formula(win, qtbot):
+    views = [*win.panels.values(), win.explorer]  # built after the first paint: now
     buttons = {b.parent(): b for b in win.findChildren(HelpButton)}
-    views = [*win.panels.values(), win.explorer]
     assert all(v in buttons for v in views)
     expected = {
         "activations": "z<sub>norm</sub>",

@@ -13,7 +13,7 @@ one idea per module; this class builds the widgets, wires them, babysits and exp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QGraphicsView,
     QInputDialog,
     QSplitter,
     QTabWidget,
@@ -41,6 +42,7 @@ from bnviz.gui.search.recheck_view import RecheckView
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.gui.search.scatter import HparamScatter
 from bnviz.gui.search.table import TrialTable
+from bnviz.gui.staged import paint_in_turns
 from bnviz.search import optuna_export, points
 from bnviz.search.babysat import babysat_params, save_babysat
 from bnviz.search.spaces import Space
@@ -71,6 +73,9 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         network's :class:`RunHistory` (None before the first snapshot), for "Save babysat run
         to study"; the explorer has no trainer of its own.
 
+    build_later : build the widgets in slices: the caller runs :attr:`build_steps` to its end
+        (one step per turn of the event loop) before anything else touches the explorer.
+
     Call :meth:`shutdown` when the window closes.
     """
 
@@ -82,6 +87,7 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         study_path: str | Path | None = None,
         round_started: Callable[[], None] | None = None,
         live_run: Callable[[], tuple[TrainConfig, RunHistory | None]] | None = None,
+        build_later: bool = False,
     ) -> None:
         super().__init__()
         self._live_config = live_config
@@ -100,15 +106,26 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         self.busy = False
         self._axes: tuple[Space | None, Space | None] = (None, None)
         self._shown = False
+        self.brushed: set[int] | None = None  # the trials inside the parallel view's bands
+        self.build_steps = self._build(study_path)
+        if not build_later:
+            for _ in self.build_steps:
+                pass
+
+    def _build(self, study_path: str | Path | None) -> Iterator[None]:
+        """The widgets, in slices of 20-35 ms (``build_later``: the caller runs ``build_steps``
+        to its end, a slice per turn of the event loop, before the explorer is used)."""
         self.controls = SweepControls()
         self.scatter = HparamScatter()
         self.table = TrialTable()
+        yield
         self.histograms = SampleHistograms()
+        yield
         self.curves = CurvesView()
         self.recheck_view = RecheckView()
         self.ladder_view = LadderView()
         self.parallel = ParallelView()
-        self.brushed: set[int] | None = None  # the trials inside the parallel view's bands
+        yield
         self.fanova = FanovaRunner(self)
         self.importance = ImportanceView()
         self.runner = SweepRunner()  # no Qt parent: it must outlive the widgets at close
@@ -182,6 +199,7 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            paint_in_turns(self.findChildren(QGraphicsView))  # first paints: one per turn
             if self.study is None:
                 self.open_study(default_study_dir() / DEFAULT_STUDY)
             self._prepare()
