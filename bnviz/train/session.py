@@ -56,6 +56,11 @@ EVAL_INTERVAL_S = 0.25
 # first 10%: training inside the app should run at >= 0.85 of headless (issue 21), and the
 # snapshots with their probes take another 3-6% of the training process.
 EVAL_SHARE = 0.05
+# The same for the snapshots' layer statistics (the probe batch through the network, then the
+# histograms): 30 a second took ~7% of the MNIST-size run's process (~2 ms each); spaced to take
+# at most 5%, they come ~20 times a second there (every snapshot for small networks), the
+# snapshots in between carrying the last ones.
+STATS_SHARE = 0.05
 SLICE_S = 0.004  # train this long between looks at the command pipe
 # Within a slice, look at the pipe no more often than this: a poll() after every step of a small
 # network (0.5 ms) was ~7% of the training process (a system call each), for commands that may
@@ -88,6 +93,8 @@ class Session:
         self.probes = ProbeRunner()
         self.last_eval = 0.0
         self.eval_interval = EVAL_INTERVAL_S
+        self.last_stats = 0.0
+        self.stats_interval = 0.0
 
     def _evaluate(self) -> None:
         """Evaluate, and space the next evaluation so that they take at most EVAL_SHARE."""
@@ -154,6 +161,7 @@ class Session:
         self.rate = _Rate()
         self.probes.reset()
         self.last_eval = 0.0
+        self.last_stats = self.stats_interval = 0.0
         self._evaluate()
         self.wanted = self.asked  # show the new run at once, with what the views asked for
 
@@ -190,9 +198,15 @@ class Session:
 
     def _send_snapshot(self, now: float) -> None:
         requests, self.wanted = self.wanted or (), None
-        snaps = self._safe(self.trainer.snapshot)
+        # paused, a snapshot follows a single step (N) or an action: always fresh then
+        fresh = not self.playing or now - self.last_stats >= self.stats_interval
+        started = time.perf_counter()
+        snaps = self._safe(self.trainer.snapshot, fresh)
         if snaps is None:
             return
+        if fresh:
+            self.last_stats = now
+            self.stats_interval = (time.perf_counter() - started) / STATS_SHARE
         results, errors = self.probes.collect(requests, ProbeContext(self.trainer), now)
         for message in errors:
             self._send(ErrorRaised(message))

@@ -30,7 +30,7 @@ from bnviz.nn.optim import Hyper, Optimizer
 from bnviz.train import snapshot
 from bnviz.train.bn_record import RunningRecord
 from bnviz.train.config import BN_BATCH_OF_ONE, PARAMS, ConfigError, TrainConfig
-from bnviz.train.snapshot import EvalResult, Event, Snapshot
+from bnviz.train.snapshot import EvalResult, Event, LayerStats, Snapshot
 from bnviz.train.stats import Ewma, StableBins
 from bnviz.train.twins import differs, twin_configs
 
@@ -52,7 +52,7 @@ MAX_PENDING_LOSSES = 20000  # losses kept for the next snapshot; halved when nob
 METRIC_FIELDS = ("step", "epoch", "run", "train_loss", "smoothed_loss", "val_loss", "val_acc", "lr")
 # What a checkpoint leaves out: the data set and the arrays made from it, which the config
 # rebuilds (deterministically, by seed) where the trainer resumes.
-_DATA_ATTRS = frozenset({"data", "_X", "_y", "_Xv", "_yv", "_probe"})
+_DATA_ATTRS = frozenset({"data", "_X", "_y", "_Xv", "_yv", "_probe", "_layers_cache"})
 
 
 def load_data(c: TrainConfig, progress: Progress | None = None) -> Dataset:
@@ -194,6 +194,8 @@ class Trainer:
         self.step_count = 0
         self.batch_size = c.batch_size
         self.bins = StableBins()
+        # run name -> ((network id, BN on), its last layer statistics), for snapshot(False)
+        self._layers_cache: dict[str, tuple[tuple[int, bool], tuple[LayerStats, ...]]] = {}
         self.metrics: list[dict[str, Any]] = []
         first = slice(0, min(c.batch_size, len(self._X)))
         self._last_batch = (self._X[first], self._y[first])
@@ -278,6 +280,15 @@ class Trainer:
     def run(self, steps: int) -> None:
         for _ in range(steps):
             self.step()
+
+    def _layer_stats(self, r: Run, fresh: bool) -> tuple[LayerStats, ...]:
+        key = (id(r.net), r.net.batchnorm)
+        cached = self._layers_cache.get(r.name)
+        if not fresh and cached is not None and cached[0] == key:
+            return cached[1]
+        layers = snapshot.layer_stats(r.net, self._probe, self.bins, r.name)
+        self._layers_cache[r.name] = (key, layers)
+        return layers
 
     # -- babysitting: changes between steps ----------------------------------------------------
     def set_hparams(self, **changes: Any) -> None:
@@ -413,16 +424,19 @@ class Trainer:
             train_logits=snapshot.frozen(train_logits),
         )
 
-    def snapshot(self) -> tuple[Snapshot, ...]:
+    def snapshot(self, fresh_layers: bool = True) -> tuple[Snapshot, ...]:
         """One :class:`Snapshot` per network, handing over the losses since the last one.
 
-        Views that need more (decision regions, a lesson's measurements) ask for a probe
-        (:mod:`bnviz.train.probes`)."""
+        ``fresh_layers=False`` reuses each network's last layer statistics (the probe batch's
+        histograms: most of a snapshot's cost on a big network) when it has some for the same
+        network, so a caller can take them less often than snapshots. Views that need more
+        (decision regions, a lesson's measurements) ask for a probe (:mod:`bnviz.train.probes`).
+        """
         out = []
         shown = min(SHOWN_EXAMPLES, len(self._Xv))
         for r in self.runs:
             alive = r.diverged_step is None
-            layers = snapshot.layer_stats(r.net, self._probe, self.bins, r.name) if alive else ()
+            layers = self._layer_stats(r, fresh_layers) if alive else ()
             out.append(
                 Snapshot(
                     run=r.name,

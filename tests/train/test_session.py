@@ -236,3 +236,26 @@ def test_a_session_reads_a_replace_sent_out_of_band(child):
     while taken.generation != 3:  # the first run's snapshot may come first
         taken = c.expect(SnapshotTaken)
     assert len(taken.snapshots[0].layers) == 2
+
+
+def test_layer_statistics_are_spaced_while_playing_and_fresh_when_paused():
+    commands, _ = mp.Pipe(duplex=False)
+    events, sent = mp.Pipe(duplex=False)
+    s = session.Session(commands, sent, SMALL, load_data(SMALL))
+    s.playing = True
+
+    def snap() -> np.ndarray:
+        s.wanted = ()
+        s._send_snapshot(time.perf_counter())
+        taken = events.recv()
+        assert isinstance(taken, SnapshotTaken)
+        return taken.snapshots[0].layers[0].percentiles
+
+    first = snap()  # the first is always fresh
+    assert s.stats_interval > 0  # the next is spaced by the cost of this one
+    s.trainer.run(50)
+    s.stats_interval = 60.0  # as for a network whose statistics cost a lot
+    np.testing.assert_array_equal(snap(), first)  # the last statistics, carried
+    s.playing = False  # paused: a single step must show at once
+    changed = snap()
+    assert not np.array_equal(changed, first)

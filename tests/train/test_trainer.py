@@ -268,3 +268,16 @@ def test_a_checkpoint_leaves_the_data_set_out():
     t.evaluate(outputs=False)
     assert len(t.checkpoint()) < t.data.X_train.nbytes / 5
     np.testing.assert_array_equal(Trainer.resume(t.checkpoint()).data.X_train, t.data.X_train)
+
+
+def test_a_snapshot_may_carry_the_last_layer_statistics_of_the_same_network():
+    trainer = Trainer(TrainConfig(n_samples=200, hidden=(8, 8)))
+    trainer.run(3)
+    first = trainer.snapshot()[0].layers
+    trainer.run(20)
+    assert trainer.snapshot(fresh_layers=False)[0].layers is first
+    again = trainer.snapshot()[0].layers  # fresh: the network has moved on
+    assert again is not first
+    assert not np.array_equal(again[0].percentiles, first[0].percentiles)
+    trainer.set_batchnorm(not trainer.config.batchnorm)  # another network: never carried
+    assert trainer.snapshot(fresh_layers=False)[0].layers is not again
