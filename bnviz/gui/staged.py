@@ -87,9 +87,14 @@ def _release(views: list[QWidget]) -> None:
 
     def release() -> None:
         try:
-            view.setUpdatesEnabled(True)  # and repaints it
+            # A window being closed (a test's teardown, Quit) is not repainted: its plot items
+            # may be half torn down, and a paint that meets them raises inside pyqtgraph.
+            if view.window().isVisible():
+                view.setUpdatesEnabled(True)  # and repaints it
         except RuntimeError:  # deleted meanwhile (a closed view): the others go on
             pass
         _release(rest)
 
-    QTimer.singleShot(STEP_GAP_MS, release)
+    # bound to the window: a window deleted before the turn takes the timer with it (one view
+    # deleted alone is the RuntimeError above, and the others still get their turn)
+    QTimer.singleShot(STEP_GAP_MS, view.window(), release)
