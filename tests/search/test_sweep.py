@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing.connection
 import socket
 import subprocess
 import sys
@@ -162,9 +163,15 @@ def test_closing_without_waiting_ends_workers_busy_with_a_trial():
     workers = list(pool.executor._processes.values())
     assert len(workers) == 2 and all(p.is_alive() for p in workers)
     pool.close(wait=False)
-    for p in workers:
-        p.join(30)  # far less than the 60 s trial: killed, not finished (no timing threshold)
-    assert not any(p.is_alive() for p in workers)
+    # a process's sentinel is ready once it has exited; far less than the 60 s trial means
+    # killed, not finished (no timing threshold). Not is_alive(): the pool's own thread reaps
+    # the same processes, and a poll racing it gets ECHILD and answers "alive".
+    sentinels = [p.sentinel for p in workers]
+    ended = set()
+    deadline = time.monotonic() + 30
+    while len(ended) < len(sentinels) and time.monotonic() < deadline:
+        ended.update(multiprocessing.connection.wait(sentinels, timeout=1))
+    assert ended == set(sentinels)
 
 
 def test_serial_sweep_can_be_cancelled_between_trials(tmp_path):
