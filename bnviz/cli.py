@@ -260,7 +260,20 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:
         sys.stderr.write("\nbnviz: cancelled (Ctrl-C)\n")
+        _end_children()
         return EXIT_CANCELLED
+
+
+def _end_children() -> None:
+    """Kill the worker processes a Ctrl-C left behind: Python joins its non-daemon children at
+    exit, and a pool's worker that the interrupt caught before the pool could tell it to stop
+    (while the pool was starting) waits for work forever: the exit hung (seen in CI)."""
+    process = sys.modules.get("multiprocessing.process")
+    if process is None:  # nothing was started
+        return
+    for child in process.active_children():
+        child.kill()
+        child.join(5)
 
 
 def _main(argv: list[str] | None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 CTRL_C_DURING_NUMPY = """
 import builtins, sys
@@ -53,3 +54,23 @@ def test_the_public_names_load_on_first_use():
     )
     assert done.returncode == 0, done.stderr
     assert "has no attribute 'nothing_here'" in done.stdout
+
+
+def test_ctrl_c_ends_the_worker_processes_it_left_waiting():
+    """Python joins its non-daemon children at exit: a pool worker the interrupt caught before the
+    pool could stop it waits for work forever, and the exit hung. main() ends them."""
+    code = textwrap.dedent("""
+        import multiprocessing, sys, time
+        from bnviz import cli
+
+        def interrupted(argv):
+            multiprocessing.get_context("spawn").Process(target=time.sleep, args=(600,)).start()
+            raise KeyboardInterrupt
+
+        if __name__ == "__main__":
+            cli._main = interrupted
+            sys.exit(cli.main([]))
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "bnviz: cancelled (Ctrl-C)"

@@ -229,7 +229,11 @@ def make_executor(
         pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_init_worker)
         handle = ExecutorHandle(pool, f"{n} local worker processes", workers=n)
     if warm:
-        handle.warm(n)
+        try:
+            handle.warm(n)
+        except BaseException:  # Ctrl-C while the workers start: none may outlive the handle
+            handle.close(wait=False)
+            raise
     return handle
 
 
