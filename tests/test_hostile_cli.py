@@ -137,7 +137,8 @@ def test_failed_trials_are_named_by_their_stored_ids(tmp_path):
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
+    # PYTHONFAULTHANDLER: a hung command's stacks are dumped by SIGABRT (_communicate)
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     pipe = subprocess.PIPE
     command = [sys.executable, "-m", "bnviz", *args]
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=pipe, stderr=pipe, text=True)
@@ -153,6 +154,29 @@ def _children(pid: int) -> set[int]:
         if int(fields[1]) == pid:
             out.add(int(stat.parent.name))
     return out
+
+
+def _communicate(p: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
+    """The command's output; one that has not ended by ``timeout`` fails the test with its
+    threads' stacks and its children (a hang is then diagnosable from the CI log)."""
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        children = {pid: _status(pid) for pid in _children(p.pid)}
+        p.send_signal(signal.SIGABRT)
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        pytest.fail(f"no exit within {timeout:g} s; children {children}; stderr:\n{err}")
+
+
+def _status(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].strip()
+    except (OSError, IndexError):
+        return "?"
 
 
 def _trials(path: Path) -> int:
@@ -172,7 +196,7 @@ def test_a_million_trials_start_at_once_and_ctrl_c_exits_130(tmp_path):
     assert _trials(study) > 0
     p.send_signal(signal.SIGINT)
     try:
-        out, err = p.communicate(timeout=60)
+        out, err = _communicate(p)
     finally:
         p.kill()
     assert p.returncode == 130, err
@@ -186,7 +210,7 @@ def test_ctrl_c_while_the_round_is_prepared_exits_130_with_one_line(tmp_path):
         time.sleep(0.01)
     p.send_signal(signal.SIGINT)  # building the round, starting the workers
     try:
-        out, err = p.communicate(timeout=60)
+        out, err = _communicate(p)
     finally:
         p.kill()
     assert p.returncode == 130, err
@@ -279,7 +303,7 @@ def test_ctrl_c_closes_the_window_and_exits_130(tmp_path):
         time.sleep(0.1)
     p.send_signal(signal.SIGINT)
     try:
-        out, err = p.communicate(timeout=60)
+        out, err = _communicate(p)
     finally:
         p.kill()
     assert p.returncode == 130, err

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,8 @@ def measure_window(config: TrainConfig, seconds: float, warmup: float, launched:
     win.close()
     app.processEvents()
     win.worker.stop()
+    del settings  # written on close: the scratch folder goes after it (runs left them in /tmp)
+    shutil.rmtree(scratch, ignore_errors=True)
     return {
         "redraws_per_s": round(painted / (t1 - t0), 1),
         "latency_ms_p50": round(_percentile(lags, 50), 1),
