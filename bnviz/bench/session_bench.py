@@ -56,6 +56,10 @@ SEARCH_TRIALS, SEARCH_EPOCHS = 2, 1  # "small": the round's point is its start a
 EXPORTED_PANEL = "loss"
 # Diagnosis: set to a folder, and each action's cProfile statistics go there (ACTION.prof)
 PROFILE_ENV = "BNVIZ_SESSION_PROFILE"
+# Diagnosis: set to a file, and the GUI thread's Python stacks sampled while it is blocked go
+# there (JSON: per action, the stacks seen most, one sample every STACK_SAMPLE_MS)
+STACKS_ENV = "BNVIZ_SESSION_STACKS"
+STACK_SAMPLE_MS, STACK_BLOCKED_MS, STACK_DEPTH = 3.0, 12.0, 10
 TARGETS = {"action_ms": ("<=", 100.0), "latency_ms_p99_any_moment": ("<=", 30.0)}
 
 
@@ -155,6 +159,7 @@ class Session:
         self.last_cpu = 0.0
         self.sampling = False
         self.profile: cProfile.Profile | None = None
+        self.stacks: dict[str, dict[str, int]] = {}
 
     # -- the watchdog ----------------------------------------------------------------------------
     def now_ms(self) -> float:
@@ -178,6 +183,32 @@ class Session:
                 self.profile.dump_stats(str(Path(folder) / f"{previous}.prof"))
             self.profile = cProfile.Profile()
             self.profile.enable()
+
+    def _sample_stacks_while_blocked(self) -> None:
+        """A thread that records the GUI thread's Python stack whenever the watchdog has not
+        ticked for STACK_BLOCKED_MS (it misses C++ work that holds the GIL)."""
+        import threading
+
+        gui = threading.get_ident()
+
+        def sample() -> None:
+            while self.marks[-1][0] != "end":
+                time.sleep(STACK_SAMPLE_MS / 1e3)
+                last = self.last
+                if last is None or self.now_ms() - last < STACK_BLOCKED_MS:
+                    continue
+                frame = sys._current_frames().get(gui)
+                lines: list[str] = []
+                while frame is not None and len(lines) < STACK_DEPTH:
+                    code = frame.f_code
+                    where = code.co_filename.rsplit("site-packages/", 1)[-1]
+                    lines.append(f"{where}:{frame.f_lineno} {code.co_name}")
+                    frame = frame.f_back
+                seen = self.stacks.setdefault(self.marks[-1][0], {})
+                key = "\n".join(lines)
+                seen[key] = seen.get(key, 0) + 1
+
+        threading.Thread(target=sample, name="stack-sampler", daemon=True).start()
 
     # -- the session -----------------------------------------------------------------------------
     def run(self) -> dict:
@@ -209,6 +240,9 @@ class Session:
         construct_cpu_ms = (time.thread_time() - built_cpu) * 1e3
         watchdog.start(WATCH_MS)
         self.sampling = True
+        stacks_file = os.environ.get(STACKS_ENV)
+        if stacks_file:
+            self._sample_stacks_while_blocked()
         self._wait_drawn(0, 60.0)
         self.spin(self.dwell_s)
         self.mark("train")
@@ -244,6 +278,8 @@ class Session:
         self.spin(self.dwell_s)
         self.mark("end")
         watchdog.stop()
+        if stacks_file:
+            _write_stacks(stacks_file, self.stacks)
         win.close()
         app.processEvents()
         win.worker.stop()
@@ -355,3 +391,15 @@ class Session:
             "file": self.file,
             "seconds": round(self.marks[-1][1] / 1e3, 1),
         }
+
+
+def _write_stacks(path: str, stacks: dict[str, dict[str, int]], most: int = 6) -> None:
+    """Per action, its ``most`` commonest blocked stacks, innermost frame first."""
+    out = {
+        action: [
+            {"samples": n, "stack": k.splitlines()}
+            for k, n in sorted(seen.items(), key=lambda kv: -kv[1])[:most]
+        ]  # fmt: skip
+        for action, seen in stacks.items()
+    }
+    Path(path).write_text(json.dumps(out, indent=1))
