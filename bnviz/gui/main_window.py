@@ -505,20 +505,27 @@ class MainWindow(window_api.AppWindow):
             self.recorder.add(snaps, self.frame.probes, generation=self.generation,
                               config=self.config)  # fmt: skip
         self._check_autopause(snaps)
+        now = time.perf_counter()
         lesson = self.tabs.currentWidget()
         if isinstance(lesson, LessonView):
-            self._render(lesson.title, lesson)
+            key = f"lesson:{lesson.title}"  # a lesson's probes keep their history between draws
+            last = self._rendered_at.get(key)
+            if last is None or now - last >= lesson.render_interval_s:
+                self._rendered_at[key] = now
+                self._render(lesson.title, lesson)
+            else:
+                self._news = True  # drawn at a later frame, even one taken paused
         if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
             self._unpainted = isinstance(lesson, LessonView)
             self._show_counts(snaps)
             return
-        now = time.perf_counter()
         first_drawn = False
         for name, panel in self.panels_built.items():
             first = name not in self._rendered_at
             if first and first_drawn:
                 continue  # a run's first frame builds a panel's plots: one panel per frame
             if not first and now - self._rendered_at[name] < panel.render_interval_s:
+                self._news = True  # drawn at a later frame, even one taken paused
                 continue  # a slow-changing panel: its history is kept, it is drawn less often
             first_drawn |= first
             self._rendered_at[name] = now

@@ -69,10 +69,13 @@ def test_a_missing_session_file_exits_2(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_quick_session_reports_every_action(tmp_path, capsys):
+def test_quick_session_reports_every_action(tmp_path, capsys, monkeypatch):
     from bnviz.bench.bigdata import write_mnist_like
+    from bnviz.bench.session_bench import BLOCK_FELT_MS, STACKS_ENV
     from bnviz.gui.lessons import lesson_classes
 
+    stacks = tmp_path / "stacks.json"
+    monkeypatch.setenv(STACKS_ENV, str(stacks))  # the session's process inherits it
     small = write_mnist_like(tmp_path / "digits.npz", n_train=600, n_test=100)
     argv = ["bench", "--gui", "--session", "--quick", "--json", "--dataset", str(small)]
     assert main(argv) == 0
@@ -84,3 +87,12 @@ def test_quick_session_reports_every_action(tmp_path, capsys):
     assert all(ms >= 0 for ms in gui["actions"].values())
     assert gui["actions"]["start"] >= gui["construct_ms"] > 0  # the construction is a block
     assert gui["classroom_turned_on"] and gui["latency_ms_p99_any_moment"] >= 0
+    blocked = gui["actions_blocked_ms"]
+    assert list(blocked) == list(gui["actions"])
+    for name, ms in gui["actions"].items():  # the sum of an action's felt blocks holds its longest
+        assert blocked[name] >= ms if ms > BLOCK_FELT_MS else blocked[name] >= 0
+    sampled = json.loads(stacks.read_text())  # blocked stacks, per action, commonest first
+    assert set(sampled) <= set(gui["actions"])
+    for seen in sampled.values():
+        counts = [s["samples"] for s in seen]
+        assert counts == sorted(counts, reverse=True) and all(s["stack"] for s in seen)

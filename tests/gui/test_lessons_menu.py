@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings
 from bnviz.gui import lessons as lessons_pkg
 from bnviz.gui.main_window import MainWindow
 from bnviz.train.config import TrainConfig
+from tests.gui.lesson_stub import StepLesson
 
 SMALL = TrainConfig(n_samples=200, hidden=(8, 8))
 
@@ -73,6 +74,33 @@ def test_after_a_pause_a_timed_probe_catches_up_with_the_last_step(window, qtbot
     win = window
     view = win.open_lesson("SlowStepLesson")
     qtbot.waitUntil(lambda: len(view.rendered) >= 2, timeout=10000)
+    win.toggle_play()
+    qtbot.waitUntil(lambda: not win.playing, timeout=5000)
+    final = trainer_value(win, "step_count")
+    qtbot.waitUntil(lambda: view.rendered and view.rendered[-1] == final, timeout=5000)
+
+
+def test_a_lesson_draws_at_its_interval_and_ends_on_the_paused_step(window, qtbot, monkeypatch):
+    """Lessons draw at most every render_interval_s (frames come up to 33 a second); a frame
+    skipped for that is drawn later, so a paused network's last step is still shown."""
+    import time
+
+    from tests.gui.test_main_window import trainer_value
+
+    monkeypatch.setattr(StepLesson, "render_interval_s", 0.5)
+    times: list[float] = []
+    real = StepLesson.render
+
+    def timed(self, frame):
+        times.append(time.perf_counter())
+        real(self, frame)
+
+    monkeypatch.setattr(StepLesson, "render", timed)
+    win = window
+    view = win.open_lesson("StepLesson")
+    qtbot.waitUntil(lambda: len(times) >= 4, timeout=20000)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.5 - 0.01, gaps  # not every frame (33 a second at most)
     win.toggle_play()
     qtbot.waitUntil(lambda: not win.playing, timeout=5000)
     final = trainer_value(win, "step_count")

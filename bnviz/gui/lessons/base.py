@@ -52,6 +52,10 @@ class LessonView(Panel):
     setting" and "Undo" (what they do is the window's: :meth:`connect_setting`)."""
 
     title = "lesson"
+    #: A lesson's plots grow from its probes' results, a few a second: drawn 10 times a second
+    #: (every frame, up to 33 a second, kept three of them heavy to repaint: a GUI thread blocked
+    #: a fifth of the time and clicks waiting 30-50 ms)
+    render_interval_s = 0.1
     #: Rich text: what the view shows and what to look for (two or three sentences).
     explanation = ""
     #: Rich text: the formula the view illustrates.
