@@ -44,6 +44,9 @@ REFRESH_MS = 1000  # pens a panel re-set since (a colour change) are scaled agai
 _PEN0, _PEN_SET, _FONT0 = "_bnviz_pen0", "_bnviz_pen_set", "_bnviz_font0"
 _SIZE0, _SIZE_SET = "_bnviz_size0", "_bnviz_size_set"
 _EXTENT0, _EXTENT_SET = "_bnviz_extent0", "_bnviz_extent_set"
+# the scale a plot view (or a PlotReflow) was last brought to; None: not known (it was hidden
+# when the scale changed, or new items were added to it meanwhile)
+_VIEW_SCALE = "_bnviz_view_scale"
 INLINE_SIZE = re.compile(r"(font-size:\s*)([0-9.]+\s*(?:pt|px))")
 
 
@@ -89,7 +92,8 @@ class ClassroomMode:
         self.state = Classroom()
         self._base_font = QFont(win.font())
         self._timer = QTimer(win, interval=REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._tick)
+        win.tabs.currentChanged.connect(lambda _index: self.catch_up())
 
     @property
     def scale(self) -> float:
@@ -115,7 +119,7 @@ class ClassroomMode:
             for label in bar.findChildren(QLabel) if bar is not None else ():
                 label.setFont(font)
         self.refresh()
-        (self._timer.start if state.enabled else self._timer.stop)()
+        self._timer.start()  # off, it runs until the hidden plots are back at scale 1
         strip = getattr(self.win, "lesson_strip", None)
         if strip is not None:
             strip.fit_height()
@@ -133,27 +137,78 @@ class ClassroomMode:
         return self.set_state(replace(self.state, enabled=on))
 
     def refresh(self) -> None:
-        """Scale every plot's lines and texts to the current scale (idempotent)."""
+        """Scale the shown plots' lines and texts to the current scale (idempotent).
+
+        Plots not shown (another tab's: a session's opened lessons hold most of the window's
+        plot items) are only marked, and scaled when shown (:meth:`catch_up`): walking all of
+        them made classroom mode's switch ~2x longer."""
+        self._bring(stale_only=False)
+
+    def catch_up(self) -> None:
+        """Scale the plots just shown (a tab switched to) that are not at the current scale."""
+        self._bring(stale_only=True)
+
+    def _tick(self) -> None:
+        """On: pens a panel set anew are scaled again. Off: plots shown since are brought back,
+        until none is left at another scale."""
+        if self.state.enabled:
+            self.refresh()
+            return
+        self.catch_up()
+        views = [*self.win.findChildren(QGraphicsView), *self.win.findChildren(PlotReflow)]
+        if all(getattr(v, _VIEW_SCALE, 1.0) == 1.0 for v in views):
+            self._timer.stop()
+
+    def _bring(self, stale_only: bool) -> None:
         s = self.scale
+        tabs = self.win.tabs
+        others = [
+            page
+            for i in range(tabs.count())
+            if i != tabs.currentIndex() and (page := tabs.widget(i)) is not None
+        ]
+
+        def in_other_tab(widget: QWidget) -> bool:  # hidden with its tab, not by its own view
+            return any(page.isAncestorOf(widget) for page in others)
+
         for view in self.win.findChildren(QGraphicsView):
-            scene = view.scene()
-            if scene is None:
+            if in_other_tab(view):
+                if not stale_only:
+                    setattr(view, _VIEW_SCALE, None)
                 continue
-            for item in scene.items():
-                if isinstance(item, pg.PlotDataItem):
-                    _scale_pen(item, s)
-                elif isinstance(item, pg.PlotCurveItem) and not isinstance(
-                    item.parentItem(), pg.PlotDataItem
-                ):
-                    _scale_pen(item, s)
-                elif isinstance(item, pg.AxisItem):
-                    _scale_axis(item, s)
-                elif isinstance(item, pg.LabelItem):  # titles, legend entries
-                    _scale_label(item, s)
-                elif isinstance(item, QGraphicsTextItem):
-                    _scale_font(item, s)
+            if stale_only and getattr(view, _VIEW_SCALE, 1.0) == s:
+                continue
+            setattr(view, _VIEW_SCALE, s)
+            _scale_scene(view, s)
         for reflow in self.win.findChildren(PlotReflow):  # larger titles, wider plots
+            if in_other_tab(reflow.widget):
+                if not stale_only:
+                    setattr(reflow, _VIEW_SCALE, None)
+                continue
+            if stale_only and getattr(reflow, _VIEW_SCALE, 1.0) == s:
+                continue
+            setattr(reflow, _VIEW_SCALE, s)
             reflow.refit()
+
+
+def _scale_scene(view: QGraphicsView, s: float) -> None:
+    """Scale every plot item's lines and texts in ``view`` to ``s``."""
+    scene = view.scene()
+    if scene is None:
+        return
+    for item in scene.items():
+        if isinstance(item, pg.PlotDataItem):
+            _scale_pen(item, s)
+        elif isinstance(item, pg.PlotCurveItem) and not isinstance(
+            item.parentItem(), pg.PlotDataItem
+        ):
+            _scale_pen(item, s)
+        elif isinstance(item, pg.AxisItem):
+            _scale_axis(item, s)
+        elif isinstance(item, pg.LabelItem):  # titles, legend entries
+            _scale_label(item, s)
+        elif isinstance(item, QGraphicsTextItem):
+            _scale_font(item, s)
 
 
 def _scale_pen(item: Any, s: float) -> None:  # a PlotDataItem or a PlotCurveItem

@@ -65,12 +65,19 @@ def _presets_menu(win):
 
 
 def _widths(win) -> list[float]:
-    return [
-        pg.mkPen(i.opts["pen"]).widthF()
-        for v in win.findChildren(pg.GraphicsView)
-        for i in v.scene().items()
-        if isinstance(i, pg.PlotDataItem) and i.opts.get("pen") is not None
-    ]
+    """Every plot's line widths, each tab's as it is when shown (another tab's plots are
+    scaled when their tab is shown)."""
+    current, widths = win.tabs.currentIndex(), []
+    for index in range(win.tabs.count()):
+        win.tabs.setCurrentIndex(index)
+        widths += [
+            pg.mkPen(i.opts["pen"]).widthF()
+            for v in win.tabs.widget(index).findChildren(pg.GraphicsView)
+            for i in v.scene().items()
+            if isinstance(i, pg.PlotDataItem) and i.opts.get("pen") is not None
+        ]
+    win.tabs.setCurrentIndex(current)
+    return widths
 
 
 def test_classroom_mode_round_trips_through_a_settings_file(win, qtbot, tmp_path):
