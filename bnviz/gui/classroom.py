@@ -11,11 +11,13 @@ sets a new pen later (a reset, a colour change) is picked up by :meth:`Classroom
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -171,24 +173,23 @@ class ClassroomMode:
         def in_other_tab(widget: QWidget) -> bool:  # hidden with its tab, not by its own view
             return any(page.isAncestorOf(widget) for page in others)
 
-        for view in self.win.findChildren(QGraphicsView):
-            if in_other_tab(view):
+        # the plots, then their reflows (larger titles, wider plots): (what is marked, the
+        # widget that is shown or not, how it is brought to the scale)
+        views = self.win.findChildren(QGraphicsView)
+        reflows = self.win.findChildren(PlotReflow)
+        targets: list[tuple[QObject, QWidget, Callable[[], object]]] = [
+            *((v, v, partial(_scale_scene, v, s)) for v in views),
+            *((r, r.widget, r.refit) for r in reflows),
+        ]
+        for marked, widget, bring in targets:
+            if in_other_tab(widget):
                 if not stale_only:
-                    setattr(view, _VIEW_SCALE, None)
+                    setattr(marked, _VIEW_SCALE, None)
                 continue
-            if stale_only and getattr(view, _VIEW_SCALE, 1.0) == s:
+            if stale_only and getattr(marked, _VIEW_SCALE, 1.0) == s:
                 continue
-            setattr(view, _VIEW_SCALE, s)
-            _scale_scene(view, s)
-        for reflow in self.win.findChildren(PlotReflow):  # larger titles, wider plots
-            if in_other_tab(reflow.widget):
-                if not stale_only:
-                    setattr(reflow, _VIEW_SCALE, None)
-                continue
-            if stale_only and getattr(reflow, _VIEW_SCALE, 1.0) == s:
-                continue
-            setattr(reflow, _VIEW_SCALE, s)
-            reflow.refit()
+            setattr(marked, _VIEW_SCALE, s)
+            bring()
 
 
 def _scale_scene(view: QGraphicsView, s: float) -> None:
