@@ -95,8 +95,9 @@ class ConfusionPanel(Panel):
         C = data.n_classes
         self._shown = None
         self._frame = None
-        if C != self.n_classes:
-            self._make_texts(C)
+        if C != self.n_classes:  # the cells' texts are made with the first matrix drawn: File >
+            self._remove_texts()  # Open's turn has every panel's set_dataset (100 texts: ~40 ms)
+            self.n_classes = C
         ticks = [[(c + 0.5, data.class_names[c]) for c in range(C)]]
         self.plot.getAxis("bottom").setTicks(ticks)
         self.plot.getAxis("left").setTicks(ticks)
@@ -115,10 +116,14 @@ class ConfusionPanel(Panel):
         return [self.plot]
 
     # -- drawing -------------------------------------------------------------------------------
-    def _make_texts(self, C: int) -> None:
+    def _remove_texts(self) -> None:
         for row in self.texts:
             for t in row:
                 self.plot.removeItem(t)
+        self.texts = []
+
+    def _make_texts(self, C: int) -> None:
+        self._remove_texts()
         font = QFont()
         font.setPointSize(_font_size(C))
         self.texts = []
@@ -174,6 +179,9 @@ class ConfusionPanel(Panel):
         self.image.setImage(m.astype(np.float64), autoLevels=False, levels=(0, top))
         # Only cells whose count or shade changed are touched: setText re-lays out the text.
         shade = np.where(m == 0, 0, np.where(m > DARK_CELL * top, 2, 1))
+        if not self.texts:  # the first matrix of these classes
+            self._make_texts(self.n_classes)
+            self._clear_texts()
         old_m, old_shade = self._cells
         for i, j in zip(*np.nonzero((m != old_m) | (shade != old_shade))):
             t = self.texts[i][j]
