@@ -216,7 +216,13 @@ class InspectorView(LessonView):
         """Dots and numbers of every network from the one probe result last received."""
         self._text_at = time.monotonic()
         views = self._shown or ()
+        built = False
         for i, u in enumerate(views):
+            if u.run not in self.columns:
+                if built:  # one network's strips built per turn of the event loop: both at
+                    self._text_timer.start(1)  # once were the lesson's first opening's block
+                    continue
+                built = True
             self._column(u.run).show_result(u, i, self._shown_bias)
         names = {u.run for u in views}
         for run, col in self.columns.items():
