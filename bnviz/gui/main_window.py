@@ -5,13 +5,11 @@ redraws from the latest snapshots on a ~30 Hz timer. Menus and file actions live
 from __future__ import annotations
 
 import gc
-import math
 import os
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -27,18 +25,19 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
-from bnviz.gui import export_menus, lesson_setting, menus, window_api
+from bnviz.gui import export_menus, lesson_setting, menus
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
 from bnviz.gui.fold import NarrowFold
+from bnviz.gui.frame_loop import FrameLoop
 from bnviz.gui.hint import HintBar
 from bnviz.gui.lazy import LazyViews
 from bnviz.gui.lesson_strip import LessonStrip
 from bnviz.gui.lessons import LessonView, lesson_classes
 from bnviz.gui.loading import DataLoader, LoadingBar
 from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
-from bnviz.gui.panel import Frame, Panel
+from bnviz.gui.panel import Panel
 from bnviz.gui.reflow import PanelPage, fit_scroll_width
 from bnviz.gui.staged import StagedBuild, paint_in_turns
 from bnviz.gui.window_build import (
@@ -53,8 +52,6 @@ from bnviz.gui.window_build import (
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
-from bnviz.train.protocol import ProbeRequest, SnapshotTaken
-from bnviz.train.snapshot import Snapshot
 from bnviz.train.stopping import StopRule
 from bnviz.train.trainer import load_data
 
@@ -63,15 +60,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MainWindow", "arrange_panels", "make_panels"]  # the last two: where a replay finds them
 
-# A frame is drawn when a new snapshot is in and at least this long after the last one: ~33 Hz
-# at most, so timer jitter still leaves 30 frames a second.
-MIN_FRAME_S = 0.030
-BUILD_POLL_MS = 20  # a snapshot in before the staged build is done waits for it this long
-STATUS_INTERVAL_S = 0.25  # the step counter in the status bar cannot be read any faster
-REDRAW_WINDOW_S = 2.0  # redraws/s is counted over this long
-# Paused with nothing new: ask the trainer this often (not at the frame rate), so a probe a view
-# starts asking for still arrives soon, and draw nothing (18% CPU went on redrawing a still run).
-IDLE_POLL_S = 0.2
 # After a pause, keep drawing this long: a timed probe (a lesson's, at most once a second) run
 # before the pause would otherwise stay on screen a step or two behind the paused network.
 PAUSE_SETTLE_S = 1.5
@@ -88,7 +76,7 @@ HINT = (
 )
 
 
-class MainWindow(window_api.AppWindow):
+class MainWindow(FrameLoop):
     """bnviz's window. ``settings`` may be a QSettings for a test-only location; ``data``, the
     data ``config`` names, already loaded (the command line checks a file by loading it). A
     data file named by ``config`` without ``data`` is loaded in the background while the
@@ -117,17 +105,7 @@ class MainWindow(window_api.AppWindow):
         # Why training stands still ("" while it plays): said again when a later message (the
         # B key's) would otherwise hide that the run is paused.
         self.pause_reason = ""
-        self._rendered_at: dict[str, float] = {}
-        self.frame: Frame | None = None
-        self._pending: SnapshotTaken | None = None
-        self._probe_results: dict[ProbeRequest, object] = {}
-        self._redraws: deque[float] = deque()
-        self.redraws_per_s = 0.0
-        self._last_render = -math.inf
-        self._status_at = -math.inf
-        self._unpainted = False  # a frame was drawn and no panel has painted it yet
-        self._settle_until = 0.0  # after a pause, keep drawing until then (PAUSE_SETTLE_S)
-        self.steps_per_s = 0.0
+        self._init_frames()
         self.playing = autoplay
         deferred = None
         if data is not None:
@@ -143,18 +121,7 @@ class MainWindow(window_api.AppWindow):
         self._build_ui()
         self._wire()
         menus.restore_layout(self)
-        self._request_snapshot()
-        # Single shot, started when a snapshot arrives: no ticks without news, and a frame follows
-        # its snapshot as soon as the frame rate allows.
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self._tick)
-        self._news = True  # the user changed something since the last frame drawn
-        self._changed = False  # an action changed the networks; no snapshot since
-        self._idle_timer = QTimer(self, singleShot=True, interval=round(1000 * IDLE_POLL_S))
-        self._idle_timer.timeout.connect(self._request_snapshot)
-        self.tabs.currentChanged.connect(self._wake)
+        self._start_frames()
         if deferred is not None:
             self.reset(deferred)
         if os.environ.get(FIRST_PAINT_ENV):
@@ -430,13 +397,6 @@ class MainWindow(window_api.AppWindow):
         self.autopause.rule = rule
         self.autopause.rearm()
 
-    def _check_autopause(self, snaps: tuple[Snapshot, ...]) -> None:
-        why = self.autopause.feed(snaps)
-        if why and self.playing:
-            self.toggle_play()
-            self.pause_reason = why
-            self.show_message(why)
-
     def step_once(self) -> None:
         if self.playing:
             self.toggle_play()
@@ -454,94 +414,6 @@ class MainWindow(window_api.AppWindow):
     def show_message(self, text: str, error: bool = False) -> None:
         self.status_message.setStyleSheet("color: #b00000;" if error else "")
         self.status_message.setText(text)
-
-    # -- drawing -------------------------------------------------------------------------------
-    def _request_snapshot(self) -> None:
-        """Ask for the next snapshot with the probes of the views now visible (a hidden view's
-        probes do not run); forget the results of probes no longer asked for."""
-        wanted = tuple(r for v in self.probe_views if v.isVisible() for r in v.probe_requests())
-        for req in [r for r in self._probe_results if r not in wanted]:
-            del self._probe_results[req]
-        self.worker.request_snapshot(wanted)
-
-    def _snapshot_arrived(self, taken: SnapshotTaken) -> None:
-        if taken.generation != self.generation:  # from a trainer since replaced
-            self._request_snapshot()
-            return
-        self._pending = taken
-        if self._changed:  # the first snapshot taken after an action: draw what it did
-            self._changed, self._news = False, True
-        if not self.timer.isActive():
-            wait = max(0.0, self._last_render + MIN_FRAME_S - time.perf_counter())
-            self.timer.start(math.ceil(1000 * wait))
-
-    def _tick(self) -> None:
-        if self._pending is None:
-            return
-        if not self._build.done:  # no frame before the panels are laid out: try again soon
-            self.timer.start(BUILD_POLL_MS)
-            return
-        taken, self._pending = self._pending, None
-        if self._nothing_new(taken):
-            self.steps_per_s = taken.steps_per_s
-            if time.perf_counter() - self._last_render > REDRAW_WINDOW_S:
-                self.redraws_per_s = 0.0
-            self._show_counts(taken.snapshots)
-            self._idle_timer.start()
-            return
-        self._news = False
-        snaps, self.steps_per_s = taken.snapshots, taken.steps_per_s
-        self._probe_results.update(taken.probes)
-        self._last_render = time.perf_counter()
-        # Ask for the next one now: the trainer builds it while this one is drawn.
-        self._request_snapshot()
-        for s in snaps:
-            self.histories.setdefault(s.run, RunHistory(s.run)).add(s)
-        for name in list(self.histories):
-            if name not in {s.run for s in snaps}:
-                del self.histories[name]
-        self.frame = Frame(snaps, dict(self.histories), dict(self._probe_results))
-        if self.recorder is not None:  # every frame drawn, as drawn (gui/export_menus.py)
-            self.recorder.add(snaps, self.frame.probes, generation=self.generation,
-                              config=self.config)  # fmt: skip
-        self._check_autopause(snaps)
-        now = time.perf_counter()
-        lesson = self.tabs.currentWidget()
-        if isinstance(lesson, LessonView):
-            key = f"lesson:{lesson.title}"  # a lesson's probes keep their history between draws
-            last = self._rendered_at.get(key)
-            if last is None or now - last >= lesson.render_interval_s:
-                self._rendered_at[key] = now
-                self._render(lesson.title, lesson)
-            else:
-                self._news = True  # drawn at a later frame, even one taken paused
-        if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
-            self._unpainted = isinstance(lesson, LessonView)
-            self._show_counts(snaps)
-            return
-        first_drawn = False
-        for name, panel in self.panels_built.items():
-            first = name not in self._rendered_at
-            if first and first_drawn:
-                continue  # a run's first frame builds a panel's plots: one panel per frame
-            if not first and now - self._rendered_at[name] < panel.render_interval_s:
-                self._news = True  # drawn at a later frame, even one taken paused
-                continue  # a slow-changing panel: its history is kept, it is drawn less often
-            first_drawn |= first
-            self._rendered_at[name] = now
-            try:
-                panel.render(self.frame)
-            except Exception as e:  # a drawing bug must not take the app down
-                self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
-        self._unpainted = True
-        self._show_counts(snaps)
-
-    def _render(self, name: str, panel: Panel) -> None:
-        assert self.frame is not None  # _tick has just made it
-        try:
-            panel.render(self.frame)
-        except Exception as e:  # a drawing bug must not take the app down
-            self.show_message(f"{name}: {type(e).__name__}: {e}", error=True)
 
     # -- lessons -------------------------------------------------------------------------------
     def open_lesson(self, name: str) -> LessonView:
@@ -568,59 +440,6 @@ class MainWindow(window_api.AppWindow):
         """Close a lesson's tab (the view is kept, hidden, and asks for nothing)."""
         if isinstance(self.tabs.widget(index), LessonView):
             self.tabs.removeTab(index)
-
-    def _nothing_new(self, taken: SnapshotTaken) -> bool:
-        """Paused, the same steps as the frame on screen, no probe asked for anew (a timed
-        probe run again on unchanged weights gives what is shown), nothing changed by the
-        user: drawing it again would show the same picture."""
-        if self.playing or self._news or self.frame is None:
-            return False
-        if time.perf_counter() < self._settle_until:
-            return False  # just paused: a timed probe's last result is still to be drawn
-        if any(req not in self._probe_results for req in taken.probes):
-            return False
-        return [s.step for s in taken.snapshots] == [s.step for s in self.frame.snapshots]
-
-    def _networks_changed(self) -> None:
-        """An action changed the networks between two steps: the next snapshot (the first
-        taken after it, events keep their order) is drawn even when paused."""
-        self._changed = True
-        self._wake()
-
-    def _wake(self, *_: object) -> None:
-        """Something changed: draw the next snapshot, and ask for it now if we were idle."""
-        self._news = True
-        if self._idle_timer.isActive():
-            self._idle_timer.stop()
-            self._request_snapshot()
-
-    def _painted(self) -> None:
-        """A panel painted: the first paint after a frame was drawn counts as a redraw."""
-        if self._unpainted:
-            self._unpainted = False
-            self._count_redraw()
-
-    def _count_redraw(self) -> None:
-        now = time.perf_counter()
-        self._redraws.append(now)
-        while now - self._redraws[0] > REDRAW_WINDOW_S:
-            self._redraws.popleft()
-        span = now - self._redraws[0]
-        self.redraws_per_s = (len(self._redraws) - 1) / span if span > 0 else 0.0
-
-    def _show_counts(self, snaps: tuple[Snapshot, ...]) -> None:
-        now = time.perf_counter()
-        if now - self._status_at >= STATUS_INTERVAL_S:
-            self._status_at = now
-            s = snaps[0]
-            drawing = (f"{self.redraws_per_s:.0f} redraws/s" if self.tabs.currentIndex() == 0
-                       else "plots paused while hidden")  # fmt: skip
-            self.status_counts.setText(
-                f"step {s.step}  epoch {s.epoch}  {self.steps_per_s:,.0f} steps/s  {drawing}"
-            )
-        diverged = [x.message for x in snaps if x.diverged]
-        if diverged and not self.status_message.text().endswith(diverged[-1]):
-            self.show_message(diverged[-1], error=True)
 
     # -- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
