@@ -3,8 +3,10 @@ window's settings and the view's fields, and a window closed mid-run does not ha
 
 from __future__ import annotations
 
+import gc
+
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 from bnviz.gui.lessons import lesson_views
 from bnviz.gui.main_window import MainWindow
@@ -28,8 +30,22 @@ EXPERIMENTS = {
 
 
 @pytest.fixture(scope="module")
-def views():
-    return lesson_views()
+def views(qapp):
+    made = lesson_views()
+    yield made
+    # Deleted here, not by a garbage collection at some moment of the next module's tests: the
+    # views outlive flush_qt_deletions (conftest), and a collection of them in the middle of the
+    # next window's event loop crashed the interpreter (a segfault in test_lessons_menu when it
+    # ran right after this module)
+    for view in made.values():
+        view.close()
+        view.deleteLater()
+    made.clear()
+    for _ in range(2):
+        qapp.processEvents()
+        gc.collect()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.processEvents()
 
 
 def test_every_experiment_lesson_with_a_view_has_its_panel(qapp, views):
