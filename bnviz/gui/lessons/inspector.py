@@ -16,7 +16,15 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
 
 from bnviz.data import Dataset
 from bnviz.gui import style
@@ -24,6 +32,7 @@ from bnviz.gui.lessons._gamma_beta import GammaBetaHistory, LayerGammaBeta
 from bnviz.gui.lessons._unit_strips import UnitStrips
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame
+from bnviz.gui.staged import paint_in_turns
 from bnviz.lessons.bn_inside import GammaBeta, UnitView
 from bnviz.train.probes import request
 from bnviz.train.protocol import ProbeRequest
@@ -219,10 +228,14 @@ class InspectorView(LessonView):
         built = False
         for i, u in enumerate(views):
             if u.run not in self.columns:
-                if built:  # one network's strips built per turn of the event loop: both at
-                    self._text_timer.start(1)  # once were the lesson's first opening's block
-                    continue
-                built = True
+                # A network's strips are built in one turn of the event loop and drawn in a
+                # later one, one network per turn: building, drawing and painting them at once
+                # made the lesson's first opening block the window for ~100 ms.
+                if not built:
+                    built = True
+                    self._column(u.run)
+                self._text_timer.start(1)
+                continue
             self._column(u.run).show_result(u, i, self._shown_bias)
         names = {u.run for u in views}
         for run, col in self.columns.items():
@@ -233,6 +246,7 @@ class InspectorView(LessonView):
         if col is None:
             col = self.columns[run] = UnitStrips(run)
             self.columns_box.addWidget(col)
+            paint_in_turns(col.findChildren(QGraphicsView))  # its first paints: one per turn
         return col
 
     # -- the identity button -----------------------------------------------------------------
