@@ -370,9 +370,11 @@ class Session:
         blocked["start"] = construct_ms
         for when, gap, used in self.ticks:
             i = max(0, sum(1 for s in starts if s <= when) - 1)
-            if i < len(names) and gap > BLOCK_FELT_MS:
+            if i >= len(names):  # after the last action ended
+                continue
+            if gap > BLOCK_FELT_MS:
                 blocked[names[i]] += gap
-            if i < len(names) and gap > longest[names[i]]:
+            if gap > longest[names[i]]:
                 longest[names[i]], cpu[names[i]] = gap, used
         lags = sorted(g for _, g, _c in self.ticks) or [0.0]
         cores = None

@@ -135,14 +135,11 @@ class FrameLoop(AppWindow):
         self._check_autopause(snaps)
         now = time.perf_counter()
         lesson = self.tabs.currentWidget()
-        if isinstance(lesson, LessonView):
-            key = f"lesson:{lesson.title}"  # a lesson's probes keep their history between draws
-            last = self._rendered_at.get(key)
-            if last is None or now - last >= lesson.render_interval_s:
-                self._rendered_at[key] = now
-                self._render(lesson.title, lesson)
-            else:
-                self._news = True  # drawn at a later frame, even one taken paused
+        # a lesson's probes keep their history between draws
+        if isinstance(lesson, LessonView) and self._due(
+            f"lesson:{lesson.title}", lesson.render_interval_s, now
+        ):
+            self._render(lesson.title, lesson)
         if self.tabs.currentIndex() != 0:  # the plots are hidden: keep the history, skip drawing
             self._unpainted = isinstance(lesson, LessonView)
             self._show_counts(snaps)
@@ -152,17 +149,22 @@ class FrameLoop(AppWindow):
             first = name not in self._rendered_at
             if first and first_drawn:
                 continue  # a run's first frame builds a panel's plots: one panel per frame
-            if not first and now - self._rendered_at[name] < panel.render_interval_s:
-                self._news = True  # drawn at a later frame, even one taken paused
+            if not self._due(name, panel.render_interval_s, now):
                 continue  # a slow-changing panel: its history is kept, it is drawn less often
             first_drawn |= first
-            self._rendered_at[name] = now
-            try:
-                panel.render(self.frame)
-            except Exception as e:  # a drawing bug must not take the app down
-                self.show_message(f"{panel.title}: {type(e).__name__}: {e}", error=True)
+            self._render(panel.title, panel)
         self._unpainted = True
         self._show_counts(snaps)
+
+    def _due(self, key: str, interval_s: float, now: float) -> bool:
+        """Whether view ``key`` is drawn at this frame (at most every ``interval_s``); one not
+        drawn now is drawn at a later frame, even one taken paused."""
+        last = self._rendered_at.get(key)
+        if last is not None and now - last < interval_s:
+            self._news = True
+            return False
+        self._rendered_at[key] = now
+        return True
 
     def _render(self, name: str, panel: Panel) -> None:
         assert self.frame is not None  # _tick has just made it

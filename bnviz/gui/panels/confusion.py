@@ -126,7 +126,6 @@ class ConfusionPanel(Panel):
         self._remove_texts()
         font = QFont()
         font.setPointSize(_font_size(C))
-        self.texts = []
         for i in range(C):
             row = []
             for j in range(C):
