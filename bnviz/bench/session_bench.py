@@ -76,6 +76,10 @@ def run_session_bench(args: object, data_file: str | None = None) -> int:
     quick = bool(getattr(args, "quick", False))
     say = (lambda text: None) if as_json else (lambda t: print(f"... {t}", file=sys.stderr))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    stacks = os.environ.get(STACKS_ENV)
+    if stacks and not Path(stacks).parent.is_dir():  # said now, not after a 40 s session
+        sys.stderr.write(f"bnviz bench --gui --session: {STACKS_ENV}={stacks}: no such folder\n")
+        return 2
     with tempfile.TemporaryDirectory(prefix="bnviz-session-") as tmp:
         if data_file is None:
             from bnviz.bench.bigdata import MNIST_NAME, write_mnist_like

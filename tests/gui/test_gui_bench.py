@@ -68,6 +68,20 @@ def test_a_missing_session_file_exits_2(tmp_path, capsys):
     assert "no.npz: file not found" in captured.err and captured.out == ""
 
 
+def test_a_stacks_file_in_a_missing_folder_exits_2_before_any_window(tmp_path, capsys, monkeypatch):
+    from bnviz.bench.session_bench import STACKS_ENV
+
+    monkeypatch.setenv(STACKS_ENV, str(tmp_path / "no" / "stacks.json"))
+    small = tmp_path / "digits.npz"
+    small.write_bytes(b"")  # never read: the refusal comes first
+    assert main(["bench", "--gui", "--session", "--dataset", str(small)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == f"bnviz bench --gui --session: {STACKS_ENV}={tmp_path}/no/stacks.json: no such folder"
+    )
+
+
 @pytest.mark.slow
 def test_quick_session_reports_every_action(tmp_path, capsys, monkeypatch):
     from bnviz.bench.bigdata import write_mnist_like
