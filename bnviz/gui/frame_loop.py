@@ -16,12 +16,12 @@ import time
 from collections import deque
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QGraphicsView, QLabel
 
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.lessons import LessonView
 from bnviz.gui.panel import Frame, Panel
-from bnviz.gui.staged import StagedBuild
+from bnviz.gui.staged import StagedBuild, paint_in_turns
 from bnviz.gui.window_api import AppWindow
 from bnviz.train.history import RunHistory
 from bnviz.train.protocol import ProbeRequest, SnapshotTaken
@@ -76,6 +76,15 @@ class FrameLoop(AppWindow):
         self._idle_timer = QTimer(self, singleShot=True, interval=round(1000 * IDLE_POLL_S))
         self._idle_timer.timeout.connect(self._request_snapshot)
         self.tabs.currentChanged.connect(self._wake)
+        self.tabs.currentChanged.connect(self._tab_shown)
+
+    def _tab_shown(self, index: int) -> None:
+        """Back on the Training tab, whose plots were not drawn while hidden: they repaint one
+        per turn (all at once, the window froze for 55-65 ms on returning from a lesson)."""
+        if index == 0 and self._build.done:
+            paint_in_turns(
+                [v for p in self.panels_built.values() for v in p.findChildren(QGraphicsView)]
+            )
 
     def _check_autopause(self, snaps: tuple[Snapshot, ...]) -> None:
         why = self.autopause.feed(snaps)

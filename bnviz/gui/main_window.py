@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.data import BUILTIN_DATASETS, DataError, Dataset, load_dataset
-from bnviz.gui import export_menus, lesson_setting, menus
+from bnviz.gui import export_menus, lesson_setting, menus, plot_pool
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.classroom import ClassroomMode
 from bnviz.gui.controls import ControlPanel
@@ -167,6 +167,7 @@ class MainWindow(FrameLoop):
             gc.freeze()  # what was built after the first paint is part of it
         if self.classroom.state.enabled:  # new plot items take classroom mode's sizes
             self.classroom.refresh()
+        plot_pool.pool().warm()  # the lessons' plot items, built ahead between frames
 
     # -- construction ------------------------------------------------------------------------
     def _load(self, config: TrainConfig, fallback: bool = False) -> tuple[TrainConfig, Dataset]:
@@ -445,6 +446,7 @@ class MainWindow(FrameLoop):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
         self._build.cancel()  # before save_layout: what is not built is not saved either
+        plot_pool.pool().stop()
         menus.save_layout(self)
         export_menus.stop_recording(self)
         if self.explorer_built is not None:

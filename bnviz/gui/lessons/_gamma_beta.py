@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from bnviz.gui import style
 from bnviz.gui.panels._view import cache_axes
+from bnviz.gui.plot_pool import add_plot
 
 GAMMA_COLOR = (200, 80, 20)
 BETA_COLOR = (40, 120, 60)
@@ -19,7 +20,7 @@ REFERENCE_PEN = pg.mkPen((170, 170, 170), width=1, style=Qt.PenStyle.DashLine)
 
 
 def _plot(layout: pg.GraphicsLayout, col: int, title: str, bottom: str) -> pg.PlotItem:
-    plot = layout.addPlot(row=0, col=col, title=title)
+    plot = add_plot(layout, row=0, col=col, title=title)
     plot.setMenuEnabled(False)
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=False, y=True, alpha=0.2)

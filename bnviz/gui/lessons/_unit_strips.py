@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bnviz.gui import style
 from bnviz.gui.panels._view import SteadyRange, cache_axes, finite_span
+from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.bn_inside import UnitView
 
 # (field, axis label): top to bottom, in the order BN computes them
@@ -83,7 +84,7 @@ class UnitStrips(QWidget):
         self.dots: dict[str, pg.PlotDataItem] = {}
         self.ranges = {"z": SteadyRange(), "z_norm": SteadyRange(), "a": SteadyRange()}
         for row, (name, label) in enumerate(ROWS):
-            plot = self.view.addPlot(row=row, col=0)
+            plot = add_plot(self.view, row=row, col=0)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame
+from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.calibration import DEFAULT_BINS, PROBE_ROWS, RunCalibration
 from bnviz.train.probes import request
 from bnviz.train.protocol import ProbeRequest
@@ -57,13 +58,13 @@ class CalibrationView(LessonView):
         self.counts: list[pg.PlotItem] = []
         self.items: list[dict[str, pg.GraphicsObject]] = []
         for k in range(MAX_RUNS):
-            top = self.view.addPlot(row=0, col=k)
+            top = add_plot(self.view, row=0, col=k)
             top.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
             top.setLabel("bottom", "confidence = top probability")
             top.setLabel("left", "accuracy")
             top.showGrid(x=True, y=True, alpha=0.2)
             top.plot([0, 1], [0, 1], pen=pg.mkPen(style.EVENT_COLOR, style=Qt.PenStyle.DashLine))
-            bottom = self.view.addPlot(row=1, col=k)
+            bottom = add_plot(self.view, row=1, col=k)
             bottom.setXLink(top)
             bottom.setLogMode(x=False, y=True)  # one bin holds most examples; the rest a few
             bottom.setLabel("left", "count")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
+from bnviz.gui.plot_pool import add_plot
 from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.search.paired import (
@@ -100,7 +101,7 @@ class EasierSearchView(LessonView):
         self.rings: dict[bool, pg.ScatterPlotItem] = {}
         for bn in (True, False):
             axes = {"bottom": SpaceAxis("bottom"), "left": SpaceAxis("left")}
-            p = self.view.addPlot(title="with BN" if bn else "without BN", axisItems=axes)
+            p = add_plot(self.view, title="with BN" if bn else "without BN", axisItems=axes)
             p.showGrid(x=True, y=True, alpha=0.2)
             self.dots[bn] = pg.ScatterPlotItem(size=9, pen=pg.mkPen(None))
             ring = pg.mkPen(style.BN_COLOR if bn else style.PLAIN_COLOR, width=2)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from bnviz.gui import style
+from bnviz.gui.plot_pool import plot_widget
 from bnviz.gui.search.runner import connect_queued
 from bnviz.lessons.catalog import find_lesson_info
 from bnviz.search.executors import ExecutorHandle, make_executor
@@ -170,8 +171,8 @@ class EvidencePanel(QFrame):
         # Two PlotWidgets side by side, not one GraphicsLayoutWidget: a lesson page re-flows a
         # row of plots in a GraphicsLayoutWidget into a column when narrow; these two stay a
         # small, fixed-height pair.
-        self.pair_widget = pg.PlotWidget(background=style.BACKGROUND)
-        self.diff_widget = pg.PlotWidget(background=style.BACKGROUND)
+        self.pair_widget = plot_widget(background=style.BACKGROUND)
+        self.diff_widget = plot_widget(background=style.BACKGROUND)
         self.pair_widget.setMinimumWidth(170)
         self.diff_widget.setMinimumWidth(130)  # room for its "BN − plain" tick
         self.plot_widget = QWidget()

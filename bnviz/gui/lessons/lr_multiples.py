@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from bnviz.gui import style
+from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.lr_multiples import (
     DEFAULT_STEPS,
     INTERVAL,
@@ -32,7 +33,7 @@ def log_x_plot(title: str, xlabel: str, ylabel: str) -> tuple[pg.GraphicsLayoutW
     """A white plot widget with one plot, log x, a light grid, no SI prefixes on its axes."""
     view = pg.GraphicsLayoutWidget()
     view.setBackground(style.BACKGROUND)
-    plot = view.addPlot(title=title)
+    plot = add_plot(view, title=title)
     plot.setLogMode(x=True, y=False)
     plot.setLabel("bottom", xlabel)
     plot.setLabel("left", ylabel)

@@ -18,6 +18,7 @@ from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame
+from bnviz.gui.plot_pool import add_plot
 from bnviz.gui.search.axes import SpaceAxis
 from bnviz.search.spaces import Space
 
@@ -99,7 +100,7 @@ class SeriesLessonView(LessonView):
         self.status.setTextFormat(Qt.TextFormat.RichText)
 
     def add_plot(self, view: pg.GraphicsLayoutWidget, key: str, title: str, log: bool) -> None:
-        p = view.addPlot(title=title, axisItems={"left": log_axis()} if log else None)
+        p = add_plot(view, title=title, axisItems={"left": log_axis()} if log else None)
         p.setLabel("bottom", "step")
         p.showGrid(x=True, y=True, alpha=0.2)
         p.setLogMode(y=log)

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel
 
 from bnviz.gui import style
+from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.bn_at_test_time import MODES, TestTimeView
 from bnviz.train.bn_record import FIRST_STEPS, LAST_STEPS
 
@@ -68,8 +69,8 @@ class EstimatePlots:
         for c, v in enumerate(v for v in views if v.batchnorm):
             self.titles[v.run] = title = pg.LabelItem(justify="left")
             self.widget.addItem(title, row=1, col=c)
-            pm = self.widget.addPlot(row=2, col=c)
-            pv = self.widget.addPlot(row=3, col=c)
+            pm = add_plot(self.widget, row=2, col=c)
+            pv = add_plot(self.widget, row=3, col=c)
             pm.addLegend(offset=(-5, 5), labelTextSize="8pt", colCount=2)
             for p, name in ((pm, "running mean μ"), (pv, "running variance σ²")):
                 p.setLabel("bottom", "step")
@@ -117,8 +118,8 @@ class ModeBars:
 
     def __init__(self, widget: pg.GraphicsLayoutWidget) -> None:
         self.widget = widget
-        self.acc = widget.addPlot(row=0, col=0, title="validation accuracy")
-        self.loss = widget.addPlot(row=0, col=1, title="validation loss")
+        self.acc = add_plot(widget, row=0, col=0, title="validation accuracy")
+        self.loss = add_plot(widget, row=0, col=1, title="validation loss")
         ticks = [[(i, MODE_NAMES[m]) for i, m in enumerate(MODES)]]
         for p in (self.acc, self.loss):
             p.getAxis("bottom").setTicks(ticks)

@@ -1,0 +1,137 @@
+"""Plot items built ahead, in idle turns, for the views built when first opened.
+
+A pyqtgraph ``PlotItem`` takes about 5 ms to construct (its view box, four axes, two context
+menus with a form of some forty widgets); a lesson view has four to nine of them, so building one
+on its first opening blocked the window for 50-70 ms, most of it in those constructors. A
+:class:`PlotPool` builds a few plot items ahead, one per turn of the event loop with a gap
+between them (a turn of ~5 ms the window does not feel), and hands them out through
+:func:`add_plot`, :func:`plot_item` and :func:`plot_widget`, which give what pyqtgraph's
+``layout.addPlot(...)``, ``pg.PlotItem(...)`` and ``pg.PlotWidget(...)`` give. Taking from the
+pool costs the configuration only; an empty pool builds on the spot, as before.
+
+The pool is the process's (lessons are built in the GUI thread only); a window starts it warming
+once its own build is done (:meth:`PlotPool.warm`), and it refills as it is taken from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
+
+POOL_SIZE = 12  # a lesson view takes up to 9 (the test-time lesson); refilled after each take
+WARM_GAP_MS = 30  # between two builds: the window draws and answers meanwhile
+# PlotItem keyword arguments that only a new item can take (the others are applied to one)
+_CONSTRUCTION_ONLY = {"viewBox", "parent"}
+
+
+class PlotPool(QObject):
+    """Plot items built ahead of need (see the module's docstring)."""
+
+    def __init__(self, size: int = POOL_SIZE) -> None:
+        super().__init__()
+        self.size = size
+        self._items: list[pg.PlotItem] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(WARM_GAP_MS)
+        self._timer.timeout.connect(self._build_one)
+        self.warming = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def warm(self) -> None:
+        """Build items one per :data:`WARM_GAP_MS` until the pool holds :attr:`size`, and keep
+        refilling it after each take from now on."""
+        self.warming = True
+        if len(self._items) < self.size and not self._timer.isActive():
+            self._timer.start()
+
+    def stop(self) -> None:
+        """Build nothing more (the window closes); what is built stays usable."""
+        self.warming = False
+        self._timer.stop()
+
+    def _build_one(self) -> None:
+        if not self.warming or len(self._items) >= self.size:
+            return
+        self._items.append(pg.PlotItem())
+        self._timer.start()
+
+    def take(self, **kwargs: Any) -> pg.PlotItem:
+        """A plot item as ``pg.PlotItem(**kwargs)`` makes it: one from the pool, configured,
+        when one is ready and the arguments allow it, else a new one."""
+        if not self._items or _CONSTRUCTION_ONLY & set(kwargs):
+            return pg.PlotItem(**kwargs)
+        plot = self._items.pop()
+        if self.warming and not self._timer.isActive():
+            self._timer.start()
+        _configure(plot, dict(kwargs))
+        return plot
+
+
+_AXES = ("left", "bottom", "right", "top")
+
+
+def _configure(plot: pg.PlotItem, kwargs: dict[str, Any]) -> None:
+    """Do to a default plot item what ``PlotItem.__init__`` does with ``kwargs``."""
+    axes = kwargs.pop("axisItems", None)
+    if axes:
+        replaced = [plot.axes[k]["item"] for k in axes if k in plot.axes]
+        plot.setAxisItems(axes)
+        for old in replaced:  # out of the layout already; a child item would still paint
+            old.setParentItem(None)
+    if not kwargs.pop("enableMenu", True):
+        plot.setMenuEnabled(False, None)
+        plot.vb.setMenuEnabled(False)
+    name = kwargs.pop("name", None)
+    if name is not None:
+        plot.vb.register(name)
+    labels = dict(kwargs.pop("labels", None) or {})
+    for axis in _AXES:
+        if axis in kwargs:
+            labels[axis] = kwargs.pop(axis)
+    for axis, label in labels.items():
+        plot.setLabel(axis, *((label,) if isinstance(label, str) else label))
+    title = kwargs.pop("title", None)
+    if title is not None:
+        plot.setTitle(title)
+    if kwargs:
+        plot.plot(**kwargs)
+
+
+_POOL: PlotPool | None = None
+
+
+def pool() -> PlotPool:
+    """The process's pool (made on first use: a QApplication must exist)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = PlotPool()
+    return _POOL
+
+
+def plot_item(**kwargs: Any) -> pg.PlotItem:
+    """``pg.PlotItem(**kwargs)``, from the pool when it can be."""
+    return pool().take(**kwargs)
+
+
+def add_plot(
+    layout: pg.GraphicsLayout | pg.GraphicsLayoutWidget,
+    row: int | None = None,
+    col: int | None = None,
+    rowspan: int = 1,
+    colspan: int = 1,
+    **kwargs: Any,
+) -> pg.PlotItem:
+    """``layout.addPlot(row, col, rowspan, colspan, **kwargs)``, from the pool when it can be."""
+    plot = plot_item(**kwargs)
+    layout.addItem(plot, row, col, rowspan, colspan)
+    return plot
+
+
+def plot_widget(background: Any = "default", **kwargs: Any) -> pg.PlotWidget:
+    """``pg.PlotWidget(background=..., **kwargs)``, its plot item from the pool when it can be."""
+    return pg.PlotWidget(background=background, plotItem=plot_item(**kwargs))
