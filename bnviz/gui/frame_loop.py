@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGraphicsView, QLabel
 from bnviz.gui.autopause import AutoPause
 from bnviz.gui.lessons import LessonView
 from bnviz.gui.panel import Frame, Panel
-from bnviz.gui.staged import StagedBuild, paint_in_turns
+from bnviz.gui.staged import STEP_GAP_MS, StagedBuild, paint_in_turns
 from bnviz.gui.window_api import AppWindow
 from bnviz.train.history import RunHistory
 from bnviz.train.protocol import ProbeRequest, SnapshotTaken
@@ -62,6 +62,7 @@ class FrameLoop(AppWindow):
         self._unpainted = False  # a frame was drawn and no panel has painted it yet
         self._settle_until = 0.0
         self.steps_per_s = 0.0
+        self._queued: list[str] = []  # panels of the frame on screen still to draw, in order
 
     def _start_frames(self) -> None:
         self._request_snapshot()
@@ -75,6 +76,8 @@ class FrameLoop(AppWindow):
         self._changed = False  # an action changed the networks; no snapshot since
         self._idle_timer = QTimer(self, singleShot=True, interval=round(1000 * IDLE_POLL_S))
         self._idle_timer.timeout.connect(self._request_snapshot)
+        self._panel_timer = QTimer(self, singleShot=True, interval=STEP_GAP_MS)
+        self._panel_timer.timeout.connect(self._draw_next_panel)
         self.tabs.currentChanged.connect(self._wake)
         self.tabs.currentChanged.connect(self._tab_shown)
 
@@ -153,7 +156,7 @@ class FrameLoop(AppWindow):
             self._unpainted = isinstance(lesson, LessonView)
             self._show_counts(snaps)
             return
-        first_drawn = False
+        first_drawn, due = False, []
         for name, panel in self.panels_built.items():
             first = name not in self._rendered_at
             if first and first_drawn:
@@ -161,9 +164,26 @@ class FrameLoop(AppWindow):
             if not self._due(name, panel.render_interval_s, now):
                 continue  # a slow-changing panel: its history is kept, it is drawn less often
             first_drawn |= first
-            self._render(panel.title, panel)
+            due.append(name)
+        # a panel still waiting from the last frame is drawn from this one, in its turn
+        self._queued = due + [name for name in self._queued if name not in due]
+        self._draw_next_panel()
         self._unpainted = True
         self._show_counts(snaps)
+
+    def _draw_next_panel(self) -> None:
+        """Draw the next panel of the frame, and the one after it at the next turn of the event
+        loop: each panel then paints before the next is drawn, so the window answers between
+        them (all in one turn, the Training tab's repaint after a new run blocked 50-70 ms)."""
+        while self._queued and self.frame is not None and self.tabs.currentIndex() == 0:
+            panel = self.panels_built.get(self._queued.pop(0))
+            if panel is not None:
+                self._render(panel.title, panel)
+                break
+        else:  # nothing to draw (a new run, another tab): the frame's turn is over
+            self._queued.clear()
+        if self._queued:
+            self._panel_timer.start()
 
     def _due(self, key: str, interval_s: float, now: float) -> bool:
         """Whether view ``key`` is drawn at this frame (at most every ``interval_s``); one not

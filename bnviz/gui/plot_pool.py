@@ -9,18 +9,22 @@ between them (a turn of ~5 ms the window does not feel), and hands them out thro
 ``layout.addPlot(...)``, ``pg.PlotItem(...)`` and ``pg.PlotWidget(...)`` give. Taking from the
 pool costs the configuration only; an empty pool builds on the spot, as before.
 
-The pool is the process's (lessons are built in the GUI thread only); a window starts it warming
-once its own build is done (:meth:`PlotPool.warm`), and it refills as it is taken from.
+The pool is the process's (views are built in the GUI thread only). A window fills it in steps of
+its staged build, before its training panels take their plot items (:meth:`PlotPool.fill`), and
+keeps it warm once built (:meth:`PlotPool.warm`): it refills, a turn at a time, as it is taken
+from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
 
-POOL_SIZE = 12  # a lesson view takes up to 9 (the test-time lesson); refilled after each take
+# The training panels take about 16 at start (4 hidden layers, 3 classes), a lesson view up to 9
+POOL_SIZE = 16
 WARM_GAP_MS = 30  # between two builds: the window draws and answers meanwhile
 # PlotItem keyword arguments that only a new item can take (the others are applied to one)
 _CONSTRUCTION_ONLY = {"viewBox", "parent"}
@@ -53,6 +57,13 @@ class PlotPool(QObject):
         """Build nothing more (the window closes); what is built stays usable."""
         self.warming = False
         self._timer.stop()
+
+    def fill(self) -> Iterator[None]:
+        """Build items until the pool is full, yielding after each: steps for a staged build
+        (the window's, before its panels take them)."""
+        while len(self._items) < self.size:
+            self._items.append(pg.PlotItem())
+            yield
 
     def _build_one(self) -> None:
         if not self.warming or len(self._items) >= self.size:

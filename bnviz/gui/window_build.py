@@ -17,11 +17,13 @@ from collections.abc import Iterator, Mapping
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsView, QLabel, QSplitter, QTabBar, QWidget
 
+from bnviz.gui import plot_pool
 from bnviz.gui.fold import NarrowFold
 from bnviz.gui.help_button import add_help_buttons
 from bnviz.gui.keyboard import make_keyboard_friendly
 from bnviz.gui.panel import Panel
 from bnviz.gui.reflow import PanelPage
+from bnviz.gui.staged import paint_in_turns
 from bnviz.gui.window_api import AppWindow
 
 EXPLORER_MODULE = "bnviz.gui.search.explorer"
@@ -100,6 +102,7 @@ def build_steps(win: AppWindow) -> Iterator[None]:
     # The explorer first: its least width (the tab's) sets the Controls dock's, which the
     # panels' layout depends on. Nothing is lost: the trainer's first snapshot comes later.
     yield from _build_explorer(win)
+    yield from plot_pool.pool().fill()  # the panels' plot items, 5 ms a step
     panels: dict[str, Panel] = {}
     for name, cls in win.panel_classes.items():
         panels[name] = cls()
@@ -120,11 +123,14 @@ def _arrange(win: AppWindow, panels: dict[str, Panel]) -> None:
 
     top, bottom, outer = arrange_panels(panels)
     win.bottom_fold = NarrowFold(bottom, 0, FOLD_BOTTOM_PX, grow=1)
+    views = []
     for panel in panels.values():
         make_keyboard_friendly(panel)  # pickers and boxes: named, Tab in layout order
-        for view in panel.findChildren(QGraphicsView):
-            view.viewport().installEventFilter(win.paint_watch)
+        views += panel.findChildren(QGraphicsView)
         win.probe_views.append(panel)
+    for view in views:
+        view.viewport().installEventFilter(win.paint_watch)
+    paint_in_turns(views)  # their first paints one per turn, not all with the layout (75 ms)
     win.splitters_built.update(top=top, bottom=bottom, outer=outer)
     menus.restore_splitters(win)
     page = PanelPage(outer, [top, bottom])  # scrolls when too small to read

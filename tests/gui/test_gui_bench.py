@@ -85,7 +85,7 @@ def test_a_stacks_file_in_a_missing_folder_exits_2_before_any_window(tmp_path, c
 @pytest.mark.slow
 def test_quick_session_reports_every_action(tmp_path, capsys, monkeypatch):
     from bnviz.bench.bigdata import write_mnist_like
-    from bnviz.bench.session_bench import BLOCK_FELT_MS, STACKS_ENV
+    from bnviz.bench.session_bench import BLOCK_FELT_MS, STACKS_ENV, TARGETS
     from bnviz.gui.lessons import lesson_classes
 
     stacks = tmp_path / "stacks.json"
@@ -105,6 +105,10 @@ def test_quick_session_reports_every_action(tmp_path, capsys, monkeypatch):
     assert list(blocked) == list(gui["actions"])
     for name, ms in gui["actions"].items():  # the sum of an action's felt blocks holds its longest
         assert blocked[name] >= ms if ms > BLOCK_FELT_MS else blocked[name] >= 0
+    excess, target = gui["actions_excess_ms"], TARGETS["latency_ms_p99_any_moment"][1]
+    assert list(excess) == list(gui["actions"])
+    for name, ms in gui["actions"].items():  # start's longest may be the construction, not a tick
+        assert excess[name] >= 0 and (name == "start" or excess[name] >= ms - target - 0.1)
     sampled = json.loads(stacks.read_text())  # blocked stacks, per action, commonest first
     assert set(sampled) <= set(gui["actions"])
     for seen in sampled.values():

@@ -32,6 +32,7 @@ from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import SteadyRange, cache_axes, fit_axis_width
+from bnviz.gui.plot_pool import add_plot
 from bnviz.train.snapshot import Histogram, LayerStats, Saturation, Snapshot
 
 MAX_SHOWN_LAYERS = 6
@@ -107,7 +108,7 @@ class _LayerPlot:
 
     def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, layer: int) -> None:
         self.layer = layer
-        self.plot = layout.addPlot(row=row, col=col, title=f"layer {layer}")
+        self.plot = add_plot(layout, row=row, col=col, title=f"layer {layer}")
         self.plot.setMenuEnabled(False)
         fit_axis_width(self.plot.getAxis("left"), min_width=38)
         # Major tick labels only: minor labels of a wide range ran together ("-400200").

@@ -17,6 +17,7 @@ from bnviz.gui import style
 from bnviz.gui.panel import Frame, Panel
 from bnviz.gui.panels._view import cache_axes, eval_key
 from bnviz.gui.panels.run_picker import RunPicker
+from bnviz.gui.plot_pool import add_plot
 from bnviz.train.snapshot import EvalResult, Snapshot
 
 MIN_WIDTH = 300
@@ -49,7 +50,7 @@ class ConfusionPanel(Panel):
         self.net_combo.currentIndexChanged.connect(self._redraw)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
-        self.plot = self.view.addPlot()
+        self.plot = add_plot(self.view)
         self.plot.setToolTip(
             "Row = true class y, column = predicted class argmax a on the validation set "
             "(eval mode: BN uses its running mean and variance). The diagonal is right."

@@ -34,6 +34,7 @@ from bnviz.gui.panels._view import (
 )
 from bnviz.gui.panels.loss_curves import RunCurves, StepAxis
 from bnviz.gui.panels.loss_events import EventMarkers
+from bnviz.gui.plot_pool import add_plot
 from bnviz.gui.reflow import fit_label
 from bnviz.train.history import RunHistory
 
@@ -82,8 +83,8 @@ class LossPanel(Panel):
         self.first_steps.valueChanged.connect(self._set_first_steps)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(style.BACKGROUND)
-        self.loss_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": StepAxis("bottom")})
-        self.acc_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": StepAxis("bottom")})
+        self.loss_plot = add_plot(self.view, row=0, col=0, axisItems={"bottom": StepAxis("bottom")})
+        self.acc_plot = add_plot(self.view, row=1, col=0, axisItems={"bottom": StepAxis("bottom")})
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._y = SteadyRange()

@@ -27,6 +27,7 @@ from bnviz.gui.panels._view import (
     run_pieces,
     step_range,
 )
+from bnviz.gui.plot_pool import plot_widget
 from bnviz.train.history import RunHistory
 from bnviz.train.stats import DecimatingSeries
 
@@ -131,7 +132,7 @@ class PercentilePanel(Panel):
         self.units.setToolTip("All units of the layer, or unit 0 alone (the BN paper's Figure 1).")
         self.layer_spin.valueChanged.connect(self._control_changed)
         self.units.currentIndexChanged.connect(self._control_changed)
-        self.view = pg.PlotWidget(background=style.BACKGROUND)
+        self.view = plot_widget(background=style.BACKGROUND)
         self.plot: pg.PlotItem = self.view.getPlotItem()
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "z~")

@@ -24,6 +24,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from bnviz.gui.panels._view import cache_axes, dark_axes, fit_axis_width
+from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.softmax_explained import hardmax
 from bnviz.nn.layers import softmax
 
@@ -147,9 +148,9 @@ class SoftmaxBars:
     """The z, t and a/hardmax bar plots in column ``col`` (rows 0-2) of ``layout``."""
 
     def __init__(self, layout: pg.GraphicsLayout, col: int) -> None:
-        self.z_plot = layout.addPlot(row=0, col=col)
-        self.t_plot = layout.addPlot(row=1, col=col)
-        self.a_plot = layout.addPlot(row=2, col=col)
+        self.z_plot = add_plot(layout, row=0, col=col)
+        self.t_plot = add_plot(layout, row=1, col=col)
+        self.a_plot = add_plot(layout, row=2, col=col)
         self.plots = {"z": self.z_plot, "t": self.t_plot, "a": self.a_plot}
         self.a_plot.setLabel("bottom", "class")
         self.a_plot.getAxis("bottom").setToolTip(

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from bnviz.gui.panels._view import cache_axes
+from bnviz.gui.plot_pool import plot_item
 from bnviz.lessons.softmax_explained import LineCurves, logistic_check
 
 SOFTMAX_PEN_WIDTH = 5  # wide, under the dashed sigmoid: the two curves visibly coincide
@@ -43,7 +44,7 @@ class LogisticCurves:
     colour) and sigmoid(z_1 - z_0) (dashed black), in its own plot item."""
 
     def __init__(self) -> None:
-        self.plot = pg.PlotItem()
+        self.plot = plot_item()
         self.plot.setLabel("bottom", "along the dashed line through the data")
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setPen("k")

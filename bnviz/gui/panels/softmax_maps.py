@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.panels._view import cache_axes, clip_title
+from bnviz.gui.plot_pool import add_plot
 from bnviz.train.snapshot import GridResult
 
 # Region colour = white blended towards the class colour by how sure the net is; capped below 1
@@ -189,7 +190,7 @@ class ClassMaps(pg.GraphicsLayout):
         self.shape = map_shape(max(len(names), 1))
         cols = self.shape[1]
         for c, (name, rgb) in enumerate(zip(names, colors, strict=True)):
-            plot = self.addPlot(row=c // cols, col=c % cols)
+            plot = add_plot(self, row=c // cols, col=c % cols)
             plot.setTitle(f"a of class {name}", color=rgb, size="10pt")
             plot.hideAxis("left")
             plot.hideAxis("bottom")
