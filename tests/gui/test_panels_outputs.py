@@ -15,6 +15,7 @@ from bnviz.gui.panels.loss import LossPanel
 from bnviz.gui.panels.loss_curves import decimate
 from bnviz.gui.panels.percentiles import PercentilePanel
 from bnviz.gui.panels.softmax import GRID_POINTS, REGIONS, SoftmaxPanel, softmax_steps
+from bnviz.gui.panels.softmax_maps import plotted_indices
 from bnviz.train.config import TrainConfig
 from bnviz.train.history import RunHistory
 from bnviz.train.probes import ProbeContext, ProbeRunner
@@ -317,6 +318,8 @@ def test_digits_show_the_image(qtbot):
     panel.probe.setValue(3)
     expected = data.raw(data.X_val[3]).reshape(8, 8)[::-1]
     np.testing.assert_allclose(panel.digit.image, expected, rtol=1e-5)
+    shown = data.raw(data.X_train[plotted_indices(len(data.X_train))])  # the grey scale's ends
+    assert panel.left_plot.digit_levels == (float(shown.min()), float(shown.max()))
     assert len(panel.bars["a"].opts["height"]) == 10
     assert panel.bars["a"].opts["height"].sum() == pytest.approx(1.0)
 

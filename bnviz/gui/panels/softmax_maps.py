@@ -145,8 +145,11 @@ class RegionsPlot(pg.PlotItem):
         else:
             self.points.setData([], [])
         if images:  # grey levels from the plotted subset: the whole set took 0.25 s for MNIST
-            raw = data.raw(data.X_train[plotted_indices(len(data.X_train))])
-            self.digit_levels = (float(raw.min()), float(raw.max()))
+            shown = data.X_train[plotted_indices(len(data.X_train))]
+            # x std + mean keeps each pixel's order (std >= 0), so the extremes of the raw subset
+            # are those of its columns' extremes: 784 values undone, not 2.4 million (10-15 ms)
+            low, high = data.raw(shown.min(axis=0)), data.raw(shown.max(axis=0))
+            self.digit_levels = (float(low.min()), float(high.max()))
 
     def set_temperature(self, temperature: float) -> None:
         """The title says what T does to the regions: nothing to their borders."""
