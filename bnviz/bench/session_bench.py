@@ -1,11 +1,9 @@
 """``bnviz bench --gui --session``: a scripted session, and how long each action froze the window.
 
 A user feels a freeze as a click that is not answered; the p99 of a timer's lateness hides a
-1 s block among thousands of ticks. So a watchdog timer fires every :data:`WATCH_MS` ms in the
-GUI thread and records each gap: a gap of ``G`` ms past its interval is a block of the GUI thread
-that long. Each block is charged to the action during which it began (or whose start it
-contains: the script starts an action between two ticks), and an action's figure is its longest
-block (``"actions": {NAME: ms}``). The window's construction (before the event loop
+1 s block among thousands of ticks. So a watchdog (:mod:`bnviz.bench.session_watch`) records
+every block of the GUI thread and charges it to the action it began in; an action's figure is
+its longest block (``"actions": {NAME: ms}``). The window's construction (before the event loop
 can run anything) counts as a block of ``start``.
 
 The session, in a fresh process on the app's defaults (one network; speed at max, auto-pause
@@ -35,16 +33,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from bnviz.bench.window_bench import WINDOW_SIZE, _cpu_seconds, _percentile, _spin, _waits
+from bnviz.bench.session_watch import P99_ANY_MOMENT_TARGET_MS, STACKS_ENV, Watchdog
+from bnviz.bench.window_bench import WINDOW_SIZE, _cpu_seconds, _spin
 from bnviz.train.config import TrainConfig
 
 if TYPE_CHECKING:  # Qt and the profiler are imported where used
-    import cProfile
-
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDialog, QMenu
 
-WATCH_MS = 2
 PYCACHE = Path(tempfile.gettempdir()) / "bnviz-bench-pycache"
 RESULT_TAG = "bnviz-session-bench"
 TRAIN_S = 3.0  # the "train" action: the window trains this long
@@ -54,14 +50,8 @@ FILE_TIMEOUT_S = 180.0  # a file's run not drawn by then fails the session
 ROUND_TIMEOUT_S = 240.0
 SEARCH_TRIALS, SEARCH_EPOCHS = 2, 1  # "small": the round's point is its start and its results
 EXPORTED_PANEL = "loss"
-# Diagnosis: set to a folder, and each action's cProfile statistics go there (ACTION.prof)
-PROFILE_ENV = "BNVIZ_SESSION_PROFILE"
-# Diagnosis: set to a file, and the GUI thread's Python stacks sampled while it is blocked go
-# there (JSON: per action, the stacks seen most, one sample every STACK_SAMPLE_MS)
-STACKS_ENV = "BNVIZ_SESSION_STACKS"
-STACK_SAMPLE_MS, STACK_BLOCKED_MS, STACK_DEPTH = 3.0, 12.0, 10
-BLOCK_FELT_MS = 16.7  # a block longer than a 60 Hz frame: what actions_blocked_ms sums
-TARGETS = {"action_ms": ("<=", 100.0), "latency_ms_p99_any_moment": ("<=", 30.0)}
+TARGETS = {"action_ms": ("<=", 100.0),
+           "latency_ms_p99_any_moment": ("<=", P99_ANY_MOMENT_TARGET_MS)}  # fmt: skip
 
 
 def session_config() -> TrainConfig:
@@ -157,63 +147,7 @@ class Session:
         self.scratch = scratch
         self.train_s = QUICK_TRAIN_S if quick else TRAIN_S
         self.dwell_s = QUICK_DWELL_S if quick else DWELL_S
-        self.marks: list[tuple[str, float]] = []  # (action, start in ms of the clock)
-        # (when, gap beyond WATCH_MS, CPU time of this thread during the gap), ms
-        self.ticks: list[tuple[float, float, float]] = []
-        self.last: float | None = None
-        self.last_cpu = 0.0
-        self.sampling = False
-        self.profile: cProfile.Profile | None = None
-        self.stacks: dict[str, dict[str, int]] = {}
-
-    # -- the watchdog ----------------------------------------------------------------------------
-    def now_ms(self) -> float:
-        return (time.perf_counter() - self.t0) * 1e3
-
-    def _tick(self) -> None:
-        now, cpu = self.now_ms(), time.thread_time() * 1e3
-        if self.sampling and self.last is not None:
-            self.ticks.append((now, max(0.0, now - self.last - WATCH_MS), cpu - self.last_cpu))
-        self.last, self.last_cpu = now, cpu
-
-    def mark(self, name: str) -> None:
-        self.marks.append((name, self.now_ms()))
-        folder = os.environ.get(PROFILE_ENV)
-        if folder:  # one profile per action, of this (the GUI) thread
-            import cProfile
-
-            if self.profile is not None:
-                self.profile.disable()
-                previous = self.marks[-2][0].replace(":", "-")
-                self.profile.dump_stats(str(Path(folder) / f"{previous}.prof"))
-            self.profile = cProfile.Profile()
-            self.profile.enable()
-
-    def _sample_stacks_while_blocked(self) -> None:
-        """A thread that records the GUI thread's Python stack whenever the watchdog has not
-        ticked for STACK_BLOCKED_MS (it misses C++ work that holds the GIL)."""
-        import threading
-
-        gui = threading.get_ident()
-
-        def sample() -> None:
-            while self.marks[-1][0] != "end":
-                time.sleep(STACK_SAMPLE_MS / 1e3)
-                last = self.last
-                if last is None or self.now_ms() - last < STACK_BLOCKED_MS:
-                    continue
-                frame = sys._current_frames().get(gui)
-                lines: list[str] = []
-                while frame is not None and len(lines) < STACK_DEPTH:
-                    code = frame.f_code
-                    where = code.co_filename.rsplit("site-packages/", 1)[-1]
-                    lines.append(f"{where}:{frame.f_lineno} {code.co_name}")
-                    frame = frame.f_back
-                seen = self.stacks.setdefault(self.marks[-1][0], {})
-                key = "\n".join(lines)
-                seen[key] = seen.get(key, 0) + 1
-
-        threading.Thread(target=sample, name="stack-sampler", daemon=True).start()
+        self.watch = Watchdog()  # started again, its clock with it, when the session runs
 
     # -- the session -----------------------------------------------------------------------------
     def run(self) -> dict:
@@ -223,11 +157,8 @@ class Session:
 
         app = make_app()
         self.app = app
-        self.t0 = time.perf_counter()
+        self.watch = Watchdog()
         settings = QSettings(str(self.scratch / "settings.ini"), QSettings.Format.IniFormat)
-        watchdog = QTimer()
-        watchdog.setTimerType(Qt.TimerType.PreciseTimer)
-        watchdog.timeout.connect(self._tick)
         self.mark("start")
         from bnviz.gui.main_window import MainWindow
 
@@ -243,11 +174,7 @@ class Session:
         freeze_startup_heap()  # as the app does (gui/app.py)
         construct_ms = (time.perf_counter() - built) * 1e3
         construct_cpu_ms = (time.thread_time() - built_cpu) * 1e3
-        watchdog.start(WATCH_MS)
-        self.sampling = True
-        stacks_file = os.environ.get(STACKS_ENV)
-        if stacks_file:
-            self._sample_stacks_while_blocked()
+        self.watch.start()
         self._wait_drawn(0, 60.0)
         self.spin(self.dwell_s)
         self.mark("train")
@@ -282,13 +209,24 @@ class Session:
         win.classroom_action.trigger()
         self.spin(self.dwell_s)
         self.mark("end")
-        watchdog.stop()
-        if stacks_file:
-            _write_stacks(stacks_file, self.stacks)
+        self.watch.stop()
         win.close()
         app.processEvents()
         win.worker.stop()
-        return self._result(construct_ms, construct_cpu_ms, on, trainer0, t0, trainer1, t1)
+        cores = None
+        if trainer0 is not None and trainer1 is not None and t1 > t0:
+            cores = round((trainer1 - trainer0) / (t1 - t0), 2)
+        return {
+            "session": True,
+            **self.watch.figures(construct_ms, construct_cpu_ms),
+            "classroom_turned_on": on,
+            # the share of a core the trainer got while the session trained and drew lessons
+            "trainer_cpu_cores": cores,
+            "file": self.file,
+        }
+
+    def mark(self, name: str) -> None:
+        self.watch.mark(name)
 
     def _lessons(self) -> None:
         from bnviz.gui.lessons import lesson_classes
@@ -356,70 +294,3 @@ class Session:
         if win.generation != generation or win.frame is None:
             raise RuntimeError(f"no frame of run {generation} in {timeout:g} s: "
                                f"{win.status_message.text()}")  # fmt: skip
-
-    def _result(
-        self, construct_ms: float, construct_cpu_ms: float, classroom_on: bool,
-        trainer0: float | None, t0: float, trainer1: float | None, t1: float,
-    ) -> dict:  # fmt: skip
-        """Each block charged to the action it began in; the construction is one of start's.
-        A block with an action's mark inside it is that action's: the script marks and then
-        starts an action between two ticks, so the action's own work begins the block."""
-        starts = [t for _, t in self.marks]
-        names = [n for n, _ in self.marks[:-1]]
-        longest = dict.fromkeys(names, 0.0)
-        longest["start"] = construct_ms
-        cpu = dict.fromkeys(names, 0.0)
-        cpu["start"] = construct_cpu_ms
-        blocked = dict.fromkeys(names, 0.0)
-        blocked["start"] = construct_ms
-        target = TARGETS["latency_ms_p99_any_moment"][1]
-        excess = dict.fromkeys(names, 0.0)
-        for when, gap, used in self.ticks:
-            i = max(0, sum(1 for s in starts if s <= when) - 1)
-            if i >= len(names):  # after the last action ended
-                continue
-            if gap > BLOCK_FELT_MS:
-                blocked[names[i]] += gap
-            excess[names[i]] += max(0.0, gap - target)
-            if gap > longest[names[i]]:
-                longest[names[i]], cpu[names[i]] = gap, used
-        lags = sorted(g for _, g, _c in self.ticks) or [0.0]
-        cores = None
-        if trainer0 is not None and trainer1 is not None and t1 > t0:
-            cores = round((trainer1 - trainer0) / (t1 - t0), 2)
-        return {
-            "session": True,
-            "actions": {n: round(ms, 1) for n, ms in longest.items()},
-            # the GUI thread's CPU time within that longest block: far below the block, the
-            # process waited for a core (a loaded machine), not for its own work
-            "actions_cpu_ms": {n: round(ms, 1) for n, ms in cpu.items()},
-            # all of an action's blocks longer than a 60 Hz frame, summed: a view that stutters
-            # while shown, which its longest block does not tell
-            "actions_blocked_ms": {n: round(ms, 1) for n, ms in blocked.items()},
-            # each block's part over the p99 target, summed: the p99 at any moment exceeds the
-            # target when these add up to over 1% of the session (what to shorten first)
-            "actions_excess_ms": {n: round(ms, 1) for n, ms in excess.items()},
-            "action_started_s": {n: round(t / 1e3, 2) for n, t in self.marks},
-            "latency_ms_p99_any_moment": round(_percentile(_waits(lags, WATCH_MS), 99), 1),
-            "latency_ms_p99": round(_percentile(lags, 99), 1),
-            "latency_ms_max": round(lags[-1], 1),
-            "construct_ms": round(construct_ms, 1),
-            "classroom_turned_on": classroom_on,
-            # the share of a core the trainer got while the session trained and drew lessons
-            "trainer_cpu_cores": cores,
-            "watch_ms": WATCH_MS,
-            "file": self.file,
-            "seconds": round(self.marks[-1][1] / 1e3, 1),
-        }
-
-
-def _write_stacks(path: str, stacks: dict[str, dict[str, int]], most: int = 6) -> None:
-    """Per action, its ``most`` commonest blocked stacks, innermost frame first."""
-    out = {
-        action: [
-            {"samples": n, "stack": k.splitlines()}
-            for k, n in sorted(seen.items(), key=lambda kv: -kv[1])[:most]
-        ]  # fmt: skip
-        for action, seen in stacks.items()
-    }
-    Path(path).write_text(json.dumps(out, indent=1))

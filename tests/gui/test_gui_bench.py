@@ -69,7 +69,7 @@ def test_a_missing_session_file_exits_2(tmp_path, capsys):
 
 
 def test_a_stacks_file_in_a_missing_folder_exits_2_before_any_window(tmp_path, capsys, monkeypatch):
-    from bnviz.bench.session_bench import STACKS_ENV
+    from bnviz.bench.session_watch import STACKS_ENV
 
     monkeypatch.setenv(STACKS_ENV, str(tmp_path / "no" / "stacks.json"))
     small = tmp_path / "digits.npz"
@@ -85,7 +85,8 @@ def test_a_stacks_file_in_a_missing_folder_exits_2_before_any_window(tmp_path, c
 @pytest.mark.slow
 def test_quick_session_reports_every_action(tmp_path, capsys, monkeypatch):
     from bnviz.bench.bigdata import write_mnist_like
-    from bnviz.bench.session_bench import BLOCK_FELT_MS, STACKS_ENV, TARGETS
+    from bnviz.bench.session_bench import TARGETS
+    from bnviz.bench.session_watch import BLOCK_FELT_MS, STACKS_ENV
     from bnviz.gui.lessons import lesson_classes
 
     stacks = tmp_path / "stacks.json"
