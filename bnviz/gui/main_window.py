@@ -1,12 +1,13 @@
 """The main window: lays out the panels, wires the controls to the training worker, and
-redraws from the latest snapshots on a ~30 Hz timer. Menus and file actions live in
+redraws from the latest snapshots on a ~30 Hz timer. Its frame loop is
+:mod:`bnviz.gui.frame_loop`, what the controls do to live training
+:mod:`bnviz.gui.training_actions` (both mixins it derives from); menus and file actions live in
 :mod:`bnviz.gui.menus`; every plot lives in its own panel module."""
 
 from __future__ import annotations
 
 import gc
 import os
-import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
@@ -40,6 +41,7 @@ from bnviz.gui.paint_watch import FirstPaintReporter, PaintWatch
 from bnviz.gui.panel import Panel
 from bnviz.gui.reflow import PanelPage, fit_scroll_width
 from bnviz.gui.staged import StagedBuild, paint_in_turns
+from bnviz.gui.training_actions import TrainingActions
 from bnviz.gui.window_build import (
     EXPLORER_TITLE,
     arrange_panels,
@@ -52,7 +54,6 @@ from bnviz.gui.window_build import (
 from bnviz.gui.worker import TrainingWorker
 from bnviz.train.config import ConfigError, TrainConfig
 from bnviz.train.history import RunHistory
-from bnviz.train.stopping import StopRule
 from bnviz.train.trainer import load_data
 
 if TYPE_CHECKING:
@@ -60,9 +61,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MainWindow", "arrange_panels", "make_panels"]  # the last two: where a replay finds them
 
-# After a pause, keep drawing this long: a timed probe (a lesson's, at most once a second) run
-# before the pause would otherwise stay on screen a step or two behind the paused network.
-PAUSE_SETTLE_S = 1.5
 SETTINGS_ORG, SETTINGS_APP = "bnviz", "bnviz"
 # The smallest window laid out for: a 1024 x 640 screen (below it, fields and plots clip).
 MIN_WINDOW = (1024, 640)
@@ -76,7 +74,7 @@ HINT = (
 )
 
 
-class MainWindow(FrameLoop):
+class MainWindow(TrainingActions, FrameLoop):
     """bnviz's window. ``settings`` may be a QSettings for a test-only location; ``data``, the
     data ``config`` names, already loaded (the command line checks a file by loading it). A
     data file named by ``config`` without ``data`` is loaded in the background while the
@@ -343,74 +341,6 @@ class MainWindow(FrameLoop):
         self.tabs.setCurrentWidget(self.training_tab)
         self.show_message(description)
         return True
-
-    def _hparams(self, changes: dict) -> None:
-        from dataclasses import replace
-
-        self.config = replace(self.config, **changes)
-        self.worker.set_hparams(**changes)
-        self._wake()
-        # Replaces any red message left by an earlier bad entry: this value was accepted.
-        text = ", ".join(f"{k} = {v:g}" for k, v in changes.items())
-        if self.config.compare and self.config.compare_setting in changes:
-            text += " (the first network; the twin keeps its own)"
-        self.show_message(text)
-
-    def toggle_bn(self) -> None:
-        """The B key: flip BN on the single network (or on both twins when they differ in
-        another setting); BN vs plain already shows both."""
-        if self.config.compare and self.config.compare_setting in ("batchnorm", "bn_momentum"):
-            self.show_message("compare mode shows the network with and without BN side by "
-                              "side; untick 'Compare' to flip BN on one network")  # fmt: skip
-        else:
-            self.controls.toggle_bn()
-
-    def _batchnorm(self, on: bool) -> None:
-        from dataclasses import replace
-
-        self.config = replace(self.config, batchnorm=on)
-        self.worker.set_batchnorm(on)
-        self._wake()
-        text = f"batch norm {'on' if on else 'off'} (output preserved at the flip)"
-        if not self.playing:
-            why = self.pause_reason or "paused"
-            text += f"; training is still {why.removesuffix(' (Space goes on)')}: Space goes on"
-        self.show_message(text)
-
-    def toggle_play(self) -> None:
-        self.playing = not self.playing
-        self.pause_reason = "" if self.playing else "paused"
-        if self.playing:
-            self.autopause.rearm()  # the user goes on: count the budget and plateau anew
-        (self.worker.play if self.playing else self.worker.pause)()
-        self._wake()
-        self.controls.set_playing(self.playing)
-
-    def pause_for_round(self, what: str = "the search round runs") -> None:
-        """A search round (or a lesson's experiment) started: live training would keep a core
-        from its trainings."""
-        if self.playing:
-            self.toggle_play()
-            self.show_message(f"live training paused while {what}, so its trainings get every "
-                              "core (Space resumes it)")  # fmt: skip
-
-    def _set_stop_rule(self, rule: StopRule) -> None:
-        self.autopause.rule = rule
-        self.autopause.rearm()
-
-    def step_once(self) -> None:
-        if self.playing:
-            self.toggle_play()
-        self.worker.step_once()
-        self._wake()
-
-    def _state_changed(self, playing: bool) -> None:
-        self.playing = playing
-        self.pause_reason = "" if playing else (self.pause_reason or "paused")
-        if not playing:  # timed probes may still be catching up with the last steps
-            self._settle_until = time.perf_counter() + PAUSE_SETTLE_S
-        self._wake()
-        self.controls.set_playing(playing)
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.status_message.setStyleSheet("color: #b00000;" if error else "")
