@@ -35,33 +35,33 @@ def test_the_pool_fills_in_turns_and_refills_after_a_take(qtbot):
 
 def test_a_taken_item_is_configured_as_the_constructor_would(qtbot):
     pool = _filled(qtbot, 2)
-
-    def kwargs(left):
-        return dict(title="loss", labels={"bottom": "step"}, axisItems={"left": left},
-                    enableMenu=False)  # fmt: skip
-
-    lefts = (pg.AxisItem("left"), pg.AxisItem("left"))
-    taken, made = pool.take(**kwargs(lefts[0])), pg.PlotItem(**kwargs(lefts[1]))
+    kwargs = dict(title="loss", labels={"bottom": "step"}, enableMenu=False, axisItems=None)
+    taken, made = pool.take(**kwargs), pg.PlotItem(**kwargs)
     assert len(pool) == 1  # it came from the pool
-    for plot, left in zip((taken, made), lefts):
+    for plot in (taken, made):
         assert plot.titleLabel.text == "loss"
         assert plot.getAxis("bottom").labelText == "step"
-        assert plot.getAxis("left") is left and left.isVisible()
         assert not plot.menuEnabled() and not plot.vb.menuEnabled()
-    # the replaced default left axis is no longer a child item (it would paint at the corner)
-    assert len(_axis_children(taken)) == len(_axis_children(made)) == 4
-    assert lefts[0] in _axis_children(taken)
+        assert len(_axis_children(plot)) == 4
     pool.stop()
 
 
-def test_data_keywords_are_plotted_and_construction_only_keywords_build_anew(qtbot):
+def test_own_axes_and_view_boxes_are_built_anew(qtbot):
+    pool = _filled(qtbot, 2)
+    left, box = pg.AxisItem("left"), pg.ViewBox()
+    with_axis = pool.take(axisItems={"left": left}, title="t")
+    with_box = pool.take(viewBox=box)
+    assert len(pool) == 2  # neither came from the pool
+    assert with_axis.getAxis("left") is left and with_axis.titleLabel.text == "t"
+    assert with_box.vb is box
+    pool.stop()
+
+
+def test_data_keywords_are_plotted(qtbot):
     pool = _filled(qtbot, 2)
     plot = pool.take(x=[0, 1, 2], y=[1, 2, 3], left="accuracy")
     assert len(pool) == 1 and len(plot.listDataItems()) == 1
     assert plot.getAxis("left").labelText == "accuracy"
-    box = pg.ViewBox()
-    own = pool.take(viewBox=box)
-    assert own.vb is box and len(pool) == 1  # not from the pool
     pool.stop()
 
 
