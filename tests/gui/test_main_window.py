@@ -467,3 +467,23 @@ def test_menu_items_show_an_ampersand_as_written(make_window):
     shown = [a.iconText() for a in export.actions() if a.text()]
     assert "Loss & accuracy" in shown  # iconText drops the "..."
     assert menus.menu_text("a & b") == "a && b"
+
+
+def test_a_frame_draws_its_panels_one_per_turn_and_only_on_the_training_tab(make_window, qtbot):
+    win = make_window(autoplay=False)
+    qtbot.waitUntil(lambda: win.frame is not None, timeout=10000)
+    drawn: list[str] = []
+    for name, panel in win.panels.items():
+        render = panel.render
+        panel.render = lambda frame, name=name, render=render: (drawn.append(name), render(frame))
+    win._queued = list(win.panels)
+    win._draw_next_panel()  # this turn draws the first panel only; the others wait their turns
+    assert drawn == [next(iter(win.panels))]
+    # the others in later turns (a frame drawn meanwhile may add to the list, never take a turn)
+    qtbot.waitUntil(lambda: set(drawn) == set(win.panels) and not win._queued, timeout=5000)
+    drawn.clear()
+    win._queued = list(win.panels)
+    win.tabs.setCurrentIndex(1)  # another tab: the frame's panels are not drawn
+    win._draw_next_panel()
+    qtbot.wait(50)
+    assert drawn == [] and win._queued == []
