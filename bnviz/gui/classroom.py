@@ -156,12 +156,12 @@ class ClassroomMode:
         if self.state.enabled:
             self.refresh()
             return
-        self.catch_up()
-        views = [*self.win.findChildren(QGraphicsView), *self.win.findChildren(PlotReflow)]
-        if all(getattr(v, _VIEW_SCALE, 1.0) == 1.0 for v in views):
+        if self._bring(stale_only=True):
             self._timer.stop()
 
-    def _bring(self, stale_only: bool) -> None:
+    def _bring(self, stale_only: bool) -> bool:
+        """Bring the shown plots to the scale (``stale_only``: those not at it); whether every
+        plot, shown or not, is at the scale now."""
         s = self.scale
         tabs = self.win.tabs
         others = [
@@ -190,6 +190,7 @@ class ClassroomMode:
                 continue
             setattr(marked, _VIEW_SCALE, s)
             bring()
+        return all(getattr(marked, _VIEW_SCALE, 1.0) == s for marked, _, _ in targets)
 
 
 def _scale_scene(view: QGraphicsView, s: float) -> None:

@@ -96,6 +96,8 @@ def test_classroom_mode_round_trips_through_a_settings_file(win, qtbot, tmp_path
     cm.set_classroom(win, Classroom(False, state.hidden, 2.0))  # off: all back as it was
     assert win.controls.noise.isVisible() and win.font().pointSizeF() == pytest.approx(font0)
     assert sorted(_widths(win)) == pytest.approx(sorted(widths0))
+    # every tab shown since: no plot is left at the old scale, and the refresh timer stops
+    qtbot.waitUntil(lambda: not win.classroom._timer.isActive(), timeout=3000)
     assert menus.open_settings(win, str(path))  # the teacher's file opens in classroom mode
     assert win.classroom.state == state and win.classroom_action.isChecked()
     assert not win.controls.noise.isVisible() and not win.controls.eps.isVisible()
