@@ -24,14 +24,14 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
 
-# The training panels take about 16 at start (4 hidden layers, 3 classes), a lesson view up to 9
+# The training panels take about 14 at start (4 hidden layers, 3 classes), a lesson view up to 9
 POOL_SIZE = 16
 WARM_GAP_MS = 30  # between two builds: the window draws and answers meanwhile
 # PlotItem keyword arguments that only a new item takes (the others are applied to one). Axes
 # too: pooled items with axes of their own (a default axis replaced after construction, or the
 # axes built with the item ahead of need) were followed, in three full runs of the GUI tests of
 # five, by plot items painted with their Python half gone (AttributeErrors in pyqtgraph's
-# boundingRect); with default axes only, none in three.
+# boundingRect); with default axes only, none in four (CI's two included).
 _CONSTRUCTION_ONLY = {"viewBox", "parent", "axisItems"}
 
 
