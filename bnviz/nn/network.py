@@ -222,11 +222,14 @@ class MLP:
                 dz, c.affine, dW=G[f"W{l}"], db=G.get(f"b{l}"), input_grad=l > 1
             )
 
-    def loss_and_flat_grads(self, X: np.ndarray, y: np.ndarray) -> float:
+    def loss_and_flat_grads(
+        self, X: np.ndarray, y: np.ndarray, labels_checked: bool = False
+    ) -> float:
         """Train-mode loss; the gradient is left in ``self.flat_grads`` (no copies: the trainer's
-        hot path, computed by :mod:`bnviz.nn.fastnet`). Updates the running estimates."""
+        hot path, computed by :mod:`bnviz.nn.fastnet`). Updates the running estimates.
+        ``labels_checked``: every label is known to be in 0..C-1 (checked once for the data)."""
         X = self._as_input(X)
-        return self._workspace(X.shape[0]).loss_and_grads(X, np.asarray(y))
+        return self._workspace(X.shape[0]).loss_and_grads(X, np.asarray(y), labels_checked)
 
     def reference_loss_and_flat_grads(self, X: np.ndarray, y: np.ndarray) -> float:
         """:meth:`loss_and_flat_grads` composed from the :mod:`layers` functions, each allocating

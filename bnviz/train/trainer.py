@@ -12,6 +12,7 @@ out of :meth:`Trainer.step`.
 
 from __future__ import annotations
 
+import functools
 import math
 import pickle
 from collections.abc import Sequence
@@ -94,6 +95,32 @@ class BatchStream:
         self._pos = 0
 
 
+def _check_labels(y: np.ndarray, n_classes: int) -> None:
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"the training labels must be class indices in 0..{n_classes - 1}, "
+            f"found {y.min()}..{y.max()}"
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.setflags(write=False)
+    return ones
+
+
+def _all_finite(v: np.ndarray) -> bool:
+    """Whether every entry of the flat vector ``v`` is finite, in one BLAS pass in the usual case:
+    a NaN or an infinity anywhere makes the sum NaN or infinite (0.9-1.3 us on 13,000-27,000
+    parameters, against 2.2-3.3 us for ``np.isfinite(v).all()``, which makes a bool array
+    first). Only a sum that overflows with every entry finite takes the exact check too. Call it
+    inside ``np.errstate(over="ignore")``, as a training step runs, or that overflow warns."""
+    if math.isfinite(float(np.dot(v, _ones(v.size, v.dtype)))):
+        return True
+    return bool(np.isfinite(v).all())
+
+
 class Run:
     """One network with its optimizer, losses and divergence state; ``config`` is its own
     settings (a twin's differ from the trainer's in the compared setting) and ``stream`` the
@@ -134,14 +161,14 @@ class Run:
         net, why = self.net, ""
         try:
             with np.errstate(all="ignore"):
-                loss = net.loss_and_flat_grads(X, y)
+                loss = net.loss_and_flat_grads(X, y, labels_checked=True)
                 if not np.isfinite(loss):
                     why = f"loss became {loss}"
                 elif loss > EXPLODED_SPIKE * self.chance:
                     why = f"loss exploded to {loss:.3g}"
                 else:
                     self.opt.step(net.flat_params, net.flat_grads, epoch)
-                    if not np.isfinite(net.flat_params).all():
+                    if not _all_finite(net.flat_params):
                         why = "a parameter became non-finite"
         except (FloatingPointError, ValueError, OverflowError, MemoryError) as e:
             why = f"{type(e).__name__}: {e}"
@@ -184,6 +211,7 @@ class Trainer:
         # rows took 0.2 s of every new run's start
         self._X = np.asarray(data.X_train, self.dtype)
         self._y = np.asarray(data.y_train, np.intp)
+        _check_labels(self._y, data.n_classes)  # once here, so no step checks its batch's
         self._Xv = np.asarray(data.X_val, self.dtype)
         self._yv = np.asarray(data.y_val, np.intp)
         self._eval_rows: np.ndarray | None = None  # None: the whole validation set

@@ -64,6 +64,16 @@ def test_bad_labels_are_refused():
     net = MLP([2, 4, 3])
     with pytest.raises(ValueError, match="labels"):
         net.loss_and_flat_grads(np.zeros((4, 2)), np.array([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="labels"):  # the shape is checked even when told
+        net.loss_and_flat_grads(np.zeros((4, 2)), np.array([0, 1, 2]), labels_checked=True)
+
+
+def test_checked_labels_give_the_same_step():
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((16, 3)), rng.integers(0, 3, 16)
+    a, b = pair([3, 6, 3], "relu", True, np.float64)
+    assert a.loss_and_flat_grads(X, y) == b.loss_and_flat_grads(X, y, labels_checked=True)
+    np.testing.assert_array_equal(a.flat_grads, b.flat_grads)
 
 
 def test_sigmoid_of_huge_inputs_is_finite_without_warnings():

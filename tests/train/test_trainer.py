@@ -281,3 +281,32 @@ def test_a_snapshot_may_carry_the_last_layer_statistics_of_the_same_network():
     assert not np.array_equal(again[0].percentiles, first[0].percentiles)
     trainer.set_batchnorm(not trainer.config.batchnorm)  # another network: never carried
     assert trainer.snapshot(fresh_layers=False)[0].layers is not again
+
+
+def test_labels_out_of_range_are_refused_when_the_trainer_is_built():
+    from bnviz.data import Dataset
+
+    X = np.zeros((8, 2), np.float32)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 3])  # 3 is not a class of a 3-class set
+    data = Dataset("bad", X, y, X[:2], y[:2], 3, np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError, match=r"0\.\.2, found 0\.\.3"):
+        Trainer(TrainConfig(hidden=(4,), batch_size=4), data)
+
+
+@pytest.mark.parametrize("n", [1, 7, 64, 1000, 13_003])
+def test_all_finite_finds_any_nan_or_infinity(n):
+    from bnviz.train.trainer import _all_finite
+
+    v = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    with np.errstate(all="ignore"):  # as in a training step
+        assert _all_finite(v)
+        for where in {0, n // 2, n - 1}:  # the first, a middle and the last entry (a SIMD tail)
+            for bad in (np.nan, np.inf, -np.inf):
+                w = v.copy()
+                w[where] = bad
+                assert not _all_finite(w), (where, bad)
+        both = v.copy()
+        both[0], both[-1] = np.inf, -np.inf  # they cancel to NaN, not to a finite sum
+        assert not _all_finite(both)
+        # the sum overflows, every entry is finite
+        assert _all_finite(np.full(n, 3e38, np.float32))
