@@ -225,3 +225,26 @@ def test_lr_and_momentum_changed_in_the_controls_are_marked_with_their_values(
 
     qtbot.waitUntil(marked, timeout=10000)
     _assert_apart(panel)
+
+
+def test_an_axis_starts_at_its_minimum_width_and_widens_only_for_wider_labels(qtbot):
+    from bnviz.gui.panels._view import fit_axis_width
+
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    narrow, wide = view.addPlot(row=0, col=0), view.addPlot(row=0, col=1)
+    narrow.setYRange(0, 1.1, padding=0)  # the sample histograms' counts: "0", "0.5", "1"
+    wide.setYRange(-4000.55, -4000.45, padding=0)
+    for plot in (narrow, wide):
+        fit_axis_width(plot.getAxis("left"), min_width=28)
+        # before any paint: the floor, not pyqtgraph's guess of 30 px of text (35 px wide),
+        # which the first paint shrank again, laying out and painting every plot twice more
+        assert plot.getAxis("left").fixedWidth == 28
+    view.resize(500, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    for _ in range(3):
+        view.grab()
+        QApplication.processEvents()
+    assert narrow.getAxis("left").width() == 28  # short labels fit: no relayout
+    assert wide.getAxis("left").width() > 40  # "-4000.46" does not: it widens

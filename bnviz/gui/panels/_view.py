@@ -203,12 +203,19 @@ def fit_axis_width(*axes: pg.AxisItem, min_width: float = 0.0) -> None:
     never widens the axis: zoomed to ticks like "-4000.52" the tick labels ran over the axis
     label, or, where the axis was narrower than the text, were dropped altogether. An axis
     measures its tick text while painting (``_updateMaxTextSize``); the width follows that here,
-    shared by ``axes`` so their plots stay aligned."""
+    shared by ``axes`` so their plots stay aligned.
+
+    Until an axis has measured its text, its tick labels count as no wider than ``min_width``
+    allows, not as pyqtgraph's first guess (30 px): that guess gave the four plots of the
+    explorer's sample histograms 35 px, the first paint measured 28, and the relayout that
+    followed painted every plot two more times (25-35 ms each) when the tab was first shown."""
+    measured: set[int] = set()
 
     def needed(ax: pg.AxisItem) -> float:
         if not ax.style["showValues"]:
             return 0.0
-        w = ax.textWidth + ax.style["tickTextOffset"][0] + max(0, ax.style["tickLength"])
+        text = ax.textWidth if id(ax) in measured else 0
+        w = text + ax.style["tickTextOffset"][0] + max(0, ax.style["tickLength"])
         if ax.label.isVisible():  # drawn from x = -5 (pyqtgraph's nudge), one line high
             w += ax.label.boundingRect().height() - 5 + AXIS_GAP
         return math.ceil(w)
@@ -220,10 +227,11 @@ def fit_axis_width(*axes: pg.AxisItem, min_width: float = 0.0) -> None:
                 ax.setWidth(width)
 
     for ax in axes:
-        measured = ax._updateMaxTextSize
+        measure = ax._updateMaxTextSize
 
-        def update(x: int, measured: Callable[[int], None] = measured) -> None:
-            measured(x)
+        def update(x: int, measure: Callable[[int], None] = measure, ax: pg.AxisItem = ax) -> None:
+            measure(x)
+            measured.add(id(ax))
             refit()
 
         ax._updateMaxTextSize = update
