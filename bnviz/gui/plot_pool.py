@@ -31,7 +31,9 @@ WARM_GAP_MS = 30  # between two builds: the window draws and answers meanwhile
 # too: pooled items with axes of their own (a default axis replaced after construction, or the
 # axes built with the item ahead of need) were followed, in three full runs of the GUI tests of
 # five, by plot items painted with their Python half gone (AttributeErrors in pyqtgraph's
-# boundingRect); with default axes only, none in four (CI's two included).
+# boundingRect); with default axes only, none in four (CI's two included). A plot that needs
+# other ticks keeps its pooled axes and gets the ticks on them (bnviz.gui.search.axes.space_ticks:
+# the log axes of four lessons).
 _CONSTRUCTION_ONLY = {"viewBox", "parent", "axisItems"}
 
 
