@@ -52,19 +52,3 @@ def test_a_paired_round_fills_both_sides_and_counts(window, qtbot, tmp_path):
     assert "without BN</b>: 3 of 3 reach" in view.status.text()
     view.threshold.setValue(0.0)  # nobody reaches a loss of 0: the count follows the target
     assert "with BN</b>: 0 of 3" in view.status.text()
-
-
-def test_the_plots_label_lr_and_beta_in_values_on_their_own_axes(window):
-    from bnviz.search.spaces import parse_space
-
-    view = window.open_lesson("EasierSearchView")
-    view._axes([parse_space("lr", "1e-4:1:log"), parse_space("beta", "0.9:0.999:1m")])
-    for plot in view.plots.values():
-        bottom, left = plot.getAxis("bottom"), plot.getAxis("left")
-        # plot items from the pool keep pyqtgraph's own axes, with the space's ticks on them
-        assert type(bottom).__name__ == "AxisItem"
-        assert bottom.tickStrings([-4.0, -2.0, 0.0], 1, 1.0) == ["1e-4", "0.01", "1"]
-        assert left.tickStrings([-3.0, -2.0, -1.0], 1, 1.0) == ["0.001", "0.01", "0.1"]
-        assert bottom.tickValues(-4.0, 0.0, 400)[0] == (1.0, [-4.0, -3.0, -2.0, -1.0, 0.0])
-        assert "lr (log scale)" in bottom.labelString()
-        assert "1 - beta (log scale)" in left.labelString()

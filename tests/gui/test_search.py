@@ -431,22 +431,3 @@ def test_an_error_in_red_goes_with_the_next_success(window, qtbot):
     assert "min must be < max" not in window.status_message.text()
     assert "b00000" not in window.status_message.styleSheet()
     assert "b00000" not in ex.controls.status.styleSheet()
-
-
-def test_space_ticks_on_a_plain_axis_label_it_as_a_space_axis_does(qtbot):
-    import pyqtgraph as pg
-
-    from bnviz.gui.lessons.series import log_ticks
-    from bnviz.gui.search.axes import space_ticks
-    from bnviz.search.spaces import parse_space
-
-    plot = pg.PlotItem()
-    ticks = space_ticks(plot.getAxis("bottom"), parse_space("batch_size", "16:256:pow2"))
-    axis = plot.getAxis("bottom")
-    assert axis.tickStrings([4.0, 5.0, 6.0], 1, 1.0) == ["16", "32", "64"]
-    ticks.set_space(None)  # back to pyqtgraph's own ticks and labels
-    assert axis.tickStrings([4.0, 5.0], 1, 1.0) == ["4", "5"]
-    assert "batch_size" not in axis.labelString()
-    left = log_ticks(plot.getAxis("left"))  # a y axis over decades: 2x and 5x between
-    assert left.tickValues(-1.0, 0.5, 300)[0][1] == [-1.0, 0.0]  # sets the span the labels use
-    assert left.tickStrings([np.log10(0.2), np.log10(0.5), 0.0], 1, 0.1) == ["0.2", "0.5", "1"]

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
-from bnviz.gui.lessons.series import ProbeSeries, log_ticks
+from bnviz.gui.lessons.series import ProbeSeries, log_axis
 from bnviz.gui.panel import Frame
 from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.babysitting import GROWTH_HIGH, HEALTHY, HIGH, LOW, Babysitter, SignalsPoint
@@ -72,8 +72,7 @@ class BabysittingView(LessonView):
         self.body.addWidget(self.view, 1)
 
     def _plot(self, title: str, ylabel: str) -> pg.PlotItem:
-        p = add_plot(self.view, title=title)
-        log_ticks(p.getAxis("left"))
+        p = add_plot(self.view, title=title, axisItems={"left": log_axis()})
         p.setLabel("bottom", "step")
         p.setLabel("left", ylabel)
         p.setLogMode(y=True)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox
 from bnviz.data import Dataset
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
-from bnviz.gui.lessons.series import log_ticks
+from bnviz.gui.lessons.series import log_axis
 from bnviz.gui.plot_pool import add_plot
 from bnviz.lessons.batch_noise import (
     DEFAULT_BATCH_SIZES,
@@ -98,9 +98,7 @@ class BatchNoiseView(LessonView):
         self.add_evidence_panel(batch_noise_evidence, self._evidence_options)
 
     def _plot(self, title: str, ylabel: str, log_y: bool) -> pg.PlotItem:
-        p = add_plot(self.view, title=title)
-        if log_y:
-            log_ticks(p.getAxis("left"))
+        p = add_plot(self.view, title=title, axisItems={"left": log_axis()} if log_y else None)
         p.setLabel("bottom", "mini-batch size")
         p.setLabel("left", ylabel)
         p.setLogMode(x=True, y=log_y)

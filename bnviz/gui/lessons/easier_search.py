@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.plot_pool import add_plot
-from bnviz.gui.search.axes import SpaceTicks, format_value, space_ticks
+from bnviz.gui.search.axes import SpaceAxis, format_value
 from bnviz.gui.search.runner import SweepRunner, connect_queued
 from bnviz.search.paired import (
     DEFAULT_BETA,
@@ -99,10 +99,9 @@ class EasierSearchView(LessonView):
         self.plots: dict[bool, pg.PlotItem] = {}
         self.dots: dict[bool, pg.ScatterPlotItem] = {}
         self.rings: dict[bool, pg.ScatterPlotItem] = {}
-        self.ticks: dict[bool, dict[str, SpaceTicks]] = {}
         for bn in (True, False):
-            p = add_plot(self.view, title="with BN" if bn else "without BN")
-            self.ticks[bn] = {name: space_ticks(p.getAxis(name)) for name in ("bottom", "left")}
+            axes = {"bottom": SpaceAxis("bottom"), "left": SpaceAxis("left")}
+            p = add_plot(self.view, title="with BN" if bn else "without BN", axisItems=axes)
             p.showGrid(x=True, y=True, alpha=0.2)
             self.dots[bn] = pg.ScatterPlotItem(size=9, pen=pg.mkPen(None))
             ring = pg.mkPen(style.BN_COLOR if bn else style.PLAIN_COLOR, width=2)
@@ -196,9 +195,9 @@ class EasierSearchView(LessonView):
 
     # -- drawing -------------------------------------------------------------------------------
     def _axes(self, spaces: list[Space]) -> None:
-        for bn, p in self.plots.items():
+        for p in self.plots.values():
             for name, space in zip(("bottom", "left"), spaces):
-                self.ticks[bn][name].set_space(space)
+                p.getAxis(name).set_space(space)
             lo_x, hi_x = spaces[0].axis_range
             lo_y, hi_y = spaces[1].axis_range
             p.setRange(xRange=(lo_x, hi_x), yRange=(lo_y, hi_y), padding=0.05)

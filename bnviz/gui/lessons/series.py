@@ -19,7 +19,7 @@ from bnviz.gui import style
 from bnviz.gui.lessons.base import LessonView
 from bnviz.gui.panel import Frame
 from bnviz.gui.plot_pool import add_plot
-from bnviz.gui.search.axes import space_ticks
+from bnviz.gui.search.axes import SpaceAxis
 from bnviz.search.spaces import Space
 
 
@@ -69,11 +69,11 @@ class ProbeSeries:
         return dict(zip(self.columns, rows[-1][1])) if rows else None
 
 
-def log_ticks(axis: pg.AxisItem) -> pg.AxisItem:
-    """Ticks for values spanning decades on ``axis`` (a plot in log mode): labels at 1, 10, 100
-    (2x and 5x between when there is room) instead of pyqtgraph's label at every minor tick.
-    The axis is the plot's own, so the plot can come from the plot pool."""
-    space_ticks(axis, Space("value", "log", 1e-300, 1e300))
+def log_axis(orientation: str = "left") -> SpaceAxis:
+    """A y axis for values spanning decades: labels at 1, 10, 100 (2x and 5x between when
+    there is room) instead of pyqtgraph's label at every minor tick."""
+    axis = SpaceAxis(orientation)
+    axis.set_space(Space("value", "log", 1e-300, 1e300))
     axis.setLabel("")
     return axis
 
@@ -100,9 +100,7 @@ class SeriesLessonView(LessonView):
         self.status.setTextFormat(Qt.TextFormat.RichText)
 
     def add_plot(self, view: pg.GraphicsLayoutWidget, key: str, title: str, log: bool) -> None:
-        p = add_plot(view, title=title)
-        if log:
-            log_ticks(p.getAxis("left"))
+        p = add_plot(view, title=title, axisItems={"left": log_axis()} if log else None)
         p.setLabel("bottom", "step")
         p.showGrid(x=True, y=True, alpha=0.2)
         p.setLogMode(y=log)

@@ -40,35 +40,33 @@ def title(space: Space) -> str:
     }.get(space.kind, space.name)
 
 
-class SpaceTicks:
-    """The ticks of one axis placed and labelled through a :class:`Space` (None: pyqtgraph's
-    own). :class:`SpaceAxis` holds one; :func:`space_ticks` gives one to an axis pyqtgraph
-    built, so a plot item from the plot pool (``bnviz.gui.plot_pool``) can take these ticks
-    without an axis of its own, which the pool cannot supply."""
+class SpaceAxis(pg.AxisItem):
+    """AxisItem whose ticks are placed and labelled through a :class:`Space`."""
 
-    def __init__(self, axis: pg.AxisItem, space: Space | None = None) -> None:
-        self.axis = axis
-        self.space = space
-        self._span = 0.0  # view width at the last values() call, to decide minor labels
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.space: Space | None = None
+        self._span = 0.0  # view width at the last tickValues call, to decide minor labels
 
     def set_space(self, space: Space | None) -> None:
         self.space = space
-        self.axis.setLabel(title(space) if space is not None else "")
-        self.axis.picture = None
-        self.axis.update()
+        self.setLabel(title(space) if space is not None else "")
+        self.picture = None
+        self.update()
 
     def _label_of(self, coord: float) -> float:
         """The number a tick shows: the value, or 1 - value for a one-minus space."""
-        assert self.space is not None  # strings() labels plain values without one
+        assert self.space is not None  # tickStrings labels plain values without one
         if self.space.kind == "1m":
             return 10.0**coord
         return float(self.space.from_axis([coord])[0])
 
-    def values(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N803 (pyqtgraph's names)
-        """``AxisItem.tickValues``."""
+    def tickValues(  # noqa: N802 (pyqtgraph's names, as below)
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, list[float]]]:
         s = self.space
         if s is None or s.kind not in _LOG_KINDS + ("pow2", "cat"):
-            return pg.AxisItem.tickValues(self.axis, minVal, maxVal, size)
+            return super().tickValues(minVal, maxVal, size)
         lo, hi = math.floor(minVal), math.ceil(maxVal)
         self._span = maxVal - minVal
         if s.kind == "cat":
@@ -87,13 +85,14 @@ class SpaceTicks:
             return [(1.0, decades), (0.1, minor if maxVal - minVal < 6 else [])]
         if len(decades) + len(minor) >= 2:  # under a decade: 2x .. 9x become the main ticks
             return [(0.1, sorted(decades + minor))]
-        return pg.AxisItem.tickValues(self.axis, minVal, maxVal, size)  # a sliver: plain ticks
+        return super().tickValues(minVal, maxVal, size)  # a sliver: plain ticks, value labels
 
-    def strings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        """``AxisItem.tickStrings``."""
+    def tickStrings(  # noqa: N802
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
         s = self.space
         if s is None or s.kind in ("linear", "int", "fixed"):
-            return pg.AxisItem.tickStrings(self.axis, values, scale, spacing)
+            return super().tickStrings(values, scale, spacing)
         if s.kind == "cat":
             return [str(s.choices[int(round(v))]) if 0 <= round(v) < len(s.choices) else ""
                     for v in values]  # fmt: skip
@@ -106,43 +105,6 @@ class SpaceTicks:
                 out.append(format_value(self._label_of(v)) if lead in keep else "")
             return out
         return [format_value(self._label_of(v)) for v in values]
-
-
-def space_ticks(axis: pg.AxisItem, space: Space | None = None) -> SpaceTicks:
-    """Give ``axis`` the ticks of :class:`SpaceTicks` over ``space``; returns them, to change
-    the space later (:meth:`SpaceTicks.set_space`). The axis keeps its class: its own
-    ``tickValues`` and ``tickStrings`` are shadowed on the instance, which is what pyqtgraph
-    calls when it draws."""
-    ticks = SpaceTicks(axis)
-    axis.tickValues = ticks.values
-    axis.tickStrings = ticks.strings
-    ticks.set_space(space)
-    return ticks
-
-
-class SpaceAxis(pg.AxisItem):
-    """AxisItem whose ticks are placed and labelled through a :class:`Space`."""
-
-    def __init__(self, orientation: str) -> None:
-        super().__init__(orientation)
-        self.ticks = SpaceTicks(self)
-
-    @property
-    def space(self) -> Space | None:
-        return self.ticks.space
-
-    def set_space(self, space: Space | None) -> None:
-        self.ticks.set_space(space)
-
-    def tickValues(  # noqa: N802 (pyqtgraph's names, as below)
-        self, minVal: float, maxVal: float, size: float
-    ) -> list[tuple[float, list[float]]]:
-        return self.ticks.values(minVal, maxVal, size)
-
-    def tickStrings(  # noqa: N802
-        self, values: list[float], scale: float, spacing: float
-    ) -> list[str]:
-        return self.ticks.strings(values, scale, spacing)
 
 
 def nice_ticks(lo: float, hi: float, n: int = 4) -> np.ndarray:
