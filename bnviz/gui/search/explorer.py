@@ -199,7 +199,10 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
-            paint_in_turns(self.findChildren(QGraphicsView))  # first paints: one per turn
+            # first paints: one per turn (the sample histograms' plots take their own turns)
+            paint_in_turns(
+                [v for v in self.findChildren(QGraphicsView) if v is not self.histograms.view]
+            )
             if self.study is None:
                 self.open_study(default_study_dir() / DEFAULT_STUDY)
             self._prepare()
