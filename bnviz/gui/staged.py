@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QWidget
 
 # Between two steps: a zero-delay timer started from a timer's slot ran before the other timers
 # due (a 2 ms watchdog saw three steps as one 170 ms block); 1 ms lets them, and paints, run.
@@ -98,30 +98,3 @@ def _release(views: list[QWidget]) -> None:
     # bound to the window: a window deleted before the turn takes the timer with it (one view
     # deleted alone is the RuntimeError above, and the others still get their turn)
     QTimer.singleShot(STEP_GAP_MS, view.window(), release)
-
-
-def reveal_in_turns(items: Sequence[QGraphicsItem], owner: QWidget) -> None:
-    """Draw the plot items of one view one per turn of the event loop, on its first showing.
-
-    A view paints all its items in one paint: the first paint of the explorer's four sample
-    histograms took about 45 ms, most of it laying out eight axes that had never been drawn.
-    Each item is left transparent (Qt does not paint it, so pyqtgraph lays out nothing) until
-    its turn. ``owner`` is the widget whose lifetime bounds the turns (the view's widget)."""
-    for item in items:
-        item.setOpacity(0.0)
-    _reveal(list(items), owner)
-
-
-def _reveal(items: list[QGraphicsItem], owner: QWidget) -> None:
-    if not items:
-        return
-    item, rest = items[0], items[1:]
-
-    def reveal() -> None:
-        try:
-            item.setOpacity(1.0)
-        except RuntimeError:  # torn down meanwhile: the others still get their turn
-            pass
-        _reveal(rest, owner)
-
-    QTimer.singleShot(STEP_GAP_MS, owner, reveal)

@@ -199,10 +199,7 @@ class HparamExplorer(ExplorerRounds, ExplorerViews, QWidget):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
-            # first paints: one per turn (the sample histograms' plots take their own turns)
-            paint_in_turns(
-                [v for v in self.findChildren(QGraphicsView) if v is not self.histograms.view]
-            )
+            paint_in_turns(self.findChildren(QGraphicsView))  # first paints: one per turn
             if self.study is None:
                 self.open_study(default_study_dir() / DEFAULT_STUDY)
             self._prepare()

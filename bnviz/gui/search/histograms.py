@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bnviz.gui import style
 from bnviz.gui.panels._view import fit_axis_width
-from bnviz.gui.staged import reveal_in_turns
 from bnviz.search.importance import scale_histograms
 from bnviz.search.points import plotted_quantity
 from bnviz.search.spaces import Space
@@ -62,14 +60,6 @@ class SampleHistograms(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.caption)
-        self._shown = False
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        """First showing: the four plots are drawn one per turn (all in one paint: ~45 ms)."""
-        super().showEvent(event)
-        if not self._shown:
-            self._shown = True
-            reveal_in_turns(list(self.plots.values()), self.view)
 
     def set_samples(self, axis: str, space: Space | None, values: list) -> None:
         """Count ``values`` of the parameter plotted on ``axis`` ("x" or "y") over ``space``."""
