@@ -142,10 +142,13 @@ class Workspace:
         the caller has checked every label of its data once (the trainer), so the two
         reductions that check a batch's labels (2 us of a 150-300 us step) are skipped."""
         C = self.ones_c.size
-        if self.m == 0 or y.shape != (self.m,):
+        # the shape first: the range check's min() raises on no labels
+        if (
+            self.m == 0
+            or y.shape != (self.m,)
+            or (not labels_checked and (y.min() < 0 or y.max() >= C))
+        ):
             raise ValueError(f"y must be {self.m} (at least 1) labels in 0..{C - 1}")
-        if not labels_checked and (y.min() < 0 or y.max() >= C):
-            raise ValueError(f"y must be {self.m} labels in 0..{C - 1}")
         logits = self.forward(X, update_buffers=True)
         # the logits are not needed after this: shift them in place
         loss, dlogits = layers.softmax_cross_entropy(

@@ -66,6 +66,8 @@ def test_bad_labels_are_refused():
         net.loss_and_flat_grads(np.zeros((4, 2)), np.array([0, 1, 2, 3]))
     with pytest.raises(ValueError, match="labels"):  # the shape is checked even when told
         net.loss_and_flat_grads(np.zeros((4, 2)), np.array([0, 1, 2]), labels_checked=True)
+    with pytest.raises(ValueError, match="labels"):  # no labels: the shape's message, not min()'s
+        net.loss_and_flat_grads(np.zeros((4, 2)), np.zeros(0, dtype=int))
 
 
 def test_checked_labels_give_the_same_step():
